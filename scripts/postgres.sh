@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Helpers for a private PostgreSQL cluster, sourced by run.sh and test.sh.
+# The server refuses to run as root, so as root every server command runs as the `postgres` user.
+
+pg_find_bin() {
+  local ctl
+  ctl=$(ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$ctl" ] && dirname "$ctl"
+}
+
+# Sets PG_BIN, installing the server packages with apt when they are missing.
+pg_ensure_installed() {
+  PG_BIN=$(pg_find_bin)
+  if [ -z "$PG_BIN" ]; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "PostgreSQL server binaries are missing; install the 'postgresql' package." >&2
+      return 1
+    fi
+    echo "Installing PostgreSQL server packages..." >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null || return 1
+    PG_BIN=$(pg_find_bin)
+  fi
+  [ -n "$PG_BIN" ]
+}
+
+# Runs a command as the server's user.
+pg_as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+  else
+    "$@"
+  fi
+}
+
+# True when the server's user can reach (and so create) the given directory's parent.
+pg_dir_reachable() {
+  local parent
+  parent=$(dirname "$1")
+  [ "$(id -u)" != 0 ] && return 0
+  su postgres -s /bin/sh -c "test -x '$parent' && test -r '$parent'" 2>/dev/null
+}
+
+pg_free_port() {
+  local port
+  for port in $(seq "${1:-55432}" 65000); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Port of a running cluster in $1, or nothing.
+pg_running_port() {
+  local dir=$1
+  [ -f "$dir/postmaster.pid" ] || return 1
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1 || return 1
+  sed -n 4p "$dir/postmaster.pid"
+}
+
+# pg_start DIR [extra server options]: initialises DIR if needed, starts it on a free port, sets PG_PORT.
+pg_start() {
+  local dir=$1; shift
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    chmod 700 "$dir"
+    pg_as_owner "$PG_BIN/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 \
+      || { cat "$dir.initdb.log" >&2; return 1; }
+  fi
+  if PG_PORT=$(pg_running_port "$dir"); then
+    return 0
+  fi
+  PG_PORT=$(pg_free_port) || return 1
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
+    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 $*" start >/dev/null \
+    || { tail -n 20 "$dir/server.log" >&2; return 1; }
+}
+
+pg_stop() {
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+pg_connection_string() {
+  echo "Host=127.0.0.1;Port=$1;Database=postgres;Username=postgres;Include Error Detail=true"
+}

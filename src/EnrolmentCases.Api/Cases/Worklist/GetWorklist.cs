@@ -1,0 +1,60 @@
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using Marten;
+using Marten.Pagination;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Cases.Worklist;
+
+public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize);
+
+public static class GetWorklistEndpoint
+{
+    public const int MaxPageSize = 200;
+
+    /// <summary>
+    /// Newest cases first, optionally narrowed to one regency and stage. Caseworkers see only their
+    /// own regencies; asking for another one yields an empty page rather than a hint that it exists.
+    /// </summary>
+    [WolverineGet("/api/cases", Name = "GetWorklist"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [ProducesResponseType<Paged<CaseView>>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    public static async Task<IResult> Get(IQuerySession session, HttpContext http,
+        string? regency, string? stage, int? page, int? pageSize)
+    {
+        var errors = new ValidationErrors();
+        CaseStage? wantedStage = null;
+        if (!string.IsNullOrEmpty(stage))
+        {
+            wantedStage = Enum.GetValues<CaseStage>().Cast<CaseStage?>()
+                .FirstOrDefault(s => s.ToString()!.Equals(stage, StringComparison.OrdinalIgnoreCase));
+            if (wantedStage is null) errors.Add("stage", "must be one of identified, contacted, enrolled, subsidized, lapsed, closed");
+        }
+
+        var pageNumber = page ?? 1;
+        var size = pageSize ?? 50;
+        if (pageNumber < 1) errors.Add("page", "must be 1 or more");
+        if (size is < 1 or > MaxPageSize) errors.Add("pageSize", $"must be between 1 and {MaxPageSize}");
+        if (errors.Any) return Results.Problem(errors.ToProblem());
+
+        var caller = Caller.From(http.User);
+        IQueryable<Case> query = session.Query<Case>();
+        if (caller.Role != Roles.Auditor)
+        {
+            var visible = caller.Regencies.ToArray();
+            query = query.Where(c => visible.Contains(c.RegencyCode));
+        }
+
+        if (!string.IsNullOrEmpty(regency)) query = query.Where(c => c.RegencyCode == regency);
+        if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
+
+        var items = await query
+            .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
+            .ToPagedListAsync(pageNumber, size, http.RequestAborted);
+
+        return Results.Ok(new Paged<CaseView>(items.Select(CaseView.From).ToList(), items.TotalItemCount, pageNumber, size));
+    }
+}

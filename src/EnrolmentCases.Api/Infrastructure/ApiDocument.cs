@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>
+/// Completes the OpenAPI document: the bearer scheme, the problem details schema, and the error
+/// responses every operation can give, so clients can rely on the document alone.
+/// </summary>
+internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
+{
+    private const string Bearer = "Bearer";
+    private const string Problem = "Problem";
+
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
+    {
+        document.Info.Title = "Enrolment Cases API";
+        document.Info.Description =
+            "Case management for enrolling vulnerable informal workers in BPJS Ketenagakerjaan and subsidising their premiums " +
+            "from the regional budget. Errors are RFC 9457 problem details; GET /problems lists their types.";
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[Bearer] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "Development tokens: ./run.sh -- token --role caseworker --regency 17.04"
+        };
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[Problem] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "RFC 9457 problem details. `type` ends in a stable slug; see GET /problems.",
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "e.g. /problems/validation" },
+                ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
+                ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["errors"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Description = "validation: field name -> messages",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } }
+                },
+                ["existingCaseId"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Description = "duplicate-case" },
+                ["stage"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "invalid-transition" },
+                ["currentVersion"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "concurrency-conflict" },
+                ["remaining"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "budget-exceeded" }
+            }
+        };
+        return Task.CompletedTask;
+    }
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var endpoint = context.Description.ActionDescriptor.EndpointMetadata;
+        var anonymous = endpoint.OfType<IAllowAnonymous>().Any();
+        var method = context.Description.HttpMethod ?? "GET";
+        var path = context.Description.RelativePath ?? "";
+        var document = context.Document;
+
+        operation.Responses ??= new OpenApiResponses();
+        void Add(int status, string description)
+        {
+            var key = status.ToString();
+            var response = new OpenApiResponse
+            {
+                Description = description,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference(Problem, document) }
+                }
+            };
+            operation.Responses[key] = response;
+        }
+
+        if (!anonymous)
+        {
+            operation.Security ??= [];
+            operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Bearer, document)] = [] });
+            Add(401, "Missing, expired or invalid bearer token (unauthorized)");
+            Add(403, "The token's role does not allow this (forbidden)");
+        }
+
+        if (method != "GET" || path.Contains("api/cases") && method == "GET" && context.Description.ParameterDescriptions.Any(p => p.Source.Id == "Query"))
+            Add(400, "Malformed JSON or invalid fields (validation)");
+        if (path.Contains('{')) Add(404, "Unknown id, or outside the caller's regencies (not-found)");
+        if (method == "POST" && path.StartsWith("api/cases"))
+            Add(409, "duplicate-case, invalid-transition or concurrency-conflict");
+        if (method is "POST" or "PUT") Add(415, "The body must be application/json (unsupported-media-type)");
+        Add(429, "Too many requests (rate-limited)");
+        Add(500, "Unexpected error; nothing was saved (server-error)");
+        return Task.CompletedTask;
+    }
+}

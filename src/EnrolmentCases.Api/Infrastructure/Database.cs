@@ -1,0 +1,49 @@
+using EnrolmentCases.Cases;
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace EnrolmentCases.Infrastructure;
+
+public static class Database
+{
+    public const string Schema = "enrolment";
+
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Marten")
+        ?? throw new InvalidOperationException(
+            "Set ConnectionStrings__Marten (./run.sh and ./test.sh do it for their private PostgreSQL).");
+
+    public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddMarten(opts =>
+            {
+                opts.Connection(ConnectionString(configuration));
+                opts.DatabaseSchemaName = Schema;
+                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+                // Who, under which correlation and as a consequence of what: on every event.
+                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+                opts.Events.MetadataConfig.CausationIdEnabled = true;
+                opts.Events.MetadataConfig.HeadersEnabled = true;
+                opts.Events.MetadataConfig.UserNameEnabled = true;
+
+                // The case snapshot is written in the same transaction as its events: the detail
+                // view and the worklist are never behind a command the caller just made.
+                opts.Projections.Snapshot<Case>(SnapshotLifecycle.Inline);
+                opts.Schema.For<Case>()
+                    .Index(c => c.RegencyCode)
+                    .Index(c => c.OpenedAt)
+                    .Duplicate(c => c.Stage);
+                opts.Schema.For<OpenCaseClaim>();
+            })
+            .UseLightweightSessions()
+            .IntegrateWithWolverine()
+            .ApplyAllDatabaseChangesOnStartup();
+        return services;
+    }
+}

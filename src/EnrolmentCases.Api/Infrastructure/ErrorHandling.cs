@@ -1,0 +1,82 @@
+using JasperFx;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
+
+namespace EnrolmentCases.Infrastructure;
+
+public static class ErrorHandling
+{
+    /// <summary>
+    /// Every error leaves as problem details with one of our types, including the ones produced by
+    /// the framework itself (bad JSON, wrong content type, unknown route, 405...).
+    /// </summary>
+    public static IServiceCollection AddProblemResponses(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+            if (problem.Type is null || !problem.Type.StartsWith(Problems.TypeBase, StringComparison.Ordinal))
+            {
+                var (slug, title) = Problems.ForStatus(status);
+                problem.Type = Problems.TypeFor(slug);
+                if (status == 400 && context.HttpContext.Features.Get<IExceptionHandlerFeature>() is null)
+                    DescribeUnreadableBody(problem);
+                else problem.Title = title;
+            }
+
+            problem.Instance ??= context.HttpContext.Request.Path;
+            problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+        });
+        services.AddExceptionHandler<UnhandledExceptionHandler>();
+        return services;
+    }
+
+    /// <summary>The framework's own "cannot read JSON" answer, recast as a validation problem naming the field.</summary>
+    private static void DescribeUnreadableBody(ProblemDetails problem)
+    {
+        var detail = problem.Detail ?? "";
+        var field = "body";
+        var pathAt = detail.IndexOf("Path: $", StringComparison.Ordinal);
+        if (pathAt >= 0)
+        {
+            var path = detail[(pathAt + 7)..].Split(' ', '|')[0].TrimStart('.');
+            if (path.Length > 0) field = path;
+        }
+
+        problem.Title = "The request is invalid";
+        problem.Detail = field == "body"
+            ? "The body is not valid JSON for this request."
+            : $"The value of '{field}' has the wrong type or is not one of the allowed values.";
+        problem.Extensions.Remove("lineNumber");
+        problem.Extensions.Remove("bytePositionInLine");
+        problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [problem.Detail] };
+    }
+
+    private sealed class UnhandledExceptionHandler(IProblemDetailsService problems, ILogger<UnhandledExceptionHandler> logger)
+        : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+        {
+            var problem = exception switch
+            {
+                BadHttpRequestException bad when bad.StatusCode == 413 =>
+                    Problems.Create(Problems.PayloadTooLarge, 413, "The request body is too large"),
+                BadHttpRequestException bad => Problems.Create(Problems.Validation, bad.StatusCode, "The request is invalid", bad.Message),
+                ConcurrencyException => Problems.Create(Problems.ConcurrencyConflict, 409,
+                    "Another change was saved at the same moment", "Reload and try again."),
+                _ => null
+            };
+            if (problem is null)
+            {
+                logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);
+                problem = Problems.Create(Problems.ServerError, 500, "Unexpected server error",
+                    "The error was logged; nothing was saved. Quote the traceId when reporting it.");
+            }
+
+            http.Response.StatusCode = problem.Status!.Value;
+            return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using Marten;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Scalar.AspNetCore;
+
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>Health probes, the OpenAPI document and the interactive API reference.</summary>
+public static class Operations
+{
+    public static IServiceCollection AddOperations(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
+            .AddOperationTransformer<ApiDocument>());
+        return services;
+    }
+
+    public static WebApplication MapOperations(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapScalarApiReference("/docs", options => options
+                .WithTitle("Enrolment Cases API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json"))
+            .AllowAnonymous();
+        return app;
+    }
+
+    private sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+        {
+            try
+            {
+                await using var session = store.QuerySession();
+                await session.QueryAsync<int>("select 1", ct);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e)
+            {
+                return HealthCheckResult.Unhealthy("PostgreSQL is not reachable", e);
+            }
+        }
+    }
+}

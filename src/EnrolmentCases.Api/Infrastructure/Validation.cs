@@ -1,0 +1,34 @@
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>Collects field errors for one request; field names use the JSON (camelCase) spelling.</summary>
+public sealed class ValidationErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new();
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list)) _errors[field] = list = [];
+        list.Add(message);
+    }
+
+    public void Required(string field, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) Add(field, "is required");
+    }
+
+    public void Required<T>(string field, T? value) where T : struct
+    {
+        if (value is null) Add(field, "is required");
+    }
+
+    public void MaxLength(string field, string? value, int max)
+    {
+        if (value != null && value.Length > max) Add(field, $"must be at most {max} characters");
+    }
+
+    public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(x => x.Key, x => x.Value.ToArray());
+
+    public Microsoft.AspNetCore.Mvc.ProblemDetails ToProblem() => Problems.ValidationFailed(ToDictionary());
+}

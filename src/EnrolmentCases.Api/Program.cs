@@ -1,0 +1,45 @@
+using System.Text.Json.Serialization;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Regencies;
+using JasperFx;
+using Microsoft.Extensions.Options;
+using Wolverine;
+using Wolverine.Http;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.Configure<ReferenceData>(builder.Configuration.GetSection(ReferenceData.Section));
+builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReferenceData>>().Value);
+builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+builder.Services.AddSingleton(TimeProvider.System);
+
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+    json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+});
+builder.Services.AddProblemResponses();
+builder.Services.AddCaseworkerIdentity(builder.Configuration, builder.Environment);
+builder.Services.AddEventStore(builder.Configuration);
+builder.Services.AddOperations();
+
+builder.Host.UseWolverine(opts =>
+{
+    opts.UseRuntimeCompilation();
+    opts.Policies.AutoApplyTransactions();
+});
+builder.Services.AddWolverineHttp();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapOperations();
+app.MapWolverineEndpoints();
+
+return await app.RunJasperFxCommands(args);
+
+public partial class Program;
