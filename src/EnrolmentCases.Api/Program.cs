@@ -38,7 +38,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOperations();
-app.MapWolverineEndpoints();
+app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
 
 return await app.RunJasperFxCommands(args);
 

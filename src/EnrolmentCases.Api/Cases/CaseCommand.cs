@@ -13,7 +13,7 @@ namespace EnrolmentCases.Cases;
 /// </summary>
 public static class CaseCommand
 {
-    private const int Attempts = 3;
+    private const int Attempts = 10;
 
     public static async Task<IResult> Execute(
         IDocumentStore store,
@@ -60,7 +60,8 @@ public static class CaseCommand
             }
             catch (ConcurrencyException) when (expected is null && attempt < Attempts)
             {
-                // Someone else appended first; decide again on what they wrote.
+                // Someone else appended first; decide again on what they wrote, after a short jittered pause.
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt), http.RequestAborted);
             }
             catch (ConcurrencyException)
             {

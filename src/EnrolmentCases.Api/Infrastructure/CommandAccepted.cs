@@ -29,7 +29,8 @@ public static class ETags
         expected = fromBody;
         error = null;
         var header = request.Headers.IfMatch.ToString();
-        if (string.IsNullOrWhiteSpace(header)) return Validate(expected, out error);
+        // "*" asks only that the case exists, which every command checks anyway.
+        if (string.IsNullOrWhiteSpace(header) || header.Trim() == "*") return Validate(expected, out error);
 
         var raw = header.Trim();
         if (raw.StartsWith("W/", StringComparison.Ordinal)) raw = raw[2..];

@@ -33,9 +33,19 @@ public static class ErrorHandling
         return services;
     }
 
-    /// <summary>The framework's own "cannot read JSON" answer, recast as a validation problem naming the field.</summary>
+    /// <summary>
+    /// The framework's own answers to an unreadable body or query value, recast as validation
+    /// problems naming the field.
+    /// </summary>
     private static void DescribeUnreadableBody(ProblemDetails problem)
     {
+        if (problem.Extensions.Remove("parameter", out var parameter) && parameter is string name)
+        {
+            problem.Title = "The request is invalid";
+            problem.Extensions["errors"] = new Dictionary<string, string[]> { [name] = ["is not a valid value"] };
+            return;
+        }
+
         var detail = problem.Detail ?? "";
         var field = "body";
         var pathAt = detail.IndexOf("Path: $", StringComparison.Ordinal);

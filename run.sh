@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Starts the Enrolment Cases API on http://127.0.0.1:5080 over a private PostgreSQL under .data/.
+#   ./run.sh                      serve the API (Ctrl-C stops the API and the database)
+#   ./run.sh --demo               serve it and load the Bengkulu demo data
+#   ./run.sh --urls http://...    serve on another address (or set ASPNETCORE_URLS)
+#   ./run.sh -- <command> [args]  run an application command against the same database,
+#                                 e.g. ./run.sh -- token --role auditor
+# ConnectionStrings__Marten points it at an existing PostgreSQL instead of the private one.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+source scripts/postgres.sh
+
+demo=0
+urls=${ASPNETCORE_URLS:-http://127.0.0.1:5080}
+app_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --demo) demo=1 ;;
+    --urls) urls=${2:?--urls needs an address}; shift ;;
+    --urls=*) urls=${1#--urls=} ;;
+    --) shift; app_args=("$@"); break ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "Unknown option $1 (see ./run.sh --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+started_here=""
+data_dir=""
+cleanup() {
+  if [ -n "$started_here" ]; then
+    echo "Stopping PostgreSQL ($data_dir)" >&2
+    pg_stop "$data_dir"
+  fi
+}
+trap cleanup EXIT
+
+if [ -z "${ConnectionStrings__Marten:-}" ]; then
+  pg_ensure_installed
+  data_dir="$root/.data/pg"
+  mkdir -p "$root/.data" && chmod 755 "$root/.data"
+  if ! pg_dir_reachable "$data_dir"; then
+    # The server's user cannot enter this checkout (e.g. under root's home): keep the data in the temp folder.
+    data_dir="${TMPDIR:-/tmp}/enrolment-cases-$(printf '%s' "$root" | md5sum | cut -c1-12)/pg"
+  fi
+  mkdir -p "$(dirname "$data_dir")"
+  chmod 755 "$(dirname "$data_dir")"
+  if ! pg_running_port "$data_dir" >/dev/null 2>&1; then started_here=1; fi
+  pg_start "$data_dir"
+  export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT")"
+  echo "PostgreSQL: $data_dir on port $PG_PORT" >&2
+fi
+
+project=src/EnrolmentCases.Api
+dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+out="$root/$project/bin/Release/net10.0"
+
+if [ ${#app_args[@]} -gt 0 ]; then
+  (cd "$out" && dotnet EnrolmentCases.Api.dll "${app_args[@]}")
+  exit $?
+fi
+
+if [ "$demo" = 1 ]; then
+  (cd "$out" && dotnet EnrolmentCases.Api.dll demo)
+fi
+
+echo "Serving on $urls (Ctrl-C to stop)" >&2
+cd "$out"
+dotnet EnrolmentCases.Api.dll --urls "$urls" || true

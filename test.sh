@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test. Starts a throwaway PostgreSQL unless ConnectionStrings__Marten is set.
+# Extra arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Nik".
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+if [ -z "${ConnectionStrings__Marten:-}" ]; then
+  source scripts/postgres.sh
+  pg_ensure_installed
+  scratch=$(mktemp -d "${TMPDIR:-/tmp}/enrolment-cases-test.XXXXXX")
+  chmod 755 "$scratch"
+  trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
+  # Durability settings off: this database lives for one test run.
+  pg_start "$scratch/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300
+  export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT")"
+  echo "Test PostgreSQL on port $PG_PORT" >&2
+fi
+
+log=$(mktemp)
+status=0
+dotnet test "$root/EnrolmentCases.sln" -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line for the whole run, summed over the per-assembly summaries
+# ("Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N" lines).
+count() { { grep -E "^ +$1: +[0-9]+$" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
+rm -f "$log"
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
+  echo "No test ran." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,113 @@
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class AccessControl(ApiFixture api)
+{
+    private readonly string _kaur = api.Token("caseworker", "17.04");
+    private readonly string _lebong = api.Token("caseworker", "17.07");
+
+    [Theory]
+    [InlineData("GET", "/api/cases")]
+    [InlineData("POST", "/api/cases")]
+    [InlineData("GET", "/api/regencies")]
+    public async Task requests_without_a_valid_token_are_unauthorized(string method, string url)
+    {
+        foreach (var token in new string?[] { null, "not.a.token", ForgedToken() })
+        {
+            var result = await api.Host.Scenario(s =>
+            {
+                if (method == "GET") s.Get.Url(url);
+                else s.Post.Json(Scenarios.NewWorker()).ToUrl(url);
+                if (token != null) s.WithBearerToken(token);
+                s.StatusCodeShouldBe(401);
+            });
+            Assert.Equal("unauthorized", (await result.Problem()).Slug());
+        }
+    }
+
+    private static string ForgedToken()
+    {
+        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey("someone-elses-signing-key-that-is-long-enough"u8.ToArray());
+        return EnrolmentCases.Identity.Authentication.IssueToken(new EnrolmentCases.Identity.AuthOptions(), key, "mallory", "Mallory",
+            "auditor", [], TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+    }
+
+    [Theory]
+    [InlineData("planner")]
+    [InlineData("auditor")]
+    [InlineData("admin")]
+    public async Task only_caseworkers_identify_workers(string role)
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+            s.WithBearerToken(api.Token(role, "17.04"));
+            s.StatusCodeShouldBe(403);
+        });
+        Assert.Equal("forbidden", (await result.Problem()).Slug());
+    }
+
+    [Fact]
+    public async Task planners_do_not_read_personal_case_data()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        foreach (var url in new[] { $"/api/cases/{id}", "/api/cases" })
+        {
+            await api.Host.Scenario(s =>
+            {
+                s.Get.Url(url);
+                s.WithBearerToken(api.Token("planner"));
+                s.StatusCodeShouldBe(403);
+            });
+        }
+    }
+
+    [Fact]
+    public async Task a_caseworker_identifies_workers_only_in_their_own_regencies()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(regency: "17.04")).ToUrl("/api/cases");
+            s.WithBearerToken(_lebong);
+            s.StatusCodeShouldBe(403);
+        });
+        Assert.Equal("forbidden", (await result.Problem()).Slug());
+    }
+
+    [Fact]
+    public async Task a_case_of_another_regency_does_not_exist_for_a_caseworker()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        var read = await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{id}");
+            s.WithBearerToken(_lebong);
+            s.StatusCodeShouldBe(404);
+        });
+        Assert.Equal("not-found", (await read.Problem()).Slug());
+
+        await api.Command(_lebong, id, "closure", new { reason = "declined" }, 404);
+        Assert.Equal("identified", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
+    }
+
+    [Fact]
+    public async Task a_caseworker_of_several_regencies_works_in_each()
+    {
+        var both = api.Token("caseworker", "17.04", "17.07");
+        var inKaur = await api.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.04"));
+        var inLebong = await api.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.07"));
+        await api.Reach(both, inKaur);
+        await api.Reach(both, inLebong);
+    }
+
+    [Fact]
+    public async Task auditors_read_every_case_but_change_none()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        var auditor = api.Token("auditor");
+        Assert.Equal("identified", (await api.GetCase(auditor, id)).GetProperty("stage").GetString());
+        await api.Command(auditor, id, "closure", new { reason = "declined" }, 403);
+    }
+}

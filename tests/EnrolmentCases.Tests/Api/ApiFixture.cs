@@ -1,0 +1,50 @@
+using Alba;
+using EnrolmentCases.Identity;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using System.Text;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>
+/// One API host over the real PostgreSQL for the whole collection. Tests isolate themselves by
+/// using fresh NIKs and case ids instead of wiping data between tests.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public IAlbaHost Host { get; private set; } = null!;
+    public TestClock Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7)));
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public async Task InitializeAsync()
+    {
+        Host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        });
+        await Host.ResetAllMartenDataAsync();
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-tester", regencies);
+
+    public string TokenFor(string role, string subject, params string[] regencies)
+    {
+        var options = Host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
+        return Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies,
+            TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}

@@ -1,0 +1,175 @@
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class CaseLifecycle(ApiFixture api)
+{
+    private readonly string _kaur = api.Token("caseworker", "17.04");
+
+    [Fact]
+    public async Task a_worker_moves_from_identified_through_contacted_to_enrolled()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+
+        await api.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
+        var afterMiss = await api.GetCase(_kaur, id);
+        Assert.Equal("identified", afterMiss.GetProperty("stage").GetString());
+        Assert.Equal(1, afterMiss.GetProperty("contactAttempts").GetInt32());
+
+        var reached = await api.Command(_kaur, id, "contact-attempts",
+            new { channel = "whatsapp", outcome = "reached", note = "agreed after village meeting", occurredAt = "2026-03-01T10:00:00+07:00" });
+        Assert.Equal("\"3\"", reached.Context.Response.Headers.ETag.ToString());
+        var contacted = await api.GetCase(_kaur, id);
+        Assert.Equal("contacted", contacted.GetProperty("stage").GetString());
+        Assert.Equal(2, contacted.GetProperty("contactAttempts").GetInt32());
+        Assert.Equal(3, contacted.GetProperty("version").GetInt64());
+
+        var enrolled = await api.Command(_kaur, id, "enrolment", new
+        {
+            membershipNumber = "24011234567",
+            programmes = new[] { "JKM", "JKK", "JHT" },
+            declaredMonthlyIncome = 1_500_000,
+            effectiveDate = "2026-02-01",
+            expectedVersion = 3
+        });
+        Assert.Equal(4, (await enrolled.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+
+        var view = await api.GetCase(_kaur, id);
+        Assert.Equal("enrolled", view.GetProperty("stage").GetString());
+        Assert.Equal("24011234567", view.GetProperty("membershipNumber").GetString());
+        Assert.Equal(["JKK", "JKM", "JHT"], view.GetProperty("programmes").EnumerateArray().Select(p => p.GetString()!).ToArray());
+        Assert.Equal("2026-02-01", view.GetProperty("enrolmentEffectiveDate").GetString());
+    }
+
+    [Fact]
+    public async Task a_closed_case_reopens_at_the_stage_it_was_closed_from()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        await api.Reach(_kaur, id);
+        await api.Enrol(_kaur, id);
+
+        await api.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
+        var closed = await api.GetCase(_kaur, id);
+        Assert.Equal("closed", closed.GetProperty("stage").GetString());
+        Assert.Equal("moved_away", closed.GetProperty("closedReason").GetString());
+
+        await api.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
+        var reopened = await api.GetCase(_kaur, id);
+        Assert.Equal("enrolled", reopened.GetProperty("stage").GetString());
+        Assert.False(reopened.TryGetProperty("closedReason", out _));
+    }
+
+    [Fact]
+    public async Task enrolling_a_worker_who_was_never_reached_is_an_invalid_transition()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(new { membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000, effectiveDate = "2026-03-01" })
+                .ToUrl($"/api/cases/{id}/enrolment");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(409);
+        });
+        var problem = await result.Problem();
+        Assert.Equal("invalid-transition", problem.Slug());
+        Assert.Equal("identified", problem.GetProperty("stage").GetString());
+        Assert.Equal(1, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("closure", """{"reason":"declined"}""")]
+    [InlineData("contact-attempts", """{"channel":"visit","outcome":"reached"}""")]
+    public async Task a_closed_case_takes_no_further_commands_but_reopening(string action, string body)
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        await api.Command(_kaur, id, "closure", new { reason = "unreachable" });
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(409);
+        });
+        var problem = await result.Problem();
+        Assert.Equal("invalid-transition", problem.Slug());
+        Assert.Equal("closed", problem.GetProperty("stage").GetString());
+    }
+
+    [Fact]
+    public async Task reopening_a_case_that_is_not_closed_is_an_invalid_transition()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        var result = await api.Command(_kaur, id, "reopening", new { note = "by mistake" }, 409);
+        Assert.Equal("invalid-transition", (await result.Problem()).Slug());
+    }
+
+    [Fact]
+    public async Task closing_a_case_frees_the_nik_and_reopening_it_then_conflicts_with_the_new_case()
+    {
+        var nik = Niks.Next();
+        var first = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        await api.Command(_kaur, first, "closure", new { reason = "duplicate" });
+
+        var second = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        Assert.NotEqual(first, second);
+
+        var result = await api.Command(_kaur, first, "reopening", new { note = "closed in error" }, 409);
+        var problem = await result.Problem();
+        Assert.Equal("duplicate-case", problem.Slug());
+        Assert.Equal(second, problem.GetProperty("existingCaseId").GetGuid());
+        Assert.Equal("closed", (await api.GetCase(_kaur, first)).GetProperty("stage").GetString());
+    }
+
+    public static TheoryData<string, string, string> InvalidCommands => new()
+    {
+        { "contact-attempts", """{"channel":"telepathy","outcome":"reached"}""", "channel" },
+        { "contact-attempts", """{"channel":"visit"}""", "outcome" },
+        { "contact-attempts", """{"channel":"visit","outcome":"reached","occurredAt":"2099-01-01T00:00:00Z"}""", "occurredAt" },
+        { "enrolment", """{"membershipNumber":"123","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}""", "membershipNumber" },
+        { "enrolment", """{"membershipNumber":"12345678901","programmes":["JKK"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}""", "programmes" },
+        { "enrolment", """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":-5,"effectiveDate":"2026-03-01"}""", "declaredMonthlyIncome" },
+        { "enrolment", """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000}""", "effectiveDate" },
+        { "enrolment", """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"1 March"}""", "effectiveDate" },
+        { "closure", """{"reason":"bored"}""", "reason" },
+        { "closure", """{}""", "reason" },
+        { "reopening", """{}""", "note" },
+        { "contact-attempts", """{"channel":"visit","outcome":"reached","expectedVersion":0}""", "expectedVersion" },
+    };
+
+    [Theory, MemberData(nameof(InvalidCommands))]
+    public async Task an_invalid_command_is_refused_with_the_field_named_and_changes_nothing(string action, string body, string field)
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.Problem();
+        Assert.Equal("validation", problem.Slug());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
+        Assert.Equal(1, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+    }
+
+    [Fact]
+    public async Task commands_on_an_unknown_case_are_not_found()
+    {
+        var result = await api.Command(_kaur, Guid.NewGuid(), "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
+        Assert.Equal("not-found", (await result.Problem()).Slug());
+    }
+
+    [Fact]
+    public async Task a_malformed_case_id_is_not_found()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/cases/not-a-guid");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(404);
+        });
+        Assert.Equal("not-found", (await result.Problem()).Slug());
+    }
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Text.Json;
+using Alba;
+using EnrolmentCases.Cases;
+using Marten;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class IdentifyingWorkers(ApiFixture api)
+{
+    private readonly string _kaur = api.Token("caseworker", "17.04");
+
+    private async Task<int> CasesWithNik(string nik)
+    {
+        await using var session = api.Store.QuerySession();
+        return await session.Query<Case>().CountAsync(c => c.Nik == nik);
+    }
+
+    [Fact]
+    public async Task a_new_worker_gets_a_case_with_location_etag_and_every_field()
+    {
+        var nik = Niks.Next();
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(201);
+            s.Header("ETag").SingleValueShouldEqual("\"1\"");
+        });
+        var accepted = (await result.ReadAsJsonAsync<Scenarios.Accepted>())!;
+        Assert.Equal($"/api/cases/{accepted.Id}", result.Context.Response.Headers.Location.ToString());
+        Assert.Equal(1, accepted.Version);
+
+        var view = await api.GetCase(_kaur, accepted.Id);
+        Assert.Equal(nik, view.GetProperty("nik").GetString());
+        Assert.Equal("Siti Aminah", view.GetProperty("fullName").GetString());
+        Assert.Equal("17.04", view.GetProperty("regencyCode").GetString());
+        Assert.Equal("Kaur Selatan", view.GetProperty("district").GetString());
+        Assert.Equal("Padang Petron", view.GetProperty("village").GetString());
+        Assert.Equal("rubber tapper", view.GetProperty("occupation").GetString());
+        Assert.Equal("081270001234", view.GetProperty("phone").GetString());
+        Assert.Equal("P3KE", view.GetProperty("source").GetString());
+        Assert.Equal("identified", view.GetProperty("stage").GetString());
+        Assert.Equal(0, view.GetProperty("contactAttempts").GetInt32());
+        Assert.Equal(api.Clock.GetUtcNow(), view.GetProperty("openedAt").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task the_case_belongs_to_the_domicile_regency_not_the_nik_prefix()
+    {
+        // Issued in Rejang Lebong (17.02), living in Kaur (17.04).
+        var nik = Niks.Next("1702");
+        var id = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik, "17.04"));
+        Assert.Equal("17.04", (await api.GetCase(_kaur, id)).GetProperty("regencyCode").GetString());
+    }
+
+    public static TheoryData<string, string> InvalidWorkers => new()
+    {
+        { """{"nik":"17040145069","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"17040145069X0001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"9904014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"1704013206900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"1704014513900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"1704014506900001","fullName":"","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "fullName" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"31.71","occupation":"farmer","source":"P3KE"}""", "regencyCode" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","source":"P3KE"}""", "occupation" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer"}""", "source" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"RUMOUR"}""", "source" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE","phone":"call me"}""", "phone" },
+        { """{"nik":1704014506900001,"fullName":"A","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "nik" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":3}""", "source" },
+        { """{"nik":"1704014506900001", """, "body" },
+        { "[]", "body" },
+    };
+
+    [Theory, MemberData(nameof(InvalidWorkers))]
+    public async Task an_invalid_worker_is_refused_with_the_field_named_and_nothing_is_written(string body, string field)
+    {
+        var nik = JsonNik(body);
+        var before = nik is null ? 0 : await CasesWithNik(nik);
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl("/api/cases");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(400);
+        });
+        var problem = await result.Problem();
+        Assert.Equal("validation", problem.Slug());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
+        if (nik is not null) Assert.Equal(before, await CasesWithNik(nik));
+    }
+
+    private static string? JsonNik(string body)
+    {
+        var at = body.IndexOf("\"nik\":\"", StringComparison.Ordinal);
+        return at < 0 ? null : body.Substring(at + 7, Math.Max(0, body.IndexOf('"', at + 7) - at - 7));
+    }
+
+    [Fact]
+    public async Task a_body_that_is_not_json_gets_415_problem_details()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Text("nik=1704014506900001").ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(415);
+        });
+        Assert.Equal("unsupported-media-type", (await result.Problem()).Slug());
+    }
+
+    [Fact]
+    public async Task a_second_open_case_for_the_same_nik_is_refused_naming_the_first()
+    {
+        var nik = Niks.Next();
+        var first = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(409);
+        });
+        var problem = await result.Problem();
+        Assert.Equal("duplicate-case", problem.Slug());
+        Assert.Equal(first, problem.GetProperty("existingCaseId").GetGuid());
+        Assert.Equal(1, await CasesWithNik(nik));
+    }
+
+    [Fact]
+    public async Task twenty_simultaneous_identifications_of_one_nik_create_exactly_one_case()
+    {
+        var nik = Niks.Next();
+        using var client = api.Client(_kaur);
+        using var start = new ManualResetEventSlim();
+        var posts = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            start.Wait();
+            return await client.PostJson("/api/cases", Scenarios.NewWorker(nik));
+        })).ToList();
+        start.Set();
+        var responses = await Task.WhenAll(posts);
+
+        Assert.Equal(1, responses.Count(r => r.StatusCode == HttpStatusCode.Created));
+        var conflicts = responses.Where(r => r.StatusCode == HttpStatusCode.Conflict).ToList();
+        Assert.Equal(19, conflicts.Count);
+        var winner = JsonDocument.Parse(await responses.Single(r => r.StatusCode == HttpStatusCode.Created).Content.ReadAsStringAsync())
+            .RootElement.GetProperty("id").GetGuid();
+        foreach (var conflict in conflicts)
+        {
+            var problem = JsonDocument.Parse(await conflict.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("duplicate-case", problem.Slug());
+            Assert.Equal(winner, problem.GetProperty("existingCaseId").GetGuid());
+        }
+
+        Assert.Equal(1, await CasesWithNik(nik));
+        await using var session = api.Store.QuerySession();
+        var streams = await session.QueryAsync<int>(
+            "select count(*)::int from enrolment.mt_events where type = 'worker_identified' and data ->> 'nik' = ?", nik);
+        Assert.Equal(1, streams.Single());
+    }
+
+    [Fact]
+    public async Task every_event_records_who_acted_the_correlation_and_the_causing_request()
+    {
+        var token = api.TokenFor("caseworker", "ani.kaur", "17.04");
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+            s.WithBearerToken(token);
+            s.WithRequestHeader("X-Correlation-Id", "field-visit-42");
+            s.StatusCodeShouldBe(201);
+        });
+        var id = (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+
+        await using var session = api.Store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(id);
+        var identified = Assert.Single(events);
+        Assert.Equal("ani.kaur", identified.UserName);
+        Assert.Equal("field-visit-42", identified.CorrelationId);
+        Assert.Contains("POST /api/cases", identified.CausationId);
+        Assert.Equal("Tester ani.kaur", identified.GetHeader("userName")?.ToString());
+        Assert.Equal("caseworker", identified.GetHeader("role")?.ToString());
+    }
+}

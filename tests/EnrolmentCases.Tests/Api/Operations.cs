@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class Operations(ApiFixture api)
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    [InlineData("/docs/")]
+    [InlineData("/problems/duplicate-case")]
+    public async Task probes_docs_and_problem_types_need_no_token(string url)
+    {
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url(url);
+            s.StatusCodeShouldBeOk();
+        });
+    }
+
+    [Fact]
+    public async Task the_openapi_document_describes_every_route_with_its_errors()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBeOk();
+        });
+        var doc = await result.ReadAsJsonAsync<JsonElement>();
+        var paths = doc.GetProperty("paths");
+        foreach (var path in new[]
+                 {
+                     "/api/cases", "/api/cases/{id}", "/api/cases/{id}/contact-attempts", "/api/cases/{id}/enrolment",
+                     "/api/cases/{id}/closure", "/api/cases/{id}/reopening", "/api/regencies"
+                 })
+            Assert.True(paths.TryGetProperty(path, out _), $"missing {path}");
+
+        var identify = paths.GetProperty("/api/cases").GetProperty("post");
+        Assert.True(identify.TryGetProperty("requestBody", out _));
+        foreach (var status in new[] { "201", "400", "401", "403", "409", "500" })
+            Assert.True(identify.GetProperty("responses").TryGetProperty(status, out _), $"POST /api/cases lacks {status}");
+        Assert.True(doc.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("Bearer", out _));
+    }
+
+    [Fact]
+    public async Task regencies_list_the_ten_units_of_bengkulu()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/regencies");
+            s.WithBearerToken(api.Token("planner"));
+            s.StatusCodeShouldBeOk();
+        });
+        var regencies = await result.ReadAsJsonAsync<JsonElement>();
+        Assert.Equal(10, regencies.GetArrayLength());
+        var codes = regencies.EnumerateArray().Select(r => r.GetProperty("code").GetString()).ToList();
+        Assert.Contains("17.07", codes);
+        Assert.Contains("17.71", codes);
+        Assert.Equal("Kabupaten Kaur", regencies.EnumerateArray().Single(r => r.GetProperty("code").GetString() == "17.04").GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task unknown_routes_answer_with_problem_details()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/nothing-here");
+            s.WithBearerToken(api.Token("auditor"));
+            s.StatusCodeShouldBe(404);
+        });
+        Assert.Equal("not-found", (await result.Problem()).Slug());
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>Small steps the API tests are written in, each going through the real HTTP pipeline.</summary>
+public static class Scenarios
+{
+    public static object NewWorker(string? nik = null, string regency = "17.04") => new
+    {
+        nik = nik ?? Niks.Next(),
+        fullName = "Siti Aminah",
+        regencyCode = regency,
+        district = "Kaur Selatan",
+        village = "Padang Petron",
+        occupation = "rubber tapper",
+        phone = "0812-7000-1234",
+        source = "P3KE"
+    };
+
+    public static async Task<Guid> IdentifyWorker(this ApiFixture api, string token, object? worker = null)
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(worker ?? NewWorker()).ToUrl("/api/cases");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<Accepted>())!.Id;
+    }
+
+    public static async Task<IScenarioResult> Command(this ApiFixture api, string token, Guid caseId, string action,
+        object body, int expectedStatus = 200)
+    {
+        return await api.Host.Scenario(s =>
+        {
+            s.Post.Json(body).ToUrl($"/api/cases/{caseId}/{action}");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(expectedStatus);
+        });
+    }
+
+    public static Task<IScenarioResult> Reach(this ApiFixture api, string token, Guid caseId) =>
+        api.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
+
+    public static Task<IScenarioResult> Enrol(this ApiFixture api, string token, Guid caseId) =>
+        api.Command(token, caseId, "enrolment", new
+        {
+            membershipNumber = "12345678901",
+            programmes = new[] { "JKK", "JKM" },
+            declaredMonthlyIncome = 1_000_000,
+            effectiveDate = "2026-03-01"
+        });
+
+    public static async Task<JsonElement> GetCase(this ApiFixture api, string token, Guid caseId, string query = "")
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{caseId}{query}");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(200);
+        });
+        return await result.ReadAsJsonAsync<JsonElement>();
+    }
+
+    public static async Task<JsonElement> Problem(this IScenarioResult result)
+    {
+        Assert.Equal("application/problem+json", result.Context.Response.ContentType?.Split(';')[0]);
+        return await result.ReadAsJsonAsync<JsonElement>();
+    }
+
+    public static string Slug(this JsonElement problem) => problem.GetProperty("type").GetString()!.Split('/')[^1];
+
+    /// <summary>A plain client on the in-memory server, for firing many requests at once.</summary>
+    public static HttpClient Client(this ApiFixture api, string token)
+    {
+        var client = api.Host.Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, object body) =>
+        client.PostAsJsonAsync(url, body);
+
+    public sealed record Accepted(Guid Id, long Version);
+}
