@@ -23,6 +23,7 @@ builder.Services.AddProblemResponses();
 builder.Services.AddCaseworkerIdentity(builder.Configuration, builder.Environment);
 builder.Services.AddEventStore(builder.Configuration);
 builder.Services.AddOperations();
+builder.Services.AddClientRateLimits(builder.Configuration);
 
 builder.Host.UseWolverine(opts =>
 {
@@ -36,6 +37,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapOperations();
 app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);

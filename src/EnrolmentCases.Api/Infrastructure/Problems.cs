@@ -68,6 +68,8 @@ public static class Problems
     public static ProblemDetails ValidationFailed(string field, string message) =>
         ValidationFailed(new Dictionary<string, string[]> { [field] = [message] });
 
+    public static ProblemDetails MissingBody => ValidationFailed("body", "is required: send the command as a JSON object");
+
     public static ProblemDetails CaseNotFound(Guid id) =>
         Create(NotFound, 404, "Case not found", $"No case {id} is visible to you.");
 

@@ -111,3 +111,26 @@ public class AccessControl(ApiFixture api)
         await api.Command(auditor, id, "closure", new { reason = "declined" }, 403);
     }
 }
+
+[Collection(ApiCollection.Name)]
+public class RateLimits(ApiFixture api)
+{
+    [Fact]
+    public async Task a_client_over_its_allowance_gets_429_with_retry_after_while_others_carry_on()
+    {
+        using var greedy = api.Client(api.Token("planner"));
+        var statuses = new List<int>();
+        for (var i = 0; i <= ApiFixture.RateLimit; i++)
+            statuses.Add((int)(await greedy.GetAsync("/api/regencies")).StatusCode);
+        Assert.All(statuses.Take(ApiFixture.RateLimit), s => Assert.Equal(200, s));
+
+        var refused = await greedy.GetAsync("/api/regencies");
+        Assert.Equal(429, (int)refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter is not null);
+        var problem = System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("rate-limited", problem.Slug());
+
+        using var other = api.Client(api.Token("planner"));
+        Assert.Equal(200, (int)(await other.GetAsync("/api/regencies")).StatusCode);
+    }
+}

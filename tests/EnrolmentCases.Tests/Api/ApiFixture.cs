@@ -18,6 +18,8 @@ public sealed class ApiFixture : IAsyncLifetime
     public IAlbaHost Host { get; private set; } = null!;
     public TestClock Clock { get; } = new(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7)));
 
+    public const int RateLimit = 300;
+
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
     public async Task InitializeAsync()
@@ -25,6 +27,7 @@ public sealed class ApiFixture : IAsyncLifetime
         Host = await AlbaHost.For<Program>(web =>
         {
             web.UseEnvironment("Development");
+            web.UseSetting("RateLimiting:PermitLimit", RateLimit.ToString());
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         await Host.ResetAllMartenDataAsync();
@@ -32,7 +35,8 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
 
-    public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-tester", regencies);
+    /// <summary>A token for a user of its own, so each test has its own rate-limit allowance.</summary>
+    public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
 
     public string TokenFor(string role, string subject, params string[] regencies)
     {

@@ -72,6 +72,11 @@ public class IdentifyingWorkers(ApiFixture api)
         { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04","occupation":"farmer","source":3}""", "source" },
         { """{"nik":"1704014506900001", """, "body" },
         { "[]", "body" },
+        { "null", "body" },
+        { "\"just a string\"", "body" },
+        { new string('[', 5000) + new string(']', 5000), "body" },
+        { $$$"""{"nik":"1704014506900001","fullName":"{{{new string('A', 10_000)}}}","regencyCode":"17.04","occupation":"farmer","source":"P3KE"}""", "fullName" },
+        { """{"nik":"1704014506900001","fullName":"A","regencyCode":"17.04' OR '1'='1","occupation":"farmer","source":"P3KE"}""", "regencyCode" },
     };
 
     [Theory, MemberData(nameof(InvalidWorkers))]

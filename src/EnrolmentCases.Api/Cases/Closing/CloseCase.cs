@@ -11,8 +11,9 @@ public record CloseCase(ClosureReason? Reason, string? Note, long? ExpectedVersi
 
 public static class CloseCaseEndpoint
 {
-    public static ProblemDetails Validate(CloseCase command)
+    public static ProblemDetails Validate(CloseCase? command)
     {
+        if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         errors.Required("reason", command.Reason);
         errors.MaxLength("note", command.Note, 2000);

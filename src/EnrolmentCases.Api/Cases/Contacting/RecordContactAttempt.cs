@@ -16,8 +16,9 @@ public record RecordContactAttempt(
 
 public static class RecordContactAttemptEndpoint
 {
-    public static ProblemDetails Validate(RecordContactAttempt command, TimeProvider clock)
+    public static ProblemDetails Validate(RecordContactAttempt? command, TimeProvider clock)
     {
+        if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         errors.Required("channel", command.Channel);
         errors.Required("outcome", command.Outcome);

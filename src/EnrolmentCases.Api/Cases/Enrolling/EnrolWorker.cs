@@ -16,8 +16,9 @@ public record EnrolWorker(
 
 public static class EnrolWorkerEndpoint
 {
-    public static ProblemDetails Validate(EnrolWorker command, TimeProvider clock)
+    public static ProblemDetails Validate(EnrolWorker? command, TimeProvider clock)
     {
+        if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         // KPJ: 11 digits by practitioners' convention; no official check digit is published.
         if (string.IsNullOrWhiteSpace(command.MembershipNumber)) errors.Add("membershipNumber", "is required");

@@ -22,8 +22,9 @@ public record IdentifyWorker(
 
 public static class IdentifyWorkerEndpoint
 {
-    public static ProblemDetails Validate(IdentifyWorker command, ReferenceData reference, ClaimsPrincipal user)
+    public static ProblemDetails Validate(IdentifyWorker? command, ReferenceData reference, ClaimsPrincipal user)
     {
+        if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         foreach (var problem in Nik.Problems(command.Nik, reference.NikProvinceCodes)) errors.Add("nik", problem);
         errors.Required("fullName", command.FullName);

@@ -11,8 +11,9 @@ public record ReopenCase(string? Note, long? ExpectedVersion);
 
 public static class ReopenCaseEndpoint
 {
-    public static ProblemDetails Validate(ReopenCase command)
+    public static ProblemDetails Validate(ReopenCase? command)
     {
+        if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         errors.Required("note", command.Note);
         errors.MaxLength("note", command.Note, 2000);
