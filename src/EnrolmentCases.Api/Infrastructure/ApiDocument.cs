@@ -8,7 +8,7 @@ namespace EnrolmentCases.Infrastructure;
 /// Completes the OpenAPI document: the bearer scheme, the problem details schema, and the error
 /// responses every operation can give, so clients can rely on the document alone.
 /// </summary>
-internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperationTransformer
+internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperationTransformer, IOpenApiSchemaTransformer
 {
     private const string Bearer = "Bearer";
     private const string Problem = "Problem";
@@ -86,6 +86,10 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
             Add(403, "The token's role does not allow this (forbidden)");
         }
 
+ // Wolverine lists a 200 for endpoints returning IResult even when they answer 201.
+        if (operation.Responses.ContainsKey("201")) operation.Responses.Remove("200");
+        if (!path.Contains('{')) operation.Responses.Remove("404");
+
         if (method != "GET" || path.Contains("api/cases") && method == "GET" && context.Description.ParameterDescriptions.Any(p => p.Source.Id == "Query"))
             Add(400, "Malformed JSON or invalid fields (validation)");
         if (path.Contains('{')) Add(404, "Unknown id, or outside the caller's regencies (not-found)");
@@ -94,6 +98,22 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         if (method is "POST" or "PUT") Add(415, "The body must be application/json (unsupported-media-type)");
         Add(429, "Too many requests (rate-limited)");
         Add(500, "Unexpected error; nothing was saved (server-error)");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Command members are nullable in C# only so that a missing field reaches validation; in the
+    /// contract a required member is never null.
+    /// </summary>
+    public Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        if (schema.Required is not { Count: > 0 } required || schema.Properties is null) return Task.CompletedTask;
+        foreach (var name in required)
+        {
+            if (schema.Properties.TryGetValue(name, out var property) && property is OpenApiSchema { Type: { } type } concrete)
+                concrete.Type = type & ~JsonSchemaType.Null;
+        }
+
         return Task.CompletedTask;
     }
 }

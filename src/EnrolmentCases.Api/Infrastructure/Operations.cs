@@ -15,7 +15,8 @@ public static class Operations
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
-            .AddOperationTransformer<ApiDocument>());
+            .AddOperationTransformer<ApiDocument>()
+            .AddSchemaTransformer<ApiDocument>());
         return services;
     }
 

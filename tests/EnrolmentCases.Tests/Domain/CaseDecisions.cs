@@ -14,7 +14,7 @@ public class CaseDecisions
 
     private static Case Identified()
     {
-        var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", null, null, "farmer", "+62 812-7000-1234", WorkerSource.P3Ke);
+        var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", "farmer", WorkerSource.P3Ke, Phone: "+62 812-7000-1234");
         return Case.Create(IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now));
     }
 

@@ -7,7 +7,7 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Cases.Closing;
 
-public record CloseCase(ClosureReason? Reason, string? Note, long? ExpectedVersion);
+public record CloseCase(ClosureReason? Reason, string? Note = null, long? ExpectedVersion = null);
 
 public static class CloseCaseEndpoint
 {

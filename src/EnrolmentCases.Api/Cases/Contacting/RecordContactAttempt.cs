@@ -10,9 +10,9 @@ namespace EnrolmentCases.Cases.Contacting;
 public record RecordContactAttempt(
     ContactChannel? Channel,
     ContactOutcome? Outcome,
-    string? Note,
-    DateTimeOffset? OccurredAt,
-    long? ExpectedVersion);
+    string? Note = null,
+    DateTimeOffset? OccurredAt = null,
+    long? ExpectedVersion = null);
 
 public static class RecordContactAttemptEndpoint
 {

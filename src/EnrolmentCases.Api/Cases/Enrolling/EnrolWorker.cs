@@ -12,7 +12,7 @@ public record EnrolWorker(
     Programme[]? Programmes,
     long? DeclaredMonthlyIncome,
     DateOnly? EffectiveDate,
-    long? ExpectedVersion);
+    long? ExpectedVersion = null);
 
 public static class EnrolWorkerEndpoint
 {

@@ -10,15 +10,16 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Cases.Identifying;
 
+// Members are nullable so that a missing field reaches Validate and is reported by name.
 public record IdentifyWorker(
     string? Nik,
     string? FullName,
     string? RegencyCode,
-    string? District,
-    string? Village,
     string? Occupation,
-    string? Phone,
-    WorkerSource? Source);
+    WorkerSource? Source,
+    string? District = null,
+    string? Village = null,
+    string? Phone = null);
 
 public static class IdentifyWorkerEndpoint
 {

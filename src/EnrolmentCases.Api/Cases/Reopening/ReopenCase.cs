@@ -7,7 +7,7 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Cases.Reopening;
 
-public record ReopenCase(string? Note, long? ExpectedVersion);
+public record ReopenCase(string? Note, long? ExpectedVersion = null);
 
 public static class ReopenCaseEndpoint
 {
