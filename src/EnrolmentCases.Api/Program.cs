@@ -1,5 +1,8 @@
 using System.Text.Json.Serialization;
+using EnrolmentCases.Cases;
 using EnrolmentCases.Identity;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Money;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
 using JasperFx;
@@ -13,6 +16,12 @@ builder.Services.Configure<ReferenceData>(builder.Configuration.GetSection(Refer
 builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReferenceData>>().Value);
 builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.Configure<TariffOptions>(builder.Configuration.GetSection(TariffOptions.Section));
+builder.Services.Configure<LapseOptions>(builder.Configuration.GetSection(LapseOptions.Section));
+builder.Services.AddSingleton<LapsePolicy>();
+builder.Services.AddSingleton<CaseCommand>();
+builder.Services.AddSingleton<CaseSweep>();
+builder.Services.AddHostedService<CaseSweepService>();
 
 builder.Services.ConfigureHttpJsonOptions(json =>
 {

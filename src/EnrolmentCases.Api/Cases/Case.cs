@@ -1,3 +1,5 @@
+using EnrolmentCases.Money;
+
 namespace EnrolmentCases.Cases;
 
 // One stream per case. Events carry their own business timestamps (taken from the injected clock),
@@ -35,6 +37,47 @@ public record CaseClosed(ClosureReason Reason, string? Note, CaseStage FromStage
 
 public record CaseReopened(string Note, CaseStage ToStage, DateTimeOffset ReopenedAt);
 
+/// <summary>A regional budget takes over the monthly premium from StartMonth for Months months.</summary>
+public record SubsidyGranted(
+    Payer Payer,
+    string? RegencyCode,
+    int BudgetYear,
+    YearMonth StartMonth,
+    int Months,
+    long MonthlyPremium,
+    Guid BudgetId,
+    DateTimeOffset GrantedAt);
+
+/// <summary>Released is what the budget had reserved for this subsidy and will not spend.</summary>
+public record SubsidyEnded(SubsidyEndReason Reason, Guid BudgetId, long Released, DateTimeOffset EndedAt);
+
+/// <summary>BudgetId names the budget that paid a subsidised month; null when the worker paid.</summary>
+public record PremiumPaid(YearMonth Month, long Amount, DateOnly PaidOn, Guid? BudgetId, DateTimeOffset RecordedAt);
+
+/// <summary>
+/// Membership became inactive: more unpaid months in a row than the grace allows. EffectiveOn is the
+/// day the rule was met, which may be earlier than when it was recorded.
+/// </summary>
+public record CaseLapsed(YearMonth FirstUnpaidMonth, int UnpaidMonths, DateOnly EffectiveOn, string Reason, DateTimeOffset RecordedAt);
+
+public record CaseReactivated(YearMonth PaidMonth, CaseStage ToStage, DateTimeOffset ReactivatedAt);
+
+/// <summary>The subsidy a case currently has, and how much of its commitment has been paid.</summary>
+public sealed record SubsidyTerms(
+    Payer Payer,
+    string? RegencyCode,
+    int BudgetYear,
+    YearMonth StartMonth,
+    int Months,
+    long MonthlyPremium,
+    Guid BudgetId,
+    long Paid)
+{
+    public YearMonth EndMonth => StartMonth.AddMonths(Months - 1);
+    public long Commitment => MonthlyPremium * Months;
+    public bool Covers(YearMonth month) => month >= StartMonth && month <= EndMonth;
+}
+
 /// <summary>
 /// The write model of a case, and (as an inline snapshot) the document the case detail and the
 /// worklist read. Apply methods must stay public: Marten 9 dispatches them from generated code.
@@ -59,6 +102,20 @@ public class Case
     public DateOnly? EnrolmentEffectiveDate { get; set; }
     public ClosureReason? ClosedReason { get; set; }
     public CaseStage? StageBeforeClosure { get; set; }
+    public SubsidyTerms? Subsidy { get; set; }
+    public List<YearMonth> PaidMonths { get; set; } = [];
+    public YearMonth? PaidThrough { get; set; }
+
+    /// <summary>First month a premium is due: the subsidy's start month, else the enrolment's effective month.</summary>
+    public YearMonth? DueFrom { get; set; }
+
+    /// <summary>
+    /// Month index (see YearMonth.Index) up to which nothing is owed: the latest paid month, or the
+    /// month before premiums fell due. Stored as a plain number so the lapse sweep can query it.
+    /// </summary>
+    public int? SettledThroughIndex { get; set; }
+
+    public CaseStage? StageBeforeLapse { get; set; }
     public DateTimeOffset OpenedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -92,7 +149,57 @@ public class Case
         DeclaredMonthlyIncome = e.DeclaredMonthlyIncome;
         EnrolmentEffectiveDate = e.EffectiveDate;
         Stage = CaseStage.Enrolled;
+        DueFrom = YearMonth.Of(e.EffectiveDate);
+        Settle();
         UpdatedAt = e.EnrolledAt;
+    }
+
+    public void Apply(SubsidyGranted e)
+    {
+        Subsidy = new SubsidyTerms(e.Payer, e.RegencyCode, e.BudgetYear, e.StartMonth, e.Months, e.MonthlyPremium, e.BudgetId, 0);
+        Stage = CaseStage.Subsidized;
+        DueFrom = e.StartMonth;
+        Settle();
+        UpdatedAt = e.GrantedAt;
+    }
+
+    public void Apply(SubsidyEnded e)
+    {
+        Subsidy = null;
+        if (Stage == CaseStage.Subsidized) Stage = CaseStage.Enrolled;
+        if (StageBeforeLapse == CaseStage.Subsidized) StageBeforeLapse = CaseStage.Enrolled;
+        UpdatedAt = e.EndedAt;
+    }
+
+    public void Apply(PremiumPaid e)
+    {
+        PaidMonths.Add(e.Month);
+        PaidMonths.Sort();
+        if (PaidThrough is null || e.Month > PaidThrough) PaidThrough = e.Month;
+        if (e.BudgetId is not null && Subsidy is not null) Subsidy = Subsidy with { Paid = Subsidy.Paid + e.Amount };
+        Settle();
+        UpdatedAt = e.RecordedAt;
+    }
+
+    public void Apply(CaseLapsed e)
+    {
+        StageBeforeLapse = Stage;
+        Stage = CaseStage.Lapsed;
+        UpdatedAt = e.RecordedAt;
+    }
+
+    public void Apply(CaseReactivated e)
+    {
+        Stage = e.ToStage;
+        StageBeforeLapse = null;
+        UpdatedAt = e.ReactivatedAt;
+    }
+
+    private void Settle()
+    {
+        if (DueFrom is not { } due) return;
+        var beforeDue = due.Index - 1;
+        SettledThroughIndex = PaidThrough is { } paid && paid.Index > beforeDue ? paid.Index : beforeDue;
     }
 
     public void Apply(CaseClosed e)

@@ -10,13 +10,13 @@ namespace EnrolmentCases.Cases;
 /// </summary>
 public sealed record OpenCaseClaim(string Id, Guid CaseId, string RegencyCode)
 {
-    public static async Task<IResult> DuplicateProblem(IQuerySession session, string nik, CancellationToken ct)
+    public static async Task<Microsoft.AspNetCore.Mvc.ProblemDetails> DuplicateProblem(IQuerySession session, string nik, CancellationToken ct)
     {
         var existing = await session.LoadAsync<OpenCaseClaim>(nik, ct);
-        return Results.Problem(Problems.Create(Problems.DuplicateCase, 409, "This worker already has an open case",
+        return Problems.Create(Problems.DuplicateCase, 409, "This worker already has an open case",
             existing is null
                 ? "Another open case for this NIK was being written at the same moment."
                 : $"Worker already has an open case in regency {existing.RegencyCode}: case {existing.CaseId}.",
-            new Dictionary<string, object?> { ["existingCaseId"] = existing?.CaseId, ["regencyCode"] = existing?.RegencyCode }));
+            new Dictionary<string, object?> { ["existingCaseId"] = existing?.CaseId, ["regencyCode"] = existing?.RegencyCode });
     }
 }

@@ -9,6 +9,9 @@ public static class Roles
     public const string Planner = "planner";
     public const string Admin = "admin";
 
+    /// <summary>Scheduled work inside the application; never issued in a token.</summary>
+    public const string System = "system";
+
     public static readonly string[] All = [Caseworker, Auditor, Planner, Admin];
 }
 
@@ -29,9 +32,12 @@ public sealed record Caller(string Id, string Name, string Role, IReadOnlySet<st
         user.FindFirstValue(ClaimNames.Role) ?? "",
         user.FindAll(ClaimNames.Regency).Select(c => c.Value).ToHashSet());
 
+    public static Caller System(string job) => new($"system:{job}", $"Scheduled {job}", Roles.System, new HashSet<string>());
+
     /// <summary>May this caller read personal case data of the given regency?</summary>
     public bool CanSeeCasesOf(string regencyCode) =>
         Role == Roles.Auditor || (Role == Roles.Caseworker && Regencies.Contains(regencyCode));
 
-    public bool CanChangeCasesOf(string regencyCode) => Role == Roles.Caseworker && Regencies.Contains(regencyCode);
+    public bool CanChangeCasesOf(string regencyCode) =>
+        Role == Roles.System || (Role == Roles.Caseworker && Regencies.Contains(regencyCode));
 }

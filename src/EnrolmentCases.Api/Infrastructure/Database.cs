@@ -1,3 +1,4 @@
+using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using JasperFx;
 using JasperFx.Events;
@@ -40,6 +41,10 @@ public static class Database
                     .Index(c => c.OpenedAt)
                     .Duplicate(c => c.Stage);
                 opts.Schema.For<OpenCaseClaim>();
+                opts.Schema.For<Case>().Duplicate(c => c.SettledThroughIndex);
+
+                opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
+                opts.Schema.For<Budget>().Duplicate(b => b.Year);
             })
             .UseLightweightSessions()
             .IntegrateWithWolverine()

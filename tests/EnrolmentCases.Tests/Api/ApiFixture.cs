@@ -28,9 +28,24 @@ public sealed class ApiFixture : IAsyncLifetime
         {
             web.UseEnvironment("Development");
             web.UseSetting("RateLimiting:PermitLimit", RateLimit.ToString());
+            // Tests run the sweep themselves, at the instants they choose.
+            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         await Host.ResetAllMartenDataAsync();
+    }
+
+    /// <summary>Moves the clock for one test; disposing puts it back for the tests that follow.</summary>
+    public IDisposable ClockAt(DateTimeOffset instant)
+    {
+        var before = Clock.GetUtcNow();
+        Clock.Set(instant);
+        return new Restore(() => Clock.Set(before));
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();

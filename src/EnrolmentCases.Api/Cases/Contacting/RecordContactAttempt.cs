@@ -37,6 +37,6 @@ public static class RecordContactAttemptEndpoint
 
     [WolverinePost("/api/cases/{id}/contact-attempts", Name = "RecordContactAttempt"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, RecordContactAttempt command, IDocumentStore store, HttpContext http, TimeProvider clock) =>
-        CaseCommand.Execute(store, http, id, command.ExpectedVersion, current => Decide(current, command, clock.GetUtcNow()));
+    public static Task<IResult> Post(Guid id, RecordContactAttempt command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
+        cases.ExecuteAsync(http, id, command.ExpectedVersion, current => Decide(current, command, clock.GetUtcNow()));
 }

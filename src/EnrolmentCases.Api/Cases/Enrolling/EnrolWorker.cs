@@ -53,6 +53,6 @@ public static class EnrolWorkerEndpoint
 
     [WolverinePost("/api/cases/{id}/enrolment", Name = "EnrolWorker"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, EnrolWorker command, IDocumentStore store, HttpContext http, TimeProvider clock) =>
-        CaseCommand.Execute(store, http, id, command.ExpectedVersion, current => Decide(current, command, clock.GetUtcNow()));
+    public static Task<IResult> Post(Guid id, EnrolWorker command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
+        cases.ExecuteAsync(http, id, command.ExpectedVersion, current => Decide(current, command, clock.GetUtcNow()));
 }

@@ -1,5 +1,7 @@
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Money;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -25,27 +27,37 @@ public sealed record CaseView(
     Programme[]? Programmes,
     long? DeclaredMonthlyIncome,
     DateOnly? EnrolmentEffectiveDate,
+    SubsidyView? Subsidy,
+    YearMonth? PaidThrough,
     ClosureReason? ClosedReason,
     DateTimeOffset OpenedAt,
     DateTimeOffset UpdatedAt)
 {
-    public static CaseView From(Case c) => new(c.Id, c.Version, c.Nik, c.FullName, c.RegencyCode, c.District, c.Village,
-        c.Occupation, c.Phone, c.Source, c.Stage, c.ContactAttempts, c.MembershipNumber, c.Programmes,
-        c.DeclaredMonthlyIncome, c.EnrolmentEffectiveDate, c.ClosedReason, c.OpenedAt, c.UpdatedAt);
+    /// <summary>
+    /// The stage shown is the lapse rule applied today, so a sweep that has not yet run never
+    /// shows a lapsed membership as active.
+    /// </summary>
+    public static CaseView From(Case c, LapsePolicy lapses) => new(c.Id, c.Version, c.Nik, c.FullName, c.RegencyCode,
+        c.District, c.Village, c.Occupation, c.Phone, c.Source, lapses.Due(c) is null ? c.Stage : CaseStage.Lapsed,
+        c.ContactAttempts, c.MembershipNumber, c.Programmes, c.DeclaredMonthlyIncome, c.EnrolmentEffectiveDate,
+        c.Subsidy is { } s ? new SubsidyView(s.Payer, s.BudgetYear, s.StartMonth, s.Months, s.MonthlyPremium) : null,
+        c.PaidThrough, c.ClosedReason, c.OpenedAt, c.UpdatedAt);
 }
+
+public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMonth, int Months, long MonthlyPremium);
 
 public static class GetCaseEndpoint
 {
     [WolverineGet("/api/cases/{id}", Name = "GetCase"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseView>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
-    public static async Task<IResult> Get(Guid id, IQuerySession session, HttpContext http)
+    public static async Task<IResult> Get(Guid id, IQuerySession session, HttpContext http, LapsePolicy lapses)
     {
         var found = await session.LoadAsync<Case>(id, http.RequestAborted);
         if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
             return Results.Problem(Problems.CaseNotFound(id));
 
         http.Response.Headers.ETag = ETags.For(found.Version);
-        return Results.Ok(CaseView.From(found));
+        return Results.Ok(CaseView.From(found, lapses));
     }
 }

@@ -74,14 +74,14 @@ public static class IdentifyWorkerEndpoint
         session.Events.StartStream<Case>(caseId, identified);
         // The claim's primary key is the NIK: PostgreSQL lets exactly one open case hold it.
         session.Insert(new OpenCaseClaim(identified.Nik, caseId, identified.RegencyCode));
-        RequestMetadata.Stamp(session, http);
+        CommandContext.From(http).Stamp(session);
         try
         {
             await session.SaveChangesAsync(http.RequestAborted);
         }
         catch (DocumentAlreadyExistsException)
         {
-            return await OpenCaseClaim.DuplicateProblem(session, identified.Nik, http.RequestAborted);
+            return Results.Problem(await OpenCaseClaim.DuplicateProblem(session, identified.Nik, http.RequestAborted));
         }
 
         return CommandAccepted.Created(http, caseId, 1);

@@ -30,8 +30,8 @@ public static class ReopenCaseEndpoint
 
     [WolverinePost("/api/cases/{id}/reopening", Name = "ReopenCase"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, ReopenCase command, IDocumentStore store, HttpContext http, TimeProvider clock) =>
-        CaseCommand.Execute(store, http, id, command.ExpectedVersion,
+    public static Task<IResult> Post(Guid id, ReopenCase command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
+        cases.ExecuteAsync(http, id, command.ExpectedVersion,
             current => Decide(current, command, clock.GetUtcNow()),
             // Fails with duplicate-case when another open case took the NIK meanwhile.
             (session, current) => session.Insert(new OpenCaseClaim(current.Nik, current.Id, current.RegencyCode)));

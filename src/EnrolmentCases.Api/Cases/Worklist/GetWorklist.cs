@@ -1,6 +1,7 @@
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
 using Marten;
 using Marten.Pagination;
 using Microsoft.AspNetCore.Authorization;
@@ -22,7 +23,7 @@ public static class GetWorklistEndpoint
     [WolverineGet("/api/cases", Name = "GetWorklist"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<Paged<CaseView>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Get(IQuerySession session, HttpContext http,
+    public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses,
         string? regency, string? stage, int? page, int? pageSize)
     {
         var errors = new ValidationErrors();
@@ -55,6 +56,6 @@ public static class GetWorklistEndpoint
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
 
-        return Results.Ok(new Paged<CaseView>(items.Select(CaseView.From).ToList(), items.TotalItemCount, pageNumber, size));
+        return Results.Ok(new Paged<CaseView>(items.Select(c => CaseView.From(c, lapses)).ToList(), items.TotalItemCount, pageNumber, size));
     }
 }

@@ -1,0 +1,31 @@
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Budgets;
+
+public sealed record BudgetLine(Payer Payer, string? RegencyCode, long Allocated, long Committed, long Paid, long Remaining);
+
+public sealed record BudgetYear(int Year, IReadOnlyList<BudgetLine> Items);
+
+public static class GetBudgetsEndpoint
+{
+    /// <summary>Aggregates only: readable by every role.</summary>
+    [WolverineGet("/api/budgets", Name = "GetBudgets")]
+    [ProducesResponseType<BudgetYear>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    public static async Task<IResult> Get(int? year, IQuerySession session, TimeProvider clock, HttpContext http)
+    {
+        var wanted = year ?? clock.GetUtcNow().Year;
+        if (wanted is < 2000 or > 2100) return Results.Problem(Problems.ValidationFailed("year", "must be a year between 2000 and 2100"));
+
+        var budgets = await session.Query<Budget>().Where(b => b.Year == wanted).ToListAsync(http.RequestAborted);
+        var items = budgets
+            .OrderBy(b => b.Payer).ThenBy(b => b.RegencyCode)
+            .Select(b => new BudgetLine(b.Payer, b.RegencyCode, b.Allocated, b.Committed, b.Paid, b.Remaining))
+            .ToList();
+        return Results.Ok(new BudgetYear(wanted, items));
+    }
+}

@@ -1,0 +1,72 @@
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Budgets;
+
+public record RecordAllocation(Payer? Payer, string? RegencyCode, int? Year, long? Amount, BudgetKind? Kind, string? Note = null);
+
+public static class RecordAllocationEndpoint
+{
+    public const long MaxAmount = 1_000_000_000_000_000; // Rp 1 quadrillion: far above any regional budget line
+
+    public static ProblemDetails Validate(RecordAllocation? command, ReferenceData reference)
+    {
+        if (command is null) return Problems.MissingBody;
+        var errors = new ValidationErrors();
+        errors.Required("payer", command.Payer);
+        errors.Required("kind", command.Kind);
+        if (command.Year is not { } year) errors.Add("year", "is required");
+        else if (year is < 2000 or > 2100) errors.Add("year", "must be a year between 2000 and 2100");
+        if (command.Amount is not { } amount) errors.Add("amount", "is required");
+        else if (amount is <= 0 or > MaxAmount) errors.Add("amount", "must be a positive amount in rupiah");
+        errors.MaxLength("note", command.Note, 2000);
+
+        if (command.Payer == Payer.ApbdRegency && reference.FindRegency(command.RegencyCode) is null)
+            errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");
+        if (command.Payer == Payer.ApbdProvince && !string.IsNullOrEmpty(command.RegencyCode))
+            errors.Add("regencyCode", "must be empty for the provincial budget");
+        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
+    }
+
+    /// <summary>An allocation or APBD-P top-up; the budget's stream starts with its first allocation.</summary>
+    [WolverinePost("/api/budgets", Name = "RecordAllocation"), Authorize(Roles = Roles.Planner)]
+    [ProducesResponseType<CommandAccepted>(201)]
+    public static async Task<IResult> Post(RecordAllocation command, IDocumentStore store, HttpContext http, TimeProvider clock)
+    {
+        var payer = command.Payer!.Value;
+        var regency = payer == Payer.ApbdRegency ? command.RegencyCode : null;
+        var id = Budget.IdFor(payer, regency, command.Year!.Value);
+
+        var allocated = new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
+            command.Note, clock.GetUtcNow());
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var session = store.LightweightSession();
+            // The same lock grants take, so an allocation never interleaves with a grant's check.
+            var stream = await session.Events.FetchForExclusiveWriting<Budget>(id, http.RequestAborted);
+            stream.AppendOne(allocated);
+            CommandContext.From(http).Stamp(session);
+            try
+            {
+                await session.SaveChangesAsync(http.RequestAborted);
+            }
+            catch (Exception e) when (attempt < 3 && e is ConcurrencyException or ExistingStreamIdCollisionException)
+            {
+                // Two first allocations raced to start the stream (there was no row to lock yet): the loser tries again.
+                continue;
+            }
+
+            var version = (stream.CurrentVersion ?? 0) + 1;
+            http.Response.Headers.ETag = ETags.For(version);
+            return Results.Created($"/api/budgets?year={command.Year}", new CommandAccepted(id, version));
+        }
+    }
+}
