@@ -41,6 +41,9 @@ public class Budget
         return new Guid(hash.AsSpan(0, 16));
     }
 
+    /// <summary>A copy to evolve while deciding; the fetched instance is the base of the inline snapshot.</summary>
+    public Budget Copy() => (Budget)MemberwiseClone();
+
     public static Budget Create(BudgetAllocated e) => new()
     {
         Payer = e.Payer,

@@ -19,7 +19,7 @@ public static class BudgetLedger
         foreach (var budgetId in touched)
         {
             var stream = await session.Events.FetchForExclusiveWriting<Budget>(budgetId, ct);
-            var budget = stream.Aggregate;
+            var budget = stream.Aggregate?.Copy();
             foreach (var e in caseEvents.Where(e => BudgetOf(e) == budgetId))
             {
                 object entry = e switch
@@ -31,8 +31,7 @@ public static class BudgetLedger
                 };
                 if (entry is CommitmentReleased { Amount: 0 }) continue;
                 stream.AppendOne(entry);
-                budget ??= new Budget();
-                ApplyTo(budget, entry);
+                if (budget is not null) ApplyTo(budget, entry);
             }
         }
     }

@@ -119,6 +119,17 @@ public class Case
     public DateTimeOffset OpenedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>
+    /// A private copy to evolve while deciding. The instance Marten hands out is also the base of
+    /// the inline snapshot, so mutating it would apply events twice.
+    /// </summary>
+    public Case Copy()
+    {
+        var copy = (Case)MemberwiseClone();
+        copy.PaidMonths = [..PaidMonths];
+        return copy;
+    }
+
     public static Case Create(WorkerIdentified e) => new()
     {
         Id = e.CaseId,

@@ -62,6 +62,7 @@ public sealed class CaseCommand(IDocumentStore store, LapsePolicy lapses)
             if (lapses.Due(current) is { } lapsed)
             {
                 events.Add(lapsed);
+                current = current.Copy();
                 current.Apply(lapsed);
             }
 

@@ -1,0 +1,23 @@
+# The Enrolment Cases API. Built and run by docker-compose.yml; see README.md.
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /source
+
+# Restore first, from the project file alone, so the package layer is reused while only code changes.
+COPY src/EnrolmentCases.Api/EnrolmentCases.Api.csproj src/EnrolmentCases.Api/
+RUN dotnet restore src/EnrolmentCases.Api/EnrolmentCases.Api.csproj
+
+COPY src/ src/
+RUN dotnet publish src/EnrolmentCases.Api/EnrolmentCases.Api.csproj \
+    -c Release -o /app --no-restore -p:UseAppHost=false
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app .
+
+# The image's non-root user; the API listens on 8080 (ASPNETCORE_HTTP_PORTS in the base image).
+USER $APP_UID
+EXPOSE 8080
+
+# Arguments after the image name are application commands, e.g. `token --role auditor`.
+ENTRYPOINT ["dotnet", "EnrolmentCases.Api.dll"]

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class Budgets(ApiFixture api)
+{
+    [Theory]
+    [InlineData("""{"payer":"APBD_REGENCY","year":2026,"amount":1000,"kind":"APBD"}""", "regencyCode")]
+    [InlineData("""{"payer":"APBD_REGENCY","regencyCode":"99.99","year":2026,"amount":1000,"kind":"APBD"}""", "regencyCode")]
+    [InlineData("""{"payer":"APBD_PROVINCE","regencyCode":"17.04","year":2026,"amount":1000,"kind":"APBD"}""", "regencyCode")]
+    [InlineData("""{"payer":"APBD_PROVINCE","year":2026,"amount":-1,"kind":"APBD"}""", "amount")]
+    [InlineData("""{"payer":"APBD_PROVINCE","year":2026,"amount":1000,"kind":"GRANT"}""", "kind")]
+    [InlineData("""{"payer":"APBD_PROVINCE","amount":1000,"kind":"APBD"}""", "year")]
+    public async Task an_invalid_allocation_is_a_validation_problem(string body, string field)
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Post.Text(body).ToUrl("/api/budgets");
+            s.WithRequestHeader("Content-Type", "application/json");
+            s.WithBearerToken(api.Token("planner"));
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.True((await result.Problem()).GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Theory]
+    [InlineData("caseworker")]
+    [InlineData("auditor")]
+    [InlineData("admin")]
+    public async Task only_planners_record_allocations(string role)
+    {
+        await api.Host.Scenario(s =>
+        {
+            s.Post.Json(new { payer = "APBD_PROVINCE", year = 2026, amount = 1000, kind = "APBD" }).ToUrl("/api/budgets");
+            s.WithBearerToken(api.Token(role, "17.04"));
+            s.StatusCodeShouldBe(403);
+        });
+    }
+
+    [Fact]
+    public async Task every_role_reads_budgets_per_payer_and_regency()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        await api.Allocate("APBD_PROVINCE", null, year, 600_000_000);
+        await api.Allocate("APBD_REGENCY", "17.08", year, 1_715_227_200);
+        await api.Allocate("APBD_REGENCY", "17.07", year, 500_000_000);
+
+        foreach (var role in new[] { "caseworker", "auditor", "planner", "admin" })
+        {
+            var result = await api.Host.Scenario(s =>
+            {
+                s.Get.Url($"/api/budgets?year={year}");
+                s.WithBearerToken(api.Token(role, "17.04"));
+                s.StatusCodeShouldBeOk();
+            });
+            var items = (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToList();
+            Assert.Equal(3, items.Count);
+        }
+
+        var kepahiang = await api.BudgetLine(year, "APBD_REGENCY", "17.08");
+        Assert.Equal(1_715_227_200, kepahiang.GetProperty("remaining").GetInt64());
+    }
+}

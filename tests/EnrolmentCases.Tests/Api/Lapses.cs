@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Lapses;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class Lapses(ApiFixture api)
+{
+    // Mukomuko is used by no other test class: its worklist shows only these cases.
+    private readonly string _mukomuko = api.Token("caseworker", "17.06");
+
+    private static DateTimeOffset Wib(int year, int month, int day, int hour = 9) => new(year, month, day, hour, 0, 0, TimeSpan.FromHours(7));
+
+    private Task Sweep() => api.Host.Services.GetRequiredService<CaseSweep>().RunOnceAsync(CancellationToken.None);
+
+    [Fact]
+    public async Task a_membership_unpaid_for_more_than_three_months_lapses_and_a_later_payment_reactivates_it()
+    {
+        Guid id;
+        using (api.ClockAt(Wib(2026, 1, 5)))
+            id = await api.EnrolledCase(_mukomuko, "17.06", effectiveDate: "2026-01-01");
+
+        using (api.ClockAt(Wib(2026, 4, 30, 23)))
+        {
+            await Sweep();
+            Assert.Equal("enrolled", (await api.GetCase(_mukomuko, id)).GetProperty("stage").GetString());
+        }
+
+        using (api.ClockAt(Wib(2026, 5, 1, 0)))
+        {
+            // Read before any sweep: the rule applies on read.
+            var view = await api.GetCase(_mukomuko, id);
+            Assert.Equal("lapsed", view.GetProperty("stage").GetString());
+            var versionBeforeSweep = view.GetProperty("version").GetInt64();
+
+            await Sweep();
+            await Sweep(); // a second run finds nothing more to record
+            var swept = await api.GetCase(_mukomuko, id);
+            Assert.Equal("lapsed", swept.GetProperty("stage").GetString());
+            Assert.Equal(versionBeforeSweep + 1, swept.GetProperty("version").GetInt64());
+
+            await using var session = api.Store.QuerySession();
+            var events = await session.Events.FetchStreamAsync(id);
+            var lapsed = events.Select(e => e.Data).OfType<CaseLapsed>().Single();
+            Assert.Equal(new DateOnly(2026, 5, 1), lapsed.EffectiveOn);
+            Assert.Equal(4, lapsed.UnpaidMonths);
+            Assert.Contains("4 consecutive months unpaid", lapsed.Reason);
+            Assert.StartsWith("system:", events.Last().UserName);
+
+            var worklist = await api.Host.Scenario(s =>
+            {
+                s.Get.Url("/api/cases?regency=17.06&stage=lapsed");
+                s.WithBearerToken(_mukomuko);
+            });
+            var items = (await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray();
+            Assert.Contains(items, i => i.GetProperty("id").GetGuid() == id);
+        }
+
+        using (api.ClockAt(Wib(2026, 5, 20)))
+        {
+            await api.Command(_mukomuko, id, "premium-payments", new { month = "2026-05", amount = 16_800, paidOn = "2026-05-20" });
+            var reactivated = await api.GetCase(_mukomuko, id);
+            Assert.Equal("enrolled", reactivated.GetProperty("stage").GetString());
+            Assert.Equal("2026-05", reactivated.GetProperty("paidThrough").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task a_command_on_a_case_whose_lapse_was_not_yet_recorded_records_it_first()
+    {
+        Guid id;
+        using (api.ClockAt(Wib(2026, 1, 5)))
+            id = await api.EnrolledCase(_mukomuko, "17.06", effectiveDate: "2026-01-01");
+
+        using var clock = api.ClockAt(Wib(2026, 8, 1));
+        var year = MoneyScenarios.FreshBudgetYear();
+        await api.Allocate("APBD_REGENCY", "17.06", year, 1_000_000);
+        var refused = await api.Command(_mukomuko, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
+        Assert.Equal("lapsed", (await refused.Problem()).GetProperty("stage").GetString());
+
+        // The refusal leaves nothing behind; the next accepted command records the lapse before itself.
+        await api.Command(_mukomuko, id, "contact-attempts", new { channel = "phone", outcome = "reached" });
+        await using var session = api.Store.QuerySession();
+        var types = (await session.Events.FetchStreamAsync(id)).Select(e => e.Data.GetType()).TakeLast(2).ToArray();
+        Assert.Equal([typeof(CaseLapsed), typeof(ContactAttempted)], types);
+    }
+}
