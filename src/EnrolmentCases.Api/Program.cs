@@ -51,6 +51,12 @@ app.UseAuthorization();
 app.MapOperations();
 app.MapWolverineEndpoints(http => http.RejectUnparseableQueryValues = true);
 
+// Command-line chatter (assembly scanning, help) goes to stderr, so a command's own output, such
+// as the token from `token`, can be captured from stdout alone.
+Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+{
+    Out = new Spectre.Console.AnsiConsoleOutput(Console.Error)
+});
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

@@ -59,9 +59,13 @@ public sealed class LapsePolicy(IOptions<LapseOptions> options, TimeProvider clo
 
     public DateTimeOffset Now => clock.GetUtcNow();
 
-    public DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(clock.GetUtcNow(), _zone).DateTime);
+    public DateOnly Today => DateOn(clock.GetUtcNow());
 
-    public CaseLapsed? Due(Case current) => LapseRule.Due(current, Today, GraceMonths, Now);
+    public DateOnly DateOn(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, _zone).DateTime);
+
+    /// <summary>The lapse the case owes a record of, today or at a given instant.</summary>
+    public CaseLapsed? Due(Case current, DateTimeOffset? at = null) =>
+        LapseRule.Due(current, at is { } instant ? DateOn(instant) : Today, GraceMonths, Now);
 
     private static TimeZoneInfo FindZone(string id)
     {

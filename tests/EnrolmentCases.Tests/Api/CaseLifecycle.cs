@@ -173,3 +173,47 @@ public class CaseLifecycle(ApiFixture api)
         Assert.Equal("not-found", (await result.Problem()).Slug());
     }
 }
+
+[Collection(ApiCollection.Name)]
+public class CaseHistoryViews(ApiFixture api)
+{
+    private readonly string _kaur = api.Token("caseworker", "17.04");
+
+    [Fact]
+    public async Task a_case_can_be_read_as_it_stood_at_a_version_or_an_instant()
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        await api.Reach(_kaur, id);
+        await api.Enrol(_kaur, id);
+
+        var atTwo = await api.GetCase(_kaur, id, "?version=2");
+        Assert.Equal(2, atTwo.GetProperty("version").GetInt64());
+        Assert.Equal("contacted", atTwo.GetProperty("stage").GetString());
+        Assert.False(atTwo.TryGetProperty("membershipNumber", out _));
+
+        await using var session = api.Store.QuerySession();
+        var recorded = (await session.Events.FetchStreamAsync(id)).Single(e => e.Version == 1).Timestamp;
+        var atFirst = await api.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
+        Assert.Equal(1, atFirst.GetProperty("version").GetInt64());
+        Assert.Equal("identified", atFirst.GetProperty("stage").GetString());
+
+        Assert.Equal("enrolled", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
+    }
+
+    [Theory]
+    [InlineData("?version=9", 404)]
+    [InlineData("?version=0", 400)]
+    [InlineData("?asOf=2000-01-01T00:00:00Z", 404)]
+    [InlineData("?asOf=yesterday", 400)]
+    [InlineData("?version=1&asOf=2030-01-01T00:00:00Z", 400)]
+    public async Task impossible_points_in_history_are_refused(string query, int status)
+    {
+        var id = await api.IdentifyWorker(_kaur);
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{id}{query}");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(status);
+        });
+    }
+}

@@ -34,11 +34,14 @@ public sealed record CaseView(
     DateTimeOffset UpdatedAt)
 {
     /// <summary>
-    /// The stage shown is the lapse rule applied today, so a sweep that has not yet run never
-    /// shows a lapsed membership as active.
+    /// The stage shown has the lapse rule applied (today, or at the instant asked about), so a sweep
+    /// that has not yet run never shows a lapsed membership as active.
     /// </summary>
-    public static CaseView From(Case c, LapsePolicy lapses) => new(c.Id, c.Version, c.Nik, c.FullName, c.RegencyCode,
-        c.District, c.Village, c.Occupation, c.Phone, c.Source, lapses.Due(c) is null ? c.Stage : CaseStage.Lapsed,
+    public static CaseView From(Case c, LapsePolicy lapses, DateTimeOffset? asOf = null) =>
+        From(c, lapses.Due(c, asOf) is null ? c.Stage : CaseStage.Lapsed);
+
+    public static CaseView From(Case c, CaseStage stage) => new(c.Id, c.Version, c.Nik,
+        c.FullName, c.RegencyCode, c.District, c.Village, c.Occupation, c.Phone, c.Source, stage,
         c.ContactAttempts, c.MembershipNumber, c.Programmes, c.DeclaredMonthlyIncome, c.EnrolmentEffectiveDate,
         c.Subsidy is { } s ? new SubsidyView(s.Payer, s.BudgetYear, s.StartMonth, s.Months, s.MonthlyPremium) : null,
         c.PaidThrough, c.ClosedReason, c.OpenedAt, c.UpdatedAt);
@@ -48,16 +51,33 @@ public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMon
 
 public static class GetCaseEndpoint
 {
+    /// <summary>
+    /// The case now, or as it stood at a version or at an instant (by when events were recorded).
+    /// Historical views are replayed from the events, never taken from the snapshot.
+    /// </summary>
     [WolverineGet("/api/cases/{id}", Name = "GetCase"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseView>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
-    public static async Task<IResult> Get(Guid id, IQuerySession session, HttpContext http, LapsePolicy lapses)
+    public static async Task<IResult> Get(Guid id, long? version, DateTimeOffset? asOf, IQuerySession session,
+        HttpContext http, LapsePolicy lapses)
     {
-        var found = await session.LoadAsync<Case>(id, http.RequestAborted);
+        if (version is not null && asOf is not null)
+            return Results.Problem(Problems.ValidationFailed("asOf", "give either version or asOf, not both"));
+        if (version is < 1) return Results.Problem(Problems.ValidationFailed("version", "must be 1 or more"));
+
+        var ct = http.RequestAborted;
+        var found = version is { } v ? await session.Events.AggregateStreamAsync<Case>(id, version: v, token: ct)
+            : asOf is { } at ? await session.Events.AggregateStreamAsync<Case>(id, timestamp: at, token: ct)
+            : await session.LoadAsync<Case>(id, ct);
         if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
             return Results.Problem(Problems.CaseNotFound(id));
+        if (version is { } wanted && found.Version != wanted)
+            return Results.Problem(Problems.Create(Problems.NotFound, 404, "No such version",
+                $"Case {id} has {found.Version} versions."));
 
         http.Response.Headers.ETag = ETags.For(found.Version);
-        return Results.Ok(CaseView.From(found, lapses));
+        // A version is shown exactly as recorded; "now" and asOf apply the lapse rule at that instant.
+        return Results.Ok(version is null ? CaseView.From(found, lapses, asOf) : CaseView.From(found, found.Stage));
     }
 }
