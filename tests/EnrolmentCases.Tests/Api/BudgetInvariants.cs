@@ -1,0 +1,118 @@
+using System.Net;
+using Alba;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>
+/// Budgets add up after any sequence of commands: a seeded random walk of grants, payments,
+/// closures and reopenings over a few cases, checked after every step against a model the test
+/// keeps itself from the answers it got.
+/// </summary>
+[Collection(ApiCollection.Name)]
+public class BudgetInvariants(ApiFixture api)
+{
+    private readonly string _seluma = api.Token("caseworker", "17.05");
+
+    private sealed class Model
+    {
+        public int? Months;
+        public string? Start;
+        public readonly HashSet<string> PaidMonths = [];
+        public long SubsidisedPaid; // paid by the budget during the current subsidy
+        public bool Closed;
+    }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(2026)]
+    public async Task committed_paid_and_remaining_stay_exact_through_a_random_sequence(int seed)
+    {
+        var random = new Random(seed);
+        var year = MoneyScenarios.FreshBudgetYear();
+        const long allocation = 500_000;
+        await api.Allocate("APBD_REGENCY", "17.05", year, allocation);
+        using var clock = api.ClockAt(new DateTimeOffset(year, 1, 15, 9, 0, 0, TimeSpan.FromHours(7)));
+
+        var cases = new Dictionary<Guid, Model>();
+        for (var i = 0; i < 4; i++) cases[await api.EnrolledCase(_seluma, "17.05", $"{year}-01-01")] = new Model();
+        long releasedPaid = 0; // what ended subsidies had paid: it stays committed
+        long totalPaid = 0;
+        using var client = api.Client(_seluma);
+        int grants = 0, subsidisedPayments = 0;
+
+        for (var step = 0; step < 60; step++)
+        {
+            var (id, model) = cases.ElementAt(random.Next(cases.Count));
+            // Weighted: grants 30 %, payments 40 %, closures and reopenings 15 % each.
+            var roll = random.Next(20);
+            switch (roll < 6 ? 0 : roll < 14 ? 1 : roll < 17 ? 2 : 3)
+            {
+                case 0:
+                {
+                    var start = random.Next(1, 12);
+                    var months = random.Next(1, 13 - start + 1);
+                    var response = await client.PostJson($"/api/cases/{id}/subsidy",
+                        MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-{start:00}", months));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        Assert.True(model.Months is null && !model.Closed);
+                        model.Months = months;
+                        model.Start = $"{year}-{start:00}";
+                        model.SubsidisedPaid = 0;
+                        grants++;
+                    }
+                    else Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+                    break;
+                }
+                case 1:
+                {
+                    // Mostly a month of the running subsidy, sometimes one the worker pays.
+                    var m = model.Start is { } from && random.Next(3) > 0
+                        ? int.Parse(from[5..]) + random.Next(model.Months!.Value)
+                        : random.Next(1, 4);
+                    var month = $"{year}-{m:00}";
+                    var response = await client.PostJson($"/api/cases/{id}/premium-payments",
+                        new { month, amount = 16_800, paidOn = $"{year}-01-15" });
+                    if (response.StatusCode != HttpStatusCode.OK || !model.PaidMonths.Add(month)) break;
+                    if (model.Start is { } s && string.CompareOrdinal(month, s) >= 0 &&
+                        int.Parse(month[5..]) <= int.Parse(s[5..]) + model.Months!.Value - 1)
+                    {
+                        subsidisedPayments++;
+                        model.SubsidisedPaid += 16_800;
+                        totalPaid += 16_800;
+                    }
+
+                    break;
+                }
+                case 2:
+                {
+                    var response = await client.PostJson($"/api/cases/{id}/closure", new { reason = "declined" });
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        if (model.Months is not null) releasedPaid += model.SubsidisedPaid;
+                        model.Months = null;
+                        model.Start = null;
+                        model.Closed = true;
+                    }
+                    break;
+                }
+                default:
+                {
+                    var response = await client.PostJson($"/api/cases/{id}/reopening", new { note = "back" });
+                    if (response.StatusCode == HttpStatusCode.OK) model.Closed = false;
+                    break;
+                }
+            }
+
+            var expectedCommitted = releasedPaid + cases.Values.Where(m => m.Months is not null).Sum(m => 16_800L * m.Months!.Value);
+            var line = await api.BudgetLine(year, "APBD_REGENCY", "17.05");
+            Assert.Equal(expectedCommitted, line.GetProperty("committed").GetInt64());
+            Assert.Equal(totalPaid, line.GetProperty("paid").GetInt64());
+            Assert.Equal(allocation - expectedCommitted, line.GetProperty("remaining").GetInt64());
+        }
+
+        // The walk must have exercised the money paths, or it proved nothing.
+        Assert.True(grants >= 2, $"only {grants} grants succeeded");
+        Assert.True(subsidisedPayments >= 1, "no subsidised payment was made");
+    }
+}
