@@ -1,3 +1,4 @@
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Cases;
@@ -62,6 +63,20 @@ public record CaseLapsed(YearMonth FirstUnpaidMonth, int UnpaidMonths, DateOnly 
 
 public record CaseReactivated(YearMonth PaidMonth, CaseStage ToStage, DateTimeOffset ReactivatedAt);
 
+/// <summary>
+/// The case moved from one stage to another. Appended by the write path right after the event that
+/// caused the move, with when it was recorded and when it takes effect, and the changes it makes to
+/// stage counts on both bases: the coverage projections read nothing else.
+/// </summary>
+public record CaseStageChanged(
+    string RegencyCode,
+    CaseStage? From,
+    CaseStage To,
+    DateTimeOffset RecordedAt,
+    DateTimeOffset EffectiveAt,
+    List<StageDelta> Recorded,
+    List<StageDelta> Effective);
+
 /// <summary>The subsidy a case currently has, and how much of its commitment has been paid.</summary>
 public sealed record SubsidyTerms(
     Payer Payer,
@@ -116,6 +131,11 @@ public class Case
     public int? SettledThroughIndex { get; set; }
 
     public CaseStage? StageBeforeLapse { get; set; }
+
+    /// <summary>The case's stages over time as recorded, and as effective (see StageTimeline).</summary>
+    public List<StagePeriod> RecordedStages { get; set; } = [];
+    public List<StagePeriod> EffectiveStages { get; set; } = [];
+
     public DateTimeOffset OpenedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 
@@ -127,7 +147,28 @@ public class Case
     {
         var copy = (Case)MemberwiseClone();
         copy.PaidMonths = [..PaidMonths];
+        copy.RecordedStages = [..RecordedStages];
+        copy.EffectiveStages = [..EffectiveStages];
         return copy;
+    }
+
+    /// <summary>Applies any case event; the write path uses it to evolve a copy while deciding.</summary>
+    public void Follow(object e)
+    {
+        switch (e)
+        {
+            case ContactAttempted x: Apply(x); break;
+            case WorkerEnrolled x: Apply(x); break;
+            case CaseClosed x: Apply(x); break;
+            case CaseReopened x: Apply(x); break;
+            case SubsidyGranted x: Apply(x); break;
+            case SubsidyEnded x: Apply(x); break;
+            case PremiumPaid x: Apply(x); break;
+            case CaseLapsed x: Apply(x); break;
+            case CaseReactivated x: Apply(x); break;
+            case CaseStageChanged x: Apply(x); break;
+            default: throw new ArgumentException($"{e.GetType().Name} is not an event of an open case", nameof(e));
+        }
     }
 
     public static Case Create(WorkerIdentified e) => new()
@@ -190,6 +231,12 @@ public class Case
         if (e.BudgetId is not null && Subsidy is not null) Subsidy = Subsidy with { Paid = Subsidy.Paid + e.Amount };
         Settle();
         UpdatedAt = e.RecordedAt;
+    }
+
+    public void Apply(CaseStageChanged e)
+    {
+        RecordedStages = StageTimeline.Move(RecordedStages, e.RecordedAt, e.To).Timeline;
+        EffectiveStages = StageTimeline.Move(EffectiveStages, e.EffectiveAt, e.To).Timeline;
     }
 
     public void Apply(CaseLapsed e)

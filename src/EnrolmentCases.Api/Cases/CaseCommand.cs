@@ -1,4 +1,5 @@
 using EnrolmentCases.Budgets;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using JasperFx;
@@ -50,7 +51,8 @@ public sealed class CaseCommand(IDocumentStore store, LapsePolicy lapses)
         {
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<Case>(caseId, ct);
-            var current = stream.Aggregate;
+            var fetched = stream.Aggregate;
+            var current = fetched;
             if (current is null || !context.Caller.CanChangeCasesOf(current.RegencyCode))
                 return new CommandOutcome.Refused(Problems.CaseNotFound(caseId));
             var versionBefore = stream.CurrentVersion ?? 0;
@@ -70,6 +72,7 @@ public sealed class CaseCommand(IDocumentStore store, LapsePolicy lapses)
             {
                 events.AddRange(decide(current));
                 if (events.Count == 0) return new CommandOutcome.Accepted(caseId, versionBefore);
+                events = StageChanges.Annotate(fetched, events, lapses, lapses.Now);
 
                 await BudgetLedger.RecordAsync(session, caseId, events, lapses.Now, ct);
             }

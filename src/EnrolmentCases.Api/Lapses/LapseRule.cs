@@ -61,6 +61,13 @@ public sealed class LapsePolicy(IOptions<LapseOptions> options, TimeProvider clo
 
     public DateOnly Today => DateOn(clock.GetUtcNow());
 
+    /// <summary>Midnight at the start of a day, in the calendar's time zone.</summary>
+    public DateTimeOffset StartOf(DateOnly day)
+    {
+        var local = day.ToDateTime(TimeOnly.MinValue);
+        return new DateTimeOffset(local, _zone.GetUtcOffset(local));
+    }
+
     public DateOnly DateOn(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, _zone).DateTime);
 
     /// <summary>The lapse the case owes a record of, today or at a given instant.</summary>

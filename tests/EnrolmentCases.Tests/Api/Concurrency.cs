@@ -14,10 +14,10 @@ public class Concurrency(ApiFixture api)
         var id = await api.IdentifyWorker(_kaur);
         await api.Reach(_kaur, id);
 
-        var result = await api.Command(_kaur, id, "closure", new { reason = "declined", expectedVersion = 1 }, 409);
+        var result = await api.Command(_kaur, id, "closure", new { reason = "declined", expectedVersion = 2 }, 409);
         var problem = await result.Problem();
         Assert.Equal("concurrency-conflict", problem.Slug());
-        Assert.Equal(2, problem.GetProperty("currentVersion").GetInt64());
+        Assert.Equal(4, problem.GetProperty("currentVersion").GetInt64());
         Assert.Equal("contacted", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
     }
 
@@ -29,14 +29,14 @@ public class Concurrency(ApiFixture api)
         {
             s.Post.Json(new { channel = "visit", outcome = "reached" }).ToUrl($"/api/cases/{id}/contact-attempts");
             s.WithBearerToken(_kaur);
-            s.WithRequestHeader("If-Match", "\"1\"");
+            s.WithRequestHeader("If-Match", "\"2\"");
             s.StatusCodeShouldBe(200);
         });
         var stale = await api.Host.Scenario(s =>
         {
             s.Post.Json(new { reason = "declined" }).ToUrl($"/api/cases/{id}/closure");
             s.WithBearerToken(_kaur);
-            s.WithRequestHeader("If-Match", "\"1\"");
+            s.WithRequestHeader("If-Match", "\"2\"");
             s.StatusCodeShouldBe(409);
         });
         Assert.Equal("concurrency-conflict", (await stale.Problem()).Slug());
@@ -62,7 +62,7 @@ public class Concurrency(ApiFixture api)
         var id = await api.IdentifyWorker(_kaur);
         using var client = api.Client(_kaur);
         var responses = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => client.PostJson(
-            $"/api/cases/{id}/contact-attempts", new { channel = "visit", outcome = "unreachable", expectedVersion = 1 })));
+            $"/api/cases/{id}/contact-attempts", new { channel = "visit", outcome = "unreachable", expectedVersion = 2 })));
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
@@ -80,6 +80,6 @@ public class Concurrency(ApiFixture api)
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var view = await api.GetCase(_kaur, id);
         Assert.Equal(8, view.GetProperty("contactAttempts").GetInt32());
-        Assert.Equal(9, view.GetProperty("version").GetInt64());
+        Assert.Equal(10, view.GetProperty("version").GetInt64());
     }
 }

@@ -26,11 +26,12 @@ public class IdentifyingWorkers(ApiFixture api)
             s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
             s.WithBearerToken(_kaur);
             s.StatusCodeShouldBe(201);
-            s.Header("ETag").SingleValueShouldEqual("\"1\"");
+            s.Header("ETag").SingleValueShouldEqual("\"2\"");
         });
         var accepted = (await result.ReadAsJsonAsync<Scenarios.Accepted>())!;
         Assert.Equal($"/api/cases/{accepted.Id}", result.Context.Response.Headers.Location.ToString());
-        Assert.Equal(1, accepted.Version);
+        // WorkerIdentified, then CaseStageChanged into "identified".
+        Assert.Equal(2, accepted.Version);
 
         var view = await api.GetCase(_kaur, accepted.Id);
         Assert.Equal(nik, view.GetProperty("nik").GetString());
@@ -180,11 +181,14 @@ public class IdentifyingWorkers(ApiFixture api)
 
         await using var session = api.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(id);
-        var identified = Assert.Single(events);
-        Assert.Equal("ani.kaur", identified.UserName);
-        Assert.Equal("field-visit-42", identified.CorrelationId);
-        Assert.Contains("POST /api/cases", identified.CausationId);
-        Assert.Equal("Tester ani.kaur", identified.GetHeader("userName")?.ToString());
-        Assert.Equal("caseworker", identified.GetHeader("role")?.ToString());
+        Assert.Equal(2, events.Count);
+        Assert.All(events, e =>
+        {
+            Assert.Equal("ani.kaur", e.UserName);
+            Assert.Equal("field-visit-42", e.CorrelationId);
+            Assert.Contains("POST /api/cases", e.CausationId);
+            Assert.Equal("Tester ani.kaur", e.GetHeader("userName")?.ToString());
+            Assert.Equal("caseworker", e.GetHeader("role")?.ToString());
+        });
     }
 }

@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
+using EnrolmentCases.Lapses;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
 using JasperFx;
@@ -64,14 +66,15 @@ public static class IdentifyWorkerEndpoint
     [WolverinePost("/api/cases", Name = "IdentifyWorker"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
-    public static async Task<IResult> Post(IdentifyWorker command, IDocumentStore store, HttpContext http, TimeProvider clock)
+    public static async Task<IResult> Post(IdentifyWorker command, IDocumentStore store, HttpContext http, TimeProvider clock,
+        LapsePolicy calendar)
     {
         // An explicit session: the duplicate check needs to see the commit fail and answer for it.
         await using var session = store.LightweightSession();
         var caseId = Guid.CreateVersion7(clock.GetUtcNow());
         var identified = Decide(command, caseId, clock.GetUtcNow());
 
-        session.Events.StartStream<Case>(caseId, identified);
+        session.Events.StartStream<Case>(caseId, StageChanges.Annotate(null, [identified], calendar, identified.IdentifiedAt).ToArray());
         // The claim's primary key is the NIK: PostgreSQL lets exactly one open case hold it.
         session.Insert(new OpenCaseClaim(identified.Nik, caseId, identified.RegencyCode));
         CommandContext.From(http).Stamp(session);
@@ -84,6 +87,6 @@ public static class IdentifyWorkerEndpoint
             return Results.Problem(await OpenCaseClaim.DuplicateProblem(session, identified.Nik, http.RequestAborted));
         }
 
-        return CommandAccepted.Created(http, caseId, 1);
+        return CommandAccepted.Created(http, caseId, 2);
     }
 }
