@@ -1,5 +1,9 @@
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Targets;
+using JasperFx.Events.Daemon;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -20,6 +24,9 @@ public static class Database
 
     public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
     {
+        var zone = LapsePolicy.FindZone(configuration.GetSection(LapseOptions.Section).Get<LapseOptions>()?.TimeZone ?? "Asia/Jakarta");
+        var calendar = new CoverageCalendar(zone);
+        services.AddSingleton(calendar);
         services.AddMarten(opts =>
             {
                 opts.Connection(ConnectionString(configuration));
@@ -44,8 +51,17 @@ public static class Database
                 opts.Schema.For<Case>().Duplicate(c => c.SettledThroughIndex);
 
                 opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
+                opts.Projections.Snapshot<RegencyTarget>(SnapshotLifecycle.Inline);
+                opts.Schema.For<RegencyTarget>().Duplicate(t => t.Year);
+
+                // Coverage read models follow the events in the background (async daemon).
+                opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
+                opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
+                opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
+                opts.Schema.For<CoverageDelta>().Index(d => d.MonthIndex).Index(d => d.At);
                 opts.Schema.For<Budget>().Duplicate(b => b.Year);
             })
+            .AddAsyncDaemon(DaemonMode.Solo)
             .UseLightweightSessions()
             .IntegrateWithWolverine()
             .ApplyAllDatabaseChangesOnStartup();

@@ -55,6 +55,8 @@ public sealed class LapsePolicy(IOptions<LapseOptions> options, TimeProvider clo
 {
     private readonly TimeZoneInfo _zone = FindZone(options.Value.TimeZone);
 
+    public TimeZoneInfo Zone => _zone;
+
     public int GraceMonths => options.Value.GraceMonths;
 
     public DateTimeOffset Now => clock.GetUtcNow();
@@ -74,7 +76,7 @@ public sealed class LapsePolicy(IOptions<LapseOptions> options, TimeProvider clo
     public CaseLapsed? Due(Case current, DateTimeOffset? at = null) =>
         LapseRule.Due(current, at is { } instant ? DateOn(instant) : Today, GraceMonths, Now);
 
-    private static TimeZoneInfo FindZone(string id)
+    public static TimeZoneInfo FindZone(string id)
     {
         try
         {

@@ -1,0 +1,104 @@
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Coverage;
+
+public sealed record CoverageMonthRow(string Month, CoverageRow Row);
+
+public sealed record CoverageTimeline(string Code, Basis Basis, IReadOnlyList<CoverageMonthRow> Months);
+
+public static class GetCoverageEndpoint
+{
+    public const int MaxTimelineMonths = 120;
+
+    /// <summary>
+    /// Coverage per regency and for the province, now or as of an instant, on the recorded basis
+    /// (what the system knew then) or the effective basis (effective dates as known now).
+    /// Aggregates only: readable by every role.
+    /// </summary>
+    [WolverineGet("/api/coverage", Name = "GetCoverage")]
+    [ProducesResponseType<CoverageReport>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    public static async Task<IResult> Get(string? asOf, string? basis, IQuerySession session, CoverageCalendar calendar,
+        ReferenceData reference, TimeProvider clock, HttpContext http)
+    {
+        var errors = new ValidationErrors();
+        var at = clock.GetUtcNow();
+        if (asOf is not null && !CoverageReader.TryParseInstant(asOf, calendar, out at))
+            errors.Add("asOf", "must be a date (YYYY-MM-DD, meaning the end of that day) or an ISO-8601 instant");
+        if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
+        if (errors.Any) return Results.Problem(errors.ToProblem());
+
+        var ct = http.RequestAborted;
+        var counts = await CoverageReader.CountsAtAsync(session, calendar, chosen, at, ct);
+        var year = TimeZoneInfo.ConvertTime(at, calendar.Zone).Year;
+        var targets = await CoverageReader.TargetsAsync(session, year, ct);
+        var (province, regencies) = CoverageReader.Rows(reference, counts, targets, year,
+            chosen == Basis.Recorded ? at : null);
+        return Results.Ok(new CoverageReport(at, chosen, province, regencies));
+    }
+
+    /// <summary>Month-end coverage of one regency (or the province) for each month in [from, to].</summary>
+    [WolverineGet("/api/coverage/{code}/timeline", Name = "GetCoverageTimeline")]
+    [ProducesResponseType<CoverageTimeline>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public static async Task<IResult> Timeline(string code, string? from, string? to, string? basis, IQuerySession session,
+        CoverageCalendar calendar, ReferenceData reference, TimeProvider clock, HttpContext http)
+    {
+        var isProvince = code == reference.ProvinceCode;
+        if (!isProvince && reference.FindRegency(code) is null)
+            return Results.Problem(Problems.Create(Problems.NotFound, 404, "Unknown regency", $"{code} is not a regency of {reference.ProvinceName}."));
+
+        var errors = new ValidationErrors();
+        var now = calendar.MonthIndexOf(clock.GetUtcNow());
+        var last = now;
+        var first = now - 11;
+        if (to is not null)
+        {
+            if (YearMonth.TryParse(to, out var t)) last = t.Index;
+            else errors.Add("to", "must be a month written YYYY-MM");
+        }
+
+        if (from is not null)
+        {
+            if (YearMonth.TryParse(from, out var f)) first = f.Index;
+            else errors.Add("from", "must be a month written YYYY-MM");
+        }
+        else if (to is not null) first = last - 11;
+
+        if (first > last) errors.Add("from", "must not be after to");
+        else if (last - first + 1 > MaxTimelineMonths) errors.Add("to", $"at most {MaxTimelineMonths} months at a time");
+        if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
+        if (errors.Any) return Results.Problem(errors.ToProblem());
+
+        var ct = http.RequestAborted;
+        var monthEnds = await CoverageReader.MonthEndsAsync(session, chosen, first, last, ct);
+        var targetsByYear = new Dictionary<int, Dictionary<string, Targets.RegencyTarget>>();
+        var months = new List<CoverageMonthRow>();
+        foreach (var (month, counts) in monthEnds)
+        {
+            var ym = YearMonth.FromIndex(month);
+            if (!targetsByYear.TryGetValue(ym.Year, out var targets))
+                targetsByYear[ym.Year] = targets = await CoverageReader.TargetsAsync(session, ym.Year, ct);
+            var (province, regencies) = CoverageReader.Rows(reference, counts, targets, ym.Year,
+                chosen == Basis.Recorded ? calendar.EndOfMonth(month) : null);
+            months.Add(new CoverageMonthRow(ym.ToString(), isProvince ? province : regencies.Single(r => r.Code == code)));
+        }
+
+        return Results.Ok(new CoverageTimeline(code, chosen, months));
+    }
+
+    private static bool TryBasis(string? text, out Basis basis)
+    {
+        basis = Basis.Recorded;
+        if (string.IsNullOrEmpty(text) || text == "recorded") return true;
+        if (text != "effective") return false;
+        basis = Basis.Effective;
+        return true;
+    }
+}
