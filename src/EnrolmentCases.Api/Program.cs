@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
@@ -18,6 +19,7 @@ builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOpt
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.Configure<TariffOptions>(builder.Configuration.GetSection(TariffOptions.Section));
 builder.Services.Configure<LapseOptions>(builder.Configuration.GetSection(LapseOptions.Section));
+builder.Services.Configure<ForecastOptions>(builder.Configuration.GetSection(ForecastOptions.Section));
 builder.Services.AddSingleton<LapsePolicy>();
 builder.Services.AddSingleton<CaseCommand>();
 builder.Services.AddSingleton<CaseSweep>();

@@ -1,0 +1,70 @@
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Forecast;
+
+public sealed class ForecastOptions
+{
+    public const string Section = "Forecast";
+
+    /// <summary>Coverage to cost out when the planner names none (the national figure of 39 %).</summary>
+    public double DefaultTargetCoverage { get; set; } = 0.39;
+
+    /// <summary>The province's share of new subsidised workers (Bengkulu's governor's circular: 30 %, regencies 70 %).</summary>
+    public double ProvinceShare { get; set; } = 0.3;
+}
+
+public static class GetSubsidyForecastEndpoint
+{
+    /// <summary>Aggregates only: readable by every role.</summary>
+    [WolverineGet("/api/subsidy-forecast", Name = "GetSubsidyForecast")]
+    [ProducesResponseType<SubsidyForecastReport>(200)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    public static async Task<IResult> Get(int? year, double? targetCoverage, double? provinceShare, IQuerySession session,
+        ReferenceData reference, CoverageCalendar calendar, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> options,
+        TimeProvider clock, HttpContext http)
+    {
+        var now = clock.GetUtcNow();
+        var wantedYear = year ?? TimeZoneInfo.ConvertTime(now, calendar.Zone).Year;
+        var target = targetCoverage ?? options.Value.DefaultTargetCoverage;
+        var share = provinceShare ?? options.Value.ProvinceShare;
+        var errors = new ValidationErrors();
+        if (wantedYear is < 2000 or > 2100) errors.Add("year", "must be between 2000 and 2100");
+        if (target is <= 0 or > 1 || double.IsNaN(target)) errors.Add("targetCoverage", "must be a fraction above 0 and at most 1, e.g. 0.39");
+        if (share is < 0 or > 1 || double.IsNaN(share)) errors.Add("provinceShare", "must be a fraction from 0 to 1, e.g. 0.3");
+        if (errors.Any) return Results.Problem(errors.ToProblem());
+
+        var ct = http.RequestAborted;
+        var cohort = (await session.Query<Case>()
+                .Where(c => c.Subsidy != null && c.Subsidy.BudgetYear == wantedYear)
+                .Select(c => new { c.RegencyCode, c.Subsidy!.Payer, c.Subsidy.StartMonth, c.Subsidy.MonthlyPremium })
+                .ToListAsync(ct))
+            .Select(c => new CohortMember(c.RegencyCode, c.Payer, c.StartMonth, c.MonthlyPremium))
+            .ToList();
+        var budgets = await session.Query<Budget>().Where(b => b.Year == wantedYear).ToListAsync(ct);
+        var counts = await CoverageReader.CountsAtAsync(session, calendar, Basis.Recorded, now, ct);
+        var targets = await CoverageReader.TargetsAsync(session, wantedYear, ct);
+
+        var inputs = new ForecastInputs(
+            wantedYear, target, share,
+            Tariff.MonthlyPremium(tariff.Value, [Programme.Jkk, Programme.Jkm], 0),
+            reference.ProvinceCode, reference.ProvinceName,
+            reference.Regencies.Select(r => new RegencyInputs(r.Code, r.Name,
+                counts.GetValueOrDefault(r.Code)?.Covered ?? 0,
+                targets.GetValueOrDefault(r.Code)?.AsKnownAt(null)?.EligibleWorkers)).ToList(),
+            cohort,
+            budgets.Where(b => b.Payer == Payer.ApbdRegency && b.RegencyCode != null)
+                .ToDictionary(b => b.RegencyCode!, b => new Allocation(b.Allocated, b.Committed, b.Paid, b.Remaining)),
+            budgets.Where(b => b.Payer == Payer.ApbdProvince)
+                .Select(b => new Allocation(b.Allocated, b.Committed, b.Paid, b.Remaining)).SingleOrDefault());
+        return Results.Ok(SubsidyForecast.Calculate(inputs));
+    }
+}
