@@ -41,32 +41,35 @@ public static class RecordAllocationEndpoint
     [ProducesResponseType<CommandAccepted>(201)]
     public static async Task<IResult> Post(RecordAllocation command, IDocumentStore store, HttpContext http, TimeProvider clock)
     {
+        var (id, version) = await RecordAsync(store, CommandContext.From(http), command, clock.GetUtcNow());
+        http.Response.Headers.ETag = ETags.For(version);
+        return Results.Created($"/api/budgets?year={command.Year}", new CommandAccepted(id, version));
+    }
+
+    public static async Task<(Guid Id, long Version)> RecordAsync(IDocumentStore store, CommandContext context,
+        RecordAllocation command, DateTimeOffset now)
+    {
         var payer = command.Payer!.Value;
         var regency = payer == Payer.ApbdRegency ? command.RegencyCode : null;
         var id = Budget.IdFor(payer, regency, command.Year!.Value);
-
         var allocated = new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
-            command.Note, clock.GetUtcNow());
+            command.Note, now);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
             // The same lock grants take, so an allocation never interleaves with a grant's check.
-            var stream = await session.Events.FetchForExclusiveWriting<Budget>(id, http.RequestAborted);
+            var stream = await session.Events.FetchForExclusiveWriting<Budget>(id, context.Cancellation);
             stream.AppendOne(allocated);
-            CommandContext.From(http).Stamp(session);
+            context.Stamp(session);
             try
             {
-                await session.SaveChangesAsync(http.RequestAborted);
+                await session.SaveChangesAsync(context.Cancellation);
+                return (id, (stream.CurrentVersion ?? 0) + 1);
             }
             catch (Exception e) when (attempt < 3 && e is ConcurrencyException or ExistingStreamIdCollisionException)
             {
                 // Two first allocations raced to start the stream (there was no row to lock yet): the loser tries again.
-                continue;
             }
-
-            var version = (stream.CurrentVersion ?? 0) + 1;
-            http.Response.Headers.ETag = ETags.For(version);
-            return Results.Created($"/api/budgets?year={command.Year}", new CommandAccepted(id, version));
         }
     }
 }

@@ -66,18 +66,25 @@ public static class SetTargetEndpoint
     public static async Task<IResult> Put(string code, int year, SetTarget command, IDocumentStore store, HttpContext http,
         TimeProvider clock)
     {
+        var (id, version) = await SetAsync(store, CommandContext.From(http), code, year, command, clock.GetUtcNow());
+        return CommandAccepted.Ok(http, id, version);
+    }
+
+    public static async Task<(Guid Id, long Version)> SetAsync(IDocumentStore store, CommandContext context, string code,
+        int year, SetTarget command, DateTimeOffset now)
+    {
         var id = RegencyTarget.IdFor(code, year);
-        var set = new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, clock.GetUtcNow());
+        var set = new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, now);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<RegencyTarget>(id, http.RequestAborted);
+            var stream = await session.Events.FetchForWriting<RegencyTarget>(id, context.Cancellation);
             stream.AppendOne(set);
-            CommandContext.From(http).Stamp(session);
+            context.Stamp(session);
             try
             {
-                await session.SaveChangesAsync(http.RequestAborted);
-                return CommandAccepted.Ok(http, id, (stream.CurrentVersion ?? 0) + 1);
+                await session.SaveChangesAsync(context.Cancellation);
+                return (id, (stream.CurrentVersion ?? 0) + 1);
             }
             catch (Exception e) when (attempt < 5 && e is ConcurrencyException or ExistingStreamIdCollisionException)
             {

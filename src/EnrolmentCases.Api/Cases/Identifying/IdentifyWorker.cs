@@ -66,27 +66,36 @@ public static class IdentifyWorkerEndpoint
     [WolverinePost("/api/cases", Name = "IdentifyWorker"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
-    public static async Task<IResult> Post(IdentifyWorker command, IDocumentStore store, HttpContext http, TimeProvider clock,
+    public static async Task<IResult> Post(IdentifyWorker command, IDocumentStore store, HttpContext http, LapsePolicy calendar) =>
+        await OpenAsync(store, CommandContext.From(http), command, calendar) switch
+        {
+            CommandOutcome.Accepted ok => CommandAccepted.Created(http, ok.Id, ok.Version),
+            var refused => refused.ToHttpResult(http)
+        };
+
+    /// <summary>Opens the case, or refuses when the worker already has an open one.</summary>
+    public static async Task<CommandOutcome> OpenAsync(IDocumentStore store, CommandContext context, IdentifyWorker command,
         LapsePolicy calendar)
     {
+        var now = calendar.Now;
+        var caseId = Guid.CreateVersion7(now);
+        var events = StageChanges.Annotate(null, [Decide(command, caseId, now)], calendar, now);
+        var nik = command.Nik!;
+
         // An explicit session: the duplicate check needs to see the commit fail and answer for it.
         await using var session = store.LightweightSession();
-        var caseId = Guid.CreateVersion7(clock.GetUtcNow());
-        var identified = Decide(command, caseId, clock.GetUtcNow());
-
-        session.Events.StartStream<Case>(caseId, StageChanges.Annotate(null, [identified], calendar, identified.IdentifiedAt).ToArray());
+        session.Events.StartStream<Case>(caseId, events.ToArray());
         // The claim's primary key is the NIK: PostgreSQL lets exactly one open case hold it.
-        session.Insert(new OpenCaseClaim(identified.Nik, caseId, identified.RegencyCode));
-        CommandContext.From(http).Stamp(session);
+        session.Insert(new OpenCaseClaim(nik, caseId, command.RegencyCode!));
+        context.Stamp(session);
         try
         {
-            await session.SaveChangesAsync(http.RequestAborted);
+            await session.SaveChangesAsync(context.Cancellation);
+            return new CommandOutcome.Accepted(caseId, events.Count);
         }
         catch (DocumentAlreadyExistsException)
         {
-            return Results.Problem(await OpenCaseClaim.DuplicateProblem(session, identified.Nik, http.RequestAborted));
+            return new CommandOutcome.Refused(await OpenCaseClaim.DuplicateProblem(session, nik, context.Cancellation));
         }
-
-        return CommandAccepted.Created(http, caseId, 2);
     }
 }
