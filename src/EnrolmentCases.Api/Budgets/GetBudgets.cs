@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using Marten;
@@ -6,7 +7,13 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Budgets;
 
-public sealed record BudgetLine(Payer Payer, string? RegencyCode, long Allocated, long Committed, long Paid, long Remaining);
+public sealed record BudgetLine(
+    Payer Payer,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? RegencyCode,
+    long Allocated,
+    long Committed,
+    long Paid,
+    long Remaining);
 
 public sealed record BudgetYear(int Year, IReadOnlyList<BudgetLine> Items);
 

@@ -59,12 +59,13 @@ public static class RecordAllocationEndpoint
             await using var session = store.LightweightSession();
             // The same lock grants take, so an allocation never interleaves with a grant's check.
             var stream = await session.Events.FetchForExclusiveWriting<Budget>(id, context.Cancellation);
+            var version = (stream.CurrentVersion ?? 0) + 1;
             stream.AppendOne(allocated);
             context.Stamp(session);
             try
             {
                 await session.SaveChangesAsync(context.Cancellation);
-                return (id, (stream.CurrentVersion ?? 0) + 1);
+                return (id, version);
             }
             catch (Exception e) when (attempt < 3 && e is ConcurrencyException or ExistingStreamIdCollisionException)
             {

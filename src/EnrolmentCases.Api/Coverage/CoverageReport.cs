@@ -21,7 +21,11 @@ public sealed record CoverageRow(
     long Closed,
     long Covered,
     CoverageTarget? Target,
-    CoverageRatio Coverage);
+    CoverageRatio Coverage)
+{
+    /// <summary>Set on timeline rows: the month whose end the row describes.</summary>
+    public string? Month { get; init; }
+}
 
 public sealed record CoverageReport(DateTimeOffset AsOf, Basis Basis, CoverageRow Province, IReadOnlyList<CoverageRow> Regencies);
 

@@ -7,9 +7,7 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Coverage;
 
-public sealed record CoverageMonthRow(string Month, CoverageRow Row);
-
-public sealed record CoverageTimeline(string Code, Basis Basis, IReadOnlyList<CoverageMonthRow> Months);
+public sealed record CoverageTimeline(string Code, Basis Basis, IReadOnlyList<CoverageRow> Months);
 
 public static class GetCoverageEndpoint
 {
@@ -33,6 +31,7 @@ public static class GetCoverageEndpoint
         if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
+        at = at.ToUniversalTime();
         var ct = http.RequestAborted;
         var counts = await CoverageReader.CountsAtAsync(session, calendar, chosen, at, ct);
         var year = TimeZoneInfo.ConvertTime(at, calendar.Zone).Year;
@@ -79,7 +78,7 @@ public static class GetCoverageEndpoint
         var ct = http.RequestAborted;
         var monthEnds = await CoverageReader.MonthEndsAsync(session, chosen, first, last, ct);
         var targetsByYear = new Dictionary<int, Dictionary<string, Targets.RegencyTarget>>();
-        var months = new List<CoverageMonthRow>();
+        var months = new List<CoverageRow>();
         foreach (var (month, counts) in monthEnds)
         {
             var ym = YearMonth.FromIndex(month);
@@ -87,7 +86,7 @@ public static class GetCoverageEndpoint
                 targetsByYear[ym.Year] = targets = await CoverageReader.TargetsAsync(session, ym.Year, ct);
             var (province, regencies) = CoverageReader.Rows(reference, counts, targets, ym.Year,
                 chosen == Basis.Recorded ? calendar.EndOfMonth(month) : null);
-            months.Add(new CoverageMonthRow(ym.ToString(), isProvince ? province : regencies.Single(r => r.Code == code)));
+            months.Add((isProvince ? province : regencies.Single(r => r.Code == code)) with { Month = ym.ToString() });
         }
 
         return Results.Ok(new CoverageTimeline(code, chosen, months));

@@ -30,7 +30,7 @@ public static class Database
         services.AddMarten(opts =>
             {
                 opts.Connection(ConnectionString(configuration));
-                opts.DatabaseSchemaName = Schema;
+                opts.DatabaseSchemaName = configuration["EventStore:Schema"] ?? Schema;
                 opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
 

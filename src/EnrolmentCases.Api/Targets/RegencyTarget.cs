@@ -79,12 +79,13 @@ public static class SetTargetEndpoint
         {
             await using var session = store.LightweightSession();
             var stream = await session.Events.FetchForWriting<RegencyTarget>(id, context.Cancellation);
+            var version = (stream.CurrentVersion ?? 0) + 1;
             stream.AppendOne(set);
             context.Stamp(session);
             try
             {
                 await session.SaveChangesAsync(context.Cancellation);
-                return (id, (stream.CurrentVersion ?? 0) + 1);
+                return (id, version);
             }
             catch (Exception e) when (attempt < 5 && e is ConcurrencyException or ExistingStreamIdCollisionException)
             {

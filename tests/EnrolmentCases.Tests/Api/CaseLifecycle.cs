@@ -218,3 +218,17 @@ public class CaseHistoryViews(ApiFixture api)
         });
     }
 }
+
+[Collection(ApiCollection.Name)]
+public class InstantsWithOffsets(ApiFixture api)
+{
+    [Fact]
+    public async Task an_as_of_instant_with_a_local_offset_is_understood()
+    {
+        var kaur = api.Token("caseworker", "17.04");
+        var id = await api.IdentifyWorker(kaur);
+        var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).AddMinutes(1).ToString("O");
+        var view = await api.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
+        Assert.Equal("identified", view.GetProperty("stage").GetString());
+    }
+}

@@ -42,6 +42,8 @@ public static class CloseCaseEndpoint
     public static Task<IResult> Post(Guid id, CloseCase command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
         cases.ExecuteAsync(http, id, command.ExpectedVersion,
             current => Decide(current, command, clock.GetUtcNow()),
-            // A closed case no longer holds its NIK: a new case may be opened for the worker.
-            (session, current) => session.Delete<OpenCaseClaim>(current.Nik));
+            ReleaseNik);
+
+    /// <summary>A closed case no longer holds its NIK: a new case may be opened for the worker.</summary>
+    public static void ReleaseNik(IDocumentSession session, Case closing) => session.Delete<OpenCaseClaim>(closing.Nik);
 }

@@ -68,7 +68,7 @@ public static class GetCaseEndpoint
 
         var ct = http.RequestAborted;
         var found = version is { } v ? await session.Events.AggregateStreamAsync<Case>(id, version: v, token: ct)
-            : asOf is { } at ? await session.Events.AggregateStreamAsync<Case>(id, timestamp: at, token: ct)
+            : asOf is { } at ? await session.Events.AggregateStreamAsync<Case>(id, timestamp: at.ToUniversalTime(), token: ct)
             : await session.LoadAsync<Case>(id, ct);
         if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
             return Results.Problem(Problems.CaseNotFound(id));

@@ -1,0 +1,40 @@
+using JasperFx.CommandLine;
+
+namespace EnrolmentCases.DemoData;
+
+public class DemoInput : NetCoreInput
+{
+    [Description("Share of Bengkulu's 114,883 vulnerable workers to create cases for (0.05 gives about 5,000 cases)")]
+    [FlagAlias("scale")]
+    public double ScaleFlag { get; set; } = 0.05;
+
+    [Description("Cases loaded in parallel")]
+    [FlagAlias("workers")]
+    public int WorkersFlag { get; set; } = 4;
+}
+
+[Description("Loads the deterministic Bengkulu demo data into an empty database", Name = "demo")]
+public class DemoCommand : JasperFxAsyncCommand<DemoInput>
+{
+    public override async Task<bool> Execute(DemoInput input)
+    {
+        if (input.ScaleFlag is <= 0 or > 1 || input.WorkersFlag is < 1 or > 32)
+        {
+            Console.Error.WriteLine("--scale must be in (0, 1] and --workers in [1, 32].");
+            return false;
+        }
+
+        using var host = input.BuildHost();
+        var loader = ActivatorUtilities.CreateInstance<DemoLoader>(host.Services);
+        if (!await loader.DatabaseIsEmptyAsync(CancellationToken.None))
+        {
+            Console.Error.WriteLine("The database already holds cases: demo data is loaded only into an empty database.");
+            return true;
+        }
+
+        Console.Error.WriteLine($"Loading the Bengkulu demo data at scale {input.ScaleFlag}...");
+        var summary = await loader.LoadAsync(input.ScaleFlag, input.WorkersFlag, CancellationToken.None);
+        Console.Error.WriteLine($"Loaded {summary.Cases} cases with {summary.Commands} commands in {summary.Took.TotalSeconds:N0} s.");
+        return true;
+    }
+}
