@@ -189,7 +189,7 @@ public static class DemoPlan
             YearMonth.TryParse(grant.StartMonth, out var from);
             var last = from.AddMonths(grant.Months!.Value - 1);
             if (last > new YearMonth(2026, 10)) last = new YearMonth(2026, 10);
-            BudgetPays(steps, from, MonthsThrough(from, last));
+            BudgetPays(steps, from, MonthsThrough(from, last), grantAt);
         }
 
         return new DemoCase(regency.Code, CaseStage.Subsidized, steps.OrderBy(x => x.At).ToList());
@@ -210,13 +210,13 @@ public static class DemoPlan
         }
     }
 
-    /// <summary>A budget pays each subsidised month on its 25th.</summary>
-    private static void BudgetPays(List<DemoStep> steps, YearMonth first, int months)
+    /// <summary>A budget pays each subsidised month on its 25th, and never before the grant.</summary>
+    private static void BudgetPays(List<DemoStep> steps, YearMonth first, int months, DateTimeOffset granted)
     {
         for (var i = 0; i < months; i++)
         {
             var month = first.AddMonths(i);
-            var paidOn = Wib(month.Year, month.Month, 25, 10);
+            var paidOn = Max(Wib(month.Year, month.Month, 25, 10), granted.AddDays(1));
             steps.Add(new DemoStep(paidOn, new RecordPremiumPayment(month.ToString(), 16_800, DateOnly.FromDateTime(paidOn.DateTime))));
         }
     }

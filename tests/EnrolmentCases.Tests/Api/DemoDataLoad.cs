@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.DemoData;
+using Marten;
+using Marten.Events;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>A host of its own, on a schema of its own, loaded once with the demo data.</summary>
+public sealed class DemoFixture : IAsyncLifetime
+{
+    public const double Scale = 0.02;
+    public IAlbaHost Host { get; private set; } = null!;
+    public TestClock Clock { get; } = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.FromHours(7)));
+    public DemoSummary Summary { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("EventStore:Schema", "demo_check");
+            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            web.UseSetting("RateLimiting:PermitLimit", "100000");
+            web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
+        });
+        await Host.ResetAllMartenDataAsync();
+        var loader = ActivatorUtilities.CreateInstance<DemoLoader>(Host.Services);
+        Summary = await loader.LoadAsync(Scale, 4, CancellationToken.None);
+        await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(120));
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class DemoCollection : ICollectionFixture<DemoFixture>
+{
+    public const string Name = "demo";
+}
+
+[Collection(DemoCollection.Name)]
+public class DemoDataLoad(DemoFixture demo)
+{
+    private async Task<JsonElement> Coverage(string query = "")
+    {
+        var token = new ApiFixtureTokens(demo.Host).Token("planner");
+        var result = await demo.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/coverage{query}");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBeOk();
+        });
+        return await result.ReadAsJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task the_demo_reproduces_the_articles_coverage_through_the_real_commands()
+    {
+        var report = await Coverage();
+        var ratio = (JsonElement row) => row.GetProperty("coverage").GetProperty("ratio").GetDouble();
+        var regencies = report.GetProperty("regencies").EnumerateArray().ToDictionary(r => r.GetProperty("code").GetString()!);
+
+        Assert.InRange(ratio(report.GetProperty("province")), 0.365, 0.375);
+        Assert.InRange(ratio(regencies["17.04"]), 0.745, 0.755);
+        Assert.InRange(ratio(regencies["17.07"]), 0.165, 0.175);
+        Assert.Equal("17.04", regencies.MaxBy(r => ratio(r.Value)).Key);
+        Assert.Equal("17.07", regencies.MinBy(r => ratio(r.Value)).Key);
+
+        // Every stage count is what the plan's stories end in.
+        var plan = DemoPlan.Cases(DemoFixture.Scale);
+        foreach (var (code, row) in regencies)
+        {
+            foreach (var stage in Enum.GetValues<CaseStage>())
+            {
+                var expected = plan.Count(c => c.RegencyCode == code && c.FinalStage == stage);
+                Assert.True(expected == row.GetProperty(stage.ToString().ToLowerInvariant()).GetInt64(), $"{code} {stage}");
+            }
+
+            var planned = DemoPlan.Regencies.Single(r => r.Code == code);
+            Assert.Equal(DemoPlan.Eligible(planned, DemoFixture.Scale), row.GetProperty("target").GetProperty("eligibleWorkers").GetInt64());
+        }
+    }
+
+    [Fact]
+    public async Task budgets_follow_the_seventy_thirty_split_and_add_up()
+    {
+        await using var session = demo.Host.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        var budgets = await session.Query<EnrolmentCases.Budgets.Budget>().Where(b => b.Year == 2026).ToListAsync();
+        var regency = budgets.Where(b => b.Payer == EnrolmentCases.Money.Payer.ApbdRegency).Sum(b => b.Committed);
+        var province = budgets.Where(b => b.Payer == EnrolmentCases.Money.Payer.ApbdProvince).Sum(b => b.Committed);
+        Assert.InRange((double)province / (regency + province), 0.2, 0.4);
+        Assert.All(budgets, b =>
+        {
+            Assert.InRange(b.Remaining, 0, b.Allocated);
+            Assert.InRange(b.Paid, 1, b.Committed);
+        });
+    }
+
+    [Fact]
+    public async Task a_rebuild_of_every_projection_reproduces_the_live_read_models()
+    {
+        var store = demo.Host.Services.GetRequiredService<IDocumentStore>();
+        async Task<string> Snapshot()
+        {
+            await using var session = store.QuerySession();
+            var months = (await session.Query<CoverageMonth>().ToListAsync()).OrderBy(m => m.Id).Select(x => JsonSerializer.Serialize(x));
+            var deltas = (await session.Query<CoverageDelta>().ToListAsync()).OrderBy(d => d.Id).Select(x => JsonSerializer.Serialize(x));
+            var cases = (await session.Query<Case>().ToListAsync()).OrderBy(c => c.Id).Select(x => JsonSerializer.Serialize(x));
+            return string.Join('\n', months.Concat(deltas).Concat(cases));
+        }
+
+        var before = await Snapshot();
+        using var daemon = await store.BuildProjectionDaemonAsync();
+        await daemon.RebuildProjectionAsync<CoverageMonthProjection>(CancellationToken.None);
+        await daemon.RebuildProjectionAsync<CoverageDeltaProjection>(CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Case>(CancellationToken.None);
+        Assert.Equal(before, await Snapshot());
+        Assert.True(before.Length > 10_000);
+    }
+}
+
+/// <summary>Tokens for a host other than the shared API fixture's.</summary>
+public sealed class ApiFixtureTokens(IAlbaHost host)
+{
+    public string Token(string role, params string[] regencies)
+    {
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnrolmentCases.Identity.AuthOptions>>().Value;
+        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(
+            System.Text.Encoding.UTF8.GetBytes(EnrolmentCases.Identity.Authentication.DevelopmentSigningKey));
+        return EnrolmentCases.Identity.Authentication.IssueToken(options, key, $"{role}-{Guid.NewGuid():N}", role, role, regencies,
+            TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+    }
+}
