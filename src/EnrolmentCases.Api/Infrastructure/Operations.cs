@@ -13,7 +13,8 @@ public static class Operations
     {
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
+            .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"]);
         services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
             .AddOperationTransformer<ApiDocument>()
             .AddSchemaTransformer<ApiDocument>());
@@ -32,6 +33,35 @@ public static class Operations
                 .WithOpenApiRoutePattern("/openapi/{documentName}.json"))
             .AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// The coverage read models are fed by the async daemon: ready while every projection is within
+    /// a bounded distance of the newest event, degraded when one falls far behind.
+    /// </summary>
+    private sealed class ProjectionHealthCheck(IDocumentStore store) : IHealthCheck
+    {
+        private const long MaxLag = 10_000;
+
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+        {
+            try
+            {
+                var statistics = await store.Advanced.FetchEventStoreStatistics(token: ct);
+                var progress = await store.Advanced.AllProjectionProgress(token: ct);
+                var behind = progress.Where(p => !p.ShardName.Contains("HighWaterMark"))
+                    .ToDictionary(p => p.ShardName, p => statistics.EventSequenceNumber - p.Sequence);
+                var data = behind.ToDictionary(x => x.Key, x => (object)x.Value);
+                var worst = behind.Values.DefaultIfEmpty(0).Max();
+                return worst <= MaxLag
+                    ? HealthCheckResult.Healthy($"projections at most {worst} events behind", data)
+                    : HealthCheckResult.Degraded($"a projection is {worst} events behind", data: data);
+            }
+            catch (Exception e)
+            {
+                return HealthCheckResult.Unhealthy("projection progress could not be read", e);
+            }
+        }
     }
 
     private sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
