@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using EnrolmentCases.Audit;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
@@ -24,6 +25,10 @@ builder.Services.AddSingleton<LapsePolicy>();
 builder.Services.AddSingleton<CaseCommand>();
 builder.Services.AddSingleton<CaseSweep>();
 builder.Services.AddHostedService<CaseSweepService>();
+builder.Services.Configure<AuditOptions>(builder.Configuration.GetSection(AuditOptions.Section));
+builder.Services.AddSingleton<AuditSealer>();
+builder.Services.AddHostedService<AuditSealerService>();
+builder.Services.AddSingleton<ReplayVerification>();
 
 builder.Services.ConfigureHttpJsonOptions(json =>
 {

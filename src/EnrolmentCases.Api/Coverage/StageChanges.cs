@@ -33,9 +33,10 @@ public static class StageChanges
     }
 
     /// <summary>When a change takes effect, where the event says so; otherwise when it is recorded.</summary>
-    private static DateTimeOffset? EffectiveAt(object e, LapsePolicy calendar) => e switch
+    public static DateTimeOffset? EffectiveAt(object e, LapsePolicy calendar) => e switch
     {
         WorkerIdentified x => x.IdentifiedAt,
+        CaseStageChanged x => x.EffectiveAt,
         ContactAttempted x => x.OccurredAt,
         WorkerEnrolled x => calendar.StartOf(x.EffectiveDate),
         SubsidyGranted x => calendar.StartOf(x.StartMonth.FirstDay),

@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Coverage;
@@ -24,47 +25,57 @@ public static class Database
 
     public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
     {
-        var zone = LapsePolicy.FindZone(configuration.GetSection(LapseOptions.Section).Get<LapseOptions>()?.TimeZone ?? "Asia/Jakarta");
-        var calendar = new CoverageCalendar(zone);
+        var calendar = CalendarFrom(configuration);
         services.AddSingleton(calendar);
         services.AddMarten(opts =>
-            {
-                opts.Connection(ConnectionString(configuration));
-                opts.DatabaseSchemaName = configuration["EventStore:Schema"] ?? Schema;
-                opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-                opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-
-                // Who, under which correlation and as a consequence of what: on every event.
-                opts.Events.MetadataConfig.CorrelationIdEnabled = true;
-                opts.Events.MetadataConfig.CausationIdEnabled = true;
-                opts.Events.MetadataConfig.HeadersEnabled = true;
-                opts.Events.MetadataConfig.UserNameEnabled = true;
-
-                // The case snapshot is written in the same transaction as its events: the detail
-                // view and the worklist are never behind a command the caller just made.
-                opts.Projections.Snapshot<Case>(SnapshotLifecycle.Inline);
-                opts.Schema.For<Case>()
-                    .Index(c => c.RegencyCode)
-                    .Index(c => c.OpenedAt)
-                    .Duplicate(c => c.Stage);
-                opts.Schema.For<OpenCaseClaim>();
-                opts.Schema.For<Case>().Duplicate(c => c.SettledThroughIndex);
-
-                opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
-                opts.Projections.Snapshot<RegencyTarget>(SnapshotLifecycle.Inline);
-                opts.Schema.For<RegencyTarget>().Duplicate(t => t.Year);
-
-                // Coverage read models follow the events in the background (async daemon).
-                opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
-                opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
-                opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
-                opts.Schema.For<CoverageDelta>().Index(d => d.MonthIndex).Index(d => d.At);
-                opts.Schema.For<Budget>().Duplicate(b => b.Year);
-            })
+                Configure(opts, ConnectionString(configuration), configuration["EventStore:Schema"] ?? Schema, calendar))
             .AddAsyncDaemon(DaemonMode.Solo)
             .UseLightweightSessions()
             .IntegrateWithWolverine()
             .ApplyAllDatabaseChangesOnStartup();
         return services;
+    }
+
+    public static CoverageCalendar CalendarFrom(IConfiguration configuration) =>
+        new(LapsePolicy.FindZone(configuration.GetSection(LapseOptions.Section).Get<LapseOptions>()?.TimeZone ?? "Asia/Jakarta"));
+
+    /// <summary>The whole store configuration, shared by the application and the replay verification's scratch store.</summary>
+    public static void Configure(StoreOptions opts, string connectionString, string schema, CoverageCalendar calendar)
+    {
+        opts.Connection(connectionString);
+        opts.DatabaseSchemaName = schema;
+        opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        // Who, under which correlation and as a consequence of what: on every event.
+        opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+        opts.Events.MetadataConfig.CausationIdEnabled = true;
+        opts.Events.MetadataConfig.HeadersEnabled = true;
+        opts.Events.MetadataConfig.UserNameEnabled = true;
+
+        // The case snapshot is written in the same transaction as its events: the detail
+        // view and the worklist are never behind a command the caller just made.
+        opts.Projections.Snapshot<Case>(SnapshotLifecycle.Inline);
+        opts.Schema.For<Case>()
+            .Index(c => c.RegencyCode)
+            .Index(c => c.OpenedAt)
+            .Index(c => c.Nik)
+            .Duplicate(c => c.Stage)
+            .Duplicate(c => c.SettledThroughIndex);
+        opts.Schema.For<OpenCaseClaim>();
+
+        opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
+        opts.Schema.For<Budget>().Duplicate(b => b.Year);
+        opts.Projections.Snapshot<RegencyTarget>(SnapshotLifecycle.Inline);
+        opts.Schema.For<RegencyTarget>().Duplicate(t => t.Year);
+
+        // Coverage read models follow the events in the background (async daemon).
+        opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
+        opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
+        opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
+        opts.Schema.For<CoverageDelta>().Index(d => d.MonthIndex).Index(d => d.At);
+
+        // The tamper-evidence chain: one link per event, written by the audit sealer, never by a projection.
+        opts.Schema.For<AuditLink>();
     }
 }

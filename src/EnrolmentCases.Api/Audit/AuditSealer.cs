@@ -1,0 +1,77 @@
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Audit;
+
+public sealed class AuditOptions
+{
+    public const string Section = "Audit";
+
+    /// <summary>How often new events are sealed into the chain; 0 turns the background sealer off.</summary>
+    public int SealIntervalSeconds { get; set; } = 2;
+}
+
+/// <summary>
+/// Extends the hash chain over events that can no longer change order: those at or below the
+/// high-water mark. Writers never wait for it; it follows a second or two behind.
+/// </summary>
+public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
+{
+    private const int BatchSize = 2_000;
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    public async Task<long> SealAsync(CancellationToken ct)
+    {
+        await _one.WaitAsync(ct);
+        try
+        {
+            var upTo = await AuditChain.HighWaterMarkAsync(store, ct);
+            long sealedCount = 0;
+            while (true)
+            {
+                await using var session = store.LightweightSession();
+                var last = await session.Query<AuditLink>().OrderByDescending(l => l.Id).FirstOrDefaultAsync(ct);
+                var events = await AuditChain.ReadAsync(store, last?.Id ?? 0, upTo, BatchSize, ct);
+                if (events.Count == 0) return sealedCount;
+
+                var previous = last?.Hash ?? AuditChain.Genesis;
+                foreach (var e in events)
+                {
+                    var hash = AuditChain.Link(previous, e);
+                    // Insert, never update: a second sealer racing this one fails instead of rewriting links.
+                    session.Insert(new AuditLink { Id = e.Sequence, Hash = hash, PreviousHash = previous, SealedAt = clock.GetUtcNow() });
+                    previous = hash;
+                }
+
+                await session.SaveChangesAsync(ct);
+                sealedCount += events.Count;
+            }
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+}
+
+public sealed class AuditSealerService(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerService> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var seconds = options.Value.SealIntervalSeconds;
+        if (seconds <= 0) return;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await sealer.SealAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", seconds);
+            }
+        }
+    }
+}

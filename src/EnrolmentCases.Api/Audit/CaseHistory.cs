@@ -1,0 +1,59 @@
+using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
+using JasperFx.Events;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Audit;
+
+public sealed record HistoryEntry(
+    long Sequence,
+    long Version,
+    string Type,
+    DateTimeOffset Timestamp,
+    DateTimeOffset? EffectiveAt,
+    object Data,
+    string? User,
+    string? UserName,
+    string? CorrelationId,
+    string? CausationId,
+    string? Hash);
+
+public sealed record CaseHistory(Guid CaseId, IReadOnlyList<HistoryEntry> Events);
+
+public static class CaseHistoryEndpoint
+{
+    /// <summary>Every event of a case in order: what changed, who did it, when (recorded and effective), why, and its chain hash.</summary>
+    [WolverineGet("/api/cases/{id}/history", Name = "GetCaseHistory"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [ProducesResponseType<CaseHistory>(200)]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public static async Task<IResult> Get(Guid id, IQuerySession session, LapsePolicy calendar, HttpContext http)
+    {
+        var found = await session.LoadAsync<Case>(id, http.RequestAborted);
+        if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
+            return Results.Problem(Problems.CaseNotFound(id));
+        return Results.Ok(await LoadAsync(session, id, calendar, http.RequestAborted));
+    }
+
+    public static async Task<CaseHistory> LoadAsync(IQuerySession session, Guid id, LapsePolicy calendar, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(id, token: ct);
+        var sequences = events.Select(e => e.Sequence).ToArray();
+        var hashes = (await session.Query<AuditLink>().Where(l => sequences.Contains(l.Id)).ToListAsync(ct))
+            .ToDictionary(l => l.Id, l => l.Hash);
+        return new CaseHistory(id, events.Select(e => Entry(e, calendar, hashes.GetValueOrDefault(e.Sequence))).ToList());
+    }
+
+    private static HistoryEntry Entry(IEvent e, LapsePolicy calendar, string? hash)
+    {
+        var effective = StageChanges.EffectiveAt(e.Data, calendar);
+        return new HistoryEntry(e.Sequence, e.Version, e.EventTypeName, e.Timestamp,
+            effective is { } at && at != e.Timestamp ? at : null, e.Data, e.UserName,
+            e.GetHeader("userName")?.ToString(), e.CorrelationId, e.CausationId, hash);
+    }
+}

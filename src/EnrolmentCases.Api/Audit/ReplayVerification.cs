@@ -1,0 +1,137 @@
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Targets;
+using JasperFx.CommandLine;
+using Marten;
+using Marten.Events;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Audit;
+
+public sealed record ReadModelComparison(string ReadModel, long LiveRows, long ReplayedRows, long Differences, IReadOnlyList<string> FirstDifferentIds);
+
+public sealed record ReplayReport(bool Valid, long EventsReplayed, TimeSpan Took, IReadOnlyList<ReadModelComparison> ReadModels);
+
+/// <summary>
+/// Rebuilds every read model from a copy of the events in a scratch schema and compares it, row by
+/// row, with the live read models: proof that what the API shows is what the events say.
+/// </summary>
+public sealed class ReplayVerification(IDocumentStore live, IConfiguration configuration, CoverageCalendar calendar)
+{
+    private static readonly (string Table, string Name)[] ReadModels =
+    [
+        ("mt_doc_case", "cases"),
+        ("mt_doc_budget", "budgets"),
+        ("mt_doc_regencytarget", "targets"),
+        ("mt_doc_coveragemonth", "coverage months"),
+        ("mt_doc_coveragedelta", "coverage deltas")
+    ];
+
+    public async Task<ReplayReport> RunAsync(CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var liveSchema = live.Options.Events.DatabaseSchemaName;
+        var scratch = $"{liveSchema}_replay";
+        await ExecuteAsync($"drop schema if exists {scratch} cascade", ct);
+        try
+        {
+            using var replay = DocumentStore.For(opts => Database.Configure(opts, Database.ConnectionString(configuration), scratch, calendar));
+            await replay.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            await ExecuteAsync($"""
+                insert into {scratch}.mt_streams select * from {liveSchema}.mt_streams;
+                insert into {scratch}.mt_events select * from {liveSchema}.mt_events;
+                """, ct);
+            var events = await ScalarAsync($"select count(*) from {scratch}.mt_events", ct);
+
+            using (var daemon = await replay.BuildProjectionDaemonAsync())
+            {
+                await daemon.RebuildProjectionAsync<Case>(ct);
+                await daemon.RebuildProjectionAsync<Budget>(ct);
+                await daemon.RebuildProjectionAsync<RegencyTarget>(ct);
+                await daemon.RebuildProjectionAsync<CoverageMonthProjection>(ct);
+                await daemon.RebuildProjectionAsync<CoverageDeltaProjection>(ct);
+            }
+
+            var comparisons = new List<ReadModelComparison>();
+            foreach (var (table, name) in ReadModels)
+                comparisons.Add(await CompareAsync(table, name, liveSchema, scratch, ct));
+            return new ReplayReport(comparisons.All(c => c.Differences == 0), events, DateTimeOffset.UtcNow - started, comparisons);
+        }
+        finally
+        {
+            await ExecuteAsync($"drop schema if exists {scratch} cascade", CancellationToken.None);
+        }
+    }
+
+    private async Task<ReadModelComparison> CompareAsync(string table, string name, string liveSchema, string scratch, CancellationToken ct)
+    {
+        var differing = $"""
+            (select id::text, data from {liveSchema}.{table} except select id::text, data from {scratch}.{table})
+            union
+            (select id::text, data from {scratch}.{table} except select id::text, data from {liveSchema}.{table})
+            """;
+        await using var connection = live.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        var ids = new List<string>();
+        await using (var command = new NpgsqlCommand($"select distinct id from ({differing}) d order by id limit 20", connection))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) ids.Add(reader.GetString(0));
+
+        return new ReadModelComparison(name,
+            await ScalarAsync($"select count(*) from {liveSchema}.{table}", ct),
+            await ScalarAsync($"select count(*) from {scratch}.{table}", ct),
+            await ScalarAsync($"select count(distinct id) from ({differing}) d", ct),
+            ids);
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var connection = live.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private async Task<long> ScalarAsync(string sql, CancellationToken ct)
+    {
+        await using var connection = live.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(ct));
+    }
+}
+
+public static class ReplayVerificationEndpoint
+{
+    /// <summary>Runs the replay verification now (it takes about as long as a full projection rebuild).</summary>
+    [WolverinePost("/api/audit/replay-verification", Name = "VerifyReadModels"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
+    [ProducesResponseType<ReplayReport>(200)]
+    public static async Task<ReplayReport> Post(ReplayVerification verification, HttpContext http) =>
+        await verification.RunAsync(http.RequestAborted);
+}
+
+[Description("Rebuilds every read model from the events in a scratch schema and reports differences from the live ones", Name = "verify-projections")]
+public class VerifyProjectionsCommand : JasperFxAsyncCommand<NetCoreInput>
+{
+    public override async Task<bool> Execute(NetCoreInput input)
+    {
+        using var host = input.BuildHost();
+        var report = await ActivatorUtilities.CreateInstance<ReplayVerification>(host.Services).RunAsync(CancellationToken.None);
+        foreach (var model in report.ReadModels)
+        {
+            Console.WriteLine($"{model.ReadModel,-16} live {model.LiveRows,8}  replayed {model.ReplayedRows,8}  differences {model.Differences}" +
+                              (model.FirstDifferentIds.Count > 0 ? $"  e.g. {string.Join(", ", model.FirstDifferentIds.Take(5))}" : ""));
+        }
+
+        Console.WriteLine(report.Valid
+            ? $"Read models match a fresh replay of {report.EventsReplayed} events ({report.Took.TotalSeconds:N1} s)."
+            : "Read models DIFFER from a fresh replay of the events.");
+        return report.Valid;
+    }
+}

@@ -1,0 +1,366 @@
+using System.Text.Json;
+using Alba;
+using EnrolmentCases.Audit;
+using Marten;
+using Marten.Events;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>A host on a schema of its own: these tests tamper with the events table directly.</summary>
+public sealed class AuditFixture : IAsyncLifetime
+{
+    public const string Schema = "audit_check";
+    public IAlbaHost Host { get; private set; } = null!;
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    public async Task InitializeAsync()
+    {
+        Host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("EventStore:Schema", Schema);
+            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            web.UseSetting("Audit:SealIntervalSeconds", "0");
+            web.UseSetting("RateLimiting:PermitLimit", "100000");
+        });
+        await Host.ResetAllMartenDataAsync();
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    public string Token(string role, params string[] regencies) => new ApiFixtureTokens(Host).Token(role, regencies);
+
+    public async Task SqlAsync(string sql)
+    {
+        await using var connection = Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AuditCollection : ICollectionFixture<AuditFixture>
+{
+    public const string Name = "audit";
+}
+
+[Collection(AuditCollection.Name)]
+public class AuditTrail(AuditFixture audit)
+{
+    private readonly string _kaur = audit.Token("caseworker", "17.04");
+    private readonly string _auditor = audit.Token("auditor");
+
+    private async Task<Guid> CaseWithHistory()
+    {
+        var id = await IdentifyAsync();
+        await CommandAsync(id, "contact-attempts", new { channel = "visit", outcome = "reached" });
+        await CommandAsync(id, "closure", new { reason = "declined", note = "prefers a private insurer" });
+        return id;
+    }
+
+    private async Task<Guid> IdentifyAsync()
+    {
+        var result = await audit.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(201);
+        });
+        return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+    }
+
+    private Task CommandAsync(Guid id, string action, object body) => audit.Host.Scenario(s =>
+    {
+        s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
+        s.WithBearerToken(_kaur);
+        s.StatusCodeShouldBeOk();
+    });
+
+    private async Task<JsonElement> Verify(string query = "")
+    {
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var result = await audit.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/audit/verify{query}");
+            s.WithBearerToken(_auditor);
+            s.StatusCodeShouldBeOk();
+        });
+        return await result.ReadAsJsonAsync<JsonElement>();
+    }
+
+    private async Task<long> SealedSequenceOf(Guid caseId, int version)
+    {
+        await Verify();
+        await using var session = audit.Store.QuerySession();
+        return (await session.Events.FetchStreamAsync(caseId)).Single(e => e.Version == version).Sequence;
+    }
+
+    private static void AssertBrokenAt(JsonElement report, long sequence)
+    {
+        Assert.False(report.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.Equal(sequence, report.GetProperty("firstInvalidSequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task an_untouched_log_verifies_and_its_head_can_be_anchored()
+    {
+        await CaseWithHistory();
+        var report = await Verify();
+        Assert.True(report.GetProperty("valid").GetBoolean(), report.ToString());
+        Assert.True(report.GetProperty("eventsChecked").GetInt64() >= 5);
+        var head = $"{report.GetProperty("headSequence").GetInt64()}:{report.GetProperty("headHash").GetString()}";
+
+        await CaseWithHistory();
+        var later = await Verify($"?anchor={head}");
+        Assert.True(later.GetProperty("valid").GetBoolean());
+        Assert.True(later.GetProperty("anchorMatches").GetBoolean());
+
+        var forged = await Verify($"?anchor={report.GetProperty("headSequence").GetInt64()}:{new string('a', 64)}");
+        Assert.False(forged.GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task editing_an_events_data_is_caught_at_that_event()
+    {
+        var id = await CaseWithHistory();
+        var target = await SealedSequenceOf(id, 3);
+        await audit.SqlAsync($"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"refused\"') where seq_id = {target}");
+        try
+        {
+            AssertBrokenAt(await Verify(), target);
+        }
+        finally
+        {
+            await audit.SqlAsync($"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"reached\"') where seq_id = {target}");
+        }
+
+        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task editing_who_acted_is_caught_at_that_event()
+    {
+        var id = await CaseWithHistory();
+        var target = await SealedSequenceOf(id, 4);
+        var original = await audit.ScalarAsync($"select count(*) from {{s}}.mt_events where seq_id = {target}");
+        Assert.Equal(1, original);
+        await audit.SqlAsync($"update {{s}}.mt_events set user_name = 'someone-else' where seq_id = {target}");
+        var report = await Verify();
+        await audit.SqlAsync($"update {{s}}.mt_events e set user_name = f.user_name from {{s}}.mt_events f where e.seq_id = {target} and f.seq_id = {target - 1}");
+        AssertBrokenAt(report, target);
+    }
+
+    [Fact]
+    public async Task deleting_an_event_is_caught_where_it_was()
+    {
+        var id = await CaseWithHistory();
+        var target = await SealedSequenceOf(id, 3);
+        await audit.SqlAsync($"create table {{s}}.kept as select * from {{s}}.mt_events where seq_id = {target}; delete from {{s}}.mt_events where seq_id = {target}");
+        try
+        {
+            AssertBrokenAt(await Verify(), target);
+        }
+        finally
+        {
+            await audit.SqlAsync("insert into {s}.mt_events select * from {s}.kept; drop table {s}.kept");
+        }
+
+        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task reordering_two_events_is_caught_at_the_first_of_them()
+    {
+        var id = await CaseWithHistory();
+        var first = await SealedSequenceOf(id, 3);
+        var second = await SealedSequenceOf(id, 5);
+        const long parked = -42;
+        var swap = $$"""
+            update {s}.mt_events set seq_id = {{parked}} where seq_id = {{first}};
+            update {s}.mt_events set seq_id = {{first}} where seq_id = {{second}};
+            update {s}.mt_events set seq_id = {{second}} where seq_id = {{parked}};
+            """;
+        await audit.SqlAsync(swap);
+        try
+        {
+            AssertBrokenAt(await Verify(), first);
+        }
+        finally
+        {
+            await audit.SqlAsync(swap);
+        }
+
+        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+    }
+
+    [Fact]
+    public async Task inserting_an_event_into_sealed_history_is_caught_at_it()
+    {
+        // A sequence number that no event took: the gap an attacker would have to fill.
+        var gap = await audit.ScalarAsync("select nextval('{s}.mt_events_sequence')");
+        var id = await CaseWithHistory();
+        await SealedSequenceOf(id, 5);
+        Assert.True(await audit.ScalarAsync($"select max(id) from {{s}}.mt_doc_auditlink") > gap);
+
+        await audit.SqlAsync($$"""
+            insert into {s}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived)
+            select {{gap}}, gen_random_uuid(), stream_id, 99, data, type, timestamp, tenant_id, mt_dotnet_type, false
+            from {s}.mt_events where seq_id = (select max(seq_id) from {s}.mt_events)
+            """);
+        try
+        {
+            AssertBrokenAt(await Verify(), gap);
+        }
+        finally
+        {
+            await audit.SqlAsync($"delete from {{s}}.mt_events where seq_id = {gap}");
+        }
+    }
+
+    [Fact]
+    public async Task the_history_lists_every_event_with_who_when_why_and_its_hash()
+    {
+        var id = await CaseWithHistory();
+        await Verify();
+        var result = await audit.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{id}/history");
+            s.WithBearerToken(_auditor);
+            s.StatusCodeShouldBeOk();
+        });
+        var history = await result.ReadAsJsonAsync<JsonElement>();
+        var events = history.GetProperty("events").EnumerateArray().ToList();
+        Assert.Equal(["worker_identified", "case_stage_changed", "contact_attempted", "case_stage_changed", "case_closed", "case_stage_changed"],
+            events.Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), events.Select(e => e.GetProperty("version").GetInt64()));
+        Assert.All(events, e =>
+        {
+            Assert.StartsWith("caseworker-", e.GetProperty("user").GetString());
+            Assert.False(string.IsNullOrEmpty(e.GetProperty("correlationId").GetString()));
+            Assert.Contains($"/api/cases", e.GetProperty("causationId").GetString());
+            Assert.Equal(64, e.GetProperty("hash").GetString()!.Length);
+        });
+        Assert.Equal("prefers a private insurer", events[4].GetProperty("data").GetProperty("note").GetString());
+
+        await audit.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{id}/history");
+            s.WithBearerToken(audit.Token("caseworker", "17.07"));
+            s.StatusCodeShouldBe(404);
+        });
+    }
+
+    [Fact]
+    public async Task the_log_exports_as_ndjson_in_sequence_order_with_hashes()
+    {
+        await CaseWithHistory();
+        await Verify();
+        var result = await audit.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/audit/events?afterSequence=0&limit=4");
+            s.WithBearerToken(_auditor);
+            s.StatusCodeShouldBeOk();
+        });
+        Assert.Equal("application/x-ndjson", result.Context.Response.ContentType);
+        var lines = (await result.ReadAsTextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        var parsed = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(parsed.Select(p => p.GetProperty("sequence").GetInt64()).Order(), parsed.Select(p => p.GetProperty("sequence").GetInt64()));
+        Assert.All(parsed, p => Assert.Equal(64, p.GetProperty("hash").GetString()!.Length));
+
+        var next = await audit.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/audit/events?afterSequence={parsed[^1].GetProperty("sequence").GetInt64()}&limit=1");
+            s.WithBearerToken(_auditor);
+        });
+        var following = JsonDocument.Parse((await next.ReadAsTextAsync()).Trim()).RootElement;
+        Assert.True(following.GetProperty("sequence").GetInt64() > parsed[^1].GetProperty("sequence").GetInt64());
+
+        await audit.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/audit/events");
+            s.WithBearerToken(audit.Token("planner"));
+            s.StatusCodeShouldBe(403);
+        });
+    }
+
+    [Fact]
+    public async Task a_data_subject_gets_every_case_and_its_trail_and_only_auditors_may_ask()
+    {
+        var nik = Niks.Next();
+        var first = await audit.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(201);
+        });
+        var firstId = (await first.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+        await CommandAsync(firstId, "closure", new { reason = "duplicate" });
+        var second = await audit.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(201);
+        });
+        var secondId = (await second.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+
+        var result = await audit.Host.Scenario(s =>
+        {
+            s.Post.Json(new { nik }).ToUrl("/api/audit/subject-access");
+            s.WithBearerToken(_auditor);
+            s.StatusCodeShouldBeOk();
+        });
+        var report = await result.ReadAsJsonAsync<JsonElement>();
+        Assert.Equal([firstId, secondId], report.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("case").GetProperty("id").GetGuid()));
+        Assert.Equal(secondId, report.GetProperty("openCaseId").GetGuid());
+        Assert.All(report.GetProperty("cases").EnumerateArray(), c => Assert.NotEmpty(c.GetProperty("history").GetProperty("events").EnumerateArray()));
+
+        foreach (var role in new[] { "caseworker", "planner", "admin" })
+        {
+            await audit.Host.Scenario(s =>
+            {
+                s.Post.Json(new { nik }).ToUrl("/api/audit/subject-access");
+                s.WithBearerToken(audit.Token(role, "17.04"));
+                s.StatusCodeShouldBe(403);
+            });
+        }
+    }
+
+    [Fact]
+    public async Task the_replay_verification_passes_on_clean_read_models_and_names_a_corrupted_row()
+    {
+        var id = await CaseWithHistory();
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var verification = audit.Host.Services.GetRequiredService<ReplayVerification>();
+
+        var clean = await verification.RunAsync(CancellationToken.None);
+        Assert.True(clean.Valid, JsonSerializer.Serialize(clean));
+        Assert.All(clean.ReadModels, m => Assert.Equal(m.LiveRows, m.ReplayedRows));
+
+        await audit.SqlAsync($"update {{s}}.mt_doc_case set data = jsonb_set(data, '{{contactAttempts}}', '7') where id = '{id}'");
+        try
+        {
+            var corrupted = await verification.RunAsync(CancellationToken.None);
+            Assert.False(corrupted.Valid);
+            var cases = corrupted.ReadModels.Single(m => m.ReadModel == "cases");
+            Assert.Equal(1, cases.Differences);
+            Assert.Equal([id.ToString()], cases.FirstDifferentIds);
+        }
+        finally
+        {
+            await audit.SqlAsync($"update {{s}}.mt_doc_case set data = jsonb_set(data, '{{contactAttempts}}', '1') where id = '{id}'");
+        }
+    }
+}
