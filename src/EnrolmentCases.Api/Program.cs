@@ -10,6 +10,7 @@ using EnrolmentCases.Regencies;
 using JasperFx;
 using Microsoft.Extensions.Options;
 using Wolverine;
+using Wolverine.ErrorHandling;
 using Wolverine.Http;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -45,6 +46,14 @@ builder.Host.UseWolverine(opts =>
 {
     opts.UseRuntimeCompilation();
     opts.Policies.AutoApplyTransactions();
+    // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
+    opts.Policies.UseDurableLocalQueues();
+    // Two imports claiming the same workers at once: the loser retries and finds them taken.
+    opts.Policies.OnException(e => e is JasperFx.DocumentAlreadyExistsException ||
+                                   e is AggregateException { InnerExceptions: var inner } && inner.All(x => x is JasperFx.DocumentAlreadyExistsException),
+            "a worker was claimed by a concurrent import")
+        .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500),
+            TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
 });
 builder.Services.AddWolverineHttp();
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
 using Marten;
@@ -8,7 +9,11 @@ namespace EnrolmentCases.Coverage;
 public sealed record CoverageTarget(long EligibleWorkers, string Source, int Year);
 
 /// <summary>A coverage figure is never a bare percentage: it carries what was divided by what, and why.</summary>
-public sealed record CoverageRatio(long Numerator, long? Denominator, double? Ratio, string Definition);
+public sealed record CoverageRatio(
+    long Numerator,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] long? Denominator,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Ratio,
+    string Definition);
 
 public sealed record CoverageRow(
     string Code,
@@ -20,7 +25,7 @@ public sealed record CoverageRow(
     long Lapsed,
     long Closed,
     long Covered,
-    CoverageTarget? Target,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] CoverageTarget? Target,
     CoverageRatio Coverage)
 {
     /// <summary>Set on timeline rows: the month whose end the row describes.</summary>

@@ -23,9 +23,9 @@ public static class Operations
 
     public static WebApplication MapOperations(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") })
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live"), ResponseWriter = WriteReport })
             .AllowAnonymous().DisableRateLimiting();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteReport })
             .AllowAnonymous().DisableRateLimiting();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", options => options
@@ -34,6 +34,18 @@ public static class Operations
             .AllowAnonymous();
         return app;
     }
+
+    private static Task WriteReport(HttpContext http, HealthReport report) =>
+        http.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data.Count == 0 ? null : e.Value.Data
+            })
+        });
 
     /// <summary>
     /// The coverage read models are fed by the async daemon: ready while every projection is within

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmarks the API against the raw limit of the same machine's PostgreSQL (docs/benchmarks.md).
+#   ./bench.sh          default size, under 10 minutes on 2 cores
+#   ./bench.sh --full   full size: demo data of about 1,000,000 events, longer runs
+# Starts a private PostgreSQL in the temp folder, builds the API and the benchmark in Release, runs
+# every measurement (the benchmark starts and stops the API itself) and writes
+# bench/results/<time>/results.md with the API's logs beside it. Everything it started is stopped.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+source scripts/postgres.sh
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+size=()
+case "${1:-}" in
+  "") ;;
+  --full) size=(--full) ;;
+  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
+esac
+
+started=$(date +%s)
+results="$root/bench/results/$(date -u +%Y%m%d-%H%M%S)"
+mkdir -p "$results"
+pg_ensure_installed
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/enrolment-cases-bench.XXXXXX")
+chmod 755 "$scratch"
+
+cleanup() {
+  # Only the API processes this run started, and only while they still are what was started.
+  if [ -f "$scratch/api.pids" ]; then
+    while read -r pid; do
+      if grep -qs EnrolmentCases.Api.dll "/proc/$pid/cmdline"; then kill "$pid" 2>/dev/null || true; fi
+    done <"$scratch/api.pids"
+  fi
+  pg_stop "$scratch/pg"
+  cp "$scratch"/*.log "$results/" 2>/dev/null || true
+  rm -rf "$scratch"
+  echo "Took $(( $(date +%s) - started )) s; results in ${results#"$root"/}/results.md" >&2
+}
+trap cleanup EXIT
+
+# Durable settings, as in production: every commit waits for its WAL flush.
+# pg_stat_statements counts the statements behind each request for the profile.
+pg_start "$scratch/pg" -c max_connections=200 -c shared_buffers=512MB -c effective_cache_size=4GB \
+  -c shared_preload_libraries=pg_stat_statements
+echo "PostgreSQL on port $PG_PORT ($scratch/pg)" >&2
+
+dotnet build src/EnrolmentCases.Api -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build bench/EnrolmentCases.Bench -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+
+dotnet bench/EnrolmentCases.Bench/bin/Release/net10.0/EnrolmentCases.Bench.dll \
+  --connection "$(pg_connection_string "$PG_PORT")" \
+  --api "$root/src/EnrolmentCases.Api/bin/Release/net10.0" \
+  --pg-pid "$(head -n 1 "$scratch/pg/postmaster.pid")" \
+  --results "$results/results.md" \
+  --scratch "$scratch" \
+  "${size[@]}"

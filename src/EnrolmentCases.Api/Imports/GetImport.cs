@@ -1,0 +1,84 @@
+using System.Text;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Imports;
+
+public sealed record ImportView(
+    Guid Id,
+    ImportStatus Status,
+    int Total,
+    int Done,
+    ImportCounts Counts,
+    string FileName,
+    string? ListSource,
+    string ImportedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt,
+    IReadOnlyList<RowResult> Rows,
+    int RowsPage,
+    int RowsPageSize);
+
+public static class GetImportEndpoint
+{
+    public const int MaxRowsPageSize = 10_000;
+
+    /// <summary>Progress, counts and one outcome per row (paged: rowsPage, rowsPageSize). The importer and auditors may read it.</summary>
+    [WolverineGet("/api/imports/{id}", Name = "GetImport"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [ProducesResponseType<ImportView>(200)]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public static async Task<IResult> Get(Guid id, int? rowsPage, int? rowsPageSize, IQuerySession session, HttpContext http)
+    {
+        var page = rowsPage ?? 1;
+        var size = rowsPageSize ?? 1_000;
+        if (page < 1 || size is < 1 or > MaxRowsPageSize)
+            return Results.Problem(Problems.ValidationFailed("rowsPageSize", $"rowsPage must be 1 or more and rowsPageSize 1 to {MaxRowsPageSize}"));
+
+        var import = await VisibleImportAsync(session, id, http);
+        if (import is null) return Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
+
+        var first = (page - 1) * size;
+        var chunkIds = Enumerable.Range(first / ImportChunk.Size, (size + ImportChunk.Size - 1) / ImportChunk.Size + 1)
+            .Where(i => i < import.Chunks).Select(i => ImportChunk.IdFor(id, i)).ToArray();
+        var chunks = chunkIds.Length == 0 ? [] : await session.LoadManyAsync<ImportChunk>(http.RequestAborted, chunkIds);
+        var rows = chunks.OrderBy(c => c.Index)
+            .SelectMany(c => c.Results ?? [])
+            .Skip(first - (chunkIds.Length == 0 ? 0 : chunks.Min(c => c.Index) * ImportChunk.Size)).Take(size).ToList();
+        return Results.Ok(new ImportView(import.Id, import.Status, import.Total, import.Done, import.Counts, import.FileName,
+            import.ListSource, import.ImportedByName, import.CreatedAt, import.CompletedAt, rows, page, size));
+    }
+
+    /// <summary>Every row's outcome as CSV (row,outcome,caseId,reasons), for the office's own records.</summary>
+    [WolverineGet("/api/imports/{id}/outcomes.csv", Name = "DownloadImportOutcomes"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [ProducesResponseType(typeof(string), 200, "text/csv")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public static async Task<IResult> Download(Guid id, IQuerySession session, HttpContext http)
+    {
+        var import = await VisibleImportAsync(session, id, http);
+        if (import is null) return Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
+
+        var csv = new StringBuilder("row,outcome,caseId,reasons\r\n");
+        for (var i = 0; i < import.Chunks; i++)
+        {
+            var chunk = await session.LoadAsync<ImportChunk>(ImportChunk.IdFor(id, i), http.RequestAborted);
+            foreach (var r in chunk?.Results ?? [])
+            {
+                var reasons = string.Join("; ", r.Reasons ?? []).Replace("\"", "\"\"");
+                csv.Append($"{r.Row},{r.Outcome.ToString().ToLowerInvariant()},{r.CaseId},\"{reasons}\"\r\n");
+            }
+        }
+
+        return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"import-{id:N}-outcomes.csv");
+    }
+
+    private static async Task<Import?> VisibleImportAsync(IQuerySession session, Guid id, HttpContext http)
+    {
+        var import = await session.LoadAsync<Import>(id, http.RequestAborted);
+        var caller = Caller.From(http.User);
+        return import is not null && (caller.Role == Roles.Auditor || import.ImportedBy == caller.Id) ? import : null;
+    }
+}

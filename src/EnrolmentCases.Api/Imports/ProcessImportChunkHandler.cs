@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.Identifying;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
+using Marten;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Imports;
+
+/// <summary>
+/// Turns one chunk of an import into cases, in one transaction with the chunk's outcomes, the
+/// import's progress and the message for the next chunk. A chunk that was already processed is
+/// skipped, so a redelivered message (after a crash) changes nothing; a row whose worker already
+/// has an open case, from an earlier import, this one or one running at the same moment, is a
+/// duplicate, never a second case.
+/// </summary>
+public static class ProcessImportChunkHandler
+{
+    public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
+        LapsePolicy calendar, CancellationToken ct)
+    {
+        var next = new OutgoingMessages();
+        var import = await session.LoadAsync<Import>(message.ImportId, ct);
+        var chunk = await session.LoadAsync<ImportChunk>(ImportChunk.IdFor(message.ImportId, message.Index), ct);
+        if (import is null || chunk is null || chunk.Results is not null) return next;
+
+        var now = calendar.Now;
+        var importer = new ClaimsPrincipal(new ClaimsIdentity(
+            import.ImporterRegencies.Select(r => new Claim(ClaimNames.Regency, r)).Append(new Claim(ClaimNames.Role, Roles.Caseworker)),
+            "import"));
+        var csv = new ParsedCsv(import.Columns, chunk.Rows, ',');
+
+        var results = new RowResult?[chunk.Rows.Count];
+        var valid = new List<(int Position, IdentifyWorker Command)>();
+        for (var i = 0; i < chunk.Rows.Count; i++)
+        {
+            var problems = new List<string>();
+            var command = WorkerCsv.ToCommand(csv, chunk.Rows[i], problems);
+            problems.AddRange(Reasons(IdentifyWorkerEndpoint.Validate(command, reference, importer)));
+            if (problems.Count > 0) results[i] = new RowResult(chunk.Rows[i].Row, RowOutcome.Invalid, Reasons: problems);
+            else valid.Add((i, command));
+        }
+
+        var claims = (await session.LoadManyAsync<OpenCaseClaim>(ct, valid.Select(v => v.Command.Nik!).Distinct()))
+            .ToDictionary(c => c.Id, c => c.CaseId);
+        foreach (var (position, command) in valid)
+        {
+            var row = chunk.Rows[position].Row;
+            if (claims.TryGetValue(command.Nik!, out var existing))
+            {
+                results[position] = new RowResult(row, RowOutcome.Duplicate, existing);
+                continue;
+            }
+
+            var caseId = Guid.CreateVersion7(now);
+            var events = StageChanges.Annotate(null, [IdentifyWorkerEndpoint.Decide(command, caseId, now)], calendar, now);
+            session.Events.StartStream<Case>(caseId, events.ToArray());
+            session.Insert(new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!));
+            claims[command.Nik!] = caseId;
+            results[position] = new RowResult(row, RowOutcome.Created, caseId);
+        }
+
+        chunk.Results = results.Select(r => r!).ToList();
+        session.Store(chunk);
+
+        import.Counts.Created += chunk.Results.Count(r => r.Outcome == RowOutcome.Created);
+        import.Counts.Duplicate += chunk.Results.Count(r => r.Outcome == RowOutcome.Duplicate);
+        import.Counts.Invalid += chunk.Results.Count(r => r.Outcome == RowOutcome.Invalid);
+        import.Done += chunk.Rows.Count;
+        import.ChunksDone++;
+        import.Status = import.ChunksDone == import.Chunks ? ImportStatus.Completed : ImportStatus.Running;
+        if (import.Status == ImportStatus.Completed) import.CompletedAt = now;
+        else next.Add(new ProcessImportChunk(import.Id, message.Index + 1));
+        session.Store(import);
+
+        // Every case this chunk opens records who imported it, from which import, and why.
+        session.CorrelationId = import.Id.ToString("N");
+        session.CausationId = $"import {import.Id:N} chunk {message.Index}";
+        session.LastModifiedBy = import.ImportedBy;
+        session.SetHeader("userName", import.ImportedByName);
+        session.SetHeader("role", Roles.Caseworker);
+        session.SetHeader("listSource", import.ListSource ?? import.FileName);
+        return next;
+    }
+
+    private static IEnumerable<string> Reasons(ProblemDetails problem) => problem switch
+    {
+        _ when problem == WolverineContinue.NoProblems => [],
+        ValidationProblemDetails v => v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")),
+        _ => [$"regencyCode: {problem.Detail}"]
+    };
+}

@@ -1,0 +1,111 @@
+using System.Security.Cryptography;
+using System.Text;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Imports;
+
+public sealed record ImportAccepted(Guid Id, int Total);
+
+public static class StartImportEndpoint
+{
+    /// <summary>20 MB: about 200,000 rows of a typical list.</summary>
+    public const long MaxBytes = 20 * 1024 * 1024;
+    public const int MaxRows = 200_000;
+
+    /// <summary>
+    /// Accepts a worker list (text/csv body, or a multipart form with one file), checks its header,
+    /// and queues it: rows are validated and turned into cases in the background, chunk by chunk.
+    /// </summary>
+    [WolverinePost("/api/imports", Name = "StartImport"), Authorize(Roles = Roles.Caseworker)]
+    [RequestSizeLimit(MaxBytes)]
+    [ProducesResponseType<ImportAccepted>(202)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(415, "application/problem+json")]
+    public static async Task<(IResult, OutgoingMessages)> Post(HttpRequest request, string? listSource, string? fileName,
+        IDocumentSession session, TimeProvider clock)
+    {
+        var none = new OutgoingMessages();
+        var (text, name, unsupported) = await ReadFileAsync(request, fileName);
+        if (unsupported is not null) return (Results.Problem(unsupported), none);
+        if (listSource is { Length: > 300 })
+            return (Results.Problem(Problems.ValidationFailed("listSource", "must be at most 300 characters")), none);
+
+        ParsedCsv csv;
+        try
+        {
+            csv = WorkerCsv.Parse(text!, MaxRows);
+        }
+        catch (CsvFormatException e)
+        {
+            return (Results.Problem(Problems.ValidationFailed(e.Errors, "The file's header or size is not acceptable; nothing was imported.")), none);
+        }
+
+        var caller = Caller.From(request.HttpContext.User);
+        var import = new Import
+        {
+            Id = Guid.CreateVersion7(clock.GetUtcNow()),
+            Status = ImportStatus.Queued,
+            FileName = name!,
+            FileSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text!))),
+            ListSource = listSource?.Trim(),
+            ImportedBy = caller.Id,
+            ImportedByName = caller.Name,
+            ImporterRegencies = caller.Regencies.Order().ToList(),
+            Columns = csv.Columns.ToList(),
+            Total = csv.Rows.Count,
+            Chunks = (csv.Rows.Count + ImportChunk.Size - 1) / ImportChunk.Size,
+            CreatedAt = clock.GetUtcNow()
+        };
+        session.Store(import);
+        for (var i = 0; i < import.Chunks; i++)
+        {
+            session.Store(new ImportChunk
+            {
+                Id = ImportChunk.IdFor(import.Id, i),
+                ImportId = import.Id,
+                Index = i,
+                Rows = csv.Rows.Skip(i * ImportChunk.Size).Take(ImportChunk.Size).ToList()
+            });
+        }
+
+        var next = new OutgoingMessages();
+        if (import.Chunks > 0) next.Add(new ProcessImportChunk(import.Id, 0));
+        else
+        {
+            import.Status = ImportStatus.Completed;
+            import.CompletedAt = import.CreatedAt;
+        }
+
+        return (Results.Accepted($"/api/imports/{import.Id}", new ImportAccepted(import.Id, import.Total)), next);
+    }
+
+    private static async Task<(string? Text, string? Name, ProblemDetails? Unsupported)> ReadFileAsync(HttpRequest request, string? fileName)
+    {
+        var type = request.ContentType ?? "";
+        if (type.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+            var file = form.Files.FirstOrDefault();
+            if (file is null)
+                return (null, null, Problems.ValidationFailed("file", "the form must carry the worker list as a file"));
+            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return (await reader.ReadToEndAsync(), fileName ?? file.FileName, null);
+        }
+
+        if (type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) || type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) ||
+            type.StartsWith("application/csv", StringComparison.OrdinalIgnoreCase))
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return (await reader.ReadToEndAsync(request.HttpContext.RequestAborted), fileName ?? "upload.csv", null);
+        }
+
+        return (null, null, Problems.Create(Problems.UnsupportedMediaType, 415, "Unsupported media type",
+            "Send the worker list as text/csv, or as a file in multipart/form-data."));
+    }
+}

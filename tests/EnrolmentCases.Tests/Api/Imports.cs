@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Imports;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace EnrolmentCases.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public class Imports(ApiFixture api)
+{
+    // Rejang Lebong (17.02) holds only these tests' cases.
+    private readonly string _rejang = api.Token("caseworker", "17.02");
+    private const string Header = "nik,fullName,regencyCode,district,village,occupation,phone,source";
+
+    private static string Row(string nik, string name = "Dewi Lestari", string regency = "17.02", string source = "DTSEN") =>
+        $"{nik},{name},{regency},Curup,Desa Air Meles,coffee farmer,0812-3333-4444,{source}";
+
+    private async Task<Guid> Start(string csv, string token, string contentType = "text/csv", int status = 202, string query = "")
+    {
+        using var client = api.Client(token);
+        var response = await client.PostAsync($"/api/imports{query}", new StringContent(csv, Encoding.UTF8, contentType));
+        Assert.Equal(status, (int)response.StatusCode);
+        return status == 202 ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid() : Guid.Empty;
+    }
+
+    /// <summary>Polls as an auditor of its own (auditors see every import), so polling never eats the importer's rate allowance.</summary>
+    private async Task<JsonElement> Finished(Guid id, string? token = null)
+    {
+        token ??= api.Token("auditor");
+        for (var i = 0; i < 250; i++)
+        {
+            var result = await api.Host.Scenario(s =>
+            {
+                s.Get.Url($"/api/imports/{id}");
+                s.WithBearerToken(token);
+                s.StatusCodeShouldBeOk();
+            });
+            var view = await result.ReadAsJsonAsync<JsonElement>();
+            if (view.GetProperty("status").GetString() is "completed" or "failed") return view;
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"import {id} did not finish");
+    }
+
+    private async Task<int> CasesWithNik(string nik)
+    {
+        await using var session = api.Store.QuerySession();
+        return await session.Query<Case>().CountAsync(c => c.Nik == nik);
+    }
+
+    private static Dictionary<int, JsonElement> RowsOf(JsonElement view) =>
+        view.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("row").GetInt32());
+
+    [Fact]
+    public async Task good_duplicate_and_broken_rows_each_get_their_outcome()
+    {
+        var existing = Niks.Next("1702");
+        var existingCase = await api.IdentifyWorker(_rejang, Scenarios.NewWorker(existing, "17.02"));
+        var (a, b) = (Niks.Next("1702"), Niks.Next("1702"));
+        var csv = string.Join("\n", Header, Row(a), Row(existing), Row(b), Row(a, "Dewi again"), Row("12345"), Row(Niks.Next("1702"), regency: "17.04"),
+            Row(Niks.Next("1702"), source: "RUMOUR"), $"{Niks.Next("1702")},,17.02,,,,,FIELD");
+
+        var view = await Finished(await Start(csv, _rejang, query: "?listSource=Village%20list%20Curup%202026"), _rejang);
+        Assert.Equal(8, view.GetProperty("total").GetInt32());
+        Assert.Equal(8, view.GetProperty("done").GetInt32());
+        var counts = view.GetProperty("counts");
+        Assert.Equal((2, 2, 4), (counts.GetProperty("created").GetInt32(), counts.GetProperty("duplicate").GetInt32(), counts.GetProperty("invalid").GetInt32()));
+
+        var rows = RowsOf(view);
+        Assert.Equal("created", rows[2].GetProperty("outcome").GetString());
+        Assert.Equal(existingCase, rows[3].GetProperty("caseId").GetGuid());
+        Assert.Equal("duplicate", rows[3].GetProperty("outcome").GetString());
+        Assert.Equal(rows[2].GetProperty("caseId").GetGuid(), rows[5].GetProperty("caseId").GetGuid());
+        Assert.Contains("nik", rows[6].GetProperty("reasons")[0].GetString());
+        Assert.Contains("regencyCode", rows[7].GetProperty("reasons")[0].GetString());
+        Assert.Contains("source", rows[8].GetProperty("reasons")[0].GetString());
+        var missing = rows[9].GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Contains(missing, r => r.StartsWith("fullName"));
+        Assert.Contains(missing, r => r.StartsWith("occupation"));
+
+        var created = await api.GetCase(_rejang, rows[2].GetProperty("caseId").GetGuid());
+        Assert.Equal(a, created.GetProperty("nik").GetString());
+        Assert.Equal("DTSEN", created.GetProperty("source").GetString());
+        Assert.Equal(1, await CasesWithNik(a));
+
+        await using var session = api.Store.QuerySession();
+        var first = (await session.Events.FetchStreamAsync(rows[4].GetProperty("caseId").GetGuid()))[0];
+        Assert.Equal(view.GetProperty("id").GetGuid().ToString("N"), first.CorrelationId);
+        Assert.Equal("Village list Curup 2026", first.GetHeader("listSource")?.ToString());
+        Assert.StartsWith("caseworker-", first.UserName);
+    }
+
+    [Fact]
+    public async Task importing_the_same_file_again_creates_nothing()
+    {
+        var niks = Enumerable.Range(0, 5).Select(_ => Niks.Next("1702")).ToList();
+        var csv = string.Join("\r\n", niks.Select(n => Row(n)).Prepend(Header));
+        var first = await Finished(await Start(csv, _rejang));
+        var again = await Finished(await Start(csv, _rejang));
+
+        Assert.Equal(5, first.GetProperty("counts").GetProperty("created").GetInt32());
+        Assert.Equal(5, again.GetProperty("counts").GetProperty("duplicate").GetInt32());
+        Assert.Equal(RowsOf(first).Values.Select(r => r.GetProperty("caseId").GetGuid()), RowsOf(again).Values.Select(r => r.GetProperty("caseId").GetGuid()));
+        foreach (var nik in niks) Assert.Equal(1, await CasesWithNik(nik));
+    }
+
+    [Fact]
+    public async Task overlapping_imports_running_at_once_never_create_a_worker_twice()
+    {
+        var niks = Enumerable.Range(0, 1_500).Select(_ => Niks.Next("1702")).ToList();
+        var left = string.Join("\n", niks.Take(1_000).Select(n => Row(n)).Prepend(Header));
+        var right = string.Join("\n", niks.Skip(500).Select(n => Row(n)).Prepend(Header));
+
+        var ids = await Task.WhenAll(Start(left, _rejang), Start(right, _rejang), Start(left, _rejang));
+        var views = await Task.WhenAll(ids.Select(id => Finished(id)));
+
+        Assert.Equal(1_500, views.Sum(v => v.GetProperty("counts").GetProperty("created").GetInt32()));
+        Assert.Equal(3_000 - 1_500, views.Sum(v => v.GetProperty("counts").GetProperty("duplicate").GetInt32()));
+        await using var session = api.Store.QuerySession();
+        var cases = await session.Query<Case>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
+        Assert.Equal(1_500, cases.Count);
+        Assert.Equal(1_500, cases.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task a_redelivered_chunk_changes_nothing()
+    {
+        var csv = string.Join("\n", Header, Row(Niks.Next("1702")), Row(Niks.Next("1702")));
+        var id = await Start(csv, _rejang);
+        var done = await Finished(id);
+
+        // As after a crash between commit and acknowledgement: the same chunk message arrives again.
+        using (var scope = api.Host.Services.CreateScope())
+            await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new ProcessImportChunk(id, 0));
+        var again = await Finished(id);
+        Assert.Equal(done.GetProperty("counts").ToString(), again.GetProperty("counts").ToString());
+        Assert.Equal(2, again.GetProperty("done").GetInt32());
+    }
+
+    public static TheoryData<string, string> Dialects => new()
+    {
+        { "semicolons, BOM and CRLF", "\uFEFFnik;fullName;regencyCode;district;village;occupation;phone;source\r\n{0};\"Lestari; Dewi\";17.02;;;\"coffee \"\"arabica\"\" farmer\";;p3ke\r\n" },
+        { "commas and LF, columns in another order", "source,nik,occupation,regencyCode,fullName\nVILLAGE_LIST,{0},fisher,17.02,\"Dewi, Lestari\"\n\n" },
+        { "quoted line break", "nik,fullName,regencyCode,occupation,source,village\n{0},Dewi,17.02,farmer,FIELD,\"Desa\nAir Meles\"" },
+    };
+
+    [Theory, MemberData(nameof(Dialects))]
+    public async Task the_formats_offices_produce_are_read(string dialect, string template)
+    {
+        var nik = Niks.Next("1702");
+        var view = await Finished(await Start(string.Format(template, nik), _rejang));
+        Assert.True(1 == view.GetProperty("counts").GetProperty("created").GetInt32(), $"{dialect}: {view}");
+        Assert.Equal(1, await CasesWithNik(nik));
+    }
+
+    [Fact]
+    public async Task a_file_can_come_as_a_multipart_upload()
+    {
+        var nik = Niks.Next("1702");
+        using var client = api.Client(_rejang);
+        using var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes($"{Header}\n{Row(nik)}\n"));
+        file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        form.Add(file, "file", "desa-air-meles.csv");
+        var response = await client.PostAsync("/api/imports", form);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var view = await Finished(id);
+        Assert.Equal("desa-air-meles.csv", view.GetProperty("fileName").GetString());
+        Assert.Equal(1, await CasesWithNik(nik));
+    }
+
+    [Theory]
+    [InlineData("nik,name,regencyCode,occupation,source\n1702014506900001,A,17.02,x,FIELD", "header")]
+    [InlineData("nik,fullName,regencyCode,occupation\n1702014506900001,A,17.02,x", "header")]
+    [InlineData("", "header")]
+    public async Task a_file_with_a_wrong_header_is_refused_whole(string csv, string field)
+    {
+        using var client = api.Client(_rejang);
+        var response = await client.PostAsync("/api/imports", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("validation", problem.Slug());
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Fact]
+    public async Task a_body_that_is_not_a_file_is_unsupported_and_other_roles_may_not_import()
+    {
+        await Start("{\"nik\":1}", _rejang, "application/json", 415);
+        await Start($"{Header}\n{Row(Niks.Next("1702"))}", api.Token("planner"), status: 403);
+        await Start($"{Header}\n{Row(Niks.Next("1702"))}", api.Token("auditor"), status: 403);
+    }
+
+    [Fact]
+    public async Task only_the_importer_and_auditors_see_an_import_and_its_outcomes_download_as_csv()
+    {
+        var id = await Start($"{Header}\n{Row(Niks.Next("1702"))}\n{Row("bad")}", _rejang);
+        await Finished(id, _rejang);
+        await Finished(id);
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/imports/{id}");
+            s.WithBearerToken(api.Token("caseworker", "17.02"));
+            s.StatusCodeShouldBe(404);
+        });
+
+        var download = await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/imports/{id}/outcomes.csv");
+            s.WithBearerToken(_rejang);
+            s.StatusCodeShouldBeOk();
+        });
+        var lines = (await download.ReadAsTextAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("row,outcome,caseId,reasons", lines[0]);
+        Assert.StartsWith("2,created,", lines[1]);
+        Assert.StartsWith("3,invalid,,\"nik: must be exactly 16 digits\"", lines[2]);
+    }
+}
