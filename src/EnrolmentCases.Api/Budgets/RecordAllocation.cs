@@ -2,8 +2,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
-using JasperFx;
-using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -54,23 +52,7 @@ public static class RecordAllocationEndpoint
         var id = Budget.IdFor(payer, regency, command.Year!.Value);
         var allocated = new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
             command.Note, now);
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            // The same lock grants take, so an allocation never interleaves with a grant's check.
-            var stream = await session.Events.FetchForExclusiveWriting<Budget>(id, context.Cancellation);
-            var version = (stream.CurrentVersion ?? 0) + 1;
-            stream.AppendOne(allocated);
-            context.Stamp(session);
-            try
-            {
-                await session.SaveChangesAsync(context.Cancellation);
-                return (id, version);
-            }
-            catch (Exception e) when (attempt < 3 && e is ConcurrencyException or ExistingStreamIdCollisionException)
-            {
-                // Two first allocations raced to start the stream (there was no row to lock yet): the loser tries again.
-            }
-        }
+        // The same lock grants take, so an allocation never interleaves with a grant's check.
+        return (id, await StreamAppends.AppendAsync<Budget>(store, context, id, allocated, exclusive: true));
     }
 }

@@ -3,8 +3,6 @@ using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
-using JasperFx;
-using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -75,22 +73,7 @@ public static class SetTargetEndpoint
     {
         var id = RegencyTarget.IdFor(code, year);
         var set = new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, now);
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<RegencyTarget>(id, context.Cancellation);
-            var version = (stream.CurrentVersion ?? 0) + 1;
-            stream.AppendOne(set);
-            context.Stamp(session);
-            try
-            {
-                await session.SaveChangesAsync(context.Cancellation);
-                return (id, version);
-            }
-            catch (Exception e) when (attempt < 5 && e is ConcurrencyException or ExistingStreamIdCollisionException)
-            {
-                // Another planner revised the same target at the same moment: both revisions are kept, in order.
-            }
-        }
+        // Two planners revising the same target at once: both revisions are kept, in order.
+        return (id, await StreamAppends.AppendAsync<RegencyTarget>(store, context, id, set, exclusive: false));
     }
 }

@@ -25,6 +25,31 @@ public class Budgets(ApiFixture api)
         Assert.True((await result.Problem()).GetProperty("errors").TryGetProperty(field, out _));
     }
 
+    [Fact]
+    public async Task allocations_and_targets_answer_with_their_streams_versions()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        var planner = api.Token("planner");
+        for (var expected = 1; expected <= 2; expected++)
+        {
+            var allocation = await api.Host.Scenario(s =>
+            {
+                s.Post.Json(new { payer = "APBD_PROVINCE", year, amount = 1000, kind = expected == 1 ? "APBD" : "APBD_P" }).ToUrl("/api/budgets");
+                s.WithBearerToken(planner);
+                s.StatusCodeShouldBe(201);
+            });
+            Assert.Equal(expected, (await allocation.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+
+            var target = await api.Host.Scenario(s =>
+            {
+                s.Put.Json(new { eligibleWorkers = 100 * expected, source = "test" }).ToUrl($"/api/regencies/17.71/targets/{year}");
+                s.WithBearerToken(planner);
+                s.StatusCodeShouldBeOk();
+            });
+            Assert.Equal(expected, (await target.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+        }
+    }
+
     [Theory]
     [InlineData("caseworker")]
     [InlineData("auditor")]
