@@ -53,7 +53,8 @@ public static class CaseHistoryEndpoint
     {
         var effective = StageChanges.EffectiveAt(e.Data, calendar);
         return new HistoryEntry(e.Sequence, e.Version, e.EventTypeName, e.Timestamp,
-            effective is { } at && at != e.Timestamp ? at : null, e.Data, e.UserName,
+            // Shown only where it differs meaningfully from when the event was written (backdating, field times).
+            effective is { } at && (at - e.Timestamp).Duration() > TimeSpan.FromMinutes(1) ? at : null, e.Data, e.UserName,
             e.GetHeader("userName")?.ToString(), e.CorrelationId, e.CausationId, hash);
     }
 }

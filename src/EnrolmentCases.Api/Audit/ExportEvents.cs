@@ -72,7 +72,9 @@ public static class ExportEventsEndpoint
         writer.WriteString("streamId", e.StreamId);
         writer.WriteNumber("version", e.Version);
         writer.WriteString("type", e.Type);
-        writer.WriteString("timestamp", DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc));
+        // The same text the chain hashes, so an export can be re-hashed independently.
+        writer.WriteString("timestamp", DateTime.SpecifyKind(e.Timestamp, DateTimeKind.Utc).ToString("O"));
+        writer.WriteBoolean("isArchived", e.IsArchived);
         writer.WriteString("user", e.UserName);
         writer.WriteString("correlationId", e.CorrelationId);
         writer.WriteString("causationId", e.CausationId);
