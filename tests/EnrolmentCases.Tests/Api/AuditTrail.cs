@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Audit;
@@ -279,6 +280,21 @@ public class AuditTrail(AuditFixture audit)
         var parsed = lines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(parsed.Select(p => p.GetProperty("sequence").GetInt64()).Order(), parsed.Select(p => p.GetProperty("sequence").GetInt64()));
         Assert.All(parsed, p => Assert.Equal(64, p.GetProperty("hash").GetString()!.Length));
+
+        // Anyone holding the export can re-hash it: the chain follows from the lines alone.
+        var previous = AuditChain.Genesis;
+        foreach (var p in parsed)
+        {
+            string? Text(string name) => p.GetProperty(name).ValueKind == JsonValueKind.Null ? null : p.GetProperty(name).GetString();
+            var canonical = string.Join('\u001f', p.GetProperty("sequence").GetInt64(), p.GetProperty("id").GetGuid().ToString("N"),
+                p.GetProperty("streamId").GetGuid().ToString("N"), p.GetProperty("version").GetInt64(), Text("type"), Text("timestamp"),
+                p.GetProperty("isArchived").GetBoolean(), Text("user") ?? "", Text("correlationId") ?? "", Text("causationId") ?? "",
+                p.GetProperty("headers").ValueKind == JsonValueKind.Null ? "" : p.GetProperty("headers").GetRawText(),
+                p.GetProperty("data").GetRawText());
+            var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(previous + "\n" + canonical)));
+            Assert.Equal(p.GetProperty("hash").GetString(), hash);
+            previous = hash;
+        }
 
         var next = await audit.Host.Scenario(s =>
         {
