@@ -35,6 +35,7 @@ cleanup() {
   fi
   pg_stop "$scratch/pg"
   cp "$scratch"/*.log "$results/" 2>/dev/null || true
+  cp "$scratch/pg/server.log" "$results/postgres.log" 2>/dev/null || true
   rm -rf "$scratch"
   echo "Took $(( $(date +%s) - started )) s; results in ${results#"$root"/}/results.md" >&2
 }

@@ -103,8 +103,8 @@ public sealed class ApiProcess : IAsyncDisposable
         lock (_log) _log.Dispose();
     }
 
-    /// <summary>Runs an application command (token, demo, projections rebuild) against a database; returns its standard output.</summary>
-    public static async Task<(string Output, TimeSpan Took)> RunAsync(Settings settings, string database, params string[] args)
+    /// <summary>Runs an application command (token, demo, projections rebuild) against a database.</summary>
+    public static async Task<(string Output, string Errors, TimeSpan Took)> RunAsync(Settings settings, string database, params string[] args)
     {
         var info = Command(settings, database, ["EnrolmentCases.Api.dll", .. args]);
         var started = Stopwatch.GetTimestamp();
@@ -116,7 +116,7 @@ public sealed class ApiProcess : IAsyncDisposable
         if (process.ExitCode != 0)
             throw new InvalidOperationException(
                 $"`{string.Join(' ', args)}` exited with {process.ExitCode}:\n{await output}\n{await errors}");
-        return (await output, took);
+        return (await output, await errors, took);
     }
 
     private static ProcessStartInfo Command(Settings settings, string database, params string[] args)

@@ -6,14 +6,16 @@ using System.Text;
 namespace EnrolmentCases.Bench;
 
 /// <summary>
-/// A caseworker's day in Kaur (17.04): each worker is identified, reached, enrolled, subsidised from
-/// the regency budget, paid for this month and read back, one request at a time. Every arrival
-/// takes the next step of a case that is waiting for one, or identifies a new worker when none is,
-/// so the steady mix is one sixth of each and no two requests touch the same case at once.
+/// Caseworkers' days, by default in Kaur (17.04): each worker is identified, reached, enrolled,
+/// subsidised from the regency budget, paid for this month and read back, one request at a time.
+/// Every arrival takes the next step of a case that is waiting for one, or identifies a new worker
+/// when none is, so the steady mix is one sixth of each and no two requests touch the same case at
+/// once. Given several regencies, new workers are spread over them (and over their budgets).
 /// </summary>
-public sealed class CommandMix(HttpClient http)
+public sealed class CommandMix(HttpClient http, params string[] regencies)
 {
     public const string Regency = "17.04";
+    public static readonly string[] AllRegencies = ["17.01", "17.02", "17.03", "17.04", "17.05", "17.06", "17.07", "17.08", "17.09", "17.71"];
     public const long MonthlyPremium = 16_800; // JKK 1 % of Rp 1,000,000 + JKM Rp 6,800
 
     private static long _workers = Random.Shared.Next(0, 1_000_000) * 1000L;
@@ -30,17 +32,18 @@ public sealed class CommandMix(HttpClient http)
     private static readonly string Subsidy = $$"""{"payer":"APBD_REGENCY","budgetYear":{{Year}},"startMonth":"{{Month}}","months":{{13 - Today.Month}}}""";
     private static readonly string Payment = $$"""{"month":"{{Month}}","amount":{{MonthlyPremium}},"paidOn":"{{Today:yyyy-MM-dd}}"}""";
 
-    public static string Budget(long amount) =>
-        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{Regency}}","year":{{Year}},"amount":{{amount}},"kind":"APBD","note":"benchmark"}""";
+    public static string Budget(string regency, long amount) =>
+        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{Year}},"amount":{{amount}},"kind":"APBD","note":"benchmark"}""";
 
     public Task<Sent> NextAsync() =>
         _waiting.TryDequeue(out var next) ? StepAsync(next.Id, next.Step) : IdentifyAsync();
 
-    private async Task<Sent> IdentifyAsync()
+    public async Task<Sent> IdentifyAsync()
     {
         var n = Interlocked.Increment(ref _workers);
+        var regency = regencies.Length == 0 ? Regency : regencies[n % regencies.Length];
         var body = $$"""
-            {"nik":"{{Nik(n)}}","fullName":"Worker {{n}}","regencyCode":"{{Regency}}","district":"Kaur Selatan",
+            {"nik":"{{Nik(n)}}","fullName":"Worker {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
              "village":"Padang Petron","occupation":"rubber tapper","phone":"0812-7000-1234","source":"P3KE"}
             """;
         using var response = await http.PostAsync("/api/cases", Json(body));

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace EnrolmentCases.Bench;
 
-public sealed record InsertResult(long Rows, TimeSpan Took, HistogramBase Latency)
+public sealed record RawResult(long Rows, TimeSpan Took, HistogramBase Latency)
 {
     public double RowsPerSecond => Rows / Took.TotalSeconds;
 }
@@ -43,7 +43,7 @@ public static class PostgresLimit
     }
 
     /// <summary>Each of <paramref name="connections"/> loops inserting one row per transaction (autocommit) for the duration.</summary>
-    public static async Task<InsertResult> SingleRowInsertsAsync(string connectionString, int connections, TimeSpan duration)
+    public static async Task<RawResult> SingleRowInsertsAsync(string connectionString, int connections, TimeSpan duration)
     {
         await CreateTableAsync(connectionString);
         var latency = Histograms.Create();
@@ -74,11 +74,34 @@ public static class PostgresLimit
             }
             return rows;
         }));
-        return new InsertResult(counts.Sum(), Stopwatch.GetElapsedTime(started), latency);
+        return new RawResult(counts.Sum(), Stopwatch.GetElapsedTime(started), latency);
+    }
+
+    /// <summary>Reads of one row by primary key, one at a time on one connection (run after the COPY filled the table).</summary>
+    public static async Task<RawResult> PointReadsAsync(string connectionString, int rows, TimeSpan duration)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var select = new NpgsqlCommand("select data from raw_events where seq_id = $1", connection);
+        select.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint });
+        await select.PrepareAsync();
+        var latency = Histograms.Create();
+        var started = Stopwatch.GetTimestamp();
+        long reads = 0;
+        while (Stopwatch.GetElapsedTime(started) < duration)
+        {
+            var begin = Stopwatch.GetTimestamp();
+            select.Parameters[0].Value = Random.Shared.NextInt64(1, rows + 1);
+            await select.ExecuteScalarAsync();
+            Histograms.Record(latency, begin);
+            reads++;
+        }
+
+        return new RawResult(reads, Stopwatch.GetElapsedTime(started), latency);
     }
 
     /// <summary>The same rows through one binary COPY in one transaction.</summary>
-    public static async Task<InsertResult> BinaryCopyAsync(string connectionString, int rows)
+    public static async Task<RawResult> BinaryCopyAsync(string connectionString, int rows)
     {
         await CreateTableAsync(connectionString);
         await using var connection = new NpgsqlConnection(connectionString);
@@ -109,6 +132,6 @@ public static class PostgresLimit
         var took = Stopwatch.GetElapsedTime(started);
         var latency = Histograms.Create();
         latency.RecordValue((long)took.TotalMicroseconds);
-        return new InsertResult(rows, took, latency);
+        return new RawResult(rows, took, latency);
     }
 }

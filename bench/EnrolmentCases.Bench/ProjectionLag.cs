@@ -36,7 +36,7 @@ public sealed class ProjectionLag : IAsyncDisposable
     public double SecondsAt(double percentile) => Milliseconds.TotalCount == 0 ? 0 : (Milliseconds.GetValueAtPercentile(percentile) - 1) / 1000.0;
 
     public string Summary() =>
-        $"p95 {EventsAt(95)} events / {SecondsAt(95):F2} s, p99 {EventsAt(99)} events / {SecondsAt(99):F2} s, " +
+        $"p50 {EventsAt(50)} events / {SecondsAt(50):F2} s, p95 {EventsAt(95)} events / {SecondsAt(95):F2} s, p99 {EventsAt(99)} events / {SecondsAt(99):F2} s, " +
         $"max {EventsAt(100)} events / {SecondsAt(100):F2} s";
 
     public static async Task<ProjectionLag> StartAsync(string connectionString)

@@ -16,8 +16,8 @@ public sealed record Settings(
 
     public TimeSpan RawInsertDuration => TimeSpan.FromSeconds(Full ? 30 : 10);
     public int CopyRows => Full ? 1_000_000 : 200_000;
-    public double FirstRate => 20;
-    public TimeSpan StepDuration => TimeSpan.FromSeconds(Full ? 20 : 8);
+    public double FirstRate => 100;
+    public TimeSpan StepDuration => TimeSpan.FromSeconds(Full ? 30 : 12);
     public TimeSpan MeasureDuration => TimeSpan.FromSeconds(Full ? 60 : 20);
     public TimeSpan BurstDuration => TimeSpan.FromSeconds(Full ? 30 : 10);
 
@@ -25,7 +25,7 @@ public sealed record Settings(
     public double DemoScale => Full ? 0.875 : 0.05;
 
     public double ReadRate => 50;
-    public TimeSpan ReadDuration => TimeSpan.FromSeconds(Full ? 30 : 10);
+    public TimeSpan ReadDuration => TimeSpan.FromSeconds(Full ? 30 : 8);
 
     public string Database(string name) => new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
 
