@@ -10,7 +10,7 @@ public class TokenInput : NetCoreInput
     [FlagAlias("role", 'r')]
     public string RoleFlag { get; set; } = Roles.Caseworker;
 
-    [Description("Regency code a caseworker works in (repeat for several), e.g. 17.04")]
+    [Description("Regency codes a caseworker works in, e.g. --regency 17.04 17.07")]
     [FlagAlias("regency")]
     public List<string> RegencyFlag { get; set; } = [];
 
