@@ -63,16 +63,8 @@ public static class StartImportEndpoint
             CreatedAt = clock.GetUtcNow()
         };
         session.Store(import);
-        for (var i = 0; i < import.Chunks; i++)
-        {
-            session.Store(new ImportChunk
-            {
-                Id = ImportChunk.IdFor(import.Id, i),
-                ImportId = import.Id,
-                Index = i,
-                Rows = csv.Rows.Skip(i * ImportChunk.Size).Take(ImportChunk.Size).ToList()
-            });
-        }
+        foreach (var (rows, i) in csv.Rows.Chunk(ImportChunk.Size).Select((rows, i) => (rows, i)))
+            session.Store(new ImportChunk { Id = ImportChunk.IdFor(import.Id, i), ImportId = import.Id, Index = i, Rows = rows.ToList() });
 
         var next = new OutgoingMessages();
         if (import.Chunks > 0) next.Add(new ProcessImportChunk(import.Id, 0));

@@ -53,13 +53,8 @@ public sealed class ApiFixture : IAsyncLifetime
     /// <summary>A token for a user of its own, so each test has its own rate-limit allowance.</summary>
     public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
 
-    public string TokenFor(string role, string subject, params string[] regencies)
-    {
-        var options = Host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
-        return Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies,
-            TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
-    }
+    public string TokenFor(string role, string subject, params string[] regencies) =>
+        ApiFixtureTokens.Issue(Host, role, subject, regencies);
 }
 
 [CollectionDefinition(Name)]

@@ -127,12 +127,14 @@ public class DemoDataLoad(DemoFixture demo)
 /// <summary>Tokens for a host other than the shared API fixture's.</summary>
 public sealed class ApiFixtureTokens(IAlbaHost host)
 {
-    public string Token(string role, params string[] regencies)
+    public string Token(string role, params string[] regencies) => Issue(host, role, $"{role}-{Guid.NewGuid():N}", regencies);
+
+    public static string Issue(IAlbaHost host, string role, string subject, string[] regencies)
     {
         var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnrolmentCases.Identity.AuthOptions>>().Value;
         var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(
             System.Text.Encoding.UTF8.GetBytes(EnrolmentCases.Identity.Authentication.DevelopmentSigningKey));
-        return EnrolmentCases.Identity.Authentication.IssueToken(options, key, $"{role}-{Guid.NewGuid():N}", role, role, regencies,
+        return EnrolmentCases.Identity.Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies,
             TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
     }
 }
