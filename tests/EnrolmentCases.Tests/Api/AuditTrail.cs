@@ -4,35 +4,20 @@ using Alba;
 using EnrolmentCases.Audit;
 using Marten;
 using Marten.Events;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
 /// <summary>A host on a schema of its own: these tests tamper with the events table directly.</summary>
-public sealed class AuditFixture : IAsyncLifetime
+public sealed class AuditFixture() : HostFixture(Schema)
 {
     public const string Schema = "audit_check";
-    public IAlbaHost Host { get; private set; } = null!;
-    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
-    public async Task InitializeAsync()
+    protected override void Configure(IDictionary<string, string> settings)
     {
-        Host = await AlbaHost.For<Program>(web =>
-        {
-            web.UseEnvironment("Development");
-            web.UseSetting("EventStore:Schema", Schema);
-            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
-            web.UseSetting("Audit:SealIntervalSeconds", "0");
-            web.UseSetting("RateLimiting:PermitLimit", "100000");
-        });
-        await Host.ResetAllMartenDataAsync();
+        settings["Audit:SealIntervalSeconds"] = "0";
     }
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
-
-    public string Token(string role, params string[] regencies) => new ApiFixtureTokens(Host).Token(role, regencies);
 
     public async Task SqlAsync(string sql)
     {

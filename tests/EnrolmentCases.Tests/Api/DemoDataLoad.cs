@@ -5,36 +5,22 @@ using EnrolmentCases.Coverage;
 using EnrolmentCases.DemoData;
 using Marten;
 using Marten.Events;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
 /// <summary>A host of its own, on a schema of its own, loaded once with the demo data.</summary>
-public sealed class DemoFixture : IAsyncLifetime
+public sealed class DemoFixture() : HostFixture("demo_check", new TestClock(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.FromHours(7))))
 {
     public const double Scale = 0.02;
-    public IAlbaHost Host { get; private set; } = null!;
-    public TestClock Clock { get; } = new(new DateTimeOffset(2026, 11, 24, 9, 0, 0, TimeSpan.FromHours(7)));
     public DemoSummary Summary { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    protected override async Task SeedAsync()
     {
-        Host = await AlbaHost.For<Program>(web =>
-        {
-            web.UseEnvironment("Development");
-            web.UseSetting("EventStore:Schema", "demo_check");
-            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
-            web.UseSetting("RateLimiting:PermitLimit", "100000");
-            web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
-        });
-        await Host.ResetAllMartenDataAsync();
         var loader = ActivatorUtilities.CreateInstance<DemoLoader>(Host.Services);
         Summary = await loader.LoadAsync(Scale, 4, CancellationToken.None);
         await Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(120));
     }
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
 [CollectionDefinition(Name)]
@@ -48,7 +34,7 @@ public class DemoDataLoad(DemoFixture demo)
 {
     private async Task<JsonElement> Coverage(string query = "")
     {
-        var token = new ApiFixtureTokens(demo.Host).Token("planner");
+        var token = demo.Token("planner");
         var result = await demo.Host.Scenario(s =>
         {
             s.Get.Url($"/api/coverage{query}");
@@ -121,20 +107,5 @@ public class DemoDataLoad(DemoFixture demo)
         await daemon.RebuildProjectionAsync<Case>(CancellationToken.None);
         Assert.Equal(before, await Snapshot());
         Assert.True(before.Length > 10_000);
-    }
-}
-
-/// <summary>Tokens for a host other than the shared API fixture's.</summary>
-public sealed class ApiFixtureTokens(IAlbaHost host)
-{
-    public string Token(string role, params string[] regencies) => Issue(host, role, $"{role}-{Guid.NewGuid():N}", regencies);
-
-    public static string Issue(IAlbaHost host, string role, string subject, string[] regencies)
-    {
-        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<EnrolmentCases.Identity.AuthOptions>>().Value;
-        var key = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(
-            System.Text.Encoding.UTF8.GetBytes(EnrolmentCases.Identity.Authentication.DevelopmentSigningKey));
-        return EnrolmentCases.Identity.Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies,
-            TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
     }
 }

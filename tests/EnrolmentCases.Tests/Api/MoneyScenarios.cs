@@ -10,7 +10,7 @@ public static class MoneyScenarios
 
     public static int FreshBudgetYear() => Interlocked.Increment(ref _year);
 
-    public static async Task Allocate(this ApiFixture api, string payer, string? regency, int year, long amount, string kind = "APBD")
+    public static async Task Allocate(this HostFixture api, string payer, string? regency, int year, long amount, string kind = "APBD")
     {
         await api.Host.Scenario(s =>
         {
@@ -20,7 +20,7 @@ public static class MoneyScenarios
         });
     }
 
-    public static async Task<Guid> EnrolledCase(this ApiFixture api, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
+    public static async Task<Guid> EnrolledCase(this HostFixture api, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
     {
         var id = await api.IdentifyWorker(token, Scenarios.NewWorker(regency: regency));
         await api.Reach(token, id);
@@ -38,7 +38,7 @@ public static class MoneyScenarios
         new { payer, budgetYear = year, startMonth, months };
 
     /// <summary>The budget line, after checking it adds up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
-    public static async Task<JsonElement> BudgetLine(this ApiFixture api, int year, string payer, string? regency)
+    public static async Task<JsonElement> BudgetLine(this HostFixture api, int year, string payer, string? regency)
     {
         var result = await api.Host.Scenario(s =>
         {

@@ -20,7 +20,7 @@ public static class Scenarios
         source = "P3KE"
     };
 
-    public static async Task<Guid> IdentifyWorker(this ApiFixture api, string token, object? worker = null)
+    public static async Task<Guid> IdentifyWorker(this HostFixture api, string token, object? worker = null)
     {
         var result = await api.Host.Scenario(s =>
         {
@@ -31,7 +31,7 @@ public static class Scenarios
         return (await result.ReadAsJsonAsync<Accepted>())!.Id;
     }
 
-    public static async Task<IScenarioResult> Command(this ApiFixture api, string token, Guid caseId, string action,
+    public static async Task<IScenarioResult> Command(this HostFixture api, string token, Guid caseId, string action,
         object body, int expectedStatus = 200)
     {
         return await api.Host.Scenario(s =>
@@ -42,10 +42,10 @@ public static class Scenarios
         });
     }
 
-    public static Task<IScenarioResult> Reach(this ApiFixture api, string token, Guid caseId) =>
+    public static Task<IScenarioResult> Reach(this HostFixture api, string token, Guid caseId) =>
         api.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
 
-    public static Task<IScenarioResult> Enrol(this ApiFixture api, string token, Guid caseId) =>
+    public static Task<IScenarioResult> Enrol(this HostFixture api, string token, Guid caseId) =>
         api.Command(token, caseId, "enrolment", new
         {
             membershipNumber = "12345678901",
@@ -54,7 +54,7 @@ public static class Scenarios
             effectiveDate = "2026-03-01"
         });
 
-    public static async Task<JsonElement> GetCase(this ApiFixture api, string token, Guid caseId, string query = "")
+    public static async Task<JsonElement> GetCase(this HostFixture api, string token, Guid caseId, string query = "")
     {
         var result = await api.Host.Scenario(s =>
         {
@@ -74,7 +74,7 @@ public static class Scenarios
     public static string Slug(this JsonElement problem) => problem.GetProperty("type").GetString()!.Split('/')[^1];
 
     /// <summary>A plain client on the in-memory server, for firing many requests at once.</summary>
-    public static HttpClient Client(this ApiFixture api, string token)
+    public static HttpClient Client(this HostFixture api, string token)
     {
         var client = api.Host.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

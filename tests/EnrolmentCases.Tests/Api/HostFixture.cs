@@ -1,0 +1,81 @@
+using Alba;
+using EnrolmentCases.Identity;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using System.Text;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>
+/// One API host over the test PostgreSQL, with what every test host has in common: the Development
+/// environment (whose signing key the tests' tokens are issued with), no background sweep (tests run it
+/// themselves, at the instants they choose) and an allowance per client that no test comes near unless
+/// a fixture lowers it. A fixture may give its host a schema of its own, so that what its tests do to
+/// the whole store (sweeps, tampering, bulk loads) meets only its own collection's data, and a clock
+/// the tests move by hand.
+/// </summary>
+public abstract class HostFixture(string? schema = null, TestClock? clock = null) : IAsyncLifetime
+{
+    public IAlbaHost Host { get; private set; } = null!;
+
+    public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>The host's clock; only fixtures given one at construction have it.</summary>
+    public TestClock Clock => clock ?? throw new InvalidOperationException($"{GetType().Name} runs on the system clock.");
+
+    /// <summary>Host settings beyond the common ones; set a key again to override a common one.</summary>
+    protected virtual void Configure(IDictionary<string, string> settings)
+    {
+    }
+
+    /// <summary>Runs once the host is up and its schema wiped.</summary>
+    protected virtual Task SeedAsync() => Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Lapse:SweepIntervalMinutes"] = "0",
+            ["RateLimiting:PermitLimit"] = "100000"
+        };
+        if (schema is not null) settings["EventStore:Schema"] = schema;
+        Configure(settings);
+
+        Host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            foreach (var (key, value) in settings) web.UseSetting(key, value);
+            if (clock is not null) web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
+        });
+        await Host.ResetAllMartenDataAsync();
+        await SeedAsync();
+    }
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+
+    /// <summary>Moves the clock for one test; disposing puts it back for the tests that follow.</summary>
+    public IDisposable ClockAt(DateTimeOffset instant)
+    {
+        var before = Clock.GetUtcNow();
+        Clock.Set(instant);
+        return new Restore(() => Clock.Set(before));
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
+    /// <summary>A token for a user of its own, so each test has its own rate-limit allowance.</summary>
+    public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
+
+    public string TokenFor(string role, string subject, params string[] regencies)
+    {
+        var options = Host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
+        return Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+    }
+}
