@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
-[Collection(ApiCollection.Name)]
-public class Lapses(ApiFixture api)
+/// <summary>In the sweep collection: these tests sweep at 2026 dates months ahead of the shared clock.</summary>
+[Collection(SweepCollection.Name)]
+public class Lapses(SweepFixture api)
 {
     // Mukomuko is used by no other test class: its worklist shows only these cases.
     private readonly string _mukomuko = api.Token("caseworker", "17.06");
