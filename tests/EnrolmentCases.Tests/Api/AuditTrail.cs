@@ -27,12 +27,14 @@ public sealed class AuditFixture() : HostFixture(Schema)
         await command.ExecuteNonQueryAsync();
     }
 
-    public async Task<long> ScalarAsync(string sql)
+    public async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync(sql));
+
+    public async Task<object?> ValueAsync(string sql)
     {
         await using var connection = Store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        return await command.ExecuteScalarAsync();
     }
 }
 
@@ -99,6 +101,27 @@ public class AuditTrail(AuditFixture audit)
         Assert.Equal(sequence, report.GetProperty("firstInvalidSequence").GetInt64());
     }
 
+    /// <summary>
+    /// Tampers with the log, checks what verification says, and puts the log back whatever the check
+    /// found; then the log must verify again. The collection shares one log: a test that left it broken
+    /// would fail every test that verifies after it.
+    /// </summary>
+    private async Task WhileTampered(string tamper, string restore, Func<Task> check)
+    {
+        await audit.SqlAsync(tamper);
+        try
+        {
+            await check();
+        }
+        finally
+        {
+            await audit.SqlAsync(restore);
+        }
+
+        var again = await Verify();
+        Assert.True(again.GetProperty("valid").GetBoolean(), $"the log does not verify after restoring: {again}");
+    }
+
     [Fact]
     public async Task an_untouched_log_verifies_and_its_head_can_be_anchored()
     {
@@ -122,17 +145,10 @@ public class AuditTrail(AuditFixture audit)
     {
         var id = await CaseWithHistory();
         var target = await SealedSequenceOf(id, 3);
-        await audit.SqlAsync($"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"refused\"') where seq_id = {target}");
-        try
-        {
-            AssertBrokenAt(await Verify(), target);
-        }
-        finally
-        {
-            await audit.SqlAsync($"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"reached\"') where seq_id = {target}");
-        }
-
-        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+        await WhileTampered(
+            $"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"refused\"') where seq_id = {target}",
+            $"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"reached\"') where seq_id = {target}",
+            async () => AssertBrokenAt(await Verify(), target));
     }
 
     [Fact]
@@ -140,12 +156,12 @@ public class AuditTrail(AuditFixture audit)
     {
         var id = await CaseWithHistory();
         var target = await SealedSequenceOf(id, 4);
-        var original = await audit.ScalarAsync($"select count(*) from {{s}}.mt_events where seq_id = {target}");
-        Assert.Equal(1, original);
-        await audit.SqlAsync($"update {{s}}.mt_events set user_name = 'someone-else' where seq_id = {target}");
-        var report = await Verify();
-        await audit.SqlAsync($"update {{s}}.mt_events e set user_name = f.user_name from {{s}}.mt_events f where e.seq_id = {target} and f.seq_id = {target - 1}");
-        AssertBrokenAt(report, target);
+        var original = Assert.IsType<string>(await audit.ValueAsync($"select user_name from {{s}}.mt_events where seq_id = {target}"));
+        Assert.StartsWith("caseworker-", original);
+        await WhileTampered(
+            $"update {{s}}.mt_events set user_name = 'someone-else' where seq_id = {target}",
+            $"update {{s}}.mt_events set user_name = '{original}' where seq_id = {target}",
+            async () => AssertBrokenAt(await Verify(), target));
     }
 
     [Fact]
@@ -153,17 +169,10 @@ public class AuditTrail(AuditFixture audit)
     {
         var id = await CaseWithHistory();
         var target = await SealedSequenceOf(id, 3);
-        await audit.SqlAsync($"create table {{s}}.kept as select * from {{s}}.mt_events where seq_id = {target}; delete from {{s}}.mt_events where seq_id = {target}");
-        try
-        {
-            AssertBrokenAt(await Verify(), target);
-        }
-        finally
-        {
-            await audit.SqlAsync("insert into {s}.mt_events select * from {s}.kept; drop table {s}.kept");
-        }
-
-        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+        await WhileTampered(
+            $"create table {{s}}.kept as select * from {{s}}.mt_events where seq_id = {target}; delete from {{s}}.mt_events where seq_id = {target}",
+            "insert into {s}.mt_events select * from {s}.kept; drop table {s}.kept",
+            async () => AssertBrokenAt(await Verify(), target));
     }
 
     [Fact]
@@ -178,17 +187,7 @@ public class AuditTrail(AuditFixture audit)
             update {s}.mt_events set seq_id = {{first}} where seq_id = {{second}};
             update {s}.mt_events set seq_id = {{second}} where seq_id = {{parked}};
             """;
-        await audit.SqlAsync(swap);
-        try
-        {
-            AssertBrokenAt(await Verify(), first);
-        }
-        finally
-        {
-            await audit.SqlAsync(swap);
-        }
-
-        Assert.True((await Verify()).GetProperty("valid").GetBoolean());
+        await WhileTampered(swap, swap, async () => AssertBrokenAt(await Verify(), first));
     }
 
     [Fact]
@@ -200,19 +199,13 @@ public class AuditTrail(AuditFixture audit)
         await SealedSequenceOf(id, 5);
         Assert.True(await audit.ScalarAsync($"select max(id) from {{s}}.mt_doc_auditlink") > gap);
 
-        await audit.SqlAsync($$"""
+        await WhileTampered($$"""
             insert into {s}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, is_archived)
             select {{gap}}, gen_random_uuid(), stream_id, 99, data, type, timestamp, tenant_id, mt_dotnet_type, false
             from {s}.mt_events where seq_id = (select max(seq_id) from {s}.mt_events)
-            """);
-        try
-        {
-            AssertBrokenAt(await Verify(), gap);
-        }
-        finally
-        {
-            await audit.SqlAsync($"delete from {{s}}.mt_events where seq_id = {gap}");
-        }
+            """,
+            $"delete from {{s}}.mt_events where seq_id = {gap}",
+            async () => AssertBrokenAt(await Verify(), gap));
     }
 
     [Fact]
@@ -363,5 +356,8 @@ public class AuditTrail(AuditFixture audit)
         {
             await audit.SqlAsync($"update {{s}}.mt_doc_case set data = jsonb_set(data, '{{contactAttempts}}', '1') where id = '{id}'");
         }
+
+        var restored = await verification.RunAsync(CancellationToken.None);
+        Assert.True(restored.Valid, $"the read models do not verify after restoring: {JsonSerializer.Serialize(restored)}");
     }
 }
