@@ -112,6 +112,10 @@ public class AccessControl(ApiFixture api)
     }
 }
 
+/// <summary>
+/// Independent of timing: the shared host's window (ApiFixture.RateWindowSeconds, a day) never ends
+/// while the run lasts, so however long the requests take, the one over the limit is refused.
+/// </summary>
 [Collection(ApiCollection.Name)]
 public class RateLimits(ApiFixture api)
 {
