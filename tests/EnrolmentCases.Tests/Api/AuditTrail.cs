@@ -334,6 +334,59 @@ public class AuditTrail(AuditFixture audit)
     }
 
     [Fact]
+    public async Task auditors_and_admins_run_the_replay_verification_over_http_and_it_finds_every_read_model_matching()
+    {
+        await CaseWithHistory();
+        var year = MoneyScenarios.FreshBudgetYear();
+        await audit.Host.Scenario(s =>
+        {
+            s.Post.Json(new { payer = "APBD_PROVINCE", year, amount = 1_000_000, kind = "APBD" }).ToUrl("/api/budgets");
+            s.WithBearerToken(audit.Token("planner"));
+            s.StatusCodeShouldBe(201);
+        });
+        await audit.Host.Scenario(s =>
+        {
+            s.Put.Json(new { eligibleWorkers = 500, source = "DTSEN 2025" }).ToUrl($"/api/regencies/17.04/targets/{year}");
+            s.WithBearerToken(audit.Token("planner"));
+            s.StatusCodeShouldBeOk();
+        });
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        foreach (var role in new[] { "auditor", "admin" })
+        {
+            var result = await audit.Host.Scenario(s =>
+            {
+                s.Post.Json(new { }).ToUrl("/api/audit/replay-verification");
+                s.WithBearerToken(audit.Token(role));
+                s.StatusCodeShouldBeOk();
+            });
+            var report = await result.ReadAsJsonAsync<JsonElement>();
+            Assert.True(report.GetProperty("valid").GetBoolean(), $"{role}: {report}");
+            Assert.True(report.GetProperty("eventsReplayed").GetInt64() >= 7, report.ToString());
+            var models = report.GetProperty("readModels").EnumerateArray().ToList();
+            Assert.Equal(["cases", "budgets", "targets", "coverage months", "coverage deltas"],
+                models.Select(m => m.GetProperty("readModel").GetString()));
+            Assert.All(models, m =>
+            {
+                Assert.Equal(0, m.GetProperty("differences").GetInt64());
+                Assert.Equal(m.GetProperty("liveRows").GetInt64(), m.GetProperty("replayedRows").GetInt64());
+                Assert.True(m.GetProperty("liveRows").GetInt64() > 0, $"{m.GetProperty("readModel")} has rows to compare");
+                Assert.Empty(m.GetProperty("firstDifferentIds").EnumerateArray());
+            });
+        }
+
+        foreach (var role in new[] { "caseworker", "planner" })
+        {
+            await audit.Host.Scenario(s =>
+            {
+                s.Post.Json(new { }).ToUrl("/api/audit/replay-verification");
+                s.WithBearerToken(audit.Token(role, "17.04"));
+                s.StatusCodeShouldBe(403);
+            });
+        }
+    }
+
+    [Fact]
     public async Task the_replay_verification_passes_on_clean_read_models_and_names_a_corrupted_row()
     {
         var id = await CaseWithHistory();

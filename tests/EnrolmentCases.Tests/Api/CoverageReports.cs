@@ -1,16 +1,21 @@
+using System.Text;
 using System.Text.Json;
 using Alba;
-using EnrolmentCases.Cases;
-using EnrolmentCases.Coverage;
-using Marten;
-using Marten.Events;
 
 namespace EnrolmentCases.Tests.Api;
 
 /// <summary>
-/// Coverage figures come from the async projections; every one is checked against an independent
-/// count made from the cases' own stage timelines (written in the same transaction as their events).
-/// Bengkulu Utara (17.03) and Bengkulu Selatan (17.01) hold only these tests' cases.
+/// Coverage figures come from the async projections. Every expectation here is derived from the
+/// commands the test itself sent, through a small model of each case it creates (CaseModel), never
+/// from what the API stored: a wrong effective instant, or a write path that stops announcing a
+/// stage change, makes a figure differ from the model.
+///
+/// Design, correct under any test order: each test reads the figures it checks before it sends
+/// anything and again afterwards, and asserts that the difference is exactly what its own cases
+/// contribute. Tests of one collection never run at the same time, so nothing else writes while a
+/// test runs, and whatever earlier tests (or a lapse sweep run by another class) did to a regency
+/// is in both readings and cancels out. Bengkulu Utara (17.03) and Bengkulu Selatan (17.01) hold
+/// only these tests' cases, which keeps the province's change equal to the regency's.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public class CoverageReports(ApiFixture api)
@@ -18,7 +23,14 @@ public class CoverageReports(ApiFixture api)
     private readonly string _utara = api.Token("caseworker", "17.03", "17.01");
     private readonly string _planner = api.Token("planner");
 
-    private static DateTimeOffset Wib(int year, int month, int day, int hour = 12) => new(year, month, day, hour, 0, 0, TimeSpan.FromHours(7));
+    private static readonly string[] Stages = ["identified", "contacted", "enrolled", "subsidized", "lapsed", "closed"];
+    private static readonly string[] Bases = ["recorded", "effective"];
+
+    private static DateTimeOffset Wib(int year, int month, int day, int hour = 12, int minute = 0) =>
+        new(year, month, day, hour, minute, 0, TimeSpan.FromHours(7));
+
+    /// <summary>00:00 WIB (Asia/Jakarta, UTC+7) at the start of a day: when enrolments, subsidies and lapses take effect.</summary>
+    private static DateTimeOffset StartOf(int year, int month, int day) => Wib(year, month, day, 0);
 
     private async Task SetTarget(string code, int year, long eligible, string source = "DTSEN 2025")
     {
@@ -32,7 +44,7 @@ public class CoverageReports(ApiFixture api)
 
     private async Task<JsonElement> Coverage(string query = "")
     {
-        await api.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        await api.Host.ProjectionsCaughtUp();
         var result = await api.Host.Scenario(s =>
         {
             s.Get.Url($"/api/coverage{query}");
@@ -42,117 +54,277 @@ public class CoverageReports(ApiFixture api)
         return await result.ReadAsJsonAsync<JsonElement>();
     }
 
+    private static string AsOf(DateTimeOffset at, string basis) => $"?asOf={Uri.EscapeDataString(at.ToString("O"))}&basis={basis}";
+
     private static JsonElement RowOf(JsonElement report, string code) =>
         report.GetProperty("regencies").EnumerateArray().Single(r => r.GetProperty("code").GetString() == code);
 
-    /// <summary>The independent count: each case's stage at the instant, read off its own timeline.</summary>
-    private async Task<Dictionary<string, int>> CountFromCases(string regency, Basis basis, DateTimeOffset at)
+    private static Dictionary<string, long> CountsOf(JsonElement row) =>
+        Stages.Append("covered").ToDictionary(s => s, s => row.GetProperty(s).GetInt64());
+
+    /// <summary>One reading of a regency's row and the province's row.</summary>
+    private sealed record Reading(Dictionary<string, long> Regency, Dictionary<string, long> Province);
+
+    /// <summary>
+    /// The figures for a regency at each instant on both bases, plus the report without asOf (now,
+    /// recorded), keyed by (instant, basis); "now" is keyed by the clock's instant and basis "now".
+    /// </summary>
+    private async Task<Dictionary<(DateTimeOffset, string), Reading>> Read(string regency, IEnumerable<DateTimeOffset> instants)
     {
-        await using var session = api.Store.QuerySession();
-        var cases = await session.Query<Case>().Where(c => c.RegencyCode == regency).ToListAsync();
-        return cases
-            .Select(c => (basis == Basis.Recorded ? c.RecordedStages : c.EffectiveStages).LastOrDefault(p => p.From <= at))
-            .OfType<StagePeriod>()
-            .GroupBy(p => p.Stage.ToString().ToLowerInvariant())
-            .ToDictionary(g => g.Key, g => g.Count());
+        var readings = new Dictionary<(DateTimeOffset, string), Reading>();
+        foreach (var at in instants.Distinct())
+        foreach (var basis in Bases)
+        {
+            var report = await Coverage(AsOf(at, basis));
+            Assert.Equal(basis, report.GetProperty("basis").GetString());
+            readings[(at, basis)] = new Reading(CountsOf(RowOf(report, regency)), CountsOf(report.GetProperty("province")));
+        }
+
+        var now = await Coverage();
+        Assert.Equal("recorded", now.GetProperty("basis").GetString());
+        readings[(api.Clock.GetUtcNow(), "now")] = new Reading(CountsOf(RowOf(now, regency)), CountsOf(now.GetProperty("province")));
+        return readings;
     }
 
-    private static void AssertRowMatches(JsonElement row, Dictionary<string, int> expected)
+    /// <summary>Every instant given and the second before it: a change must count from its instant on, not a second early.</summary>
+    private static IEnumerable<DateTimeOffset> AndJustBefore(params DateTimeOffset[] instants) =>
+        instants.SelectMany(i => new[] { i.AddSeconds(-1), i });
+
+    private static void AssertChangeIsTheModels(string regency, Dictionary<(DateTimeOffset, string), Reading> before,
+        Dictionary<(DateTimeOffset, string), Reading> after, Modelled model)
     {
-        foreach (var stage in new[] { "identified", "contacted", "enrolled", "subsidized", "lapsed", "closed" })
-            Assert.True(expected.GetValueOrDefault(stage) == row.GetProperty(stage).GetInt64(),
-                $"{stage}: expected {expected.GetValueOrDefault(stage)}, report says {row.GetProperty(stage).GetInt64()}");
-        Assert.Equal(expected.GetValueOrDefault("enrolled") + expected.GetValueOrDefault("subsidized"), row.GetProperty("covered").GetInt64());
+        var wrong = new List<string>();
+        foreach (var ((at, basis), then) in before)
+        {
+            var now = after[(at, basis)];
+            var expected = model.CountsAt(regency, basis == "effective", at);
+            foreach (var stage in Stages.Append("covered"))
+            {
+                var want = stage == "covered"
+                    ? expected.GetValueOrDefault("enrolled") + expected.GetValueOrDefault("subsidized")
+                    : expected.GetValueOrDefault(stage);
+                var regencyChange = now.Regency[stage] - then.Regency[stage];
+                var provinceChange = now.Province[stage] - then.Province[stage];
+                if (regencyChange != want)
+                    wrong.Add($"{regency} {stage} at {at:O} ({basis}): changed by {regencyChange}, the cases sent make {want}");
+                if (provinceChange != want)
+                    wrong.Add($"province {stage} at {at:O} ({basis}): changed by {provinceChange}, the cases sent make {want}");
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 
     [Fact]
     public async Task coverage_counts_every_stage_and_carries_its_ratio_with_numerator_denominator_and_definition()
     {
-        using var clock = api.ClockAt(Wib(2026, 3, 10));
-        await SetTarget("17.03", 2026, 20);
-        for (var i = 0; i < 3; i++) await api.IdentifyWorker(_utara, Scenarios.NewWorker(regency: "17.03"));
-        var contacted = await api.IdentifyWorker(_utara, Scenarios.NewWorker(regency: "17.03"));
-        await api.Reach(_utara, contacted);
-        for (var i = 0; i < 2; i++) await api.EnrolledCase(_utara, "17.03", "2026-03-01");
-        var closed = await api.IdentifyWorker(_utara, Scenarios.NewWorker(regency: "17.03"));
-        await api.Command(_utara, closed, "closure", new { reason = "ineligible" });
+        var model = new Modelled(api, _utara);
+        var (t1, t2, t3, t4) = (Wib(2026, 3, 2, 9), Wib(2026, 3, 5, 10), Wib(2026, 3, 10, 12), Wib(2026, 3, 12, 8));
+        var metInTheField = Wib(2026, 3, 4, 15);
+        var instants = AndJustBefore(StartOf(2026, 3, 1), t1, metInTheField, t2, StartOf(2026, 3, 9), t3, t4, StartOf(2026, 4, 1))
+            .Append(Wib(2026, 2, 20)).Append(Wib(2026, 4, 15)).ToList();
+        var year = 2026;
 
-        var report = await Coverage();
-        var row = RowOf(report, "17.03");
-        AssertRowMatches(row, await CountFromCases("17.03", Basis.Recorded, api.Clock.GetUtcNow()));
-        Assert.True(row.GetProperty("enrolled").GetInt64() >= 2);
+        Dictionary<(DateTimeOffset, string), Reading> before;
+        using (api.ClockAt(t4))
+        {
+            await SetTarget("17.03", year, 20);
+            before = await Read("17.03", instants);
+        }
 
-        var coverage = row.GetProperty("coverage");
-        Assert.Equal(row.GetProperty("covered").GetInt64(), coverage.GetProperty("numerator").GetInt64());
-        Assert.Equal(20, coverage.GetProperty("denominator").GetInt64());
-        Assert.Equal(Math.Round(row.GetProperty("covered").GetInt64() / 20.0, 4), coverage.GetProperty("ratio").GetDouble(), 4);
-        Assert.Contains("covered / eligible", coverage.GetProperty("definition").GetString());
-        Assert.Equal("DTSEN 2025", row.GetProperty("target").GetProperty("source").GetString());
-        Assert.Equal("recorded", report.GetProperty("basis").GetString());
+        Guid stays, contacted, backdated, enrolled, subsidized, closed, reopened;
+        using (api.ClockAt(t1))
+        {
+            stays = await model.Identify("17.03");
+            contacted = await model.Identify("17.03");
+            backdated = await model.Identify("17.03");
+            enrolled = await model.Identify("17.03");
+            subsidized = await model.Identify("17.03");
+            closed = await model.Identify("17.03");
+            reopened = await model.Identify("17.03");
+            // Imported workers are identified like any other: an import that stopped announcing the stage fails here.
+            var imported = await model.Import("17.03", 3);
+            Assert.Equal(3, imported.Count);
+        }
 
-        var province = report.GetProperty("province");
-        Assert.Equal(report.GetProperty("regencies").EnumerateArray().Sum(r => r.GetProperty("covered").GetInt64()),
-            province.GetProperty("covered").GetInt64());
+        using (api.ClockAt(t2))
+        {
+            foreach (var id in new[] { backdated, enrolled, subsidized, reopened }) await model.Contact(id, "reached");
+            await model.Contact(contacted, "unreachable");
+        }
+
+        using (api.ClockAt(t3))
+        {
+            // Met on the 4th, entered on the 10th: contacted from the 4th on the effective basis.
+            await model.Contact(contacted, "reached", occurredAt: metInTheField);
+            await model.Enrol(backdated, new DateOnly(2026, 3, 1));
+            await model.Enrol(enrolled, new DateOnly(2026, 3, 9));
+            await model.Enrol(subsidized, new DateOnly(2026, 3, 1));
+            await api.Allocate("APBD_REGENCY", "17.03", year, 3 * 16_800);
+            await model.Subsidise(subsidized, year, startMonth: 4, months: 3);
+            await model.Close(closed, "ineligible");
+            await model.Close(reopened, "declined");
+        }
+
+        using (api.ClockAt(t4))
+        {
+            await model.Reopen(reopened);
+            await model.AssertStagesAreTheModels();
+            Assert.Equal("identified", model.Cases[stays].Stage);
+
+            var after = await Read("17.03", instants);
+            AssertChangeIsTheModels("17.03", before, after, model);
+            // The model is not empty-handed: at t4 on the recorded basis every stage but lapsed has a case.
+            var now = model.CountsAt("17.03", effective: false, t4);
+            Assert.Equal((4, 2, 2, 1, 0, 1), (now["identified"], now["contacted"], now["enrolled"], now["subsidized"],
+                now.GetValueOrDefault("lapsed"), now["closed"]));
+
+            var report = await Coverage();
+            var row = RowOf(report, "17.03");
+            var coverage = row.GetProperty("coverage");
+            Assert.Equal(row.GetProperty("enrolled").GetInt64() + row.GetProperty("subsidized").GetInt64(), row.GetProperty("covered").GetInt64());
+            Assert.Equal(row.GetProperty("covered").GetInt64(), coverage.GetProperty("numerator").GetInt64());
+            Assert.Equal(20, coverage.GetProperty("denominator").GetInt64());
+            Assert.Equal(Math.Round(row.GetProperty("covered").GetInt64() / 20.0, 4), coverage.GetProperty("ratio").GetDouble(), 4);
+            Assert.Contains("covered / eligible", coverage.GetProperty("definition").GetString());
+            Assert.Equal("DTSEN 2025", row.GetProperty("target").GetProperty("source").GetString());
+            Assert.Equal("recorded", report.GetProperty("basis").GetString());
+
+            var province = report.GetProperty("province");
+            foreach (var stage in Stages.Append("covered"))
+                Assert.Equal(report.GetProperty("regencies").EnumerateArray().Sum(r => r.GetProperty(stage).GetInt64()), province.GetProperty(stage).GetInt64());
+        }
     }
 
     [Fact]
     public async Task a_backdated_enrolment_counts_from_its_effective_date_only_on_the_effective_basis()
     {
+        var model = new Modelled(api, _utara);
+        var instants = AndJustBefore(StartOf(2026, 1, 1), Wib(2026, 2, 20), Wib(2026, 3, 5))
+            .Append(Wib(2026, 1, 15)).Append(Wib(2026, 2, 25)).Append(Wib(2026, 3, 5, 23)).Append(Wib(2026, 3, 6)).ToList();
+
+        Dictionary<(DateTimeOffset, string), Reading> before;
+        using (api.ClockAt(Wib(2026, 3, 6))) before = await Read("17.01", instants);
+
         Guid id;
         using (api.ClockAt(Wib(2026, 2, 20)))
         {
-            id = await api.IdentifyWorker(_utara, Scenarios.NewWorker(regency: "17.01"));
-            await api.Reach(_utara, id);
+            id = await model.Identify("17.01");
+            await model.Contact(id, "reached");
         }
 
-        using (api.ClockAt(Wib(2026, 3, 5)))
-            await api.Command(_utara, id, "enrolment", new
-            {
-                membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000,
-                effectiveDate = "2026-01-01"
-            });
+        using (api.ClockAt(Wib(2026, 3, 5))) await model.Enrol(id, new DateOnly(2026, 1, 1));
 
         using var now = api.ClockAt(Wib(2026, 3, 6));
-        foreach (var asOf in new[] { Wib(2026, 1, 15), Wib(2026, 2, 25), Wib(2026, 3, 5, 23), Wib(2026, 3, 6) })
+        await model.AssertStagesAreTheModels();
+        var after = await Read("17.01", instants);
+        AssertChangeIsTheModels("17.01", before, after, model);
+
+        var january = (Wib(2026, 1, 15), "effective");
+        Assert.Equal(1, after[january].Regency["enrolled"] - before[january].Regency["enrolled"]);
+        var januaryAsRecorded = (Wib(2026, 1, 15), "recorded");
+        Assert.Equal(0, after[januaryAsRecorded].Regency["enrolled"] - before[januaryAsRecorded].Regency["enrolled"]);
+    }
+
+    [Fact]
+    public async Task a_lapse_counts_from_its_lapse_day_on_the_effective_basis_and_from_when_it_was_recorded_on_the_recorded_one()
+    {
+        var model = new Modelled(api, _utara);
+        // Effective 1 January, nothing paid: January to April unpaid, lapsed from 00:00 WIB on 1 May.
+        var lapseDay = StartOf(2026, 5, 1);
+        var (noticed, closedAt, reopenedAt) = (Wib(2026, 5, 3, 9), Wib(2026, 5, 10, 9), Wib(2026, 5, 12, 9));
+        var instants = AndJustBefore(StartOf(2026, 1, 1), Wib(2026, 1, 5, 9), lapseDay, noticed, closedAt, reopenedAt)
+            .Append(Wib(2026, 5, 2)).Append(Wib(2026, 5, 11)).ToList();
+
+        Dictionary<(DateTimeOffset, string), Reading> before;
+        using (api.ClockAt(reopenedAt)) before = await Read("17.01", instants);
+
+        Guid id;
+        using (api.ClockAt(Wib(2026, 1, 5, 9)))
         {
-            foreach (var basis in new[] { Basis.Recorded, Basis.Effective })
-            {
-                var report = await Coverage($"?asOf={Uri.EscapeDataString(asOf.ToString("O"))}&basis={basis.ToString().ToLowerInvariant()}");
-                AssertRowMatches(RowOf(report, "17.01"), await CountFromCases("17.01", basis, asOf));
-            }
+            id = await model.Identify("17.01");
+            await model.Contact(id, "reached");
+            await model.Enrol(id, new DateOnly(2026, 1, 1));
         }
 
-        var january = await CountFromCases("17.01", Basis.Effective, Wib(2026, 1, 15));
-        Assert.True(january.GetValueOrDefault("enrolled") >= 1, "the backdated enrolment counts in January on the effective basis");
-        Assert.Equal(0, (await CountFromCases("17.01", Basis.Recorded, Wib(2026, 1, 15))).GetValueOrDefault("enrolled"));
+        // The first command after the lapse day records the lapse before itself.
+        using (api.ClockAt(noticed)) await model.Contact(id, "unreachable");
+        using (api.ClockAt(closedAt)) await model.Close(id, "moved_away");
+        using (api.ClockAt(reopenedAt))
+        {
+            await model.Reopen(id);
+            Assert.Equal("lapsed", model.Cases[id].Stage);
+            await model.AssertStagesAreTheModels();
+            var after = await Read("17.01", instants);
+            AssertChangeIsTheModels("17.01", before, after, model);
+
+            var secondOfMay = Wib(2026, 5, 2);
+            Assert.Equal(1, after[(secondOfMay, "effective")].Regency["lapsed"] - before[(secondOfMay, "effective")].Regency["lapsed"]);
+            Assert.Equal(1, after[(secondOfMay, "recorded")].Regency["enrolled"] - before[(secondOfMay, "recorded")].Regency["enrolled"]);
+        }
     }
 
     [Fact]
     public async Task the_timeline_gives_month_end_figures_that_match_the_cases()
     {
-        using (api.ClockAt(Wib(2026, 1, 10))) await api.IdentifyWorker(_utara, Scenarios.NewWorker(regency: "17.03"));
-        using (api.ClockAt(Wib(2026, 2, 10))) await api.EnrolledCase(_utara, "17.03", "2026-02-01");
+        var model = new Modelled(api, _utara);
         using var now = api.ClockAt(Wib(2026, 3, 20));
-        await api.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var before = await Timelines("17.03");
 
-        foreach (var basis in new[] { "recorded", "effective" })
+        using (api.ClockAt(Wib(2026, 1, 10))) await model.Identify("17.03");
+        using (api.ClockAt(Wib(2026, 2, 10)))
+        {
+            var id = await model.Identify("17.03");
+            await model.Contact(id, "reached");
+            await model.Enrol(id, new DateOnly(2026, 2, 1));
+        }
+
+        using (api.ClockAt(Wib(2026, 3, 15)))
+        {
+            // Reached on the last day of February, recorded in March: a February figure on the effective basis only.
+            var id = await model.Identify("17.03");
+            await model.Contact(id, "reached", occurredAt: Wib(2026, 2, 28, 16));
+        }
+
+        await model.AssertStagesAreTheModels();
+        var after = await Timelines("17.03");
+
+        var wrong = new List<string>();
+        foreach (var ((month, basis), then) in before)
+        {
+            var end = StartOf(int.Parse(month[..4]), int.Parse(month[5..]), 1).AddMonths(1).AddTicks(-1);
+            var expected = model.CountsAt("17.03", basis == "effective", end);
+            foreach (var stage in Stages)
+            {
+                var change = after[(month, basis)][stage] - then[stage];
+                if (change != expected.GetValueOrDefault(stage))
+                    wrong.Add($"{month} {stage} ({basis}): changed by {change}, the cases sent make {expected.GetValueOrDefault(stage)}");
+            }
+        }
+
+        Assert.True(wrong.Count == 0, string.Join("\n", wrong));
+        Assert.Equal(1, after[("2026-02", "effective")]["contacted"] - before[("2026-02", "effective")]["contacted"]);
+        Assert.Equal(0, after[("2026-02", "recorded")]["contacted"] - before[("2026-02", "recorded")]["contacted"]);
+    }
+
+    private async Task<Dictionary<(string Month, string Basis), Dictionary<string, long>>> Timelines(string code)
+    {
+        await api.Host.ProjectionsCaughtUp();
+        var figures = new Dictionary<(string, string), Dictionary<string, long>>();
+        foreach (var basis in Bases)
         {
             var result = await api.Host.Scenario(s =>
             {
-                s.Get.Url($"/api/coverage/17.03/timeline?from=2025-12&to=2026-03&basis={basis}");
+                s.Get.Url($"/api/coverage/{code}/timeline?from=2025-12&to=2026-03&basis={basis}");
                 s.WithBearerToken(_planner);
                 s.StatusCodeShouldBeOk();
             });
-            var timeline = await result.ReadAsJsonAsync<JsonElement>();
-            var months = timeline.GetProperty("months").EnumerateArray().ToList();
+            var months = (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("months").EnumerateArray().ToList();
             Assert.Equal(["2025-12", "2026-01", "2026-02", "2026-03"], months.Select(m => m.GetProperty("month").GetString()));
-            foreach (var month in months)
-            {
-                var ym = month.GetProperty("month").GetString()!;
-                var end = new DateTimeOffset(int.Parse(ym[..4]), int.Parse(ym[5..]), 1, 0, 0, 0, TimeSpan.FromHours(7)).AddMonths(1).AddTicks(-1);
-                AssertRowMatches(month, await CountFromCases("17.03", Enum.Parse<Basis>(basis, true), end));
-            }
+            foreach (var month in months) figures[(month.GetProperty("month").GetString()!, basis)] = CountsOf(month);
         }
+
+        return figures;
     }
 
     [Fact]
@@ -210,5 +382,172 @@ public class CoverageReports(ApiFixture api)
         var report = (await Coverage()).ToString();
         Assert.DoesNotContain(nik, report);
         Assert.DoesNotContain("Siti", report);
+    }
+
+    /// <summary>
+    /// The test's own account of one case: each stage change its commands caused, in the order they
+    /// were sent, with when it was recorded (the test clock when the command was sent) and when it
+    /// takes effect (identification, closure and reopening: the clock; a contact: its occurredAt; an
+    /// enrolment: 00:00 WIB of its effectiveDate; a subsidy: 00:00 WIB of the first day of its
+    /// startMonth; a lapse: 00:00 WIB of its lapse day).
+    /// </summary>
+    private sealed class CaseModel(string regency)
+    {
+        private readonly List<(DateTimeOffset Recorded, DateTimeOffset Effective, string Stage)> _changes = [];
+
+        public string Regency => regency;
+        public string? Stage => _changes.Count == 0 ? null : _changes[^1].Stage;
+        public string? StageBeforeClosure { get; set; }
+
+        /// <summary>00:00 WIB of the day the membership lapses unless a premium is paid (none is, in these tests).</summary>
+        public DateTimeOffset? LapsesAt { get; set; }
+
+        public void Move(string stage, DateTimeOffset recorded, DateTimeOffset effective)
+        {
+            if (stage != Stage) _changes.Add((recorded, effective, stage));
+        }
+
+        /// <summary>
+        /// On either basis: the stage of the latest change sent that counts by the instant. On the
+        /// effective basis this is the pull-back rule seen from outside: a change that takes effect
+        /// before changes sent earlier overrides them from its instant on.
+        /// </summary>
+        public string? StageAt(bool effective, DateTimeOffset at) =>
+            _changes.LastOrDefault(c => (effective ? c.Effective : c.Recorded) <= at).Stage;
+    }
+
+    /// <summary>Sends commands through the API and keeps the model of every case it touches.</summary>
+    private sealed class Modelled(ApiFixture api, string token)
+    {
+        private const string Header = "nik,fullName,regencyCode,district,village,occupation,phone,source";
+
+        public Dictionary<Guid, CaseModel> Cases { get; } = [];
+
+        private DateTimeOffset Now => api.Clock.GetUtcNow();
+
+        /// <summary>Premiums fall due from the month given; with none paid, the fifth month's first day ends the membership.</summary>
+        private static DateTimeOffset LapseDayFor(int year, int month) => StartOf(year, month, 1).AddMonths(4);
+
+        public Dictionary<string, int> CountsAt(string regency, bool effective, DateTimeOffset at) =>
+            Cases.Values.Where(c => c.Regency == regency)
+                .Select(c => c.StageAt(effective, at)).OfType<string>()
+                .GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+
+        public async Task<Guid> Identify(string regency)
+        {
+            var id = await api.IdentifyWorker(token, Scenarios.NewWorker(Niks.Next(regency.Replace(".", "")), regency));
+            Cases[id] = new CaseModel(regency);
+            Cases[id].Move("identified", Now, Now);
+            return id;
+        }
+
+        /// <summary>Imports rows for new workers as text/csv and waits for the import to finish.</summary>
+        public async Task<List<Guid>> Import(string regency, int rows)
+        {
+            var lines = Enumerable.Range(0, rows)
+                .Select(_ => $"{Niks.Next(regency.Replace(".", ""))},Rina Marlina,{regency},Arga Makmur,Desa Kemumu,fisher,0812-5555-6666,VILLAGE_LIST");
+            using var client = api.Client(token);
+            var response = await client.PostAsync("/api/imports",
+                new StringContent(string.Join("\n", lines.Prepend(Header)), Encoding.UTF8, "text/csv"));
+            Assert.Equal(202, (int)response.StatusCode);
+            var importId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+
+            var auditor = api.Token("auditor");
+            for (var i = 0; i < 250; i++)
+            {
+                var result = await api.Host.Scenario(s =>
+                {
+                    s.Get.Url($"/api/imports/{importId}");
+                    s.WithBearerToken(auditor);
+                    s.StatusCodeShouldBeOk();
+                });
+                var view = await result.ReadAsJsonAsync<JsonElement>();
+                if (view.GetProperty("status").GetString() == "completed")
+                {
+                    var created = view.GetProperty("rows").EnumerateArray()
+                        .Where(r => r.GetProperty("outcome").GetString() == "created")
+                        .Select(r => r.GetProperty("caseId").GetGuid()).ToList();
+                    foreach (var id in created)
+                    {
+                        Cases[id] = new CaseModel(regency);
+                        Cases[id].Move("identified", Now, Now);
+                    }
+
+                    return created;
+                }
+
+                Assert.NotEqual("failed", view.GetProperty("status").GetString());
+                await Task.Delay(100);
+            }
+
+            throw new TimeoutException($"import {importId} did not finish");
+        }
+
+        public async Task Contact(Guid id, string outcome, DateTimeOffset? occurredAt = null)
+        {
+            var model = BeforeCommand(id);
+            object body = occurredAt is { } at ? new { channel = "visit", outcome, occurredAt = at } : new { channel = "visit", outcome };
+            await api.Command(token, id, "contact-attempts", body);
+            if (outcome == "reached" && model.Stage == "identified") model.Move("contacted", Now, occurredAt ?? Now);
+        }
+
+        public async Task Enrol(Guid id, DateOnly effectiveDate)
+        {
+            var model = BeforeCommand(id);
+            await api.Command(token, id, "enrolment", new
+            {
+                membershipNumber = "12345678901",
+                programmes = new[] { "JKK", "JKM" },
+                declaredMonthlyIncome = 1_000_000,
+                effectiveDate = effectiveDate.ToString("yyyy-MM-dd")
+            });
+            model.Move("enrolled", Now, StartOf(effectiveDate.Year, effectiveDate.Month, effectiveDate.Day));
+            model.LapsesAt = LapseDayFor(effectiveDate.Year, effectiveDate.Month);
+        }
+
+        public async Task Subsidise(Guid id, int year, int startMonth, int months)
+        {
+            var model = BeforeCommand(id);
+            await api.Command(token, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-{startMonth:00}", months));
+            model.Move("subsidized", Now, StartOf(year, startMonth, 1));
+            model.LapsesAt = LapseDayFor(year, startMonth);
+        }
+
+        public async Task Close(Guid id, string reason)
+        {
+            var model = BeforeCommand(id);
+            if (model.Stage == "subsidized") throw new NotSupportedException("closing a subsidised case ends its subsidy first; not modelled");
+            model.StageBeforeClosure = model.Stage;
+            await api.Command(token, id, "closure", new { reason });
+            model.Move("closed", Now, Now);
+        }
+
+        public async Task Reopen(Guid id)
+        {
+            var model = BeforeCommand(id);
+            await api.Command(token, id, "reopening", new { note = "came back" });
+            model.Move(model.StageBeforeClosure!, Now, Now);
+            model.StageBeforeClosure = null;
+        }
+
+        /// <summary>A command on a case whose lapse day has come records the lapse first: recorded now, effective on the lapse day.</summary>
+        private CaseModel BeforeCommand(Guid id)
+        {
+            var model = Cases[id];
+            if (LapseDue(model)) model.Move("lapsed", Now, model.LapsesAt!.Value);
+            return model;
+        }
+
+        private bool LapseDue(CaseModel model) => model.Stage is "enrolled" or "subsidized" && model.LapsesAt <= Now;
+
+        /// <summary>Guards the model itself: each case's stage as the API shows it now is the one the model ended in.</summary>
+        public async Task AssertStagesAreTheModels()
+        {
+            foreach (var (id, model) in Cases)
+            {
+                var shown = (await api.GetCase(token, id)).GetProperty("stage").GetString();
+                Assert.Equal(LapseDue(model) ? "lapsed" : model.Stage, shown);
+            }
+        }
     }
 }

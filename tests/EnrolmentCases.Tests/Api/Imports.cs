@@ -130,6 +130,68 @@ public class Imports(ApiFixture api)
     }
 
     [Fact]
+    public async Task an_import_longer_than_a_chunk_runs_through_every_chunk_and_accounts_for_every_row()
+    {
+        // Kepahiang (17.08) holds no other test's cases: its worklist total counts this import's cases alone.
+        var kepahiang = api.Token("caseworker", "17.08");
+        const int rows = 2_500; // chunks are 1,000 rows: three chunks, the last one partly filled
+        var niks = Enumerable.Range(0, rows).Select(_ => Niks.Next("1708")).ToList();
+        var csv = string.Join("\n", niks.Select(n => Row(n, regency: "17.08")).Prepend(Header));
+
+        var id = await Start(csv, kepahiang);
+        var view = await Finished(id);
+        Assert.Equal("completed", view.GetProperty("status").GetString());
+        Assert.Equal(rows, view.GetProperty("total").GetInt32());
+        Assert.Equal(rows, view.GetProperty("done").GetInt32());
+        var counts = view.GetProperty("counts");
+        Assert.Equal((rows, 0, 0), (counts.GetProperty("created").GetInt32(), counts.GetProperty("duplicate").GetInt32(), counts.GetProperty("invalid").GetInt32()));
+
+        // Pages of 700 rows straddle the chunk boundaries; together they hold every row once.
+        var auditor = api.Token("auditor");
+        var outcomes = new List<JsonElement>();
+        for (var page = 1; page <= 5; page++)
+        {
+            var result = await api.Host.Scenario(s =>
+            {
+                s.Get.Url($"/api/imports/{id}?rowsPage={page}&rowsPageSize=700");
+                s.WithBearerToken(auditor);
+                s.StatusCodeShouldBeOk();
+            });
+            var items = (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("rows").EnumerateArray().ToList();
+            Assert.Equal(page < 4 ? 700 : page == 4 ? rows - 3 * 700 : 0, items.Count);
+            outcomes.AddRange(items);
+        }
+
+        // Row numbers are file lines: the header is line 1.
+        Assert.Equal(Enumerable.Range(2, rows), outcomes.Select(r => r.GetProperty("row").GetInt32()));
+        Assert.All(outcomes, r => Assert.Equal("created", r.GetProperty("outcome").GetString()));
+        var caseIds = outcomes.Select(r => r.GetProperty("caseId").GetGuid()).ToList();
+        Assert.Equal(rows, caseIds.Distinct().Count());
+
+        var download = await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/imports/{id}/outcomes.csv");
+            s.WithBearerToken(kepahiang);
+            s.StatusCodeShouldBeOk();
+        });
+        var lines = (await download.ReadAsTextAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("row,outcome,caseId,reasons", lines[0]);
+        Assert.Equal(rows, lines.Length - 1);
+        Assert.Equal(outcomes.Select(r => $"{r.GetProperty("row").GetInt32()},created,{r.GetProperty("caseId").GetGuid()},\"\""), lines.Skip(1));
+
+        var worklist = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/cases?regency=17.08&pageSize=1");
+            s.WithBearerToken(kepahiang);
+            s.StatusCodeShouldBeOk();
+        });
+        Assert.Equal(rows, (await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("total").GetInt64());
+        var last = await api.GetCase(kepahiang, caseIds[^1]);
+        Assert.Equal(niks[^1], last.GetProperty("nik").GetString());
+        Assert.Equal("identified", last.GetProperty("stage").GetString());
+    }
+
+    [Fact]
     public async Task a_redelivered_chunk_changes_nothing()
     {
         var csv = string.Join("\n", Header, Row(Niks.Next("1702")), Row(Niks.Next("1702")));

@@ -2,6 +2,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Alba;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -83,6 +86,23 @@ public static class Scenarios
 
     public static Task<HttpResponseMessage> PostJson(this HttpClient client, string url, object body) =>
         client.PostAsJsonAsync(url, body);
+
+    /// <summary>
+    /// Waits until the async projections have caught up with every event. Marten refuses to wait on an
+    /// event store that holds no event at all ("No event activity"); then there is nothing to wait for.
+    /// </summary>
+    public static async Task ProjectionsCaughtUp(this IAlbaHost host)
+    {
+        try
+        {
+            await host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException e) when (e.Message.StartsWith("No event activity"))
+        {
+            var statistics = await host.Services.GetRequiredService<IDocumentStore>().Advanced.FetchEventStoreStatistics();
+            if (statistics.EventCount > 0) throw;
+        }
+    }
 
     public sealed record Accepted(Guid Id, long Version);
 }

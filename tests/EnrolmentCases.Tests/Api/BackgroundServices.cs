@@ -1,0 +1,148 @@
+using System.Text.Json;
+using Alba;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EnrolmentCases.Tests.Api;
+
+[CollectionDefinition(Name)]
+public sealed class BackgroundServicesCollection
+{
+    public const string Name = "background-services";
+}
+
+/// <summary>
+/// The audit sealer and the lapse sweep as the application wires them: hosted services started by
+/// the host, with nobody calling them. Two short-lived hosts, one after the other, on a schema of
+/// their own (two hosts at once would run two projection daemons on one schema).
+/// </summary>
+[Collection(BackgroundServicesCollection.Name)]
+public class BackgroundServices
+{
+    private const string Schema = "background_check";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
+
+    private static DateTimeOffset Wib(int year, int month, int day, int hour = 9) => new(year, month, day, hour, 0, 0, TimeSpan.FromHours(7));
+
+    private static Task<IAlbaHost> StartHost(TestClock clock, int sweepIntervalMinutes, int sealIntervalSeconds) =>
+        AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("EventStore:Schema", Schema);
+            web.UseSetting("Lapse:SweepIntervalMinutes", sweepIntervalMinutes.ToString());
+            web.UseSetting("Audit:SealIntervalSeconds", sealIntervalSeconds.ToString());
+            web.UseSetting("RateLimiting:PermitLimit", "100000");
+            web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
+        });
+
+    private static async Task<List<JsonElement>> History(IAlbaHost host, string auditor, Guid id)
+    {
+        var result = await host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases/{id}/history");
+            s.WithBearerToken(auditor);
+            s.StatusCodeShouldBeOk();
+        });
+        return (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("events").EnumerateArray().ToList();
+    }
+
+    /// <summary>Reads the case's history until it satisfies the condition, for at most 15 s.</summary>
+    private static async Task<List<JsonElement>> HistoryOnceItHolds(IAlbaHost host, string auditor, Guid id,
+        Func<List<JsonElement>, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            var events = await History(host, auditor, id);
+            if (condition(events)) return events;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"{what} within {Patience.TotalSeconds} s; history: {string.Join(", ", events.Select(e => e.ToString()))}");
+            await Task.Delay(250);
+        }
+    }
+
+    [Fact]
+    public async Task the_sealer_seals_new_events_by_itself_and_the_lapse_sweep_runs_when_a_host_starts()
+    {
+        Guid id;
+        int eventsBeforeTheSweep;
+        await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1))
+        {
+            await host.ResetAllMartenDataAsync();
+            var tokens = new ApiFixtureTokens(host);
+            var kaur = tokens.Token("caseworker", "17.04");
+            var auditor = tokens.Token("auditor");
+
+            var created = await host.Scenario(s =>
+            {
+                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+                s.WithBearerToken(kaur);
+                s.StatusCodeShouldBe(201);
+            });
+            id = (await created.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+            foreach (var (action, body) in new (string, object)[]
+                     {
+                         ("contact-attempts", new { channel = "visit", outcome = "reached" }),
+                         ("enrolment", new
+                         {
+                             membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000,
+                             effectiveDate = "2026-01-01"
+                         })
+                     })
+            {
+                await host.Scenario(s =>
+                {
+                    s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
+                    s.WithBearerToken(kaur);
+                    s.StatusCodeShouldBeOk();
+                });
+            }
+
+            // Nothing asks for a seal (the history shows the hashes there are, and an unsealed event has none): the sealer does it on its own.
+            var sealedHistory = await HistoryOnceItHolds(host, auditor, id,
+                events => events.Count > 0 && events.All(e => e.TryGetProperty("hash", out var hash) && hash.ValueKind == JsonValueKind.String),
+                "the background sealer did not seal the case's events");
+            eventsBeforeTheSweep = sealedHistory.Count;
+            Assert.Equal(6, eventsBeforeTheSweep); // identified, contacted, enrolled: each with its stage change
+
+            var result = await host.Scenario(s =>
+            {
+                s.Get.Url("/api/audit/verify");
+                s.WithBearerToken(auditor);
+                s.StatusCodeShouldBeOk();
+            });
+            var verification = await result.ReadAsJsonAsync<JsonElement>();
+            Assert.True(verification.GetProperty("valid").GetBoolean(), verification.ToString());
+            Assert.Equal(0, verification.GetProperty("unsealedEvents").GetInt64());
+            Assert.True(verification.GetProperty("eventsChecked").GetInt64() >= eventsBeforeTheSweep, verification.ToString());
+        }
+
+        // Premiums were due from January and none was paid: the membership lapsed on 1 May. A host
+        // starting on 2 May with the sweep on records it at start-up, before anyone touches the case.
+        await using (var host = await StartHost(new TestClock(Wib(2026, 5, 2)), sweepIntervalMinutes: 60, sealIntervalSeconds: 0))
+        {
+            var tokens = new ApiFixtureTokens(host);
+            var auditor = tokens.Token("auditor");
+            var events = await HistoryOnceItHolds(host, auditor, id,
+                events => events.Any(e => e.GetProperty("type").GetString() == "case_lapsed"),
+                "the lapse sweep did not record the due lapse at start-up");
+
+            var lapsed = events.Single(e => e.GetProperty("type").GetString() == "case_lapsed");
+            Assert.Equal(eventsBeforeTheSweep + 1, lapsed.GetProperty("version").GetInt64());
+            Assert.StartsWith("system:", lapsed.GetProperty("user").GetString());
+            Assert.Equal("2026-05-01", lapsed.GetProperty("data").GetProperty("effectiveOn").GetString());
+            Assert.Equal(4, lapsed.GetProperty("data").GetProperty("unpaidMonths").GetInt32());
+
+            // Recorded, not just evaluated on read: the worklist, which filters on the stored stage, lists it as lapsed.
+            var worklist = await host.Scenario(s =>
+            {
+                s.Get.Url("/api/cases?regency=17.04&stage=lapsed");
+                s.WithBearerToken(auditor);
+                s.StatusCodeShouldBeOk();
+            });
+            Assert.Contains((await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray(),
+                i => i.GetProperty("id").GetGuid() == id);
+        }
+    }
+}

@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Alba;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>
+/// Runs the built application as a separate process, the way `./run.sh -- &lt;command&gt;` does:
+/// `dotnet EnrolmentCases.Api.dll &lt;command&gt;` in the folder holding its appsettings.json.
+/// </summary>
+public static class ApiProcess
+{
+    private const string Dll = "EnrolmentCases.Api.dll";
+
+    /// <summary>
+    /// The application as the test project's build copied it (beside the tests, with its
+    /// runtimeconfig.json), or else as its own project built it in the same configuration.
+    /// </summary>
+    public static string Location { get; } = Locate();
+
+    private static string Locate()
+    {
+        static bool Runnable(string dll) => File.Exists(dll) && File.Exists(Path.ChangeExtension(dll, ".runtimeconfig.json"));
+
+        var beside = Path.Combine(Path.GetDirectoryName(typeof(Program).Assembly.Location)!, Dll);
+        if (Runnable(beside)) return beside;
+
+        // bin/<Configuration>/<framework>/ of the test project -> the same folders under src/EnrolmentCases.Api.
+        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = framework.Parent!;
+        for (var dir = configuration.Parent; dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "src", "EnrolmentCases.Api", "bin", configuration.Name, framework.Name, Dll);
+            if (Runnable(candidate)) return candidate;
+        }
+
+        throw new FileNotFoundException($"No runnable {Dll} (with its runtimeconfig.json) beside the tests or under src/EnrolmentCases.Api/bin");
+    }
+
+    /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
+        var current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+    }
+
+    /// <summary>Runs one command in the Development environment against the tests' database (and the given schema, if any).</summary>
+    public static async Task<Outcome> RunAsync(string? schema, params string[] args)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            WorkingDirectory = Path.GetDirectoryName(Location)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        };
+        start.ArgumentList.Add(Location);
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        start.Environment["ConnectionStrings__Marten"] = Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
+                                                         ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set (./test.sh sets it)");
+        // Nothing runs in the background of a command: no sweep, no sealer appending or sealing on their own.
+        start.Environment["Lapse__SweepIntervalMinutes"] = "0";
+        start.Environment["Audit__SealIntervalSeconds"] = "0";
+        if (schema is not null) start.Environment["EventStore__Schema"] = schema;
+        else start.Environment.Remove("EventStore__Schema");
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"`{string.Join(' ', args)}` did not finish in 120 s");
+        }
+
+        return new Outcome(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+[Collection(ApiCollection.Name)]
+public class CommandLine(ApiFixture api)
+{
+    private static JsonElement Claims(string jwt)
+    {
+        var payload = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+        payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
+        return JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(payload))).RootElement;
+    }
+
+    [Fact]
+    public async Task the_token_command_prints_only_a_token_the_api_accepts_and_refuses_what_it_cannot_sign()
+    {
+        var runs = await Task.WhenAll(
+            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "--regency", "17.04", "17.07", "--name", "Ani Lestari"),
+            ApiProcess.RunAsync(null, "token", "--role", "wizard"),
+            ApiProcess.RunAsync(null, "token", "--role", "caseworker"));
+        var (issued, unknownRole, noRegency) = (runs[0], runs[1], runs[2]);
+
+        Assert.True(issued.ExitCode == 0, issued.ToString());
+        // stdout is the token and nothing else, so `TOKEN=$(./run.sh -- token ...)` works.
+        var token = issued.Stdout.Trim();
+        Assert.DoesNotContain('\n', token);
+        Assert.Matches("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", token);
+
+        var claims = Claims(token);
+        Assert.Equal("caseworker", claims.GetProperty("role").GetString());
+        Assert.Equal(["17.04", "17.07"], claims.GetProperty("regency").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal("Ani Lestari", claims.GetProperty("name").GetString());
+        Assert.False(string.IsNullOrEmpty(claims.GetProperty("sub").GetString()));
+        Assert.Equal(8 * 3600, claims.GetProperty("exp").GetInt64() - claims.GetProperty("iat").GetInt64());
+
+        // The API takes it: a caseworker of Kaur and Lebong, and nothing more.
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/cases?regency=17.07&pageSize=1");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBeOk();
+        });
+        await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(regency: "17.01")).ToUrl("/api/cases");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(403);
+        });
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/audit/verify");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(403);
+        });
+        var forged = token[..token.LastIndexOf('.')] + "." + new string('A', 43);
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/cases?regency=17.07&pageSize=1");
+            s.WithBearerToken(forged);
+            s.StatusCodeShouldBe(401);
+        });
+
+        Assert.True(unknownRole.ExitCode != 0, unknownRole.ToString());
+        Assert.Equal("", unknownRole.Stdout.Trim());
+        Assert.Contains("wizard", unknownRole.Stderr);
+        Assert.True(noRegency.ExitCode != 0, noRegency.ToString());
+        Assert.Equal("", noRegency.Stdout.Trim());
+        Assert.Contains("--regency", noRegency.Stderr);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ProjectionCommandsCollection
+{
+    public const string Name = "projection-commands";
+}
+
+/// <summary>The database commands, on a schema of their own filled through the API by a host that is gone before they run.</summary>
+[Collection(ProjectionCommandsCollection.Name)]
+public class ProjectionCommands
+{
+    private const string Schema = "cli_check";
+
+    private static async Task SeedThroughTheApi()
+    {
+        var clock = new TestClock(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.FromHours(7)));
+        await using var host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("EventStore:Schema", Schema);
+            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            web.UseSetting("Audit:SealIntervalSeconds", "0");
+            web.UseSetting("RateLimiting:PermitLimit", "100000");
+            web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
+        });
+        await host.ResetAllMartenDataAsync();
+        var tokens = new ApiFixtureTokens(host);
+        var kaur = tokens.Token("caseworker", "17.04");
+        var planner = tokens.Token("planner");
+
+        async Task<Guid> Identify()
+        {
+            var result = await host.Scenario(s =>
+            {
+                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+                s.WithBearerToken(kaur);
+                s.StatusCodeShouldBe(201);
+            });
+            return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+        }
+
+        Task Command(Guid id, string action, object body) => host.Scenario(s =>
+        {
+            s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
+            s.WithBearerToken(kaur);
+            s.StatusCodeShouldBeOk();
+        });
+
+        var enrolled = await Identify();
+        await Command(enrolled, "contact-attempts", new { channel = "visit", outcome = "reached" });
+        await Command(enrolled, "enrolment", new
+        {
+            membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000, effectiveDate = "2026-02-01"
+        });
+        await Command(await Identify(), "closure", new { reason = "declined" });
+        await host.Scenario(s =>
+        {
+            s.Post.Json(new { payer = "APBD_PROVINCE", year = 2026, amount = 5_000_000, kind = "APBD" }).ToUrl("/api/budgets");
+            s.WithBearerToken(planner);
+            s.StatusCodeShouldBe(201);
+        });
+        await host.Scenario(s =>
+        {
+            s.Put.Json(new { eligibleWorkers = 300, source = "DTSEN 2025" }).ToUrl("/api/regencies/17.04/targets/2026");
+            s.WithBearerToken(planner);
+            s.StatusCodeShouldBeOk();
+        });
+        await host.ProjectionsCaughtUp();
+    }
+
+    private static async Task SqlAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten"));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
+    public async Task projections_rebuild_restores_the_read_models_and_verify_projections_then_finds_them_matching()
+    {
+        await SeedThroughTheApi();
+        // A read model lost (the coverage months): only a rebuild from the events brings it back.
+        await SqlAsync($"delete from {Schema}.mt_doc_coveragemonth");
+
+        var rebuild = await ApiProcess.RunAsync(Schema, "projections", "rebuild");
+        Assert.True(rebuild.ExitCode == 0, rebuild.ToString());
+
+        var verify = await ApiProcess.RunAsync(Schema, "verify-projections");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("Read models match", verify.Stdout);
+        foreach (var model in new[] { "cases", "budgets", "targets", "coverage months", "coverage deltas" })
+        {
+            var line = verify.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith(model + " "));
+            Assert.True(line is not null, $"no line for {model}:\n{verify}");
+            Assert.EndsWith("differences 0", line.TrimEnd());
+            Assert.DoesNotContain(" live        0 ", line);
+        }
+    }
+}
