@@ -70,7 +70,7 @@ public class BackgroundServices
         await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1))
         {
             await host.ResetAllMartenDataAsync();
-            var tokens = new ApiFixtureTokens(host);
+            var tokens = new HostTokens(host);
             var kaur = tokens.Token("caseworker", "17.04");
             var auditor = tokens.Token("auditor");
 
@@ -122,7 +122,7 @@ public class BackgroundServices
         // starting on 2 May with the sweep on records it at start-up, before anyone touches the case.
         await using (var host = await StartHost(new TestClock(Wib(2026, 5, 2)), sweepIntervalMinutes: 60, sealIntervalSeconds: 0))
         {
-            var tokens = new ApiFixtureTokens(host);
+            var tokens = new HostTokens(host);
             var auditor = tokens.Token("auditor");
             var events = await HistoryOnceItHolds(host, auditor, id,
                 events => events.Any(e => e.GetProperty("type").GetString() == "case_lapsed"),

@@ -188,7 +188,7 @@ public class ProjectionCommands
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
         });
         await host.ResetAllMartenDataAsync();
-        var tokens = new ApiFixtureTokens(host);
+        var tokens = new HostTokens(host);
         var kaur = tokens.Token("caseworker", "17.04");
         var planner = tokens.Token("planner");
 

@@ -72,9 +72,17 @@ public abstract class HostFixture(string? schema = null, TestClock? clock = null
     /// <summary>A token for a user of its own, so each test has its own rate-limit allowance.</summary>
     public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
 
+    public string TokenFor(string role, string subject, params string[] regencies) => new HostTokens(Host).TokenFor(role, subject, regencies);
+}
+
+/// <summary>Development tokens for any host, including the short-lived ones some tests start themselves.</summary>
+public sealed class HostTokens(IAlbaHost host)
+{
+    public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
+
     public string TokenFor(string role, string subject, params string[] regencies)
     {
-        var options = Host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var options = host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
         return Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
     }
