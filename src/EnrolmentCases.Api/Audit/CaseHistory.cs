@@ -1,8 +1,8 @@
-using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
 using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -32,15 +32,15 @@ public static class CaseHistoryEndpoint
     [WolverineGet("/api/cases/{id}/history", Name = "GetCaseHistory"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseHistory>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
-    public static async Task<IResult> Get(Guid id, IQuerySession session, LapsePolicy calendar, HttpContext http)
+    public static async Task<IResult> Get(Guid id, IQuerySession session, ProvinceCalendar calendar, HttpContext http)
     {
-        var found = await session.LoadAsync<Case>(id, http.RequestAborted);
+        var found = await session.LoadAsync<CaseDetails>(id, http.RequestAborted);
         if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
             return Results.Problem(Problems.CaseNotFound(id));
         return Results.Ok(await LoadAsync(session, id, calendar, http.RequestAborted));
     }
 
-    public static async Task<CaseHistory> LoadAsync(IQuerySession session, Guid id, LapsePolicy calendar, CancellationToken ct)
+    public static async Task<CaseHistory> LoadAsync(IQuerySession session, Guid id, ProvinceCalendar calendar, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(id, token: ct);
         var sequences = events.Select(e => e.Sequence).ToArray();
@@ -49,7 +49,7 @@ public static class CaseHistoryEndpoint
         return new CaseHistory(id, events.Select(e => Entry(e, calendar, hashes.GetValueOrDefault(e.Sequence))).ToList());
     }
 
-    private static HistoryEntry Entry(IEvent e, LapsePolicy calendar, string? hash)
+    private static HistoryEntry Entry(IEvent e, ProvinceCalendar calendar, string? hash)
     {
         var effective = StageChanges.EffectiveAt(e.Data, calendar);
         return new HistoryEntry(e.Sequence, e.Version, e.EventTypeName, e.Timestamp,

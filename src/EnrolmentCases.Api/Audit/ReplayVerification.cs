@@ -1,9 +1,6 @@
-using EnrolmentCases.Budgets;
-using EnrolmentCases.Cases;
-using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using EnrolmentCases.Targets;
+using JasperFx.Events.Projections;
 using JasperFx.CommandLine;
 using Marten;
 using Marten.Events;
@@ -22,17 +19,8 @@ public sealed record ReplayReport(bool Valid, long EventsReplayed, TimeSpan Took
 /// Rebuilds every read model from a copy of the events in a scratch schema and compares it, row by
 /// row, with the live read models: proof that what the API shows is what the events say.
 /// </summary>
-public sealed class ReplayVerification(IDocumentStore live, IConfiguration configuration, CoverageCalendar calendar)
+public sealed class ReplayVerification(IDocumentStore live, IConfiguration configuration, IServiceProvider services)
 {
-    private static readonly (string Table, string Name)[] ReadModels =
-    [
-        ("mt_doc_case", "cases"),
-        ("mt_doc_budget", "budgets"),
-        ("mt_doc_regencytarget", "targets"),
-        ("mt_doc_coveragemonth", "coverage months"),
-        ("mt_doc_coveragedelta", "coverage deltas")
-    ];
-
     public async Task<ReplayReport> RunAsync(CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
@@ -41,7 +29,12 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         await ExecuteAsync($"drop schema if exists {scratch} cascade", ct);
         try
         {
-            using var replay = DocumentStore.For(opts => Database.Configure(opts, Database.ConnectionString(configuration), scratch, calendar));
+            // The same modules over a scratch schema: every projection the application has, and nothing else.
+            using var replay = DocumentStore.For(opts =>
+            {
+                EventStore.Configure(opts, EventStore.ConnectionString(configuration), scratch);
+                EventStore.ApplyModules(opts, services);
+            });
             await replay.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
             await ExecuteAsync($"""
                 insert into {scratch}.mt_streams select * from {liveSchema}.mt_streams;
@@ -49,18 +42,15 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
                 """, ct);
             var events = await ScalarAsync($"select count(*) from {scratch}.mt_events", ct);
 
+            var projections = replay.Options.Projections.All.Where(p => p.Lifecycle != ProjectionLifecycle.Live).ToList();
             using (var daemon = await replay.BuildProjectionDaemonAsync())
             {
-                await daemon.RebuildProjectionAsync<Case>(ct);
-                await daemon.RebuildProjectionAsync<Budget>(ct);
-                await daemon.RebuildProjectionAsync<RegencyTarget>(ct);
-                await daemon.RebuildProjectionAsync<CoverageMonthProjection>(ct);
-                await daemon.RebuildProjectionAsync<CoverageDeltaProjection>(ct);
+                foreach (var projection in projections) await daemon.RebuildProjectionAsync(projection.Name, ct);
             }
 
             var comparisons = new List<ReadModelComparison>();
-            foreach (var (table, name) in ReadModels)
-                comparisons.Add(await CompareAsync(table, name, liveSchema, scratch, ct));
+            foreach (var type in projections.SelectMany(p => p.PublishedTypes()).Distinct().OrderBy(t => t.Name))
+                comparisons.Add(await CompareAsync(((IReadOnlyStoreOptions)replay.Options).FindOrResolveDocumentType(type).TableName.Name, type.Name, liveSchema, scratch, ct));
             return new ReplayReport(comparisons.All(c => c.Differences == 0), events, DateTimeOffset.UtcNow - started, comparisons);
         }
         finally

@@ -3,6 +3,7 @@ using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -10,7 +11,7 @@ using Wolverine.Http;
 
 namespace EnrolmentCases.Audit;
 
-public sealed record SubjectCase(CaseView Case, CaseHistory History);
+public sealed record SubjectCase(CaseDetails Case, CaseHistory History);
 
 /// <summary>Everything held about one person, for a data-subject access request under Law 27/2022 (PDP).</summary>
 public sealed record SubjectAccessReport(
@@ -31,7 +32,7 @@ public static class SubjectAccessEndpoint
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, LapsePolicy lapses,
-        Regencies.ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
+        ProvinceCalendar calendar, Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
     {
         var problems = Nik.Problems(request?.Nik, reference.NikProvinceCodes);
         if (problems.Count > 0)
@@ -39,17 +40,17 @@ public static class SubjectAccessEndpoint
 
         var nik = request!.Nik!;
         var ct = http.RequestAborted;
-        var cases = await session.Query<Case>().Where(c => c.Nik == nik).OrderBy(c => c.OpenedAt).ToListAsync(ct);
+        var cases = await session.Query<CaseDetails>().Where(c => c.Nik == nik).OrderBy(c => c.OpenedAt).ToListAsync(ct);
         var claim = await session.LoadAsync<OpenCaseClaim>(nik, ct);
         var result = new List<SubjectCase>();
         foreach (var c in cases)
-            result.Add(new SubjectCase(CaseView.From(c, lapses), await CaseHistoryEndpoint.LoadAsync(session, c.Id, lapses, ct)));
+            result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, calendar, ct)));
 
         var auditor = Caller.From(http.User);
         // The access itself is part of the processing trail.
         logger.LogInformation("Subject access report for NIK ending {NikEnd} produced by {Auditor}: {Cases} cases",
             nik[^4..], auditor.Id, cases.Count);
-        return Results.Ok(new SubjectAccessReport(nik, lapses.Now, auditor.Id, claim?.CaseId, result,
+        return Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, claim?.CaseId, result,
             "Personal data is held only in these cases and their events; coverage, budget and forecast figures are aggregates without it."));
     }
 }

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
+using Microsoft.AspNetCore.Mvc;
 
 namespace EnrolmentCases.Budgets;
 
@@ -18,19 +20,16 @@ public record CommitmentReleased(Guid CaseId, long Amount, SubsidyEndReason Reas
 public record PremiumDisbursed(Guid CaseId, YearMonth Month, long Amount, DateTimeOffset RecordedAt);
 
 /// <summary>
-/// The ledger of one budget. Invariants: allocated = committed + remaining, remaining >= 0,
-/// paid <= committed (committed counts money reserved, spent or not).
+/// The ledger of one budget, folded from its stream. Invariants: allocated = committed + remaining,
+/// remaining >= 0, paid <= committed (committed counts money reserved, spent or not).
 /// </summary>
-public class Budget
+public sealed partial record Budget(Payer Payer, string? RegencyCode, int Year)
 {
-    public Guid Id { get; set; }
-    public long Version { get; set; }
-    public Payer Payer { get; set; }
-    public string? RegencyCode { get; set; }
-    public int Year { get; set; }
-    public long Allocated { get; set; }
-    public long Committed { get; set; }
-    public long Paid { get; set; }
+    public Guid Id { get; init; }
+    public long Version { get; init; }
+    public long Allocated { get; init; }
+    public long Committed { get; init; }
+    public long Paid { get; init; }
     public long Remaining => Allocated - Committed;
 
     public static Guid IdFor(Payer payer, string? regencyCode, int year)
@@ -41,38 +40,18 @@ public class Budget
         return new Guid(hash.AsSpan(0, 16));
     }
 
-    /// <summary>A copy to evolve while deciding; the fetched instance is the base of the inline snapshot.</summary>
-    public Budget Copy() => (Budget)MemberwiseClone();
+    public static Budget Create(BudgetAllocated e) => new(e.Payer, e.RegencyCode, e.Year) { Allocated = e.Amount };
 
-    public static Budget Create(BudgetAllocated e) => new()
-    {
-        Payer = e.Payer,
-        RegencyCode = e.RegencyCode,
-        Year = e.Year,
-        Allocated = e.Amount
-    };
+    public static Budget Apply(BudgetAllocated e, Budget b) => b with { Allocated = b.Allocated + e.Amount };
+    public static Budget Apply(SubsidyCommitted e, Budget b) => b with { Committed = b.Committed + e.Amount };
+    public static Budget Apply(CommitmentReleased e, Budget b) => b with { Committed = b.Committed - e.Amount };
+    public static Budget Apply(PremiumDisbursed e, Budget b) => b with { Paid = b.Paid + e.Amount };
 
-    public void Apply(BudgetAllocated e) => Allocated += e.Amount;
-    public void Apply(SubsidyCommitted e) => Committed += e.Amount;
-    public void Apply(CommitmentReleased e) => Committed -= e.Amount;
-    public void Apply(PremiumDisbursed e) => Paid += e.Amount;
-}
-
-/// <summary>Thrown when a commitment does not fit what is left of a budget.</summary>
-public sealed class BudgetExceeded(long remaining, long requested) : Exception(
-    $"The commitment of Rp {requested:N0} exceeds the remaining allocation of Rp {remaining:N0}.")
-{
-    public long Remaining { get; } = remaining;
-    public long Requested { get; } = requested;
-}
-
-public static class BudgetDecisions
-{
-    public static SubsidyCommitted Commit(Budget? budget, Guid caseId, YearMonth start, int months, long monthlyPremium, DateTimeOffset now)
-    {
-        var amount = monthlyPremium * months;
-        var remaining = budget?.Remaining ?? 0;
-        if (amount > remaining) throw new BudgetExceeded(remaining, amount);
-        return new SubsidyCommitted(caseId, amount, start, months, monthlyPremium, now);
-    }
+    /// <summary>A commitment fits when the whole of it is still unreserved; otherwise budget-exceeded (409).</summary>
+    public static ProblemDetails? Refuses(Budget? budget, long commitment) =>
+        commitment <= (budget?.Remaining ?? 0)
+            ? null
+            : Problems.Create(Problems.BudgetExceeded, 409, "The budget cannot cover this subsidy",
+                $"The commitment of Rp {commitment:N0} exceeds the remaining allocation of Rp {budget?.Remaining ?? 0:N0}.",
+                new Dictionary<string, object?> { ["remaining"] = budget?.Remaining ?? 0, ["requested"] = commitment });
 }

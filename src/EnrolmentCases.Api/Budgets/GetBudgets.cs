@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -23,9 +24,9 @@ public static class GetBudgetsEndpoint
     [WolverineGet("/api/budgets", Name = "GetBudgets")]
     [ProducesResponseType<BudgetYear>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Get(int? year, IQuerySession session, TimeProvider clock, HttpContext http)
+    public static async Task<IResult> Get(int? year, IQuerySession session, Now now, HttpContext http)
     {
-        var wanted = year ?? clock.GetUtcNow().Year;
+        var wanted = year ?? now.Today.Year;
         if (wanted is < 2000 or > 2100) return Results.Problem(Problems.ValidationFailed("year", "must be a year between 2000 and 2100"));
 
         var budgets = await session.Query<Budget>().Where(b => b.Year == wanted).ToListAsync(http.RequestAborted);

@@ -2,6 +2,7 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
+using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -34,25 +35,23 @@ public static class RecordAllocationEndpoint
         return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
     }
 
-    /// <summary>An allocation or APBD-P top-up; the budget's stream starts with its first allocation.</summary>
+    /// <summary>
+    /// An allocation or APBD-P top-up; the budget's stream starts with its first allocation. It takes
+    /// the lock grants take, so an allocation never interleaves with a grant's check.
+    /// </summary>
     [WolverinePost("/api/budgets", Name = "RecordAllocation"), Authorize(Roles = Roles.Planner)]
     [ProducesResponseType<CommandAccepted>(201)]
-    public static async Task<IResult> Post(RecordAllocation command, IDocumentStore store, HttpContext http, TimeProvider clock)
-    {
-        var (id, version) = await RecordAsync(store, CommandContext.From(http), command, clock.GetUtcNow());
-        http.Response.Headers.ETag = ETags.For(version);
-        return Results.Created($"/api/budgets?year={command.Year}", new CommandAccepted(id, version));
-    }
-
-    public static async Task<(Guid Id, long Version)> RecordAsync(IDocumentStore store, CommandContext context,
-        RecordAllocation command, DateTimeOffset now)
+    public static async Task<IResult> Post(RecordAllocation command, IDocumentSession session, Now now, CancellationToken ct)
     {
         var payer = command.Payer!.Value;
         var regency = payer == Payer.ApbdRegency ? command.RegencyCode : null;
         var id = Budget.IdFor(payer, regency, command.Year!.Value);
-        var allocated = new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
-            command.Note, now);
-        // The same lock grants take, so an allocation never interleaves with a grant's check.
-        return (id, await StreamAppends.AppendAsync<Budget>(store, context, id, allocated, exclusive: true));
+        var budget = await session.Events.FetchForExclusiveWriting<Budget>(id, ct);
+        budget.AppendOne(new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
+            command.Note, now.Instant));
+        return CommandAnswer.Created(id, budget.CurrentVersion ?? 1, $"/api/budgets?year={command.Year}");
     }
+
+    /// <summary>The budget's first allocation raced another one that started its stream: nothing was written.</summary>
+    public static ProblemDetails OnException(ExistingStreamIdCollisionException e) => Problems.StartedMeanwhile;
 }

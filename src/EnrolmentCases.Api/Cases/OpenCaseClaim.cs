@@ -1,5 +1,6 @@
 using EnrolmentCases.Infrastructure;
 using Marten;
+using Microsoft.AspNetCore.Mvc;
 
 namespace EnrolmentCases.Cases;
 
@@ -10,9 +11,13 @@ namespace EnrolmentCases.Cases;
 /// </summary>
 public sealed record OpenCaseClaim(string Id, Guid CaseId, string RegencyCode)
 {
-    public static async Task<Microsoft.AspNetCore.Mvc.ProblemDetails> DuplicateProblem(IQuerySession session, string nik, CancellationToken ct)
+    public static OpenCaseClaim For(Case @case) => new(@case.Nik, @case.Id, @case.RegencyCode);
+
+    /// <summary>Read after the failed commit, on a connection of its own: the transaction that failed is gone.</summary>
+    public static async Task<ProblemDetails> DuplicateProblemAsync(IDocumentStore store, string nik)
     {
-        var existing = await session.LoadAsync<OpenCaseClaim>(nik, ct);
+        await using var session = store.QuerySession();
+        var existing = await session.LoadAsync<OpenCaseClaim>(nik);
         return Problems.Create(Problems.DuplicateCase, 409, "This worker already has an open case",
             existing is null
                 ? "Another open case for this NIK was being written at the same moment."

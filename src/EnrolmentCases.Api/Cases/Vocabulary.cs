@@ -43,17 +43,6 @@ public enum ContactOutcome
     [JsonStringEnumMemberName("wrong_contact")] WrongContact
 }
 
-/// <summary>BPJS Ketenagakerjaan programmes open to informal (BPU) workers.</summary>
-public enum Programme
-{
-    /// <summary>Jaminan Kecelakaan Kerja: work accident.</summary>
-    [JsonStringEnumMemberName("JKK")] Jkk,
-    /// <summary>Jaminan Kematian: death.</summary>
-    [JsonStringEnumMemberName("JKM")] Jkm,
-    /// <summary>Jaminan Hari Tua: old-age savings, optional.</summary>
-    [JsonStringEnumMemberName("JHT")] Jht
-}
-
 public enum ClosureReason
 {
     [JsonStringEnumMemberName("declined")] Declined,

@@ -1,4 +1,5 @@
 using EnrolmentCases.Cases;
+using EnrolmentCases.Regencies;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -69,29 +70,11 @@ public class CoverageDelta
     public int Change { get; set; }
 }
 
-/// <summary>Months are counted in the province's time zone.</summary>
-public sealed class CoverageCalendar(TimeZoneInfo zone)
-{
-    public TimeZoneInfo Zone => zone;
-
-    public int MonthIndexOf(DateTimeOffset instant)
-    {
-        var local = TimeZoneInfo.ConvertTime(instant, zone);
-        return local.Year * 12 + local.Month - 1;
-    }
-
-    public DateTimeOffset EndOfMonth(int monthIndex)
-    {
-        var next = new DateTime((monthIndex + 1) / 12, (monthIndex + 1) % 12 + 1, 1);
-        return new DateTimeOffset(next, zone.GetUtcOffset(next)).AddTicks(-1);
-    }
-}
-
 public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMonth, string>
 {
-    private readonly CoverageCalendar _calendar;
+    private readonly ProvinceCalendar _calendar;
 
-    public CoverageMonthProjection(CoverageCalendar calendar)
+    public CoverageMonthProjection(ProvinceCalendar calendar)
     {
         _calendar = calendar;
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
@@ -126,8 +109,17 @@ public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMon
     }
 }
 
-public partial class CoverageDeltaProjection(CoverageCalendar calendar) : EventProjection
+public partial class CoverageDeltaProjection : EventProjection
 {
+    private readonly ProvinceCalendar _calendar;
+
+    public CoverageDeltaProjection(ProvinceCalendar calendar)
+    {
+        _calendar = calendar;
+        // Declared, so that rebuilds and the replay verification know which documents this projection writes.
+        RegisterPublishedType(typeof(CoverageDelta));
+    }
+
     public void Project(IEvent<CaseStageChanged> e, IDocumentOperations operations)
     {
         var deltas = e.Data.Recorded.Select(d => (Basis.Recorded, d)).Concat(e.Data.Effective.Select(d => (Basis.Effective, d)));
@@ -139,7 +131,7 @@ public partial class CoverageDeltaProjection(CoverageCalendar calendar) : EventP
                 Id = $"{e.Sequence}:{i++}",
                 Basis = basis,
                 RegencyCode = e.Data.RegencyCode,
-                MonthIndex = calendar.MonthIndexOf(delta.At),
+                MonthIndex = _calendar.MonthIndexOf(delta.At),
                 At = delta.At,
                 Stage = delta.Stage,
                 Change = delta.Change

@@ -6,8 +6,6 @@ using Marten;
 
 namespace EnrolmentCases.Coverage;
 
-public sealed record CoverageTarget(long EligibleWorkers, string Source, int Year);
-
 /// <summary>A coverage figure is never a bare percentage: it carries what was divided by what, and why.</summary>
 public sealed record CoverageRatio(
     long Numerator,
@@ -42,7 +40,7 @@ public static class CoverageReader
         "workers of the planners' target for the year";
 
     /// <summary>Stage counts per regency at an instant: whole months from the monthly rows, the rest of the month from its deltas.</summary>
-    public static async Task<Dictionary<string, StageCounts>> CountsAtAsync(IQuerySession session, CoverageCalendar calendar,
+    public static async Task<Dictionary<string, StageCounts>> CountsAtAsync(IQuerySession session, ProvinceCalendar calendar,
         Basis basis, DateTimeOffset at, CancellationToken ct)
     {
         var month = calendar.MonthIndexOf(at);
@@ -76,9 +74,6 @@ public static class CoverageReader
 
         return result;
     }
-
-    public static async Task<Dictionary<string, RegencyTarget>> TargetsAsync(IQuerySession session, int year, CancellationToken ct) =>
-        (await session.Query<RegencyTarget>().Where(t => t.Year == year).ToListAsync(ct)).ToDictionary(t => t.RegencyCode);
 
     /// <summary>One row per regency plus the province, whose target is the sum of the regencies' when every one has one.</summary>
     public static (CoverageRow Province, List<CoverageRow> Regencies) Rows(ReferenceData reference,
@@ -116,14 +111,13 @@ public static class CoverageReader
             target is null ? Definition + " (no target set for the year, so no ratio)" : Definition));
 
     /// <summary>An instant, or a date meaning the end of that day in the province's time zone.</summary>
-    public static bool TryParseInstant(string? text, CoverageCalendar calendar, out DateTimeOffset instant)
+    public static bool TryParseInstant(string? text, ProvinceCalendar calendar, out DateTimeOffset instant)
     {
         instant = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            var next = day.AddDays(1).ToDateTime(TimeOnly.MinValue);
-            instant = new DateTimeOffset(next, calendar.Zone.GetUtcOffset(next)).AddTicks(-1);
+            instant = calendar.EndOf(day);
             return true;
         }
 

@@ -1,6 +1,7 @@
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
+using EnrolmentCases.Targets;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
@@ -21,11 +22,11 @@ public static class GetCoverageEndpoint
     [WolverineGet("/api/coverage", Name = "GetCoverage")]
     [ProducesResponseType<CoverageReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Get(string? asOf, string? basis, IQuerySession session, CoverageCalendar calendar,
-        ReferenceData reference, TimeProvider clock, HttpContext http)
+    public static async Task<IResult> Get(string? asOf, string? basis, IQuerySession session, ProvinceCalendar calendar,
+        ReferenceData reference, Now now, HttpContext http)
     {
         var errors = new ValidationErrors();
-        var at = clock.GetUtcNow();
+        var at = now.Instant;
         if (asOf is not null && !CoverageReader.TryParseInstant(asOf, calendar, out at))
             errors.Add("asOf", "must be a date (YYYY-MM-DD, meaning the end of that day) or an ISO-8601 instant");
         if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
@@ -34,8 +35,8 @@ public static class GetCoverageEndpoint
         at = at.ToUniversalTime();
         var ct = http.RequestAborted;
         var counts = await CoverageReader.CountsAtAsync(session, calendar, chosen, at, ct);
-        var year = TimeZoneInfo.ConvertTime(at, calendar.Zone).Year;
-        var targets = await CoverageReader.TargetsAsync(session, year, ct);
+        var year = calendar.DateOn(at).Year;
+        var targets = await RegencyTarget.ForYearAsync(session, year, ct);
         var (province, regencies) = CoverageReader.Rows(reference, counts, targets, year,
             chosen == Basis.Recorded ? at : null);
         return Results.Ok(new CoverageReport(at, chosen, province, regencies));
@@ -47,16 +48,15 @@ public static class GetCoverageEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Timeline(string code, string? from, string? to, string? basis, IQuerySession session,
-        CoverageCalendar calendar, ReferenceData reference, TimeProvider clock, HttpContext http)
+        ProvinceCalendar calendar, ReferenceData reference, Now now, HttpContext http)
     {
         var isProvince = code == reference.ProvinceCode;
         if (!isProvince && reference.FindRegency(code) is null)
             return Results.Problem(Problems.Create(Problems.NotFound, 404, "Unknown regency", $"{code} is not a regency of {reference.ProvinceName}."));
 
         var errors = new ValidationErrors();
-        var now = calendar.MonthIndexOf(clock.GetUtcNow());
-        var last = now;
-        var first = now - 11;
+        var last = YearMonth.Of(now.Today).Index;
+        var first = last - 11;
         if (to is not null)
         {
             if (YearMonth.TryParse(to, out var t)) last = t.Index;
@@ -83,7 +83,7 @@ public static class GetCoverageEndpoint
         {
             var ym = YearMonth.FromIndex(month);
             if (!targetsByYear.TryGetValue(ym.Year, out var targets))
-                targetsByYear[ym.Year] = targets = await CoverageReader.TargetsAsync(session, ym.Year, ct);
+                targetsByYear[ym.Year] = targets = await RegencyTarget.ForYearAsync(session, ym.Year, ct);
             var (province, regencies) = CoverageReader.Rows(reference, counts, targets, ym.Year,
                 chosen == Basis.Recorded ? calendar.EndOfMonth(month) : null);
             months.Add((isProvince ? province : regencies.Single(r => r.Code == code)) with { Month = ym.ToString() });

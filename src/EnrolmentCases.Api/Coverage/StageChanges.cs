@@ -1,39 +1,59 @@
 using EnrolmentCases.Cases;
-using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
+using Marten;
 
 namespace EnrolmentCases.Coverage;
 
 /// <summary>
-/// Follows a case through the events a command produces and adds a CaseStageChanged after each
-/// event that moves it to another stage, with the instant the move takes effect.
+/// The coverage annotation every command on a case composes: follows the case through the events
+/// its decision produced and adds a CaseStageChanged after each event that moves it to another
+/// stage, with the instant the move takes effect and what it does to the counts on both bases.
 /// </summary>
 public static class StageChanges
 {
-    public static List<object> Annotate(Case? before, IEnumerable<object> events, LapsePolicy calendar, DateTimeOffset now)
+    public static async Task<Decision> AnnotateAsync(IQuerySession session, ProvinceCalendar calendar, Case? before,
+        Decision decision, DateTimeOffset now, CancellationToken ct = default)
     {
-        var state = before?.Copy();
+        if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
+        var stages = before is null ? CaseStages.None : await session.LoadAsync<CaseStages>(before.Id, ct) ?? CaseStages.None;
+        return decision with { Events = Annotate(before, stages, decision.Events, calendar, now) };
+    }
+
+    public static List<object> Annotate(Case? before, CaseStages stages, IEnumerable<object> events, ProvinceCalendar calendar,
+        DateTimeOffset now)
+    {
+        var state = before;
         var annotated = new List<object>();
         foreach (var e in events)
         {
             annotated.Add(e);
             var from = state?.Stage;
-            if (state is null) state = Case.Create((WorkerIdentified)e);
-            else state.Follow(e);
+            state = state is null ? Case.Create((WorkerIdentified)e) : state.After(e);
             if (state.Stage == from) continue;
 
             var effective = EffectiveAt(e, calendar) ?? now;
             var change = new CaseStageChanged(state.RegencyCode, from, state.Stage, now, effective,
-                StageTimeline.Move(state.RecordedStages, now, state.Stage).Deltas,
-                StageTimeline.Move(state.EffectiveStages, effective, state.Stage).Deltas);
-            state.Apply(change);
+                StageTimeline.Move(stages.Recorded, now, state.Stage).Deltas,
+                StageTimeline.Move(stages.Effective, effective, state.Stage).Deltas);
+            stages = CaseStages.Apply(change, stages);
             annotated.Add(change);
         }
 
         return annotated;
     }
 
+    private static bool MovesStage(Case? before, IReadOnlyList<object> events) =>
+        before is null || Stages(before, events).Distinct().Count() > 1;
+
+    private static IEnumerable<CaseStage> Stages(Case before, IEnumerable<object> events)
+    {
+        var state = before;
+        yield return state.Stage;
+        foreach (var e in events) yield return (state = state.After(e)).Stage;
+    }
+
     /// <summary>When a change takes effect, where the event says so; otherwise when it is recorded.</summary>
-    public static DateTimeOffset? EffectiveAt(object e, LapsePolicy calendar) => e switch
+    public static DateTimeOffset? EffectiveAt(object e, ProvinceCalendar calendar) => e switch
     {
         WorkerIdentified x => x.IdentifiedAt,
         CaseStageChanged x => x.EffectiveAt,

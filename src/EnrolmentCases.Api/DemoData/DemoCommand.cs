@@ -1,4 +1,6 @@
 using JasperFx.CommandLine;
+using Marten;
+using Microsoft.AspNetCore.TestHost;
 
 namespace EnrolmentCases.DemoData;
 
@@ -13,9 +15,11 @@ public class DemoInput : NetCoreInput
     public int WorkersFlag { get; set; } = 4;
 }
 
-[Description("Loads the deterministic Bengkulu demo data into an empty database", Name = "demo")]
+[Description("Loads the deterministic Bengkulu demo data into an empty database, through the API", Name = Name)]
 public class DemoCommand : JasperFxAsyncCommand<DemoInput>
 {
+    public const string Name = "demo";
+
     public override async Task<bool> Execute(DemoInput input)
     {
         if (input.ScaleFlag is <= 0 or > 1 || input.WorkersFlag is < 1 or > 32)
@@ -25,16 +29,21 @@ public class DemoCommand : JasperFxAsyncCommand<DemoInput>
         }
 
         using var host = input.BuildHost();
-        var loader = ActivatorUtilities.CreateInstance<DemoLoader>(host.Services);
-        if (!await loader.DatabaseIsEmptyAsync(CancellationToken.None))
+        await host.StartAsync();
+        await using (var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession())
         {
-            Console.Error.WriteLine("The database already holds cases: demo data is loaded only into an empty database.");
-            return true;
+            if (await session.Query<Cases.GettingDetails.CaseDetails>().AnyAsync())
+            {
+                Console.Error.WriteLine("The database already holds cases: demo data is loaded only into an empty database.");
+                return true;
+            }
         }
 
         Console.Error.WriteLine($"Loading the Bengkulu demo data at scale {input.ScaleFlag}...");
+        var loader = ActivatorUtilities.CreateInstance<DemoLoader>(host.Services, host.GetTestClient());
         var summary = await loader.LoadAsync(input.ScaleFlag, input.WorkersFlag, CancellationToken.None);
         Console.Error.WriteLine($"Loaded {summary.Cases} cases with {summary.Commands} commands in {summary.Took.TotalSeconds:N0} s.");
+        await host.StopAsync();
         return true;
     }
 }

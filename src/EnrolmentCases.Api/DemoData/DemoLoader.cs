@@ -1,57 +1,57 @@
-using System.Security.Claims;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using EnrolmentCases.Budgets;
-using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Closing;
 using EnrolmentCases.Cases.Contacting;
 using EnrolmentCases.Cases.Enrolling;
 using EnrolmentCases.Cases.Identifying;
+using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using EnrolmentCases.Lapses;
+using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
 using EnrolmentCases.Payments;
-using EnrolmentCases.Regencies;
 using EnrolmentCases.Subsidies;
 using EnrolmentCases.Targets;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using Wolverine.Http;
 
 namespace EnrolmentCases.DemoData;
 
 public sealed record DemoSummary(int Cases, int Commands, TimeSpan Took);
 
 /// <summary>
-/// Plays the demo plan through the same validation, decisions and write path the API uses, each
-/// command at its own instant of 2025-2026 (every worker has a clock of its own, so cases load in parallel).
+/// Plays the demo plan through the API, as caseworkers and planners with development tokens, each
+/// command at its own instant of 2025-2026 on the demo clock: the same validation, decisions and
+/// handlers as every other request. Amounts come from the tariff and the forecast settings.
 /// </summary>
-public sealed class DemoLoader(IDocumentStore store, ReferenceData reference, IOptions<LapseOptions> lapseOptions,
-    IOptions<TariffOptions> tariff, ILoggerFactory logs)
+public sealed class DemoLoader(HttpClient api, TimeProvider clock, CaseSweep sweep, IOptions<AuthOptions> auth,
+    IHostEnvironment environment, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> forecast)
 {
-    private const long Premium = 16_800;
-
-    public async Task<bool> DatabaseIsEmptyAsync(CancellationToken ct)
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
-        await using var session = store.QuerySession();
-        return !await session.Query<Case>().AnyAsync(ct);
-    }
+        Converters = { new JsonStringEnumConverter() },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
+    };
+
+    private DemoClock Clock => clock as DemoClock
+                               ?? throw new InvalidOperationException("The demo runs on the demo clock (see DemoData.Configuration).");
 
     public async Task<DemoSummary> LoadAsync(double scale, int workers, CancellationToken ct)
     {
         var started = DateTimeOffset.UtcNow;
-        var plan = DemoPlan.Cases(scale);
-        var commands = 0;
+        var premium = Tariff.SubsidisedPackage(tariff.Value);
+        var plan = DemoPlan.Cases(scale, premium, forecast.Value.ProvinceShare);
 
         await SetTargetsAsync(scale, 2025, ct);
         await SetTargetsAsync(scale, 2026, ct);
-        await AllocateAsync(plan, 2025, ct);
-
+        await AllocateAsync(plan, 2025, premium, ct);
         var lanes = Enumerable.Range(0, workers).Select(i => new Lane(this, plan.Where((_, n) => n % workers == i).ToList())).ToList();
-        commands += (await Task.WhenAll(lanes.Select(l => l.RunAsync(at => at < DemoPlan.YearTurn, ct)))).Sum();
+        var commands = (await Task.WhenAll(lanes.Select(l => l.RunAsync(at => at < DemoPlan.YearTurn, ct)))).Sum();
         await SweepAsync(DemoPlan.YearTurn, ct);
 
-        await AllocateAsync(plan, 2026, ct);
+        await AllocateAsync(plan, 2026, premium, ct);
         commands += (await Task.WhenAll(lanes.Select(l => l.RunAsync(_ => true, ct)))).Sum();
         await SweepAsync(DemoPlan.End, ct);
         return new DemoSummary(plan.Count, commands, DateTimeOffset.UtcNow - started);
@@ -59,71 +59,89 @@ public sealed class DemoLoader(IDocumentStore store, ReferenceData reference, IO
 
     private async Task SetTargetsAsync(double scale, int year, CancellationToken ct)
     {
-        var context = PlannerContext(ct);
+        Clock.Set(Wib(year, 1, 2));
         foreach (var regency in DemoPlan.Regencies)
-        {
-            await SetTargetEndpoint.SetAsync(store, context, regency.Code, year,
-                new SetTarget(DemoPlan.Eligible(regency, scale), DemoPlan.TargetSource), Wib(year, 1, 2));
-        }
+            await SendAsync(HttpMethod.Put, $"/api/regencies/{regency.Code}/targets/{year}",
+                new SetTarget(DemoPlan.Eligible(regency, scale), DemoPlan.TargetSource), Planner, ct);
     }
 
-    /// <summary>Budgets on the 70/30 split: what the plan's grants commit, with headroom, and an APBD-P top-up in August.</summary>
-    private async Task AllocateAsync(IReadOnlyList<DemoCase> plan, int year, CancellationToken ct)
+    /// <summary>Budgets on the plan's split: what its grants commit, with headroom, and an APBD-P top-up in August.</summary>
+    private async Task AllocateAsync(IReadOnlyList<DemoCase> plan, int year, long premium, CancellationToken ct)
     {
         var grants = plan.SelectMany(c => c.Steps.Select(s => (c.RegencyCode, s.Command)))
             .Where(x => x.Command is GrantSubsidy g && g.BudgetYear == year)
             .Select(x => (x.RegencyCode, Grant: (GrantSubsidy)x.Command)).ToList();
-        var context = PlannerContext(ct);
         foreach (var group in grants.GroupBy(g => (g.Grant.Payer!.Value, g.Grant.Payer == Payer.ApbdRegency ? g.RegencyCode : null)))
         {
-            var need = group.Sum(g => g.Grant.Months!.Value * Premium);
+            var need = group.Sum(g => g.Grant.Months!.Value * premium);
             var (payer, regency) = group.Key;
-            await RecordAllocationEndpoint.RecordAsync(store, context,
-                new RecordAllocation(payer, regency, year, need * 105 / 100, BudgetKind.Apbd, "demo: APBD as passed"), Wib(year, 1, 2));
-            if (year == 2026)
-                await RecordAllocationEndpoint.RecordAsync(store, context,
-                    new RecordAllocation(payer, regency, year, need * 5 / 100 + Premium, BudgetKind.ApbdP, "demo: revised budget top-up"),
-                    Wib(year, 8, 15));
+            Clock.Set(Wib(year, 1, 2));
+            await SendAsync(HttpMethod.Post, "/api/budgets",
+                new RecordAllocation(payer, regency, year, need * 105 / 100, BudgetKind.Apbd, "demo: APBD as passed"), Planner, ct);
+            if (year != 2026) continue;
+            Clock.Set(Wib(year, 8, 15));
+            await SendAsync(HttpMethod.Post, "/api/budgets",
+                new RecordAllocation(payer, regency, year, need * 5 / 100 + premium, BudgetKind.ApbdP, "demo: revised budget top-up"),
+                Planner, ct);
         }
     }
 
-    private LapsePolicy PolicyOn(TimeProvider clock) => new(lapseOptions, clock);
-
-    private CaseCommand CommandsWith(LapsePolicy lapses) => new(store, lapses);
-
     private async Task SweepAsync(DateTimeOffset at, CancellationToken ct)
     {
-        var lapses = PolicyOn(new SettableClock(at));
-        var sweep = new CaseSweep(store, CommandsWith(lapses), lapses, logs.CreateLogger<CaseSweep>());
+        Clock.Set(at);
         await sweep.RunOnceAsync(ct);
     }
 
-    private CommandContext PlannerContext(CancellationToken ct) =>
-        new(new Caller("demo-planner", "Demo planner", Roles.Planner, new HashSet<string>()), Guid.NewGuid().ToString("N"),
-            "demo data", ct);
+    private string Planner => Token("demo-planner", "Demo planner", Roles.Planner);
+
+    private string Token(string subject, string name, string role, params string[] regencies) =>
+        Authentication.IssueToken(auth.Value,
+            Authentication.SigningKeyFor(auth.Value, environment)
+            ?? throw new InvalidOperationException("The demo signs its requests with the development key or Auth:SigningKey."),
+            subject, name, role, regencies, TimeSpan.FromHours(8), DateTimeOffset.UtcNow);
+
+    private async Task<CommandAccepted> SendAsync(HttpMethod method, string url, object body, string token, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = JsonContent.Create(body, body.GetType(), options: Json) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await api.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException(
+                $"The demo plan is inconsistent: {body} was refused: {await response.Content.ReadAsStringAsync(ct)}");
+        return (await response.Content.ReadFromJsonAsync<CommandAccepted>(Json, ct))!;
+    }
+
+    private static string PathOf(object command, Guid caseId) => command switch
+    {
+        IdentifyWorker => "/api/cases",
+        RecordContactAttempt => $"/api/cases/{caseId}/contact-attempts",
+        EnrolWorker => $"/api/cases/{caseId}/enrolment",
+        GrantSubsidy => $"/api/cases/{caseId}/subsidy",
+        RecordPremiumPayment => $"/api/cases/{caseId}/premium-payments",
+        CloseCase => $"/api/cases/{caseId}/closure",
+        _ => throw new InvalidOperationException($"The demo has no {command.GetType().Name} command")
+    };
 
     private static DateTimeOffset Wib(int year, int month, int day) => new(year, month, day, 8, 0, 0, TimeSpan.FromHours(7));
 
     /// <summary>A share of the cases, replayed in time order on a clock of its own.</summary>
     private sealed class Lane(DemoLoader loader, IReadOnlyList<DemoCase> cases)
     {
-        private readonly SettableClock _clock = new(DateTimeOffset.MinValue);
         private readonly Dictionary<DemoCase, (Guid Id, int Next)> _progress = new();
 
         public async Task<int> RunAsync(Func<DateTimeOffset, bool> upTo, CancellationToken ct)
         {
-            var lapses = loader.PolicyOn(_clock);
-            var commands = loader.CommandsWith(lapses);
             var count = 0;
             foreach (var demoCase in cases)
             {
+                var caseworker = loader.Token($"demo-caseworker-{demoCase.RegencyCode}", $"Demo caseworker {demoCase.RegencyCode}",
+                    Roles.Caseworker, demoCase.RegencyCode);
                 var (id, next) = _progress.GetValueOrDefault(demoCase);
-                for (; next < demoCase.Steps.Count && upTo(demoCase.Steps[next].At); next++)
+                for (; next < demoCase.Steps.Count && upTo(demoCase.Steps[next].At); next++, count++)
                 {
                     var step = demoCase.Steps[next];
-                    _clock.Set(step.At);
-                    id = await loader.RunAsync(demoCase.RegencyCode, id, step.Command, commands, lapses, ct);
-                    count++;
+                    loader.Clock.Set(step.At);
+                    id = (await loader.SendAsync(HttpMethod.Post, PathOf(step.Command, id), step.Command, caseworker, ct)).Id;
                 }
 
                 _progress[demoCase] = (id, next);
@@ -132,59 +150,4 @@ public sealed class DemoLoader(IDocumentStore store, ReferenceData reference, IO
             return count;
         }
     }
-
-    private async Task<Guid> RunAsync(string regency, Guid caseId, object command, CaseCommand cases, LapsePolicy lapses,
-        CancellationToken ct)
-    {
-        var caller = new Caller($"demo-caseworker-{regency}", $"Demo caseworker {reference.FindRegency(regency)?.Name}",
-            Roles.Caseworker, new HashSet<string> { regency });
-        var context = new CommandContext(caller, Guid.NewGuid().ToString("N"), "demo data", ct);
-        var user = new ClaimsPrincipal(new ClaimsIdentity([
-            new Claim(ClaimNames.Role, Roles.Caseworker), new Claim(ClaimNames.Regency, regency)
-        ], "demo"));
-        var now = lapses.Now;
-
-        var problem = command switch
-        {
-            IdentifyWorker c => IdentifyWorkerEndpoint.Validate(c, reference, user),
-            RecordContactAttempt c => RecordContactAttemptEndpoint.Validate(c, new SettableClock(now)),
-            EnrolWorker c => EnrolWorkerEndpoint.Validate(c, new SettableClock(now)),
-            GrantSubsidy c => GrantSubsidyEndpoint.Validate(c),
-            RecordPremiumPayment c => RecordPremiumPaymentEndpoint.Validate(c, lapses),
-            CloseCase c => CloseCaseEndpoint.Validate(c),
-            _ => throw new InvalidOperationException($"The demo has no {command.GetType().Name} command")
-        };
-        if (problem != WolverineContinue.NoProblems) throw Refused(command, problem);
-
-        var outcome = command switch
-        {
-            IdentifyWorker c => await IdentifyWorkerEndpoint.OpenAsync(store, context, c, lapses),
-            RecordContactAttempt c => await cases.ExecuteAsync(context, caseId, null, x => RecordContactAttemptEndpoint.Decide(x, c, now)),
-            EnrolWorker c => await cases.ExecuteAsync(context, caseId, null, x => EnrolWorkerEndpoint.Decide(x, c, now)),
-            GrantSubsidy c => await cases.ExecuteAsync(context, caseId, null, x => [SubsidyDecisions.Grant(x, c, tariff.Value, now)]),
-            RecordPremiumPayment c => await cases.ExecuteAsync(context, caseId, null,
-                x => PaymentDecisions.Record(x, c, lapses.Today, lapses.GraceMonths, now)),
-            CloseCase c => await cases.ExecuteAsync(context, caseId, null, x => CloseCaseEndpoint.Decide(x, c, now), CloseCaseEndpoint.ReleaseNik),
-            _ => throw new InvalidOperationException()
-        };
-        return outcome switch
-        {
-            CommandOutcome.Accepted ok => ok.Id,
-            CommandOutcome.Refused no => throw Refused(command, no.Problem),
-            _ => throw new InvalidOperationException()
-        };
-    }
-
-    private static InvalidOperationException Refused(object command, ProblemDetails problem) =>
-        new($"The demo plan is inconsistent: {command} was refused: {problem.Title}. {problem.Detail}");
-}
-
-/// <summary>A clock set by hand: the demo's simulated time.</summary>
-public sealed class SettableClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now.ToUniversalTime();
-
-    public void Set(DateTimeOffset now) => _now = now;
 }

@@ -68,7 +68,8 @@ public static class DemoPlan
 
     public static long Covered(DemoRegency regency, double scale) => (long)Math.Round(Eligible(regency, scale) * regency.Coverage, MidpointRounding.AwayFromZero);
 
-    public static IReadOnlyList<DemoCase> Cases(double scale, int seed = 2024)
+    /// <summary>The plan at a scale; premium is the subsidised package and provinceShare the province's part of the subsidised workers.</summary>
+    public static IReadOnlyList<DemoCase> Cases(double scale, long premium, double provinceShare, int seed = 2024)
     {
         var random = new Random(seed);
         var cases = new List<DemoCase>();
@@ -78,7 +79,7 @@ public static class DemoPlan
             var eligible = Eligible(regency, scale);
             var covered = Covered(regency, scale);
             var subsidised = (long)Math.Round(covered * 0.6);
-            var byProvince = (long)Math.Round(subsidised * 0.3);
+            var byProvince = (long)Math.Round(subsidised * provinceShare);
             var uncovered = new (CaseStage Stage, long Count)[]
             {
                 (CaseStage.Identified, (long)Math.Round(eligible * 0.08)),
@@ -90,7 +91,7 @@ public static class DemoPlan
             for (var i = 0; i < covered; i++)
             {
                 var story = i < byProvince ? Story.Province : i < subsidised ? Story.Regency : Story.SelfPaying;
-                cases.Add(Build(regency, story, random, ++serial));
+                cases.Add(Build(regency, story, random, ++serial, premium));
             }
 
             foreach (var (stage, count) in uncovered)
@@ -101,7 +102,7 @@ public static class DemoPlan
                     CaseStage.Contacted => Story.Contacted,
                     CaseStage.Lapsed => Story.Lapsing,
                     _ => Story.Closed
-                }, random, ++serial));
+                }, random, ++serial, premium));
         }
 
         return cases;
@@ -109,7 +110,7 @@ public static class DemoPlan
 
     private enum Story { Identified, Contacted, Closed, Lapsing, SelfPaying, Regency, Province }
 
-    private static DemoCase Build(DemoRegency regency, Story story, Random random, int serial)
+    private static DemoCase Build(DemoRegency regency, Story story, Random random, int serial, long premium)
     {
         var steps = new List<DemoStep>();
         // Identified some time between January 2025 and mid-2026; self-payers were found in 2026.
@@ -154,11 +155,11 @@ public static class DemoPlan
         {
             case Story.Lapsing:
                 // Pays the first two months itself, then stops: the membership lapses after three unpaid months.
-                SelfPay(steps, YearMonth.Of(effective), 2);
+                SelfPay(steps, YearMonth.Of(effective), 2, premium);
                 return new DemoCase(regency.Code, CaseStage.Lapsed, steps);
 
             case Story.SelfPaying:
-                SelfPay(steps, YearMonth.Of(effective), MonthsThrough(YearMonth.Of(effective), new YearMonth(2026, 10)));
+                SelfPay(steps, YearMonth.Of(effective), MonthsThrough(YearMonth.Of(effective), new YearMonth(2026, 10)), premium);
                 return new DemoCase(regency.Code, CaseStage.Enrolled, steps);
         }
 
@@ -181,7 +182,7 @@ public static class DemoPlan
         while (bridge.AddMonths(months) < YearMonth.Of(DateOnly.FromDateTime(firstGrant.At.DateTime)) &&
                SelfPaidOn(bridge.AddMonths(months)) < firstGrant.At)
             months++;
-        SelfPay(steps, bridge, months);
+        SelfPay(steps, bridge, months, premium);
 
         foreach (var (grantAt, grant) in grants)
         {
@@ -189,7 +190,7 @@ public static class DemoPlan
             YearMonth.TryParse(grant.StartMonth, out var from);
             var last = from.AddMonths(grant.Months!.Value - 1);
             if (last > new YearMonth(2026, 10)) last = new YearMonth(2026, 10);
-            BudgetPays(steps, from, MonthsThrough(from, last), grantAt);
+            BudgetPays(steps, from, MonthsThrough(from, last), grantAt, premium);
         }
 
         return new DemoCase(regency.Code, CaseStage.Subsidized, steps.OrderBy(x => x.At).ToList());
@@ -200,24 +201,24 @@ public static class DemoPlan
     /// <summary>A worker pays each month on the 15th of the month after it.</summary>
     private static DateTimeOffset SelfPaidOn(YearMonth month) => Wib(month.AddMonths(1).Year, month.AddMonths(1).Month, 15, 10);
 
-    private static void SelfPay(List<DemoStep> steps, YearMonth first, int months)
+    private static void SelfPay(List<DemoStep> steps, YearMonth first, int months, long premium)
     {
         for (var i = 0; i < months; i++)
         {
             var month = first.AddMonths(i);
             var paidOn = SelfPaidOn(month);
-            steps.Add(new DemoStep(paidOn, new RecordPremiumPayment(month.ToString(), 16_800, DateOnly.FromDateTime(paidOn.DateTime))));
+            steps.Add(new DemoStep(paidOn, new RecordPremiumPayment(month.ToString(), premium, DateOnly.FromDateTime(paidOn.DateTime))));
         }
     }
 
     /// <summary>A budget pays each subsidised month on its 25th, and never before the grant.</summary>
-    private static void BudgetPays(List<DemoStep> steps, YearMonth first, int months, DateTimeOffset granted)
+    private static void BudgetPays(List<DemoStep> steps, YearMonth first, int months, DateTimeOffset granted, long premium)
     {
         for (var i = 0; i < months; i++)
         {
             var month = first.AddMonths(i);
             var paidOn = Max(Wib(month.Year, month.Month, 25, 10), granted.AddDays(1));
-            steps.Add(new DemoStep(paidOn, new RecordPremiumPayment(month.ToString(), 16_800, DateOnly.FromDateTime(paidOn.DateTime))));
+            steps.Add(new DemoStep(paidOn, new RecordPremiumPayment(month.ToString(), premium, DateOnly.FromDateTime(paidOn.DateTime))));
         }
     }
 

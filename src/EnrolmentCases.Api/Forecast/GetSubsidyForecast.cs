@@ -1,9 +1,10 @@
 using EnrolmentCases.Budgets;
-using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
+using EnrolmentCases.Targets;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -29,11 +30,10 @@ public static class GetSubsidyForecastEndpoint
     [ProducesResponseType<SubsidyForecastReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(int? year, double? targetCoverage, double? provinceShare, IQuerySession session,
-        ReferenceData reference, CoverageCalendar calendar, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> options,
-        TimeProvider clock, HttpContext http)
+        ReferenceData reference, ProvinceCalendar calendar, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> options,
+        Now now, HttpContext http)
     {
-        var now = clock.GetUtcNow();
-        var wantedYear = year ?? TimeZoneInfo.ConvertTime(now, calendar.Zone).Year;
+        var wantedYear = year ?? now.Today.Year;
         var target = targetCoverage ?? options.Value.DefaultTargetCoverage;
         var share = provinceShare ?? options.Value.ProvinceShare;
         var errors = new ValidationErrors();
@@ -43,19 +43,19 @@ public static class GetSubsidyForecastEndpoint
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var ct = http.RequestAborted;
-        var cohort = (await session.Query<Case>()
+        var cohort = (await session.Query<CaseDetails>()
                 .Where(c => c.Subsidy != null && c.Subsidy.BudgetYear == wantedYear)
                 .Select(c => new { c.RegencyCode, c.Subsidy!.Payer, c.Subsidy.StartMonth, c.Subsidy.MonthlyPremium })
                 .ToListAsync(ct))
             .Select(c => new CohortMember(c.RegencyCode, c.Payer, c.StartMonth, c.MonthlyPremium))
             .ToList();
         var budgets = await session.Query<Budget>().Where(b => b.Year == wantedYear).ToListAsync(ct);
-        var counts = await CoverageReader.CountsAtAsync(session, calendar, Basis.Recorded, now, ct);
-        var targets = await CoverageReader.TargetsAsync(session, wantedYear, ct);
+        var counts = await CoverageReader.CountsAtAsync(session, calendar, Basis.Recorded, now.Instant, ct);
+        var targets = await RegencyTarget.ForYearAsync(session, wantedYear, ct);
 
         var inputs = new ForecastInputs(
             wantedYear, target, share,
-            Tariff.MonthlyPremium(tariff.Value, [Programme.Jkk, Programme.Jkm], 0),
+            Tariff.SubsidisedPackage(tariff.Value),
             reference.ProvinceCode, reference.ProvinceName,
             reference.Regencies.Select(r => new RegencyInputs(r.Code, r.Name,
                 counts.GetValueOrDefault(r.Code)?.Covered ?? 0,

@@ -1,9 +1,7 @@
 using System.Security.Claims;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Identifying;
-using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
-using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
@@ -22,14 +20,13 @@ namespace EnrolmentCases.Imports;
 public static class ProcessImportChunkHandler
 {
     public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
-        LapsePolicy calendar, CancellationToken ct)
+        ProvinceCalendar calendar, Now now, CancellationToken ct)
     {
         var next = new OutgoingMessages();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
         var chunk = await session.LoadAsync<ImportChunk>(ImportChunk.IdFor(message.ImportId, message.Index), ct);
         if (import is null || chunk is null || chunk.Results is not null) return next;
 
-        var now = calendar.Now;
         var importer = new ClaimsPrincipal(new ClaimsIdentity(
             import.ImporterRegencies.Select(r => new Claim(ClaimNames.Regency, r)).Append(new Claim(ClaimNames.Role, Roles.Caseworker)),
             "import"));
@@ -57,10 +54,11 @@ public static class ProcessImportChunkHandler
                 continue;
             }
 
-            var caseId = Guid.CreateVersion7(now);
-            var events = StageChanges.Annotate(null, [IdentifyWorkerEndpoint.Decide(command, caseId, now)], calendar, now);
-            session.Events.StartStream<Case>(caseId, events.ToArray());
-            session.Insert(new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!));
+            // The same opening as POST /api/cases: the case's stream and the claim on the NIK.
+            var caseId = Guid.CreateVersion7(now.Instant);
+            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now.Instant, calendar);
+            stream.Execute(session);
+            claim.Execute(session);
             claims[command.Nik!] = caseId;
             results[position] = new RowResult(row, RowOutcome.Created, caseId);
         }
@@ -74,16 +72,13 @@ public static class ProcessImportChunkHandler
         import.Done += chunk.Rows.Count;
         import.ChunksDone++;
         import.Status = import.ChunksDone == import.Chunks ? ImportStatus.Completed : ImportStatus.Running;
-        if (import.Status == ImportStatus.Completed) import.CompletedAt = now;
+        if (import.Status == ImportStatus.Completed) import.CompletedAt = now.Instant;
         else next.Add(new ProcessImportChunk(import.Id, message.Index + 1));
         session.Store(import);
 
         // Every case this chunk opens records who imported it, from which import, and why.
-        session.CorrelationId = import.Id.ToString("N");
-        session.CausationId = $"import {import.Id:N} chunk {message.Index}";
-        session.LastModifiedBy = import.ImportedBy;
-        session.SetHeader("userName", import.ImportedByName);
-        session.SetHeader("role", Roles.Caseworker);
+        EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, Roles.Caseworker, import.ImporterRegencies.ToHashSet()),
+            import.Id.ToString("N"), $"import {import.Id:N} chunk {message.Index}");
         session.SetHeader("listSource", import.ListSource ?? import.FileName);
         return next;
     }

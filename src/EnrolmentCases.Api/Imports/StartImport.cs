@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
@@ -28,7 +29,7 @@ public static class StartImportEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(415, "application/problem+json")]
     public static async Task<(IResult, OutgoingMessages)> Post(HttpRequest request, string? listSource, string? fileName,
-        IDocumentSession session, TimeProvider clock)
+        IDocumentSession session, Now now)
     {
         var none = new OutgoingMessages();
         var (text, name, unsupported) = await ReadFileAsync(request, fileName);
@@ -49,7 +50,7 @@ public static class StartImportEndpoint
         var caller = Caller.From(request.HttpContext.User);
         var import = new Import
         {
-            Id = Guid.CreateVersion7(clock.GetUtcNow()),
+            Id = Guid.CreateVersion7(now.Instant),
             Status = ImportStatus.Queued,
             FileName = name!,
             FileSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text!))),
@@ -60,7 +61,7 @@ public static class StartImportEndpoint
             Columns = csv.Columns.ToList(),
             Total = csv.Rows.Count,
             Chunks = (csv.Rows.Count + ImportChunk.Size - 1) / ImportChunk.Size,
-            CreatedAt = clock.GetUtcNow()
+            CreatedAt = now.Instant
         };
         session.Store(import);
         foreach (var (rows, i) in csv.Rows.Chunk(ImportChunk.Size).Select((rows, i) => (rows, i)))

@@ -1,18 +1,21 @@
 namespace EnrolmentCases.Infrastructure;
 
 /// <summary>The answer to every command on a stream: its id and the version the command produced.</summary>
-public sealed record CommandAccepted(Guid Id, long Version)
-{
-    public static IResult Created(HttpContext http, Guid id, long version)
-    {
-        http.Response.Headers.ETag = ETags.For(version);
-        return Results.Created($"/api/cases/{id}", new CommandAccepted(id, version));
-    }
+public sealed record CommandAccepted(Guid Id, long Version);
 
-    public static IResult Ok(HttpContext http, Guid id, long version)
+/// <summary>
+/// The HTTP answer of an accepted command: 200 (or 201 with Location for a new stream), the new
+/// version as the ETag, and CommandAccepted as the body. A value, so handlers stay free of HttpContext.
+/// </summary>
+public sealed record CommandAnswer(Guid Id, long Version, string? Location = null) : IResult
+{
+    public static CommandAnswer Created(Guid id, long version, string location) => new(id, version, location);
+
+    public Task ExecuteAsync(HttpContext http)
     {
-        http.Response.Headers.ETag = ETags.For(version);
-        return Results.Ok(new CommandAccepted(id, version));
+        http.Response.Headers.ETag = ETags.For(Version);
+        var body = new CommandAccepted(Id, Version);
+        return (Location is null ? Results.Ok(body) : Results.Created(Location, body)).ExecuteAsync(http);
     }
 }
 

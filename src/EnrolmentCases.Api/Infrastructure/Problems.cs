@@ -73,6 +73,9 @@ public static class Problems
     public static ProblemDetails CaseNotFound(Guid id) =>
         Create(NotFound, 404, "Case not found", $"No case {id} is visible to you.");
 
+    public static ProblemDetails StartedMeanwhile => Create(ConcurrencyConflict, 409, "Another change was saved at the same moment",
+        "Another request started this record at the same moment and nothing was written. Send it again.");
+
     public static ProblemDetails Conflict(long currentVersion, long expectedVersion) =>
         Create(ConcurrencyConflict, 409, "The case changed since you read it",
             $"Expected version {expectedVersion} but the case is at version {currentVersion}. Reload it and try again.",

@@ -11,9 +11,6 @@ public sealed class LapseOptions
     /// <summary>Unpaid months in a row a membership survives; one more and it lapses (BPJS Ketenagakerjaan: 3).</summary>
     public int GraceMonths { get; set; } = 3;
 
-    /// <summary>Calendar the months are counted in (Bengkulu keeps Western Indonesia Time).</summary>
-    public string TimeZone { get; set; } = "Asia/Jakarta";
-
     /// <summary>How often the sweep records lapses and ends subsidies of past budget years; 0 turns it off.</summary>
     public int SweepIntervalMinutes { get; set; } = 60;
 }
@@ -25,67 +22,32 @@ public sealed class LapseOptions
 /// </summary>
 public static class LapseRule
 {
-    public static DateOnly LapsesOn(int settledThroughIndex, int graceMonths) =>
-        YearMonth.FromIndex(settledThroughIndex + graceMonths + 2).FirstDay;
+    public static DateOnly LapsesOn(YearMonth settledThrough, int graceMonths) => settledThrough.AddMonths(graceMonths + 2).FirstDay;
+
+    /// <summary>Is a case at this stage, settled through this month, lapsed on that day (recorded or not)?</summary>
+    public static bool IsLapsedOn(CaseStage stage, YearMonth? settledThrough, DateOnly day, int graceMonths) =>
+        stage is CaseStage.Enrolled or CaseStage.Subsidized && settledThrough is { } settled && day >= LapsesOn(settled, graceMonths);
 
     public static CaseLapsed? Due(Case current, DateOnly today, int graceMonths, DateTimeOffset now)
     {
-        if (current.Stage is not (CaseStage.Enrolled or CaseStage.Subsidized)) return null;
-        if (current.SettledThroughIndex is not { } settled) return null;
-
-        var lapsesOn = LapsesOn(settled, graceMonths);
-        if (today < lapsesOn) return null;
-
-        var firstUnpaid = YearMonth.FromIndex(settled + 1);
+        if (!IsLapsedOn(current.Stage, current.SettledThrough, today, graceMonths)) return null;
+        var firstUnpaid = current.SettledThrough!.Value.AddMonths(1);
         var unpaid = YearMonth.Of(today).Index - firstUnpaid.Index;
-        return new CaseLapsed(firstUnpaid, unpaid, lapsesOn,
+        return new CaseLapsed(firstUnpaid, unpaid, LapsesOn(current.SettledThrough.Value, graceMonths),
             $"{unpaid} consecutive months unpaid from {firstUnpaid}; more than {graceMonths} end the membership", now);
     }
 
     /// <summary>Would the case still be lapsed once this month is paid?</summary>
-    public static bool StillLapsedAfterPaying(Case current, YearMonth month, DateOnly today, int graceMonths)
-    {
-        var settled = Math.Max(current.SettledThroughIndex ?? int.MinValue, month.Index);
-        return today >= LapsesOn(settled, graceMonths);
-    }
+    public static bool StillLapsedAfterPaying(Case current, YearMonth month, DateOnly today, int graceMonths) =>
+        today >= LapsesOn(current.SettledThrough is { } settled && settled > month ? settled : month, graceMonths);
 }
 
-/// <summary>The lapse rule bound to configuration and the clock.</summary>
-public sealed class LapsePolicy(IOptions<LapseOptions> options, TimeProvider clock)
+/// <summary>The lapse rule with the configured grace: the step every command on a case starts with.</summary>
+public sealed class LapsePolicy(IOptions<LapseOptions> options)
 {
-    private readonly TimeZoneInfo _zone = FindZone(options.Value.TimeZone);
-
-    public TimeZoneInfo Zone => _zone;
-
     public int GraceMonths => options.Value.GraceMonths;
 
-    public DateTimeOffset Now => clock.GetUtcNow();
-
-    public DateOnly Today => DateOn(clock.GetUtcNow());
-
-    /// <summary>Midnight at the start of a day, in the calendar's time zone.</summary>
-    public DateTimeOffset StartOf(DateOnly day)
-    {
-        var local = day.ToDateTime(TimeOnly.MinValue);
-        return new DateTimeOffset(local, _zone.GetUtcOffset(local));
-    }
-
-    public DateOnly DateOn(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, _zone).DateTime);
-
-    /// <summary>The lapse the case owes a record of, today or at a given instant.</summary>
-    public CaseLapsed? Due(Case current, DateTimeOffset? at = null) =>
-        LapseRule.Due(current, at is { } instant ? DateOn(instant) : Today, GraceMonths, Now);
-
-    public static TimeZoneInfo FindZone(string id)
-    {
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (TimeZoneNotFoundException)
-        {
-            // Machines without tzdata: Western Indonesia Time has had no daylight saving since 1964.
-            return TimeZoneInfo.CreateCustomTimeZone(id, TimeSpan.FromHours(7), id, id);
-        }
-    }
+    /// <summary>A lapse that has come due is history: it is recorded before the command, which decides on the case after it.</summary>
+    public Decision Due(Case current, Regencies.Now now) =>
+        LapseRule.Due(current, now.Today, GraceMonths, now.Instant) is { } lapsed ? Decision.Record(lapsed) : Decision.Record();
 }

@@ -1,5 +1,3 @@
-using EnrolmentCases.Cases;
-
 namespace EnrolmentCases.Money;
 
 /// <summary>
@@ -47,6 +45,9 @@ public static class Tariff
             _ => throw new ArgumentOutOfRangeException(nameof(programmes), programme, null)
         });
     }
+
+    /// <summary>What a subsidy pays a month: JKK + JKM at the lowest income bracket (Rp 16,800 with today's rates).</summary>
+    public static long SubsidisedPackage(TariffOptions tariff) => MonthlyPremium(tariff, [Programme.Jkk, Programme.Jkm], 0);
 
     private static long Share(long income, int basisPoints) => (income * basisPoints + 5_000) / 10_000;
 }

@@ -22,3 +22,14 @@ public enum SubsidyEndReason
     [JsonStringEnumMemberName("wage_earner")] WageEarner,
     [JsonStringEnumMemberName("closure")] Closure
 }
+
+/// <summary>BPJS Ketenagakerjaan programmes open to informal (BPU) workers.</summary>
+public enum Programme
+{
+    /// <summary>Jaminan Kecelakaan Kerja: work accident.</summary>
+    [JsonStringEnumMemberName("JKK")] Jkk,
+    /// <summary>Jaminan Kematian: death.</summary>
+    [JsonStringEnumMemberName("JKM")] Jkm,
+    /// <summary>Jaminan Hari Tua: old-age savings, optional.</summary>
+    [JsonStringEnumMemberName("JHT")] Jht
+}

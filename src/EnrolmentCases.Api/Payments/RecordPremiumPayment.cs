@@ -1,66 +1,81 @@
+using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using Marten;
+using JasperFx.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace EnrolmentCases.Payments;
 
-public record RecordPremiumPayment(string? Month, long? Amount, DateOnly? PaidOn, long? ExpectedVersion = null);
+public record RecordPremiumPayment(string? Month, long? Amount, DateOnly? PaidOn, long? ExpectedVersion = null) : IExpectVersion
+{
+    public YearMonth PaidMonth => YearMonth.TryParse(Month, out var month) ? month : default;
+}
 
 public static class RecordPremiumPaymentEndpoint
 {
-    public static ProblemDetails Validate(RecordPremiumPayment? command, LapsePolicy calendar)
+    public static ProblemDetails Validate(RecordPremiumPayment? command, Now now)
     {
         if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
         if (!YearMonth.TryParse(command.Month, out var month)) errors.Add("month", "must be a month written YYYY-MM");
-        else if (month > YearMonth.Of(calendar.Today).AddMonths(12)) errors.Add("month", "must not be more than a year ahead");
+        else if (month > YearMonth.Of(now.Today).AddMonths(12)) errors.Add("month", "must not be more than a year ahead");
         if (command.Amount is not { } amount) errors.Add("amount", "is required");
         else if (amount <= 0) errors.Add("amount", "must be a positive amount in rupiah");
         if (command.PaidOn is not { } paidOn) errors.Add("paidOn", "is required");
-        else if (paidOn > calendar.Today) errors.Add("paidOn", "must not be in the future");
+        else if (paidOn > now.Today) errors.Add("paidOn", "must not be in the future");
         return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
     }
 
-    [WolverinePost("/api/cases/{id}/premium-payments", Name = "RecordPremiumPayment"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, RecordPremiumPayment command, CaseCommand cases, HttpContext http, LapsePolicy lapses) =>
-        cases.ExecuteAsync(http, id, command.ExpectedVersion,
-            current => PaymentDecisions.Record(current, command, lapses.Today, lapses.GraceMonths, lapses.Now));
-}
-
-public static class PaymentDecisions
-{
     /// <summary>
     /// Records one paid month, once: paying a month already paid changes nothing. A month inside a
     /// subsidy is paid from its budget at the subsidised premium. Paying brings a lapsed membership
     /// back when it leaves no more than the grace of unpaid months behind.
     /// </summary>
-    public static object[] Record(Case current, RecordPremiumPayment command, DateOnly today, int graceMonths, DateTimeOffset now)
+    public static Decision Decide(Case current, RecordPremiumPayment command, DateOnly today, int graceMonths, DateTimeOffset now)
     {
         if (current.Stage is not (CaseStage.Enrolled or CaseStage.Subsidized or CaseStage.Lapsed))
-            throw new InvalidTransition(current.Stage, "Premiums are paid only for enrolled workers.");
+            return Decision.NotAt(current.Stage, "Premiums are paid only for enrolled workers.");
 
-        YearMonth.TryParse(command.Month, out var month);
-        if (current.PaidMonths.Contains(month)) return [];
-        if (current.DueFrom is { } due && month < due)
-            throw new CommandRejected("month", $"is before the first premium fell due ({due})");
+        var month = command.PaidMonth;
+        if (current.PaidMonths.Contains(month)) return Decision.Record();
+        if (current.DueFrom is { } due && month < due) return Decision.Invalid("month", $"is before the first premium fell due ({due})");
 
         var subsidy = current.Subsidy is { } s && s.Covers(month) ? s : null;
         if (subsidy is not null && command.Amount != subsidy.MonthlyPremium)
-            throw new CommandRejected("amount", $"must be the subsidised monthly premium of Rp {subsidy.MonthlyPremium:N0}");
+            return Decision.Invalid("amount", $"must be the subsidised monthly premium of Rp {subsidy.MonthlyPremium:N0}");
 
         var paid = new PremiumPaid(month, command.Amount!.Value, command.PaidOn!.Value, subsidy?.BudgetId, now);
         if (current.Stage != CaseStage.Lapsed || LapseRule.StillLapsedAfterPaying(current, month, today, graceMonths))
-            return [paid];
+            return Decision.Record(paid);
 
-        var back = current.StageBeforeLapse == CaseStage.Subsidized && current.Subsidy is not null
-            ? CaseStage.Subsidized
-            : CaseStage.Enrolled;
-        return [paid, new CaseReactivated(month, back, now)];
+        var back = current.StageBeforeLapse == CaseStage.Subsidized && current.Subsidy is not null ? CaseStage.Subsidized : CaseStage.Enrolled;
+        return Decision.Record(paid, new CaseReactivated(month, back, now));
+    }
+
+    /// <summary>A subsidised month is paid out of its budget, which is locked for the disbursement.</summary>
+    public static Task<IEventStream<Budget>?> LoadAsync(RecordPremiumPayment command, Case? @case, IDocumentSession session,
+        CancellationToken ct) =>
+        BudgetLedger.LockAsync(session, @case?.Subsidy is { } s && s.Covers(command.PaidMonth) ? s.BudgetId : null, ct);
+
+    [WolverinePost("/api/cases/{id}/premium-payments", Name = "RecordPremiumPayment"), Authorize(Roles = Roles.Caseworker)]
+    [ProducesResponseType<CommandAccepted>(200)]
+    public static async Task<(IResult, Events)> Post(RecordPremiumPayment command,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+    {
+        var decision = lapses.Due(@case, now)
+            .Then(@case, current => Decide(current, command, now.Today, lapses.GraceMonths, now.Instant));
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        return (answer, events);
     }
 }

@@ -16,6 +16,9 @@ public sealed class ReferenceData
 
     public List<Regency> Regencies { get; set; } = [];
 
+    /// <summary>The province's time zone (Bengkulu keeps Western Indonesia Time).</summary>
+    public string TimeZone { get; set; } = "Asia/Jakarta";
+
     public Regency? FindRegency(string? code) => Regencies.FirstOrDefault(r => r.Code == code);
 }
 

@@ -1,16 +1,29 @@
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using Marten;
+using JasperFx.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace EnrolmentCases.Subsidies;
 
-public record GrantSubsidy(Payer? Payer, int? BudgetYear, string? StartMonth, int? Months, long? ExpectedVersion = null);
+public record GrantSubsidy(Payer? Payer, int? BudgetYear, string? StartMonth, int? Months, long? ExpectedVersion = null) : IExpectVersion
+{
+    public YearMonth Start => YearMonth.TryParse(StartMonth, out var start) ? start : default;
+
+    /// <summary>The budget the grant draws on: the province's, or the case's regency's, of the budget year.</summary>
+    public Guid BudgetFor(Case @case) =>
+        Budget.IdFor(Payer!.Value, Payer == Money.Payer.ApbdRegency ? @case.RegencyCode : null, BudgetYear!.Value);
+}
 
 public static class GrantSubsidyEndpoint
 {
@@ -31,40 +44,20 @@ public static class GrantSubsidyEndpoint
         return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
     }
 
+    /// <summary>The budget to draw on, locked until the commit: two grants racing for its last rupiah queue here.</summary>
+    public static Task<IEventStream<Budget>?> LoadAsync(GrantSubsidy command, Case? @case, IDocumentSession session, CancellationToken ct) =>
+        BudgetLedger.LockAsync(session, @case is null ? null : command.BudgetFor(@case), ct);
+
     [WolverinePost("/api/cases/{id}/subsidy", Name = "GrantSubsidy"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, GrantSubsidy command, CaseCommand cases, HttpContext http,
-        IOptions<TariffOptions> tariff, TimeProvider clock) =>
-        cases.ExecuteAsync(http, id, command.ExpectedVersion,
-            current => [SubsidyDecisions.Grant(current, command, tariff.Value, clock.GetUtcNow())]);
-}
-
-public static class SubsidyDecisions
-{
-    /// <summary>
-    /// An enrolled worker's premium moves to a regional budget. The premium follows the worker's
-    /// programmes and declared income; whether the budget can bear it is checked against the
-    /// budget's own stream in the same transaction (see BudgetLedger).
-    /// </summary>
-    public static SubsidyGranted Grant(Case current, GrantSubsidy command, TariffOptions tariff, DateTimeOffset now)
+    public static async Task<(IResult, Events)> Post(GrantSubsidy command,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, IOptions<TariffOptions> tariff, ProvinceCalendar calendar, IDocumentSession session)
     {
-        if (current.Stage != CaseStage.Enrolled)
-            throw new InvalidTransition(current.Stage, current.Stage == CaseStage.Subsidized
-                ? "The case already has a subsidy."
-                : "Only an enrolled worker with an active membership can be subsidised.");
-
-        var payer = command.Payer!.Value;
-        var regency = payer == Payer.ApbdRegency ? current.RegencyCode : null;
-        var year = command.BudgetYear!.Value;
-        YearMonth.TryParse(command.StartMonth, out var start);
-        var premium = Tariff.MonthlyPremium(tariff, current.Programmes ?? [], current.DeclaredMonthlyIncome ?? 0);
-        return new SubsidyGranted(payer, regency, year, start, command.Months!.Value, premium,
-            Budget.IdFor(payer, regency, year), now);
+        var decision = lapses.Due(@case, now)
+            .Then(@case, current => SubsidyDecisions.Grant(current, command, budget?.Aggregate, tariff.Value, now.Instant));
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        return (answer, events);
     }
-
-    /// <summary>Ends the case's subsidy, releasing what was reserved and not yet paid; null when there is none.</summary>
-    public static SubsidyEnded? End(Case current, SubsidyEndReason reason, DateTimeOffset now) =>
-        current.Subsidy is { } subsidy
-            ? new SubsidyEnded(reason, subsidy.BudgetId, subsidy.Commitment - subsidy.Paid, now)
-            : null;
 }

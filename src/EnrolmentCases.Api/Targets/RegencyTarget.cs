@@ -3,12 +3,16 @@ using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
+using JasperFx.Events;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
 namespace EnrolmentCases.Targets;
+
+/// <summary>The denominator of a coverage figure: eligible workers, where the figure came from, for which year.</summary>
+public sealed record CoverageTarget(long EligibleWorkers, string Source, int Year);
 
 /// <summary>A planner set how many workers in a regency are eligible in a year: the coverage denominator.</summary>
 public record TargetSet(string RegencyCode, int Year, long EligibleWorkers, string Source, string? Note, DateTimeOffset RecordedAt);
@@ -35,6 +39,9 @@ public class RegencyTarget
 
     public void Apply(TargetSet e) => Versions.Add(new TargetVersion(e.RecordedAt, e.EligibleWorkers, e.Source));
 
+    public static async Task<Dictionary<string, RegencyTarget>> ForYearAsync(IQuerySession session, int year, CancellationToken ct) =>
+        (await session.Query<RegencyTarget>().Where(t => t.Year == year).ToListAsync(ct)).ToDictionary(t => t.RegencyCode);
+
     /// <summary>The target as known at an instant (null: as known now).</summary>
     public TargetVersion? AsKnownAt(DateTimeOffset? at) =>
         at is { } instant ? Versions.LastOrDefault(v => v.RecordedAt <= instant) : Versions.LastOrDefault();
@@ -58,22 +65,18 @@ public static class SetTargetEndpoint
         return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
     }
 
-    /// <summary>Sets (or revises) the target; every revision stays in the history.</summary>
+    /// <summary>Sets (or revises) the target; every revision stays in the history, in order.</summary>
     [WolverinePut("/api/regencies/{code}/targets/{year}", Name = "SetTarget"), Authorize(Roles = Roles.Planner)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static async Task<IResult> Put(string code, int year, SetTarget command, IDocumentStore store, HttpContext http,
-        TimeProvider clock)
-    {
-        var (id, version) = await SetAsync(store, CommandContext.From(http), code, year, command, clock.GetUtcNow());
-        return CommandAccepted.Ok(http, id, version);
-    }
-
-    public static async Task<(Guid Id, long Version)> SetAsync(IDocumentStore store, CommandContext context, string code,
-        int year, SetTarget command, DateTimeOffset now)
+    public static async Task<IResult> Put(string code, int year, SetTarget command, IDocumentSession session, Now now,
+        CancellationToken ct)
     {
         var id = RegencyTarget.IdFor(code, year);
-        var set = new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, now);
-        // Two planners revising the same target at once: both revisions are kept, in order.
-        return (id, await StreamAppends.AppendAsync<RegencyTarget>(store, context, id, set, exclusive: false));
+        var target = await session.Events.FetchForExclusiveWriting<RegencyTarget>(id, ct);
+        target.AppendOne(new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, now.Instant));
+        return new CommandAnswer(id, target.CurrentVersion ?? 1);
     }
+
+    /// <summary>The target's first revision raced another one that started its stream: nothing was written.</summary>
+    public static ProblemDetails OnException(ExistingStreamIdCollisionException e) => Problems.StartedMeanwhile;
 }

@@ -364,7 +364,7 @@ public class AuditTrail(AuditFixture audit)
             Assert.True(report.GetProperty("valid").GetBoolean(), $"{role}: {report}");
             Assert.True(report.GetProperty("eventsReplayed").GetInt64() >= 7, report.ToString());
             var models = report.GetProperty("readModels").EnumerateArray().ToList();
-            Assert.Equal(["cases", "budgets", "targets", "coverage months", "coverage deltas"],
+            Assert.Equal(["Budget", "CaseDetails", "CaseStages", "CoverageDelta", "CoverageMonth", "RegencyTarget"],
                 models.Select(m => m.GetProperty("readModel").GetString()));
             Assert.All(models, m =>
             {
@@ -397,18 +397,18 @@ public class AuditTrail(AuditFixture audit)
         Assert.True(clean.Valid, JsonSerializer.Serialize(clean));
         Assert.All(clean.ReadModels, m => Assert.Equal(m.LiveRows, m.ReplayedRows));
 
-        await audit.SqlAsync($"update {{s}}.mt_doc_case set data = jsonb_set(data, '{{contactAttempts}}', '7') where id = '{id}'");
+        await audit.SqlAsync($"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '7') where id = '{id}'");
         try
         {
             var corrupted = await verification.RunAsync(CancellationToken.None);
             Assert.False(corrupted.Valid);
-            var cases = corrupted.ReadModels.Single(m => m.ReadModel == "cases");
+            var cases = corrupted.ReadModels.Single(m => m.ReadModel == "CaseDetails");
             Assert.Equal(1, cases.Differences);
             Assert.Equal([id.ToString()], cases.FirstDifferentIds);
         }
         finally
         {
-            await audit.SqlAsync($"update {{s}}.mt_doc_case set data = jsonb_set(data, '{{contactAttempts}}', '1') where id = '{id}'");
+            await audit.SqlAsync($"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '1') where id = '{id}'");
         }
 
         var restored = await verification.RunAsync(CancellationToken.None);

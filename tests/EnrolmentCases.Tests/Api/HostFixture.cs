@@ -17,14 +17,14 @@ namespace EnrolmentCases.Tests.Api;
 /// the whole store (sweeps, tampering, bulk loads) meets only its own collection's data, and a clock
 /// the tests move by hand.
 /// </summary>
-public abstract class HostFixture(string? schema = null, TestClock? clock = null) : IAsyncLifetime
+public abstract class HostFixture(string? schema = null, TimeProvider? clock = null) : IAsyncLifetime
 {
     public IAlbaHost Host { get; private set; } = null!;
 
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
     /// <summary>The host's clock; only fixtures given one at construction have it.</summary>
-    public TestClock Clock => clock ?? throw new InvalidOperationException($"{GetType().Name} runs on the system clock.");
+    public TestClock Clock => clock as TestClock ?? throw new InvalidOperationException($"{GetType().Name} has no clock to move by hand.");
 
     /// <summary>Host settings beyond the common ones; set a key again to override a common one.</summary>
     protected virtual void Configure(IDictionary<string, string> settings)

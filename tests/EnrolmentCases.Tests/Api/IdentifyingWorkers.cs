@@ -14,7 +14,7 @@ public class IdentifyingWorkers(ApiFixture api)
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<Case>().CountAsync(c => c.Nik == nik);
+        return await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().CountAsync(c => c.Nik == nik);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public class Imports(ApiFixture api)
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<Case>().CountAsync(c => c.Nik == nik);
+        return await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().CountAsync(c => c.Nik == nik);
     }
 
     private static Dictionary<int, JsonElement> RowsOf(JsonElement view) =>
@@ -124,7 +124,7 @@ public class Imports(ApiFixture api)
         Assert.Equal(1_500, views.Sum(v => v.GetProperty("counts").GetProperty("created").GetInt32()));
         Assert.Equal(3_000 - 1_500, views.Sum(v => v.GetProperty("counts").GetProperty("duplicate").GetInt32()));
         await using var session = api.Store.QuerySession();
-        var cases = await session.Query<Case>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
+        var cases = await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
         Assert.Equal(1_500, cases.Count);
         Assert.Equal(1_500, cases.Distinct().Count());
     }

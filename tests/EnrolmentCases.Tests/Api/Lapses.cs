@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
-using EnrolmentCases.Lapses;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Lapses.Sweeping;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 

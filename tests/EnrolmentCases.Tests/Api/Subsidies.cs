@@ -2,7 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
-using EnrolmentCases.Lapses;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Lapses.Sweeping;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 

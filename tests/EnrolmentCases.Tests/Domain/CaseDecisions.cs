@@ -2,53 +2,67 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Closing;
 using EnrolmentCases.Cases.Contacting;
 using EnrolmentCases.Cases.Enrolling;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Identifying;
 using EnrolmentCases.Cases.Reopening;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Domain;
 
-/// <summary>The stage rules, exercised on the pure decisions and the aggregate without a database.</summary>
+/// <summary>The stage rules, on the pure decisions, the aggregate and the case view, without a database.</summary>
 public class CaseDecisions
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7));
 
-    private static Case Identified()
+    /// <summary>A case's history: the aggregate the decisions see, and the view people read, both folded from it.</summary>
+    private sealed record History(Case Case, CaseDetails View)
     {
-        var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", "farmer", WorkerSource.P3Ke, Phone: "+62 812-7000-1234");
-        return Case.Create(IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now));
-    }
-
-    private static Case Apply(Case state, IEnumerable<object> events)
-    {
-        foreach (var e in events)
+        public History Then(Func<Case, Decision> decide)
         {
-            switch (e)
-            {
-                case ContactAttempted x: state.Apply(x); break;
-                case WorkerEnrolled x: state.Apply(x); break;
-                case CaseClosed x: state.Apply(x); break;
-                case CaseReopened x: state.Apply(x); break;
-                default: throw new InvalidOperationException($"unexpected {e.GetType().Name}");
-            }
+            var decision = decide(Case);
+            Assert.Null(decision.Refusal);
+            return decision.Events.Aggregate(this, (h, e) => new History(h.Case.After(e), Fold(h.View, e)));
         }
 
-        return state;
+        private static CaseDetails Fold(CaseDetails view, object e) => e switch
+        {
+            ContactAttempted x => CaseDetails.Apply(x, view),
+            WorkerEnrolled x => CaseDetails.Apply(x, view),
+            CaseClosed x => CaseDetails.Apply(x, view),
+            CaseReopened x => CaseDetails.Apply(x, view),
+            _ => throw new InvalidOperationException($"unexpected {e.GetType().Name}")
+        };
     }
 
-    private static Case Reached(Case state) =>
-        Apply(state, RecordContactAttemptEndpoint.Decide(state, new(ContactChannel.Visit, ContactOutcome.Reached, null, null, null), Now));
+    private static History Identified()
+    {
+        var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", "farmer", WorkerSource.P3Ke, Phone: "+62 812-7000-1234");
+        var identified = IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now);
+        return new History(Case.Create(identified), CaseDetails.Create(identified));
+    }
 
-    private static Case Enrolled(Case state) =>
-        Apply(state, EnrolWorkerEndpoint.Decide(state,
-            new("12345678901", [Programme.Jkm, Programme.Jkk], 1_000_000, new DateOnly(2026, 2, 1), null), Now));
+    private static RecordContactAttempt Attempt(ContactOutcome outcome, DateTimeOffset? at = null) => new(ContactChannel.Visit, outcome, null, at);
+
+    private static readonly EnrolWorker Enrolment = new("12345678901", [Programme.Jkm, Programme.Jkk], 1_000_000, new DateOnly(2026, 2, 1));
+
+    private static History Reached(History h) => h.Then(c => RecordContactAttemptEndpoint.Decide(c, Attempt(ContactOutcome.Reached), Now));
+
+    private static History Enrolled(History h) => h.Then(c => EnrolWorkerEndpoint.Decide(c, Enrolment, Now));
+
+    private static void AssertRefusedAt(CaseStage stage, Decision decision)
+    {
+        Assert.Empty(decision.Events);
+        Assert.Equal("/problems/invalid-transition", decision.Refusal!.Type);
+        Assert.Equal(stage, decision.Refusal.Extensions["stage"]);
+    }
 
     [Fact]
     public void identifying_trims_names_and_normalises_the_phone()
     {
-        var state = Identified();
-        Assert.Equal("Siti Aminah", state.FullName);
-        Assert.Equal("+6281270001234", state.Phone);
-        Assert.Equal(CaseStage.Identified, state.Stage);
+        var history = Identified();
+        Assert.Equal("Siti Aminah", history.View.FullName);
+        Assert.Equal("+6281270001234", history.View.Phone);
+        Assert.Equal(CaseStage.Identified, history.Case.Stage);
     }
 
     [Theory]
@@ -57,26 +71,21 @@ public class CaseDecisions
     [InlineData(ContactOutcome.WrongContact)]
     public void an_unsuccessful_attempt_is_counted_but_leaves_the_stage(ContactOutcome outcome)
     {
-        var state = Identified();
-        Apply(state, RecordContactAttemptEndpoint.Decide(state, new(ContactChannel.Phone, outcome, null, null, null), Now));
-        Assert.Equal(CaseStage.Identified, state.Stage);
-        Assert.Equal(1, state.ContactAttempts);
+        var history = Identified().Then(c => RecordContactAttemptEndpoint.Decide(c, Attempt(outcome), Now));
+        Assert.Equal(CaseStage.Identified, history.Case.Stage);
+        Assert.Equal(1, history.View.ContactAttempts);
     }
 
     [Fact]
-    public void reaching_the_worker_moves_the_case_to_contacted()
-    {
-        var state = Reached(Identified());
-        Assert.Equal(CaseStage.Contacted, state.Stage);
-    }
+    public void reaching_the_worker_moves_the_case_to_contacted() =>
+        Assert.Equal(CaseStage.Contacted, Reached(Identified()).Case.Stage);
 
     [Fact]
     public void a_contact_attempt_keeps_its_field_time_apart_from_when_it_was_recorded()
     {
-        var state = Identified();
         var inTheField = Now.AddDays(-2);
-        var events = RecordContactAttemptEndpoint.Decide(state, new(ContactChannel.Visit, ContactOutcome.Reached, null, inTheField, null), Now);
-        var attempt = Assert.IsType<ContactAttempted>(Assert.Single(events));
+        var decision = RecordContactAttemptEndpoint.Decide(Identified().Case, Attempt(ContactOutcome.Reached, inTheField), Now);
+        var attempt = Assert.IsType<ContactAttempted>(Assert.Single(decision.Events));
         Assert.Equal(inTheField, attempt.OccurredAt);
         Assert.Equal(Now, attempt.RecordedAt);
     }
@@ -84,30 +93,27 @@ public class CaseDecisions
     [Fact]
     public void reaching_an_enrolled_worker_again_does_not_move_the_stage_back()
     {
-        var state = Reached(Enrolled(Reached(Identified())));
-        Assert.Equal(CaseStage.Enrolled, state.Stage);
-        Assert.Equal(2, state.ContactAttempts);
+        var history = Reached(Enrolled(Reached(Identified())));
+        Assert.Equal(CaseStage.Enrolled, history.Case.Stage);
+        Assert.Equal(2, history.View.ContactAttempts);
     }
 
     [Fact]
     public void enrolment_records_membership_and_sorted_programmes()
     {
-        var state = Enrolled(Reached(Identified()));
-        Assert.Equal(CaseStage.Enrolled, state.Stage);
-        Assert.Equal("12345678901", state.MembershipNumber);
-        Assert.Equal([Programme.Jkk, Programme.Jkm], state.Programmes);
-        Assert.Equal(new DateOnly(2026, 2, 1), state.EnrolmentEffectiveDate);
+        var history = Enrolled(Reached(Identified()));
+        Assert.Equal(CaseStage.Enrolled, history.Case.Stage);
+        Assert.Equal([Programme.Jkk, Programme.Jkm], history.Case.Programmes);
+        Assert.Equal("12345678901", history.View.MembershipNumber);
+        Assert.Equal(new DateOnly(2026, 2, 1), history.View.EnrolmentEffectiveDate);
+        Assert.Equal(new YearMonth(2026, 1), history.Case.SettledThrough);
     }
 
     [Fact]
     public void only_a_contacted_worker_can_be_enrolled()
     {
-        var identified = Identified();
-        var error = Assert.Throws<InvalidTransition>(() => Enrolled(identified));
-        Assert.Equal(CaseStage.Identified, error.Stage);
-
-        var enrolled = Enrolled(Reached(Identified()));
-        Assert.Throws<InvalidTransition>(() => Enrolled(enrolled));
+        AssertRefusedAt(CaseStage.Identified, EnrolWorkerEndpoint.Decide(Identified().Case, Enrolment, Now));
+        AssertRefusedAt(CaseStage.Enrolled, EnrolWorkerEndpoint.Decide(Enrolled(Reached(Identified())).Case, Enrolment, Now));
     }
 
     [Theory]
@@ -116,33 +122,38 @@ public class CaseDecisions
     [InlineData(2)]
     public void closing_remembers_the_stage_and_reopening_returns_to_it(int steps)
     {
-        var state = Identified();
-        if (steps >= 1) state = Reached(state);
-        if (steps >= 2) state = Enrolled(state);
-        var before = state.Stage;
+        var history = Identified();
+        if (steps >= 1) history = Reached(history);
+        if (steps >= 2) history = Enrolled(history);
+        var before = history.Case.Stage;
 
-        Apply(state, CloseCaseEndpoint.Decide(state, new(ClosureReason.Declined, null, null), Now));
-        Assert.Equal(CaseStage.Closed, state.Stage);
-        Assert.Equal(ClosureReason.Declined, state.ClosedReason);
+        history = history.Then(c => CloseCaseEndpoint.Decide(c, new(ClosureReason.Declined), Now));
+        Assert.Equal(CaseStage.Closed, history.Case.Stage);
+        Assert.Equal(ClosureReason.Declined, history.View.ClosedReason);
 
-        Apply(state, ReopenCaseEndpoint.Decide(state, new("worker changed their mind", null), Now));
-        Assert.Equal(before, state.Stage);
-        Assert.Null(state.ClosedReason);
+        history = history.Then(c => ReopenCaseEndpoint.Decide(c, new("worker changed their mind"), Now));
+        Assert.Equal(before, history.Case.Stage);
+        Assert.Null(history.View.ClosedReason);
     }
 
     [Fact]
     public void a_closed_case_cannot_be_closed_again_or_contacted()
     {
-        var state = Identified();
-        Apply(state, CloseCaseEndpoint.Decide(state, new(ClosureReason.Deceased, null, null), Now));
-        Assert.Throws<InvalidTransition>(() => CloseCaseEndpoint.Decide(state, new(ClosureReason.Declined, null, null), Now));
-        Assert.Throws<InvalidTransition>(() => Reached(state));
+        var closed = Identified().Then(c => CloseCaseEndpoint.Decide(c, new(ClosureReason.Deceased), Now)).Case;
+        AssertRefusedAt(CaseStage.Closed, CloseCaseEndpoint.Decide(closed, new(ClosureReason.Declined), Now));
+        AssertRefusedAt(CaseStage.Closed, RecordContactAttemptEndpoint.Decide(closed, Attempt(ContactOutcome.Reached), Now));
     }
 
     [Fact]
-    public void only_a_closed_case_can_be_reopened()
+    public void only_a_closed_case_can_be_reopened() =>
+        AssertRefusedAt(CaseStage.Identified, ReopenCaseEndpoint.Decide(Identified().Case, new("again"), Now));
+
+    [Fact]
+    public void a_refusal_in_a_later_step_leaves_no_events_of_the_earlier_ones()
     {
-        var error = Assert.Throws<InvalidTransition>(() => ReopenCaseEndpoint.Decide(Identified(), new("again", null), Now));
-        Assert.Equal(CaseStage.Identified, error.Stage);
+        var identified = Identified().Case;
+        var decision = Decision.Record(new ContactAttempted(ContactChannel.Visit, ContactOutcome.Reached, null, Now, Now))
+            .Then(identified, c => EnrolWorkerEndpoint.Decide(c with { Stage = CaseStage.Closed }, Enrolment, Now));
+        AssertRefusedAt(CaseStage.Closed, decision);
     }
 }

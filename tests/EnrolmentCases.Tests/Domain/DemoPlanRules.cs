@@ -37,8 +37,8 @@ public class DemoPlanRules
     [Fact]
     public void the_plan_is_deterministic_and_covers_every_stage()
     {
-        var first = DemoPlan.Cases(0.02);
-        var second = DemoPlan.Cases(0.02);
+        var first = DemoPlan.Cases(0.02, 16_800, 0.3);
+        var second = DemoPlan.Cases(0.02, 16_800, 0.3);
         Assert.Equal(first.Count, second.Count);
         Assert.Equal(first.Select(c => c.Steps[^1].At), second.Select(c => c.Steps[^1].At));
         Assert.Equal(Enum.GetValues<CaseStage>().Order(), first.Select(c => c.FinalStage).Distinct().Order());

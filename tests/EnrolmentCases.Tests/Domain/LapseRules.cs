@@ -13,12 +13,12 @@ public class LapseRules
     /// <summary>Enrolled with premiums due from January 2026, having paid the given months.</summary>
     private static Case EnrolledFromJanuary(params string[] paidMonths)
     {
-        var state = new Case { Stage = CaseStage.Contacted };
-        state.Apply(new WorkerEnrolled("12345678901", [Programme.Jkk, Programme.Jkm], 1_000_000, new DateOnly(2026, 1, 1), Now));
+        var state = new Case(Guid.NewGuid(), "1704015506900001", "17.04", CaseStage.Contacted)
+            .After(new WorkerEnrolled("12345678901", [Programme.Jkk, Programme.Jkm], 1_000_000, new DateOnly(2026, 1, 1), Now));
         foreach (var month in paidMonths)
         {
             YearMonth.TryParse(month, out var m);
-            state.Apply(new PremiumPaid(m, 16_800, m.FirstDay, null, Now));
+            state = state.After(new PremiumPaid(m, 16_800, m.FirstDay, null, Now));
         }
 
         return state;
@@ -60,8 +60,7 @@ public class LapseRules
     [InlineData(CaseStage.Lapsed)]
     public void only_active_memberships_lapse(CaseStage stage)
     {
-        var state = EnrolledFromJanuary();
-        state.Stage = stage;
+        var state = EnrolledFromJanuary() with { Stage = stage };
         Assert.Null(LapseRule.Due(state, new DateOnly(2027, 1, 1), Grace, Now));
     }
 
@@ -70,15 +69,15 @@ public class LapseRules
     {
         var today = new DateOnly(2026, 6, 10);
         var state = EnrolledFromJanuary();
-        state.Apply(LapseRule.Due(state, today, Grace, Now)!);
+        state = state.After(LapseRule.Due(state, today, Grace, Now)!);
         Assert.Equal(CaseStage.Lapsed, state.Stage);
 
-        var arrears = PaymentDecisions.Record(state, new RecordPremiumPayment("2026-01", 16_800, today), today, Grace, Now);
-        Assert.IsType<PremiumPaid>(Assert.Single(arrears));
+        var arrears = RecordPremiumPaymentEndpoint.Decide(state, new RecordPremiumPayment("2026-01", 16_800, today), today, Grace, Now);
+        Assert.IsType<PremiumPaid>(Assert.Single(arrears.Events));
 
-        var current = PaymentDecisions.Record(state, new RecordPremiumPayment("2026-06", 16_800, today), today, Grace, Now);
-        Assert.Equal(2, current.Length);
-        var back = Assert.IsType<CaseReactivated>(current[1]);
+        var current = RecordPremiumPaymentEndpoint.Decide(state, new RecordPremiumPayment("2026-06", 16_800, today), today, Grace, Now);
+        Assert.Equal(2, current.Events.Count);
+        var back = Assert.IsType<CaseReactivated>(current.Events[1]);
         Assert.Equal(CaseStage.Enrolled, back.ToStage);
     }
 
@@ -86,15 +85,18 @@ public class LapseRules
     public void a_month_already_paid_is_not_recorded_twice()
     {
         var state = EnrolledFromJanuary("2026-01");
-        Assert.Empty(PaymentDecisions.Record(state, new RecordPremiumPayment("2026-01", 16_800, new DateOnly(2026, 1, 5)),
-            new DateOnly(2026, 2, 1), Grace, Now));
+        var again = RecordPremiumPaymentEndpoint.Decide(state, new RecordPremiumPayment("2026-01", 16_800, new DateOnly(2026, 1, 5)),
+            new DateOnly(2026, 2, 1), Grace, Now);
+        Assert.Empty(again.Events);
+        Assert.Null(again.Refusal);
     }
 
     [Fact]
     public void a_month_before_premiums_fell_due_is_refused()
     {
-        var error = Assert.Throws<CommandRejected>(() => PaymentDecisions.Record(EnrolledFromJanuary(),
-            new RecordPremiumPayment("2025-12", 16_800, new DateOnly(2026, 1, 5)), new DateOnly(2026, 2, 1), Grace, Now));
-        Assert.Equal("month", error.Field);
+        var refused = RecordPremiumPaymentEndpoint.Decide(EnrolledFromJanuary(),
+            new RecordPremiumPayment("2025-12", 16_800, new DateOnly(2026, 1, 5)), new DateOnly(2026, 2, 1), Grace, Now);
+        Assert.Empty(refused.Events);
+        Assert.Contains("month", ((Microsoft.AspNetCore.Mvc.ValidationProblemDetails)refused.Refusal!).Errors.Keys);
     }
 }

@@ -1,5 +1,6 @@
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Subsidies;
 using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Domain;
@@ -44,38 +45,45 @@ public class TariffRules
 
 public class BudgetRules
 {
-    private static Budget WithAllocation(long allocated, long committed = 0) => new() { Allocated = allocated, Committed = committed };
+    private static Budget WithAllocation(long allocated, long committed = 0) =>
+        new(Payer.ApbdRegency, "17.04", 2026) { Allocated = allocated, Committed = committed };
+
+    private static Case Enrolled() => new Case(Guid.NewGuid(), "1704015506900001", "17.04", CaseStage.Contacted)
+        .After(new WorkerEnrolled("12345678901", [Programme.Jkk, Programme.Jkm], 1_000_000, new DateOnly(2026, 1, 1), DateTimeOffset.UtcNow));
+
+    private static Decision Grant(Budget? budget, int months = 4) => SubsidyDecisions.Grant(Enrolled(),
+        new GrantSubsidy(Payer.ApbdRegency, 2026, "2026-09", months), budget, new TariffOptions { IncomeBrackets = [1_000_000] },
+        DateTimeOffset.UtcNow);
 
     [Fact]
-    public void a_commitment_that_fits_reserves_premium_times_months()
+    public void a_grant_that_fits_reserves_premium_times_months_of_its_regencys_budget()
     {
-        var committed = BudgetDecisions.Commit(WithAllocation(1_000_000), Guid.NewGuid(), new YearMonth(2026, 9), 4, 16_800, DateTimeOffset.UtcNow);
-        Assert.Equal(67_200, committed.Amount);
+        var granted = Assert.IsType<SubsidyGranted>(Assert.Single(Grant(WithAllocation(1_000_000)).Events));
+        Assert.Equal(16_800, granted.MonthlyPremium);
+        Assert.Equal(4, granted.Months);
+        Assert.Equal(Budget.IdFor(Payer.ApbdRegency, "17.04", 2026), granted.BudgetId);
     }
 
     [Fact]
     public void a_commitment_may_take_exactly_what_remains()
     {
-        var budget = WithAllocation(201_600, 134_400);
-        Assert.Equal(67_200, BudgetDecisions.Commit(budget, Guid.NewGuid(), new YearMonth(2026, 9), 4, 16_800, DateTimeOffset.UtcNow).Amount);
+        Assert.Null(Budget.Refuses(WithAllocation(201_600, 134_400), 67_200));
+        Assert.Null(Grant(WithAllocation(201_600, 134_400)).Refusal);
     }
 
     [Fact]
     public void a_commitment_over_the_remainder_is_refused_with_the_remainder()
     {
-        var error = Assert.Throws<BudgetExceeded>(() =>
-            BudgetDecisions.Commit(WithAllocation(201_600, 150_000), Guid.NewGuid(), new YearMonth(2026, 9), 4, 16_800, DateTimeOffset.UtcNow));
-        Assert.Equal(51_600, error.Remaining);
-        Assert.Equal(67_200, error.Requested);
+        var refused = Grant(WithAllocation(201_600, 150_000));
+        Assert.Empty(refused.Events);
+        Assert.Equal("/problems/budget-exceeded", refused.Refusal!.Type);
+        Assert.Equal(51_600L, refused.Refusal.Extensions["remaining"]);
+        Assert.Equal(67_200L, refused.Refusal.Extensions["requested"]);
     }
 
     [Fact]
-    public void without_an_allocation_nothing_fits()
-    {
-        var error = Assert.Throws<BudgetExceeded>(() =>
-            BudgetDecisions.Commit(null, Guid.NewGuid(), new YearMonth(2026, 1), 1, 16_800, DateTimeOffset.UtcNow));
-        Assert.Equal(0, error.Remaining);
-    }
+    public void without_an_allocation_nothing_fits() =>
+        Assert.Equal(0L, Grant(null, months: 1).Refusal!.Extensions["remaining"]);
 
     [Fact]
     public void budget_ids_are_stable_and_distinct_per_payer_regency_and_year()

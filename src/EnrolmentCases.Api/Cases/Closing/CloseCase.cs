@@ -1,15 +1,21 @@
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
 using EnrolmentCases.Subsidies;
 using Marten;
+using JasperFx.Events;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Closing;
 
-public record CloseCase(ClosureReason? Reason, string? Note = null, long? ExpectedVersion = null);
+public record CloseCase(ClosureReason? Reason, string? Note = null, long? ExpectedVersion = null) : IExpectVersion;
 
 public static class CloseCaseEndpoint
 {
@@ -23,27 +29,29 @@ public static class CloseCaseEndpoint
     }
 
     /// <summary>Closing ends a running subsidy first, giving the unspent commitment back to its budget.</summary>
-    public static object[] Decide(Case current, CloseCase command, DateTimeOffset now)
+    public static Decision Decide(Case current, CloseCase command, DateTimeOffset now)
     {
-        if (current.Stage == CaseStage.Closed)
-            throw new InvalidTransition(current.Stage, "The case is already closed.");
-
+        if (current.Stage == CaseStage.Closed) return Decision.NotAt(current.Stage, "The case is already closed.");
         var reason = command.Reason!.Value;
-        var ending = SubsidyDecisions.End(current,
-            reason == ClosureReason.WageEarner ? SubsidyEndReason.WageEarner : SubsidyEndReason.Closure, now);
-        var fromStage = ending is not null && current.Stage == CaseStage.Subsidized ? CaseStage.Enrolled : current.Stage;
-        return ending is null
-            ? [new CaseClosed(reason, command.Note, fromStage, now)]
-            : [ending, new CaseClosed(reason, command.Note, fromStage, now)];
+        var end = reason == ClosureReason.WageEarner ? SubsidyEndReason.WageEarner : SubsidyEndReason.Closure;
+        return SubsidyDecisions.End(current, end, now)
+            .Then(current, open => Decision.Record(new CaseClosed(reason, command.Note, open.Stage, now)));
     }
+
+    /// <summary>The budget of a running subsidy, locked: closing releases what it had reserved.</summary>
+    public static Task<IEventStream<Budget>?> LoadAsync(Case? @case, IDocumentSession session, CancellationToken ct) =>
+        BudgetLedger.LockAsync(session, @case?.Subsidy?.BudgetId, ct);
 
     [WolverinePost("/api/cases/{id}/closure", Name = "CloseCase"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, CloseCase command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
-        cases.ExecuteAsync(http, id, command.ExpectedVersion,
-            current => Decide(current, command, clock.GetUtcNow()),
-            ReleaseNik);
-
-    /// <summary>A closed case no longer holds its NIK: a new case may be opened for the worker.</summary>
-    public static void ReleaseNik(IDocumentSession session, Case closing) => session.Delete<OpenCaseClaim>(closing.Nik);
+    public static async Task<(IResult, Events, IMartenOp)> Post(CloseCase command,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+    {
+        var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        // A closed case no longer holds its NIK: a new case may be opened for the worker.
+        return (answer, events, decision.Refusal is null ? MartenOps.Delete<OpenCaseClaim>(@case.Nik) : MartenOps.Nothing());
+    }
 }

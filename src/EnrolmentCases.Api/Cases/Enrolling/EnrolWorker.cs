@@ -1,9 +1,14 @@
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Enrolling;
 
@@ -12,11 +17,11 @@ public record EnrolWorker(
     Programme[]? Programmes,
     long? DeclaredMonthlyIncome,
     DateOnly? EffectiveDate,
-    long? ExpectedVersion = null);
+    long? ExpectedVersion = null) : IExpectVersion;
 
 public static class EnrolWorkerEndpoint
 {
-    public static ProblemDetails Validate(EnrolWorker? command, TimeProvider clock)
+    public static ProblemDetails Validate(EnrolWorker? command, Now now)
     {
         if (command is null) return Problems.MissingBody;
         var errors = new ValidationErrors();
@@ -35,24 +40,23 @@ public static class EnrolWorkerEndpoint
         else if (command.DeclaredMonthlyIncome <= 0) errors.Add("declaredMonthlyIncome", "must be a positive amount in rupiah");
 
         if (command.EffectiveDate is null) errors.Add("effectiveDate", "is required");
-        else if (command.EffectiveDate > DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime).AddDays(31))
-            errors.Add("effectiveDate", "must not be more than a month ahead");
+        else if (command.EffectiveDate > now.Today.AddDays(31)) errors.Add("effectiveDate", "must not be more than a month ahead");
         return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
     }
 
-    public static object[] Decide(Case current, EnrolWorker command, DateTimeOffset now)
-    {
-        if (current.Stage != CaseStage.Contacted)
-            throw new InvalidTransition(current.Stage, $"Only a contacted worker can be enrolled; this case is {current.Stage.ToString().ToLowerInvariant()}.");
-        return
-        [
-            new WorkerEnrolled(command.MembershipNumber!, command.Programmes!.Order().ToArray(),
-                command.DeclaredMonthlyIncome!.Value, command.EffectiveDate!.Value, now)
-        ];
-    }
+    public static Decision Decide(Case current, EnrolWorker command, DateTimeOffset now) =>
+        current.Stage != CaseStage.Contacted
+            ? Decision.NotAt(current.Stage, $"Only a contacted worker can be enrolled; this case is {current.Stage.ToString().ToLowerInvariant()}.")
+            : Decision.Record(new WorkerEnrolled(command.MembershipNumber!, command.Programmes!.Order().ToArray(),
+                command.DeclaredMonthlyIncome!.Value, command.EffectiveDate!.Value, now));
 
     [WolverinePost("/api/cases/{id}/enrolment", Name = "EnrolWorker"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, EnrolWorker command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
-        cases.ExecuteAsync(http, id, command.ExpectedVersion, current => Decide(current, command, clock.GetUtcNow()));
+    public static async Task<(IResult, Events)> Post(EnrolWorker command,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,
+        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+    {
+        var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
+        return (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+    }
 }

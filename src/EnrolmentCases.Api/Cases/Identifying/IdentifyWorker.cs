@@ -1,9 +1,9 @@
 using System.Security.Claims;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
-using EnrolmentCases.Lapses;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
+using Wolverine.Marten;
 using JasperFx;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
@@ -66,36 +66,30 @@ public static class IdentifyWorkerEndpoint
     [WolverinePost("/api/cases", Name = "IdentifyWorker"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
-    public static async Task<IResult> Post(IdentifyWorker command, IDocumentStore store, HttpContext http, LapsePolicy calendar) =>
-        await OpenAsync(store, CommandContext.From(http), command, calendar) switch
-        {
-            CommandOutcome.Accepted ok => CommandAccepted.Created(http, ok.Id, ok.Version),
-            var refused => refused.ToHttpResult(http)
-        };
-
-    /// <summary>Opens the case, or refuses when the worker already has an open one.</summary>
-    public static async Task<CommandOutcome> OpenAsync(IDocumentStore store, CommandContext context, IdentifyWorker command,
-        LapsePolicy calendar)
+    public static (IResult, IStartStream, IMartenOp) Post(IdentifyWorker command, Now now, ProvinceCalendar calendar)
     {
-        var now = calendar.Now;
-        var caseId = Guid.CreateVersion7(now);
-        var events = StageChanges.Annotate(null, [Decide(command, caseId, now)], calendar, now);
-        var nik = command.Nik!;
+        var caseId = Guid.CreateVersion7(now.Instant);
+        var (stream, claim) = Open(command, caseId, now.Instant, calendar);
+        return (CommandAnswer.Created(caseId, stream.Events.Count, $"/api/cases/{caseId}"), stream, claim);
+    }
 
-        // An explicit session: the duplicate check needs to see the commit fail and answer for it.
-        await using var session = store.LightweightSession();
-        session.Events.StartStream<Case>(caseId, events.ToArray());
-        // The claim's primary key is the NIK: PostgreSQL lets exactly one open case hold it.
-        session.Insert(new OpenCaseClaim(nik, caseId, command.RegencyCode!));
-        context.Stamp(session);
-        try
-        {
-            await session.SaveChangesAsync(context.Cancellation);
-            return new CommandOutcome.Accepted(caseId, events.Count);
-        }
-        catch (DocumentAlreadyExistsException)
-        {
-            return new CommandOutcome.Refused(await OpenCaseClaim.DuplicateProblem(session, nik, context.Cancellation));
-        }
+    /// <summary>
+    /// What opening a case writes: its stream, and the claim on the NIK whose primary key lets
+    /// PostgreSQL admit exactly one open case per worker. Imports open their cases through it too.
+    /// </summary>
+    public static (IStartStream Stream, IMartenOp Claim) Open(IdentifyWorker command, Guid caseId, DateTimeOffset now,
+        ProvinceCalendar calendar)
+    {
+        var events = StageChanges.Annotate(null, CaseStages.None, [Decide(command, caseId, now)], calendar, now);
+        return (MartenOps.StartStream<Case>(caseId, events.ToArray()),
+            MartenOps.Insert(new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!)));
+    }
+
+    /// <summary>The worker already has an open case: the commit failed on the claim, and nothing was written.</summary>
+    public static async Task<ProblemDetails> OnExceptionAsync(DocumentAlreadyExistsException e, IdentifyWorker command,
+        IDocumentStore store, HttpResponse response)
+    {
+        response.Headers.Remove("Location");
+        return await OpenCaseClaim.DuplicateProblemAsync(store, command.Nik!);
     }
 }

@@ -1,13 +1,18 @@
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
+using JasperFx;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Reopening;
 
-public record ReopenCase(string? Note, long? ExpectedVersion = null);
+public record ReopenCase(string? Note, long? ExpectedVersion = null) : IExpectVersion;
 
 public static class ReopenCaseEndpoint
 {
@@ -21,18 +26,23 @@ public static class ReopenCaseEndpoint
     }
 
     /// <summary>A reopened case returns to the stage it was closed from.</summary>
-    public static object[] Decide(Case current, ReopenCase command, DateTimeOffset now)
-    {
-        if (current.Stage != CaseStage.Closed)
-            throw new InvalidTransition(current.Stage, "Only a closed case can be reopened.");
-        return [new CaseReopened(command.Note!.Trim(), current.StageBeforeClosure ?? CaseStage.Identified, now)];
-    }
+    public static Decision Decide(Case current, ReopenCase command, DateTimeOffset now) =>
+        current.Stage != CaseStage.Closed
+            ? Decision.NotAt(current.Stage, "Only a closed case can be reopened.")
+            : Decision.Record(new CaseReopened(command.Note!.Trim(), current.StageBeforeClosure ?? CaseStage.Identified, now));
 
     [WolverinePost("/api/cases/{id}/reopening", Name = "ReopenCase"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
-    public static Task<IResult> Post(Guid id, ReopenCase command, CaseCommand cases, HttpContext http, TimeProvider clock) =>
-        cases.ExecuteAsync(http, id, command.ExpectedVersion,
-            current => Decide(current, command, clock.GetUtcNow()),
-            // Fails with duplicate-case when another open case took the NIK meanwhile.
-            (session, current) => session.Insert(new OpenCaseClaim(current.Nik, current.Id, current.RegencyCode)));
+    public static async Task<(IResult, Events, IMartenOp)> Post(ReopenCase command,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,
+        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+    {
+        var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        // The case holds the NIK again; the commit fails with duplicate-case when another open case took it meanwhile.
+        return (answer, events, decision.Refusal is null ? MartenOps.Insert(OpenCaseClaim.For(@case)) : MartenOps.Nothing());
+    }
+
+    public static Task<ProblemDetails> OnExceptionAsync(DocumentAlreadyExistsException e, Case @case, IDocumentStore store) =>
+        OpenCaseClaim.DuplicateProblemAsync(store, @case.Nik);
 }

@@ -2,6 +2,7 @@ using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Regencies;
 using Marten;
 using Marten.Pagination;
 using Microsoft.AspNetCore.Authorization;
@@ -21,9 +22,9 @@ public static class GetWorklistEndpoint
     /// own regencies; asking for another one yields an empty page rather than a hint that it exists.
     /// </summary>
     [WolverineGet("/api/cases", Name = "GetWorklist"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
-    [ProducesResponseType<Paged<CaseView>>(200)]
+    [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses,
+    public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now,
         string? regency, string? stage, int? page, int? pageSize)
     {
         var errors = new ValidationErrors();
@@ -42,7 +43,7 @@ public static class GetWorklistEndpoint
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var caller = Caller.From(http.User);
-        IQueryable<Case> query = session.Query<Case>();
+        IQueryable<CaseDetails> query = session.Query<CaseDetails>();
         if (caller.Role != Roles.Auditor)
         {
             var visible = caller.Regencies.ToArray();
@@ -55,7 +56,7 @@ public static class GetWorklistEndpoint
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
-
-        return Results.Ok(new Paged<CaseView>(items.Select(c => CaseView.From(c, lapses)).ToList(), items.TotalItemCount, pageNumber, size));
+        return Results.Ok(new Paged<CaseDetails>(items.Select(c => c.AsOn(now.Today, lapses.GraceMonths)).ToList(),
+            items.TotalItemCount, pageNumber, size));
     }
 }

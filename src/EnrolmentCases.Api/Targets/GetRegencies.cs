@@ -1,9 +1,9 @@
-using EnrolmentCases.Coverage;
+using EnrolmentCases.Regencies;
 using Marten;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
-namespace EnrolmentCases.Regencies;
+namespace EnrolmentCases.Targets;
 
 public sealed record RegencyView(string Code, string Name, int? Population, CoverageTarget? Target);
 
@@ -12,11 +12,11 @@ public static class GetRegenciesEndpoint
     /// <summary>The regencies and city of the province with this year's target: reference data, readable by every role.</summary>
     [WolverineGet("/api/regencies", Name = "GetRegencies")]
     [ProducesResponseType<RegencyView[]>(200)]
-    public static async Task<RegencyView[]> Get(ReferenceData reference, IQuerySession session, CoverageCalendar calendar,
-        TimeProvider clock, HttpContext http)
+    public static async Task<RegencyView[]> Get(ReferenceData reference, IQuerySession session,
+        Now now, HttpContext http)
     {
-        var year = TimeZoneInfo.ConvertTime(clock.GetUtcNow(), calendar.Zone).Year;
-        var targets = await CoverageReader.TargetsAsync(session, year, http.RequestAborted);
+        var year = now.Today.Year;
+        var targets = await RegencyTarget.ForYearAsync(session, year, http.RequestAborted);
         return reference.Regencies.Select(r => new RegencyView(r.Code, r.Name, r.Population,
             targets.GetValueOrDefault(r.Code)?.AsKnownAt(null) is { } t ? new CoverageTarget(t.EligibleWorkers, t.Source, year) : null)).ToArray();
     }

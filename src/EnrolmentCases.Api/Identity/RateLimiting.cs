@@ -1,8 +1,8 @@
 using System.Threading.RateLimiting;
-using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
 using Microsoft.AspNetCore.RateLimiting;
 
-namespace EnrolmentCases.Infrastructure;
+namespace EnrolmentCases.Identity;
 
 public sealed class RateLimitOptions
 {

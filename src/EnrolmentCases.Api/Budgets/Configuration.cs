@@ -1,0 +1,15 @@
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EnrolmentCases.Budgets;
+
+public static class Configuration
+{
+    /// <summary>One stream per payer, regency and year; its ledger is an inline snapshot, read by money decisions under its lock.</summary>
+    public static IServiceCollection AddBudgets(this IServiceCollection services) =>
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
+            opts.Schema.For<Budget>().Duplicate(b => b.Year);
+        });
+}

@@ -1,0 +1,39 @@
+using System.Security.Claims;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Cases;
+
+/// <summary>
+/// The steps every command on an existing case takes once the case is loaded (under its row lock)
+/// and before anything is decided. Applied by policy to those endpoints (see Configuration).
+/// </summary>
+public static class CaseAccess
+{
+    /// <summary>Only caseworkers of the case's regency may change it; to anyone else it does not exist (404).</summary>
+    public static ProblemDetails Before(Case? @case, ClaimsPrincipal user) =>
+        @case is not null && Caller.From(user).CanChangeCasesOf(@case.RegencyCode)
+            ? WolverineContinue.NoProblems
+            : Problems.Create(Problems.NotFound, 404, "Case not found", "No such case is visible to you.");
+}
+
+/// <summary>A command that may say which version of the case it was decided on.</summary>
+public interface IExpectVersion
+{
+    long? ExpectedVersion { get; }
+}
+
+public static class ExpectedVersionCheck
+{
+    /// <summary>The version from the body's expectedVersion or If-Match must be the case's own, or nothing is written (409).</summary>
+    public static ProblemDetails Before(IExpectVersion command, Case? @case, HttpRequest request)
+    {
+        if (!ETags.TryExpectedVersion(command.ExpectedVersion, request, out var expected, out var error))
+            return Problems.ValidationFailed("expectedVersion", error!);
+        return @case is null || expected is null || expected == @case.Version
+            ? WolverineContinue.NoProblems
+            : Problems.Conflict(@case.Version, expected.Value);
+    }
+}

@@ -1,0 +1,24 @@
+using Marten;
+using Wolverine.Http;
+
+namespace EnrolmentCases.Cases;
+
+public static class Configuration
+{
+    /// <summary>Cases: the aggregate each command folds from its stream, and one open case per NIK.</summary>
+    public static IServiceCollection AddCases(this IServiceCollection services) =>
+        services.ConfigureMarten(opts =>
+        {
+            opts.Projections.LiveStreamAggregation<Case>();
+            opts.Schema.For<OpenCaseClaim>();
+        });
+
+    /// <summary>Every command on an existing case first checks who may touch it, then the version it was decided on.</summary>
+    public static WolverineHttpOptions AddCaseCommandSteps(this WolverineHttpOptions http)
+    {
+        bool ChangesACase(Wolverine.Http.HttpChain chain) => chain.Method.Method.GetParameters().Any(p => p.ParameterType == typeof(Case));
+        http.AddMiddleware(typeof(CaseAccess), ChangesACase);
+        http.AddMiddlewareByMessageType(typeof(ExpectedVersionCheck));
+        return http;
+    }
+}

@@ -1,0 +1,83 @@
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
+
+namespace EnrolmentCases.Cases.GettingDetails;
+
+public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMonth, int Months, long MonthlyPremium);
+
+/// <summary>
+/// A case as caseworkers and auditors see it, kept by an inline projection of the case's stream, so
+/// the detail view and the worklist are never behind a command the caller just made. Carries
+/// personal data: never put it in aggregates. Stage is the recorded one; readers apply the lapse rule.
+/// </summary>
+public sealed partial record CaseDetails(
+    Guid Id,
+    string Nik,
+    string FullName,
+    string RegencyCode,
+    string? District,
+    string? Village,
+    string Occupation,
+    string? Phone,
+    WorkerSource Source,
+    CaseStage Stage,
+    DateTimeOffset OpenedAt,
+    DateTimeOffset UpdatedAt)
+{
+    public long Version { get; init; }
+    public int ContactAttempts { get; init; }
+    public string? MembershipNumber { get; init; }
+    public Programme[]? Programmes { get; init; }
+    public long? DeclaredMonthlyIncome { get; init; }
+    public DateOnly? EnrolmentEffectiveDate { get; init; }
+    public SubsidyView? Subsidy { get; init; }
+    public YearMonth? PaidThrough { get; init; }
+    public ClosureReason? ClosedReason { get; init; }
+
+    [NotInResponses] public YearMonth? DueFrom { get; init; }
+
+    /// <summary>Month index of Case.SettledThrough, stored so that the lapse sweep can query it.</summary>
+    [NotInResponses] public int? SettledThroughIndex { get; init; }
+
+    public static CaseDetails Create(WorkerIdentified e) => new(e.CaseId, e.Nik, e.FullName, e.RegencyCode, e.District, e.Village,
+        e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt, e.IdentifiedAt);
+
+    public static CaseDetails Apply(CaseStageChanged e, CaseDetails d) => d with { Stage = e.To };
+
+    public static CaseDetails Apply(ContactAttempted e, CaseDetails d) =>
+        d with { ContactAttempts = d.ContactAttempts + 1, UpdatedAt = e.RecordedAt };
+
+    public static CaseDetails Apply(WorkerEnrolled e, CaseDetails d) => Settle(d with
+    {
+        MembershipNumber = e.MembershipNumber, Programmes = e.Programmes, DeclaredMonthlyIncome = e.DeclaredMonthlyIncome,
+        EnrolmentEffectiveDate = e.EffectiveDate, DueFrom = YearMonth.Of(e.EffectiveDate), UpdatedAt = e.EnrolledAt
+    });
+
+    public static CaseDetails Apply(SubsidyGranted e, CaseDetails d) => Settle(d with
+    {
+        Subsidy = new SubsidyView(e.Payer, e.BudgetYear, e.StartMonth, e.Months, e.MonthlyPremium), DueFrom = e.StartMonth,
+        UpdatedAt = e.GrantedAt
+    });
+
+    public static CaseDetails Apply(SubsidyEnded e, CaseDetails d) => d with { Subsidy = null, UpdatedAt = e.EndedAt };
+
+    public static CaseDetails Apply(PremiumPaid e, CaseDetails d) =>
+        Settle(d with { PaidThrough = d.PaidThrough is { } p && p > e.Month ? p : e.Month, UpdatedAt = e.RecordedAt });
+
+    public static CaseDetails Apply(CaseLapsed e, CaseDetails d) => d with { UpdatedAt = e.RecordedAt };
+
+    public static CaseDetails Apply(CaseReactivated e, CaseDetails d) => d with { UpdatedAt = e.ReactivatedAt };
+
+    public static CaseDetails Apply(CaseClosed e, CaseDetails d) => d with { ClosedReason = e.Reason, UpdatedAt = e.ClosedAt };
+
+    public static CaseDetails Apply(CaseReopened e, CaseDetails d) => d with { ClosedReason = null, UpdatedAt = e.ReopenedAt };
+
+    private static CaseDetails Settle(CaseDetails d) => d with { SettledThroughIndex = Case.Settled(d.DueFrom, d.PaidThrough)?.Index };
+
+    /// <summary>The details with the lapse rule applied at a day: a sweep that has not yet run never shows a lapsed membership as active.</summary>
+    public CaseDetails AsOn(DateOnly day, int graceMonths) =>
+        Lapses.LapseRule.IsLapsedOn(Stage, SettledThroughIndex is { } i ? YearMonth.FromIndex(i) : null, day, graceMonths)
+            ? this with { Stage = CaseStage.Lapsed }
+            : this;
+}

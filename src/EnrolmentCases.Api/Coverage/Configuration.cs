@@ -1,0 +1,20 @@
+using EnrolmentCases.Regencies;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EnrolmentCases.Coverage;
+
+public static class Configuration
+{
+    /// <summary>Each case's stage timelines (inline, for the next stage change) and the coverage read models (async daemon).</summary>
+    public static IServiceCollection AddCoverage(this IServiceCollection services) =>
+        services.ConfigureMarten((sp, opts) =>
+        {
+            var calendar = sp.GetRequiredService<ProvinceCalendar>();
+            opts.Projections.Snapshot<CaseStages>(SnapshotLifecycle.Inline);
+            opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
+            opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
+            opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
+            opts.Schema.For<CoverageDelta>().Index(d => d.MonthIndex).Index(d => d.At);
+        });
+}

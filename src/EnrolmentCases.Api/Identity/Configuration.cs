@@ -1,0 +1,13 @@
+namespace EnrolmentCases.Identity;
+
+public static class Configuration
+{
+    /// <summary>Who is calling: bearer tokens, roles and regencies, and each caller's request allowance.</summary>
+    public static IServiceCollection AddIdentity(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        services.Configure<AuthOptions>(configuration.GetSection(AuthOptions.Section));
+        services.AddCaseworkerIdentity(configuration, environment);
+        services.AddClientRateLimits(configuration);
+        return services;
+    }
+}

@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+
+namespace EnrolmentCases.Infrastructure;
+
+public static class Configuration
+{
+    /// <summary>The API's conventions: its JSON, problem details for every error, health, OpenAPI and the reference docs.</summary>
+    public static IServiceCollection AddApiConventions(this IServiceCollection services)
+    {
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+            json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+            json.SerializerOptions.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NotInResponsesAttribute.Modify } };
+        });
+        services.AddProblemResponses();
+        services.AddOperations();
+        return services;
+    }
+}

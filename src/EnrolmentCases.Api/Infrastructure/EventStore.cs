@@ -1,0 +1,56 @@
+using JasperFx;
+using JasperFx.Events.Daemon;
+using Marten;
+using Weasel.Core;
+using Wolverine.Marten;
+
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>
+/// The event store every module registers its projections and documents with (each in its own
+/// Configuration through ConfigureMarten), so adding a read model never means editing this file.
+/// </summary>
+public static class EventStore
+{
+    public const string DefaultSchema = "enrolment";
+
+    public static string ConnectionString(IConfiguration configuration) =>
+        configuration.GetConnectionString("Marten")
+        ?? throw new InvalidOperationException(
+            "Set ConnectionStrings__Marten (./run.sh and ./test.sh do it for their private PostgreSQL).");
+
+    public static string SchemaName(IConfiguration configuration) => configuration["EventStore:Schema"] ?? DefaultSchema;
+
+    public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddMarten(opts => Configure(opts, ConnectionString(configuration), SchemaName(configuration)))
+            .AddAsyncDaemon(DaemonMode.Solo)
+            .UseLightweightSessions()
+            .IntegrateWithWolverine()
+            .ApplyAllDatabaseChangesOnStartup();
+        return services;
+    }
+
+    /// <summary>
+    /// The store's own settings. A second store over the same modules (the replay verification's
+    /// scratch copy) starts here and then applies every module's IConfigureMarten.
+    /// </summary>
+    public static void Configure(StoreOptions opts, string connectionString, string schema)
+    {
+        opts.Connection(connectionString);
+        opts.DatabaseSchemaName = schema;
+        opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+        opts.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+
+        // Who, under which correlation and as a consequence of what: on every event.
+        opts.Events.MetadataConfig.CorrelationIdEnabled = true;
+        opts.Events.MetadataConfig.CausationIdEnabled = true;
+        opts.Events.MetadataConfig.HeadersEnabled = true;
+        opts.Events.MetadataConfig.UserNameEnabled = true;
+    }
+
+    public static void ApplyModules(StoreOptions opts, IServiceProvider services)
+    {
+        foreach (var module in services.GetServices<IConfigureMarten>()) module.Configure(services, opts);
+    }
+}

@@ -1,0 +1,99 @@
+using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Regencies;
+using Marten;
+using Marten.Pagination;
+using Microsoft.Extensions.Options;
+using Wolverine;
+using Wolverine.Runtime;
+
+namespace EnrolmentCases.Lapses.Sweeping;
+
+public sealed record SweepResult(int Lapsing, int SubsidiesEnding, int CasesUpdated);
+
+/// <summary>
+/// Finds the cases the calendar has decided something about and sends each a SweepCase. Reads
+/// apply the lapse rule too, so a late sweep never shows a wrong stage; the sweep makes it part
+/// of the history and of the worklist.
+/// </summary>
+public sealed class CaseSweep(IDocumentStore store, IWolverineRuntime wolverine, LapsePolicy lapses, ProvinceCalendar calendar,
+    ILogger<CaseSweep> logger)
+{
+    private const int BatchSize = 500;
+
+    public async Task<SweepResult> RunOnceAsync(CancellationToken ct)
+    {
+        var today = calendar.Today;
+        // Lapsed on `today` when the settled month is at least grace + 2 months back (see LapseRule).
+        var settledAtMost = Money.YearMonth.Of(today).Index - lapses.GraceMonths - 2;
+        var lapsing = await IdsAsync(c => (c.Stage == CaseStage.Enrolled || c.Stage == CaseStage.Subsidized)
+                                          && c.SettledThroughIndex <= settledAtMost, ct);
+        var yearOver = await IdsAsync(c => c.Subsidy != null && c.Subsidy.BudgetYear < today.Year, ct);
+
+        var bus = new MessageBus(wolverine);
+        var run = Guid.NewGuid().ToString("N");
+        var updated = 0;
+        foreach (var id in lapsing.Union(yearOver))
+        {
+            try
+            {
+                await bus.InvokeAsync(new SweepCase(id, run), ct);
+                updated++;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Sweep could not update case {CaseId}", id);
+            }
+        }
+
+        return new SweepResult(lapsing.Count, yearOver.Count, updated);
+    }
+
+    private async Task<List<Guid>> IdsAsync(System.Linq.Expressions.Expression<Func<CaseDetails, bool>> filter, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        var ids = new List<Guid>();
+        for (var page = 1; ; page++)
+        {
+            var batch = await session.Query<CaseDetails>().Where(filter).OrderBy(c => c.Id).Select(c => c.Id)
+                .ToPagedListAsync(page, BatchSize, ct);
+            ids.AddRange(batch);
+            if (!batch.HasNextPage) return ids;
+        }
+    }
+}
+
+/// <summary>Runs the sweep at start-up and then every SweepIntervalMinutes.</summary>
+public sealed class CaseSweepService(CaseSweep sweep, IOptions<LapseOptions> options, IHostApplicationLifetime lifetime,
+    ILogger<CaseSweepService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var minutes = options.Value.SweepIntervalMinutes;
+        if (minutes <= 0) return;
+        // The sweep sends its commands through Wolverine, which starts after this service.
+        await WhenStartedAsync(stoppingToken);
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(minutes));
+        do
+        {
+            try
+            {
+                var result = await sweep.RunOnceAsync(stoppingToken);
+                logger.LogInformation("Case sweep: {Lapsing} lapsing, {Ending} subsidies ending, {Updated} cases updated",
+                    result.Lapsing, result.SubsidiesEnding, result.CasesUpdated);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Case sweep failed; it runs again in {Minutes} minutes", minutes);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private Task WhenStartedAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        ct.Register(() => started.TrySetCanceled(ct));
+        return started.Task;
+    }
+}

@@ -1,0 +1,40 @@
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Identity;
+using EnrolmentCases.Money;
+using EnrolmentCases.Regencies;
+using EnrolmentCases.Subsidies;
+using Marten;
+using JasperFx.Events;
+using Wolverine.Marten;
+
+namespace EnrolmentCases.Lapses.Sweeping;
+
+/// <summary>Record what the calendar has decided about one case on its own. Run is the sweep it belongs to.</summary>
+public record SweepCase(Guid CaseId, string Run);
+
+/// <summary>
+/// A command of the system rather than of a caseworker: a lapse that has come due, and the end of a
+/// subsidy whose budget year is over (its unspent commitment goes back to the budget).
+/// </summary>
+public static class SweepCaseHandler
+{
+    public static bool BudgetYearOver(Case? @case, Now now) => @case?.Subsidy is { } s && s.BudgetYear < now.Today.Year;
+
+    public static Task<IEventStream<Budget>?> LoadAsync(Case? @case, Now now, IDocumentSession session, CancellationToken ct) =>
+        BudgetLedger.LockAsync(session, BudgetYearOver(@case, now) ? @case!.Subsidy!.BudgetId : null, ct);
+
+    public static async Task<Events> Handle(SweepCase message,
+        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+    {
+        var decision = lapses.Due(@case, now).Then(@case, current => BudgetYearOver(current, now)
+            ? SubsidyDecisions.End(current, SubsidyEndReason.BudgetYearOver, now.Instant)
+            : Decision.Record());
+        var (_, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        EventMetadata.Stamp(session, Caller.System("case-sweep"), message.Run, $"job case-sweep {message.Run}");
+        return events;
+    }
+}

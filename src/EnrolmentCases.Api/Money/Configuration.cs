@@ -1,0 +1,8 @@
+namespace EnrolmentCases.Money;
+
+public static class Configuration
+{
+    /// <summary>The tariff: premiums come from configuration, because rates change by regulation.</summary>
+    public static IServiceCollection AddMoney(this IServiceCollection services, IConfiguration configuration) =>
+        services.Configure<TariffOptions>(configuration.GetSection(TariffOptions.Section));
+}

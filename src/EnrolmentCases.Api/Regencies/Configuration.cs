@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Regencies;
+
+public static class Configuration
+{
+    /// <summary>Reference data of the province, its calendar, and the instant each request acts at.</summary>
+    public static IServiceCollection AddProvince(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<ReferenceData>(configuration.GetSection(ReferenceData.Section));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReferenceData>>().Value);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ProvinceCalendar(
+            ProvinceCalendar.FindZone(sp.GetRequiredService<ReferenceData>().TimeZone), sp.GetRequiredService<TimeProvider>()));
+        services.AddScoped<Now>();
+        return services;
+    }
+}

@@ -1,0 +1,33 @@
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Money;
+
+namespace EnrolmentCases.Subsidies;
+
+public static class SubsidyDecisions
+{
+    /// <summary>
+    /// An enrolled worker's premium moves to a regional budget. The premium follows the worker's
+    /// programmes and declared income; the whole commitment must fit what is left of the budget.
+    /// </summary>
+    public static Decision Grant(Case current, GrantSubsidy command, Budget? budget, TariffOptions tariff, DateTimeOffset now)
+    {
+        if (current.Stage != CaseStage.Enrolled)
+            return Decision.NotAt(current.Stage, current.Stage == CaseStage.Subsidized
+                ? "The case already has a subsidy."
+                : "Only an enrolled worker with an active membership can be subsidised.");
+
+        var payer = command.Payer!.Value;
+        var premium = Tariff.MonthlyPremium(tariff, current.Programmes, current.DeclaredMonthlyIncome);
+        var months = command.Months!.Value;
+        if (Budget.Refuses(budget, premium * months) is { } exceeded) return Decision.Refuse(exceeded);
+        return Decision.Record(new SubsidyGranted(payer, payer == Payer.ApbdRegency ? current.RegencyCode : null,
+            command.BudgetYear!.Value, command.Start, months, premium, command.BudgetFor(current), now));
+    }
+
+    /// <summary>Ends the case's subsidy, releasing what was reserved and not yet paid; nothing when there is none.</summary>
+    public static Decision End(Case current, SubsidyEndReason reason, DateTimeOffset now) =>
+        current.Subsidy is { } subsidy
+            ? Decision.Record(new SubsidyEnded(reason, subsidy.BudgetId, subsidy.Commitment - subsidy.Paid, now))
+            : Decision.Record();
+}
