@@ -29,7 +29,9 @@ public sealed record CaseHistory(Guid CaseId, IReadOnlyList<HistoryEntry> Events
 public static class CaseHistoryEndpoint
 {
     /// <summary>Every event of a case in order: what changed, who did it, when (recorded and effective), why, and its chain hash.</summary>
-    [WolverineGet("/api/cases/{id}/history", Name = "GetCaseHistory"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [WolverineGet("/api/cases/{id}/history", OperationId = "GetCaseHistory", Summary = "A case's history",
+        Description = "Every event of the case in order, with who acted, when (recorded and effective), under which correlation, and its place in the tamper-evidence chain.")]
+    [Tags("Audit"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseHistory>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, IQuerySession session, ProvinceCalendar calendar, HttpContext http)

@@ -18,7 +18,9 @@ public static class ExportEventsEndpoint
     /// The event log as NDJSON, one event a line with its metadata and chain hash, streamed in
     /// sequence order. Page with afterSequence = the last sequence received.
     /// </summary>
-    [WolverineGet("/api/audit/events", Name = "ExportEvents"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
+    [WolverineGet("/api/audit/events", OperationId = "ExportEvents", Summary = "Export the event log",
+        Description = "The event log as NDJSON, one event a line with its hash, re-hashable line by line.")]
+    [Tags("Audit"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
     [ProducesResponseType(typeof(string), 200, "application/x-ndjson")]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task Get(long? afterSequence, int? limit, IDocumentStore store, HttpContext http)

@@ -100,7 +100,9 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
 public static class ReplayVerificationEndpoint
 {
     /// <summary>Runs the replay verification now (it takes about as long as a full projection rebuild).</summary>
-    [WolverinePost("/api/audit/replay-verification", Name = "VerifyReadModels"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
+    [WolverinePost("/api/audit/replay-verification", OperationId = "VerifyReadModels", Summary = "Verify the read models",
+        Description = "Rebuilds every read model from the events in a scratch schema and compares it with the live one.")]
+    [Tags("Audit"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
     [ProducesResponseType<ReplayReport>(200)]
     public static async Task<ReplayReport> Post(ReplayVerification verification, HttpContext http) =>
         await verification.RunAsync(http.RequestAborted);

@@ -28,7 +28,9 @@ public static class SubjectAccessEndpoint
     /// Auditors only. Every case ever opened for the NIK, as it stands and with its full history
     /// (who processed it, when and why). The NIK travels in the body, not the URL, so it stays out of access logs.
     /// </summary>
-    [WolverinePost("/api/audit/subject-access", Name = "SubjectAccess"), Authorize(Roles = Roles.Auditor)]
+    [WolverinePost("/api/audit/subject-access", OperationId = "SubjectAccess", Summary = "Subject access report",
+        Description = "Everything held about one person (by NIK in the body), for a request under Law 27/2022.")]
+    [Tags("Audit"), Authorize(Roles = Roles.Auditor)]
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, LapsePolicy lapses,

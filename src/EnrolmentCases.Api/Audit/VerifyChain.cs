@@ -78,7 +78,9 @@ public static class VerifyChainEndpoint
     /// hash) outside the database; passing it back later as anchor=sequence:hash proves the history
     /// up to it is unchanged even against someone able to rewrite the chain as well.
     /// </summary>
-    [WolverineGet("/api/audit/verify", Name = "VerifyAuditChain"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
+    [WolverineGet("/api/audit/verify", OperationId = "VerifyAuditChain", Summary = "Verify the audit chain",
+        Description = "Recomputes the hash chain over the whole event log and reports the first place it breaks; ?anchor= checks a head published earlier.")]
+    [Tags("Audit"), Authorize(Roles = $"{Roles.Auditor},{Roles.Admin}")]
     [ProducesResponseType<ChainVerification>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(string? anchor, IDocumentStore store, AuditSealer sealer, HttpContext http)

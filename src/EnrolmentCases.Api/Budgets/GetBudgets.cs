@@ -21,7 +21,9 @@ public sealed record BudgetYear(int Year, IReadOnlyList<BudgetLine> Items);
 public static class GetBudgetsEndpoint
 {
     /// <summary>Aggregates only: readable by every role.</summary>
-    [WolverineGet("/api/budgets", Name = "GetBudgets")]
+    [WolverineGet("/api/budgets", OperationId = "GetBudgets", Summary = "Budgets of a year",
+        Description = "Allocated, committed, paid and remaining per payer and regency.")]
+    [Tags("Budgets and forecast")]
     [ProducesResponseType<BudgetYear>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(int? year, IQuerySession session, Now now, HttpContext http)

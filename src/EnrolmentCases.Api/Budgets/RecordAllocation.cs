@@ -39,7 +39,9 @@ public static class RecordAllocationEndpoint
     /// An allocation or APBD-P top-up; the budget's stream starts with its first allocation. It takes
     /// the lock grants take, so an allocation never interleaves with a grant's check.
     /// </summary>
-    [WolverinePost("/api/budgets", Name = "RecordAllocation"), Authorize(Roles = Roles.Planner)]
+    [WolverinePost("/api/budgets", OperationId = "RecordAllocation", Summary = "Record a budget allocation",
+        Description = "Records an allocation (APBD) or a mid-year top-up (APBD-P) of the province's or a regency's budget for a year.")]
+    [Tags("Budgets and forecast"), Authorize(Roles = Roles.Planner)]
     [ProducesResponseType<CommandAccepted>(201)]
     public static async Task<IResult> Post(RecordAllocation command, IDocumentSession session, Now now, CancellationToken ct)
     {

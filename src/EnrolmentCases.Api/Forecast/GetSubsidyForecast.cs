@@ -26,7 +26,9 @@ public sealed class ForecastOptions
 public static class GetSubsidyForecastEndpoint
 {
     /// <summary>Aggregates only: readable by every role.</summary>
-    [WolverineGet("/api/subsidy-forecast", Name = "GetSubsidyForecast")]
+    [WolverineGet("/api/subsidy-forecast", OperationId = "GetSubsidyForecast", Summary = "Subsidy forecast",
+        Description = "What the subsidised workers cost each budget, the month each allocation runs out, and what reaching a coverage target would add, split between the regencies and the province.")]
+    [Tags("Budgets and forecast")]
     [ProducesResponseType<SubsidyForecastReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(int? year, double? targetCoverage, double? provinceShare, IQuerySession session,

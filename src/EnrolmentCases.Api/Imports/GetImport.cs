@@ -28,7 +28,9 @@ public static class GetImportEndpoint
     public const int MaxRowsPageSize = 10_000;
 
     /// <summary>Progress, counts and one outcome per row (paged: rowsPage, rowsPageSize). The importer and auditors may read it.</summary>
-    [WolverineGet("/api/imports/{id}", Name = "GetImport"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [WolverineGet("/api/imports/{id}", OperationId = "GetImport", Summary = "Follow an import",
+        Description = "Progress, counts and one outcome per row (created, duplicate or invalid with its reasons), paged.")]
+    [Tags("Imports"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<ImportView>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, int? rowsPage, int? rowsPageSize, IQuerySession session, HttpContext http)
@@ -53,7 +55,9 @@ public static class GetImportEndpoint
     }
 
     /// <summary>Every row's outcome as CSV (row,outcome,caseId,reasons), for the office's own records.</summary>
-    [WolverineGet("/api/imports/{id}/outcomes.csv", Name = "DownloadImportOutcomes"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [WolverineGet("/api/imports/{id}/outcomes.csv", OperationId = "DownloadImportOutcomes", Summary = "Download the outcomes",
+        Description = "Every row's outcome as CSV, for the office's own records.")]
+    [Tags("Imports"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType(typeof(string), 200, "text/csv")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Download(Guid id, IQuerySession session, HttpContext http)

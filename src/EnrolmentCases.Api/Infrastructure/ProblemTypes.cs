@@ -27,10 +27,14 @@ public static class ProblemTypesEndpoint
     private static ProblemTypeDescription Describe(string slug, int status, string meaning) =>
         new(Problems.TypeFor(slug), status, Problems.ForStatus(status).Title, meaning);
 
-    [WolverineGet("/problems", Name = "ListProblemTypes"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
+    [WolverineGet("/problems", OperationId = "ListProblemTypes", Summary = "Problem types",
+        Description = "Every problem type the API answers with, and what it means.")]
+    [Tags("Reference"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
     public static ProblemTypeDescription[] List() => Known;
 
-    [WolverineGet("/problems/{slug}", Name = "GetProblemType"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
+    [WolverineGet("/problems/{slug}", OperationId = "GetProblemType", Summary = "A problem type",
+        Description = "What one problem type means.")]
+    [Tags("Reference"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
     [ProducesResponseType<ProblemTypeDescription>(200)]
     public static IResult Get(string slug) =>
         Known.FirstOrDefault(p => p.Type == Problems.TypeFor(slug)) is { } found

@@ -66,7 +66,9 @@ public static class RecordPremiumPaymentEndpoint
         CancellationToken ct) =>
         BudgetLedger.LockAsync(session, @case?.Subsidy is { } s && s.Covers(command.PaidMonth) ? s.BudgetId : null, ct);
 
-    [WolverinePost("/api/cases/{id}/premium-payments", Name = "RecordPremiumPayment"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/premium-payments", OperationId = "RecordPremiumPayment", Summary = "Record a premium payment",
+        Description = "Records one paid month; paying a month already paid changes nothing. A month inside a subsidy is paid from its budget at the subsidised premium. A payment that leaves at most the grace of unpaid months behind reactivates a lapsed membership.")]
+    [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(RecordPremiumPayment command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,

@@ -48,7 +48,9 @@ public static class GrantSubsidyEndpoint
     public static Task<IEventStream<Budget>?> LoadAsync(GrantSubsidy command, Case? @case, IDocumentSession session, CancellationToken ct) =>
         BudgetLedger.LockAsync(session, @case is null ? null : command.BudgetFor(@case), ct);
 
-    [WolverinePost("/api/cases/{id}/subsidy", Name = "GrantSubsidy"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/subsidy", OperationId = "GrantSubsidy", Summary = "Grant a subsidy",
+        Description = "A regional budget (the province's or the case's regency's) takes over the worker's monthly premium from a start month for up to the rest of the budget year. The whole commitment must fit what is left of the budget, or nothing is written (budget-exceeded). Moves an enrolled case to subsidized.")]
+    [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(GrantSubsidy command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,

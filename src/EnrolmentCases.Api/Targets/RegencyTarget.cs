@@ -66,7 +66,9 @@ public static class SetTargetEndpoint
     }
 
     /// <summary>Sets (or revises) the target; every revision stays in the history, in order.</summary>
-    [WolverinePut("/api/regencies/{code}/targets/{year}", Name = "SetTarget"), Authorize(Roles = Roles.Planner)]
+    [WolverinePut("/api/regencies/{code}/targets/{year}", OperationId = "SetTarget", Summary = "Set a coverage target",
+        Description = "Sets or revises the number of eligible workers of a regency for a year, with its source: the denominator of coverage. Every revision is kept.")]
+    [Tags("Coverage and targets"), Authorize(Roles = Roles.Planner)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<IResult> Put(string code, int year, SetTarget command, IDocumentSession session, Now now,
         CancellationToken ct)

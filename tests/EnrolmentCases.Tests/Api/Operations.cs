@@ -45,6 +45,33 @@ public class Operations(ApiFixture api)
     }
 
     [Fact]
+    public async Task the_api_reference_reads_as_the_domain_with_every_operation_tagged_summarised_and_named()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBeOk();
+        });
+        var doc = await result.ReadAsJsonAsync<JsonElement>();
+        var parts = doc.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["Cases", "Subsidies and payments", "Imports", "Coverage and targets", "Budgets and forecast", "Audit", "Reference"], parts);
+
+        var operations = doc.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject()).Select(o => o.Value).ToList();
+        Assert.True(operations.Count >= 26);
+        Assert.All(operations, o =>
+        {
+            var id = o.GetProperty("operationId").GetString()!;
+            Assert.Matches("^[A-Z][A-Za-z]+$", id);
+            Assert.Contains(Assert.Single(o.GetProperty("tags").EnumerateArray()).GetString(), parts);
+            Assert.False(string.IsNullOrWhiteSpace(o.GetProperty("summary").GetString()), id);
+            Assert.True(o.GetProperty("description").GetString()!.Length > 20, id);
+        });
+        var identify = doc.GetProperty("paths").GetProperty("/api/cases").GetProperty("post");
+        Assert.Equal("IdentifyWorker", identify.GetProperty("operationId").GetString());
+        Assert.Equal("Cases", identify.GetProperty("tags")[0].GetString());
+    }
+
+    [Fact]
     public async Task regencies_list_the_ten_units_of_bengkulu()
     {
         var result = await api.Host.Scenario(s =>

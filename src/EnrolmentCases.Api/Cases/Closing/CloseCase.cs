@@ -42,7 +42,9 @@ public static class CloseCaseEndpoint
     public static Task<IEventStream<Budget>?> LoadAsync(Case? @case, IDocumentSession session, CancellationToken ct) =>
         BudgetLedger.LockAsync(session, @case?.Subsidy?.BudgetId, ct);
 
-    [WolverinePost("/api/cases/{id}/closure", Name = "CloseCase"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/closure", OperationId = "CloseCase", Summary = "Close a case",
+        Description = "Closes the case with a reason. A running subsidy ends first and its unspent commitment returns to the budget; the worker's NIK is free for a new case.")]
+    [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events, IMartenOp)> Post(CloseCase command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,

@@ -38,7 +38,9 @@ public static class RecordContactAttemptEndpoint
             : Decision.Record(new ContactAttempted(command.Channel!.Value, command.Outcome!.Value, command.Note,
                 command.OccurredAt ?? now, now));
 
-    [WolverinePost("/api/cases/{id}/contact-attempts", Name = "RecordContactAttempt"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/contact-attempts", OperationId = "RecordContactAttempt", Summary = "Record a contact attempt",
+        Description = "Records a visit, call or message to the worker. Reaching the worker moves an identified case to contacted; other outcomes are recorded and leave the stage alone. occurredAt may give the time in the field when the attempt is entered later.")]
+    [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(RecordContactAttempt command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,

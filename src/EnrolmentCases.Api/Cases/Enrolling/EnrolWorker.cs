@@ -50,7 +50,9 @@ public static class EnrolWorkerEndpoint
             : Decision.Record(new WorkerEnrolled(command.MembershipNumber!, command.Programmes!.Order().ToArray(),
                 command.DeclaredMonthlyIncome!.Value, command.EffectiveDate!.Value, now));
 
-    [WolverinePost("/api/cases/{id}/enrolment", Name = "EnrolWorker"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/enrolment", OperationId = "EnrolWorker", Summary = "Record the enrolment",
+        Description = "Records that BPJS Ketenagakerjaan registered the worker: the 11-digit membership number (KPJ), the programmes (JKK and JKM, optionally JHT), the declared monthly income and the effective date, which may lie in the past. Moves a contacted case to enrolled.")]
+    [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(EnrolWorker command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,

@@ -15,7 +15,9 @@ public static class GetCaseEndpoint
     /// The case now, or as it stood at a version or at an instant (by when events were recorded).
     /// Historical views are folded from the events, never taken from the stored view.
     /// </summary>
-    [WolverineGet("/api/cases/{id}", Name = "GetCase"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [WolverineGet("/api/cases/{id}", OperationId = "GetCase", Summary = "Read a case",
+        Description = "The case with the worker's personal data, as it stands now, or as it stood at a version (?version=) or at an instant (?asOf=). The ETag is the version to send back in If-Match.")]
+    [Tags("Cases"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseDetails>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]

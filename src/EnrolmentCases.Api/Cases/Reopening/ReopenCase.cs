@@ -31,7 +31,9 @@ public static class ReopenCaseEndpoint
             ? Decision.NotAt(current.Stage, "Only a closed case can be reopened.")
             : Decision.Record(new CaseReopened(command.Note!.Trim(), current.StageBeforeClosure ?? CaseStage.Identified, now));
 
-    [WolverinePost("/api/cases/{id}/reopening", Name = "ReopenCase"), Authorize(Roles = Roles.Caseworker)]
+    [WolverinePost("/api/cases/{id}/reopening", OperationId = "ReopenCase", Summary = "Reopen a case",
+        Description = "Returns a closed case to the stage it was closed from, unless the worker has meanwhile got another open case (duplicate-case).")]
+    [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events, IMartenOp)> Post(ReopenCase command,
         [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,

@@ -21,7 +21,9 @@ public static class GetWorklistEndpoint
     /// Newest cases first, optionally narrowed to one regency and stage. Caseworkers see only their
     /// own regencies; asking for another one yields an empty page rather than a hint that it exists.
     /// </summary>
-    [WolverineGet("/api/cases", Name = "GetWorklist"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [WolverineGet("/api/cases", OperationId = "GetWorklist", Summary = "The worklist",
+        Description = "Cases of your regencies, newest first, paged, optionally narrowed to a regency and a stage.")]
+    [Tags("Cases"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now,
