@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using Marten;
 using Wolverine.Http;
 
@@ -13,12 +14,19 @@ public static class Configuration
             opts.Schema.For<OpenCaseClaim>();
         });
 
-    /// <summary>Every command on an existing case first checks who may touch it, then the version it was decided on.</summary>
+    /// <summary>
+    /// Every command on an existing case first checks who may touch it, then the version it was
+    /// decided on, and answers with the case's new version (CommandAccepted).
+    /// </summary>
     public static WolverineHttpOptions AddCaseCommandSteps(this WolverineHttpOptions http)
     {
-        bool ChangesACase(Wolverine.Http.HttpChain chain) => chain.Method.Method.GetParameters().Any(p => p.ParameterType == typeof(Case));
+        static bool ChangesACase(HttpChain chain) => chain.Method.Method.GetParameters().Any(p => p.ParameterType == typeof(Case));
         http.AddMiddleware(typeof(CaseAccess), ChangesACase);
         http.AddMiddlewareByMessageType(typeof(ExpectedVersionCheck));
+        http.ConfigureEndpoints(chain =>
+        {
+            if (ChangesACase(chain)) chain.Metadata.Produces<CommandAccepted>(200);
+        });
         return http;
     }
 }

@@ -11,12 +11,12 @@ namespace EnrolmentCases.Coverage;
 /// </summary>
 public static class StageChanges
 {
-    public static async Task<Decision> AnnotateAsync(IQuerySession session, ProvinceCalendar calendar, Case? before,
-        Decision decision, DateTimeOffset now, CancellationToken ct = default)
+    public static async Task<Decision> AnnotateAsync(IQuerySession session, Case? before, Decision decision, Now now,
+        CancellationToken ct = default)
     {
         if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
         var stages = before is null ? CaseStages.None : await session.LoadAsync<CaseStages>(before.Id, ct) ?? CaseStages.None;
-        return decision with { Events = Annotate(before, stages, decision.Events, calendar, now) };
+        return decision with { Events = Annotate(before, stages, decision.Events, now.Calendar, now.Instant) };
     }
 
     public static List<object> Annotate(Case? before, CaseStages stages, IEnumerable<object> events, ProvinceCalendar calendar,

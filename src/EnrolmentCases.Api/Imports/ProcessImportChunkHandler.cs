@@ -20,7 +20,7 @@ namespace EnrolmentCases.Imports;
 public static class ProcessImportChunkHandler
 {
     public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
-        ProvinceCalendar calendar, Now now, CancellationToken ct)
+        Now now, CancellationToken ct)
     {
         var next = new OutgoingMessages();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
@@ -56,7 +56,7 @@ public static class ProcessImportChunkHandler
 
             // The same opening as POST /api/cases: the case's stream and the claim on the NIK.
             var caseId = Guid.CreateVersion7(now.Instant);
-            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now.Instant, calendar);
+            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now);
             stream.Execute(session);
             claim.Execute(session);
             claims[command.Nik!] = caseId;

@@ -69,14 +69,13 @@ public static class RecordPremiumPaymentEndpoint
     [WolverinePost("/api/cases/{id}/premium-payments", OperationId = "RecordPremiumPayment", Summary = "Record a premium payment",
         Description = "Records one paid month; paying a month already paid changes nothing. A month inside a subsidy is paid from its budget at the subsidised premium. A payment that leaves at most the grace of unpaid months behind reactivates a lapsed membership.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(RecordPremiumPayment command,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
-        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now)
             .Then(@case, current => Decide(current, command, now.Today, lapses.GraceMonths, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         BudgetLedger.Book(budget, @case.Id, events, now.Instant);
         return (answer, events);
     }

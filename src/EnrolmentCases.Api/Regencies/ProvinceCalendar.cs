@@ -57,4 +57,6 @@ public sealed class Now(ProvinceCalendar calendar)
     public DateTimeOffset Instant { get; } = calendar.Now;
 
     public DateOnly Today => calendar.DateOn(Instant);
+
+    public ProvinceCalendar Calendar => calendar;
 }

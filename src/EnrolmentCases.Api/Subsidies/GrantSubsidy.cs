@@ -51,14 +51,13 @@ public static class GrantSubsidyEndpoint
     [WolverinePost("/api/cases/{id}/subsidy", OperationId = "GrantSubsidy", Summary = "Grant a subsidy",
         Description = "A regional budget (the province's or the case's regency's) takes over the worker's monthly premium from a start month for up to the rest of the budget year. The whole commitment must fit what is left of the budget, or nothing is written (budget-exceeded). Moves an enrolled case to subsidized.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(GrantSubsidy command,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
-        Now now, LapsePolicy lapses, IOptions<TariffOptions> tariff, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, IOptions<TariffOptions> tariff, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now)
             .Then(@case, current => SubsidyDecisions.Grant(current, command, budget?.Aggregate, tariff.Value, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         BudgetLedger.Book(budget, @case.Id, events, now.Instant);
         return (answer, events);
     }

@@ -45,13 +45,12 @@ public static class CloseCaseEndpoint
     [WolverinePost("/api/cases/{id}/closure", OperationId = "CloseCase", Summary = "Close a case",
         Description = "Closes the case with a reason. A running subsidy ends first and its unspent commitment returns to the budget; the worker's NIK is free for a new case.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events, IMartenOp)> Post(CloseCase command,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
-        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         BudgetLedger.Book(budget, @case.Id, events, now.Instant);
         // A closed case no longer holds its NIK: a new case may be opened for the worker.
         return (answer, events, decision.Refusal is null ? MartenOps.Delete<OpenCaseClaim>(@case.Nik) : MartenOps.Nothing());

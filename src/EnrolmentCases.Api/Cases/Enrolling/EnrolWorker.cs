@@ -53,12 +53,11 @@ public static class EnrolWorkerEndpoint
     [WolverinePost("/api/cases/{id}/enrolment", OperationId = "EnrolWorker", Summary = "Record the enrolment",
         Description = "Records that BPJS Ketenagakerjaan registered the worker: the 11-digit membership number (KPJ), the programmes (JKK and JKM, optionally JHT), the declared monthly income and the effective date, which may lie in the past. Moves a contacted case to enrolled.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events)> Post(EnrolWorker command,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,
-        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case,
+        Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        return (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        return (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
     }
 }

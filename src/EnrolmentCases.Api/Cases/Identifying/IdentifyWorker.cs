@@ -68,10 +68,10 @@ public static class IdentifyWorkerEndpoint
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
-    public static (IResult, IStartStream, IMartenOp) Post(IdentifyWorker command, Now now, ProvinceCalendar calendar)
+    public static (IResult, IStartStream, IMartenOp) Post(IdentifyWorker command, Now now)
     {
         var caseId = Guid.CreateVersion7(now.Instant);
-        var (stream, claim) = Open(command, caseId, now.Instant, calendar);
+        var (stream, claim) = Open(command, caseId, now);
         return (CommandAnswer.Created(caseId, stream.Events.Count, $"/api/cases/{caseId}"), stream, claim);
     }
 
@@ -79,10 +79,9 @@ public static class IdentifyWorkerEndpoint
     /// What opening a case writes: its stream, and the claim on the NIK whose primary key lets
     /// PostgreSQL admit exactly one open case per worker. Imports open their cases through it too.
     /// </summary>
-    public static (IStartStream Stream, IMartenOp Claim) Open(IdentifyWorker command, Guid caseId, DateTimeOffset now,
-        ProvinceCalendar calendar)
+    public static (IStartStream Stream, IMartenOp Claim) Open(IdentifyWorker command, Guid caseId, Now now)
     {
-        var events = StageChanges.Annotate(null, CaseStages.None, [Decide(command, caseId, now)], calendar, now);
+        var events = StageChanges.Annotate(null, CaseStages.None, [Decide(command, caseId, now.Instant)], now.Calendar, now.Instant);
         return (MartenOps.StartStream<Case>(caseId, events.ToArray()),
             MartenOps.Insert(new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!)));
     }

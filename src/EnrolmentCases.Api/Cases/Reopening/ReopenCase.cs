@@ -34,13 +34,12 @@ public static class ReopenCaseEndpoint
     [WolverinePost("/api/cases/{id}/reopening", OperationId = "ReopenCase", Summary = "Reopen a case",
         Description = "Returns a closed case to the stage it was closed from, unless the worker has meanwhile got another open case (duplicate-case).")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    [ProducesResponseType<CommandAccepted>(200)]
     public static async Task<(IResult, Events, IMartenOp)> Post(ReopenCase command,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case,
-        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case,
+        Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         // The case holds the NIK again; the commit fails with duplicate-case when another open case took it meanwhile.
         return (answer, events, decision.Refusal is null ? MartenOps.Insert(OpenCaseClaim.For(@case)) : MartenOps.Nothing());
     }

@@ -26,13 +26,13 @@ public static class SweepCaseHandler
         BudgetLedger.LockAsync(session, BudgetYearOver(@case, now) ? @case!.Subsidy!.BudgetId : null, ct);
 
     public static async Task<Events> Handle(SweepCase message,
-        [WriteAggregate(LoadStyle = Wolverine.Marten.ConcurrencyStyle.Exclusive)] Case @case, IEventStream<Budget>? budget,
-        Now now, LapsePolicy lapses, ProvinceCalendar calendar, IDocumentSession session)
+        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => BudgetYearOver(current, now)
             ? SubsidyDecisions.End(current, SubsidyEndReason.BudgetYearOver, now.Instant)
             : Decision.Record());
-        var (_, events) = (await StageChanges.AnnotateAsync(session, calendar, @case, decision, now.Instant)).Answer(@case);
+        var (_, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         BudgetLedger.Book(budget, @case.Id, events, now.Instant);
         EventMetadata.Stamp(session, Caller.System("case-sweep"), message.Run, $"job case-sweep {message.Run}");
         return events;
