@@ -14,7 +14,6 @@ using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
 using JasperFx;
 using Wolverine;
-using Wolverine.Http;
 
 var builder = WebApplication.CreateBuilder(args).AddDemoHosting(args);
 

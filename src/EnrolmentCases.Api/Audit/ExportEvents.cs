@@ -2,10 +2,6 @@ using System.Buffers;
 using System.Text.Json;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Audit;
 

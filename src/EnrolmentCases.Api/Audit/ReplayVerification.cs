@@ -2,12 +2,8 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using JasperFx.Events.Projections;
 using JasperFx.CommandLine;
-using Marten;
 using Marten.Events;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
 using Npgsql;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Audit;
 

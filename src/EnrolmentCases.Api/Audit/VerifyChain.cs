@@ -1,9 +1,5 @@
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Audit;
 

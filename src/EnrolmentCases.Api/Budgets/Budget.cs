@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
-using Microsoft.AspNetCore.Mvc;
 
 namespace EnrolmentCases.Budgets;
 

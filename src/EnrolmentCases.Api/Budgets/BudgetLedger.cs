@@ -1,5 +1,4 @@
 using EnrolmentCases.Cases;
-using Marten;
 using JasperFx.Events;
 
 namespace EnrolmentCases.Budgets;

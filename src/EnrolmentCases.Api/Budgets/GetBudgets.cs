@@ -2,9 +2,6 @@ using System.Text.Json.Serialization;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Budgets;
 

@@ -3,10 +3,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using JasperFx.Events;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Budgets;
 
@@ -16,24 +12,21 @@ public static class RecordAllocationEndpoint
 {
     public const long MaxAmount = 1_000_000_000_000_000; // Rp 1 quadrillion: far above any regional budget line
 
-    public static ProblemDetails Validate(RecordAllocation? command, ReferenceData reference)
+    public static ProblemDetails Validate(RecordAllocation? command, ReferenceData reference) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        errors.Required("payer", command.Payer);
-        errors.Required("kind", command.Kind);
-        if (command.Year is not { } year) errors.Add("year", "is required");
+        errors.Required("payer", c.Payer);
+        errors.Required("kind", c.Kind);
+        if (c.Year is not { } year) errors.Add("year", "is required");
         else if (year is < 2000 or > 2100) errors.Add("year", "must be a year between 2000 and 2100");
-        if (command.Amount is not { } amount) errors.Add("amount", "is required");
+        if (c.Amount is not { } amount) errors.Add("amount", "is required");
         else if (amount is <= 0 or > MaxAmount) errors.Add("amount", "must be a positive amount in rupiah");
-        errors.MaxLength("note", command.Note, 2000);
+        errors.MaxLength("note", c.Note, 2000);
 
-        if (command.Payer == Payer.ApbdRegency && reference.FindRegency(command.RegencyCode) is null)
+        if (c.Payer == Payer.ApbdRegency && reference.FindRegency(c.RegencyCode) is null)
             errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");
-        if (command.Payer == Payer.ApbdProvince && !string.IsNullOrEmpty(command.RegencyCode))
+        if (c.Payer == Payer.ApbdProvince && !string.IsNullOrEmpty(c.RegencyCode))
             errors.Add("regencyCode", "must be empty for the provincial budget");
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+    });
 
     /// <summary>
     /// An allocation or APBD-P top-up; the budget's stream starts with its first allocation. It takes

@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Cases;
 

@@ -1,6 +1,4 @@
 using EnrolmentCases.Infrastructure;
-using Marten;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Cases;
 

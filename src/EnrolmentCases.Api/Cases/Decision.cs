@@ -1,5 +1,4 @@
 using EnrolmentCases.Infrastructure;
-using Microsoft.AspNetCore.Mvc;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases;

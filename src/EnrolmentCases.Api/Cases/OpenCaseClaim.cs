@@ -1,6 +1,4 @@
 using EnrolmentCases.Infrastructure;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
 
 namespace EnrolmentCases.Cases;
 

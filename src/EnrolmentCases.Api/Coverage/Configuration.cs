@@ -1,6 +1,5 @@
 using EnrolmentCases.Regencies;
 using JasperFx.Events.Projections;
-using Marten;
 
 namespace EnrolmentCases.Coverage;
 

@@ -1,7 +1,6 @@
 using EnrolmentCases.Cases;
 using EnrolmentCases.Regencies;
 using JasperFx.Events;
-using Marten;
 using Marten.Events.Projections;
 
 namespace EnrolmentCases.Coverage;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
-using Marten;
 
 namespace EnrolmentCases.Coverage;
 

@@ -2,9 +2,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Coverage;
 

@@ -1,6 +1,5 @@
 using EnrolmentCases.Cases;
 using EnrolmentCases.Regencies;
-using Marten;
 
 namespace EnrolmentCases.Coverage;
 

@@ -1,5 +1,4 @@
 using JasperFx.CommandLine;
-using Marten;
 using Microsoft.AspNetCore.TestHost;
 
 namespace EnrolmentCases.DemoData;

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Text;
 using EnrolmentCases.Infrastructure;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 

@@ -1,10 +1,6 @@
 using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Imports;
 

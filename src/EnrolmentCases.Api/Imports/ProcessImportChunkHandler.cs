@@ -3,10 +3,7 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Identifying;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
 using Wolverine;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Imports;
 

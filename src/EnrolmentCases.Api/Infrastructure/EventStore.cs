@@ -1,6 +1,5 @@
 using JasperFx;
 using JasperFx.Events.Daemon;
-using Marten;
 using Weasel.Core;
 using Wolverine.Marten;
 

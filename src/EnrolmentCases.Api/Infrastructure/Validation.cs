@@ -1,8 +1,18 @@
+
 namespace EnrolmentCases.Infrastructure;
 
 /// <summary>Collects field errors for one request; field names use the JSON (camelCase) spelling.</summary>
 public sealed class ValidationErrors
 {
+    /// <summary>A command's input rules: a missing body, problem details naming every field to correct, or no problems.</summary>
+    public static ProblemDetails Check<T>(T? command, Action<T, ValidationErrors> rules) where T : class
+    {
+        if (command is null) return Problems.MissingBody;
+        var errors = new ValidationErrors();
+        rules(command, errors);
+        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
+    }
+
     private readonly Dictionary<string, List<string>> _errors = new();
 
     public bool Any => _errors.Count > 0;
@@ -30,5 +40,5 @@ public sealed class ValidationErrors
 
     public IDictionary<string, string[]> ToDictionary() => _errors.ToDictionary(x => x.Key, x => x.Value.ToArray());
 
-    public Microsoft.AspNetCore.Mvc.ProblemDetails ToProblem() => Problems.ValidationFailed(ToDictionary());
+    public ProblemDetails ToProblem() => Problems.ValidationFailed(ToDictionary());
 }

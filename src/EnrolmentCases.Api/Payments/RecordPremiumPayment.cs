@@ -6,11 +6,7 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
-using Marten;
 using JasperFx.Events;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Payments;
@@ -22,18 +18,15 @@ public record RecordPremiumPayment(string? Month, long? Amount, DateOnly? PaidOn
 
 public static class RecordPremiumPaymentEndpoint
 {
-    public static ProblemDetails Validate(RecordPremiumPayment? command, Now now)
+    public static ProblemDetails Validate(RecordPremiumPayment? command, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        if (!YearMonth.TryParse(command.Month, out var month)) errors.Add("month", "must be a month written YYYY-MM");
+        if (!YearMonth.TryParse(c.Month, out var month)) errors.Add("month", "must be a month written YYYY-MM");
         else if (month > YearMonth.Of(now.Today).AddMonths(12)) errors.Add("month", "must not be more than a year ahead");
-        if (command.Amount is not { } amount) errors.Add("amount", "is required");
+        if (c.Amount is not { } amount) errors.Add("amount", "is required");
         else if (amount <= 0) errors.Add("amount", "must be a positive amount in rupiah");
-        if (command.PaidOn is not { } paidOn) errors.Add("paidOn", "is required");
+        if (c.PaidOn is not { } paidOn) errors.Add("paidOn", "is required");
         else if (paidOn > now.Today) errors.Add("paidOn", "must not be in the future");
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+    });
 
     /// <summary>
     /// Records one paid month, once: paying a month already paid changes nothing. A month inside a

@@ -6,12 +6,8 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
-using Marten;
 using JasperFx.Events;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Subsidies;
@@ -27,22 +23,19 @@ public record GrantSubsidy(Payer? Payer, int? BudgetYear, string? StartMonth, in
 
 public static class GrantSubsidyEndpoint
 {
-    public static ProblemDetails Validate(GrantSubsidy? command)
+    public static ProblemDetails Validate(GrantSubsidy? command) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        errors.Required("payer", command.Payer);
-        if (command.BudgetYear is not { } year) errors.Add("budgetYear", "is required");
+        errors.Required("payer", c.Payer);
+        if (c.BudgetYear is not { } year) errors.Add("budgetYear", "is required");
         else if (year is < 2000 or > 2100) errors.Add("budgetYear", "must be a year between 2000 and 2100");
 
-        if (!YearMonth.TryParse(command.StartMonth, out var start)) errors.Add("startMonth", "must be a month written YYYY-MM");
-        else if (command.BudgetYear is { } y && start.Year != y) errors.Add("startMonth", "must fall inside the budget year");
+        if (!YearMonth.TryParse(c.StartMonth, out var start)) errors.Add("startMonth", "must be a month written YYYY-MM");
+        else if (c.BudgetYear is { } y && start.Year != y) errors.Add("startMonth", "must fall inside the budget year");
 
-        if (command.Months is not { } months) errors.Add("months", "is required");
+        if (c.Months is not { } months) errors.Add("months", "is required");
         else if (months is < 1 or > 12) errors.Add("months", "must be between 1 and 12");
         else if (start != default && start.Month + months - 1 > 12) errors.Add("months", "must not run past December of the budget year");
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+    });
 
     /// <summary>The budget to draw on, locked until the commit: two grants racing for its last rupiah queue here.</summary>
     public static Task<IEventStream<Budget>?> LoadAsync(GrantSubsidy command, Case? @case, IDocumentSession session, CancellationToken ct) =>

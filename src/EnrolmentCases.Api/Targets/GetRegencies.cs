@@ -1,7 +1,4 @@
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Targets;
 

@@ -4,10 +4,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
 using JasperFx.Events;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Targets;
 
@@ -51,19 +47,16 @@ public record SetTarget(long? EligibleWorkers, string? Source, string? Note = nu
 
 public static class SetTargetEndpoint
 {
-    public static ProblemDetails Validate(string code, int year, SetTarget? command, ReferenceData reference)
+    public static ProblemDetails Validate(string code, int year, SetTarget? command, ReferenceData reference) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
         if (reference.FindRegency(code) is null) errors.Add("code", $"is not a regency of {reference.ProvinceName}");
         if (year is < 2000 or > 2100) errors.Add("year", "must be between 2000 and 2100");
-        if (command.EligibleWorkers is not { } eligible) errors.Add("eligibleWorkers", "is required");
+        if (c.EligibleWorkers is not { } eligible) errors.Add("eligibleWorkers", "is required");
         else if (eligible is < 1 or > 100_000_000) errors.Add("eligibleWorkers", "must be a positive number of workers");
-        errors.Required("source", command.Source);
-        errors.MaxLength("source", command.Source, 300);
-        errors.MaxLength("note", command.Note, 2000);
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+        errors.Required("source", c.Source);
+        errors.MaxLength("source", c.Source, 300);
+        errors.MaxLength("note", c.Note, 2000);
+    });
 
     /// <summary>Sets (or revises) the target; every revision stays in the history, in order.</summary>
     [WolverinePut("/api/regencies/{code}/targets/{year}", OperationId = "SetTarget", Summary = "Set a coverage target",

@@ -6,11 +6,7 @@ using EnrolmentCases.Lapses;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Subsidies;
-using Marten;
 using JasperFx.Events;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Closing;
@@ -19,14 +15,11 @@ public record CloseCase(ClosureReason? Reason, string? Note = null, long? Expect
 
 public static class CloseCaseEndpoint
 {
-    public static ProblemDetails Validate(CloseCase? command)
+    public static ProblemDetails Validate(CloseCase? command) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        errors.Required("reason", command.Reason);
-        errors.MaxLength("note", command.Note, 2000);
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+        errors.Required("reason", c.Reason);
+        errors.MaxLength("note", c.Note, 2000);
+    });
 
     /// <summary>Closing ends a running subsidy first, giving the unspent commitment back to its budget.</summary>
     public static Decision Decide(Case current, CloseCase command, DateTimeOffset now)

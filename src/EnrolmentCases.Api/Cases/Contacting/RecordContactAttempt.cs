@@ -3,10 +3,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Contacting;
@@ -20,16 +16,13 @@ public record RecordContactAttempt(
 
 public static class RecordContactAttemptEndpoint
 {
-    public static ProblemDetails Validate(RecordContactAttempt? command, Now now)
+    public static ProblemDetails Validate(RecordContactAttempt? command, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        errors.Required("channel", command.Channel);
-        errors.Required("outcome", command.Outcome);
-        errors.MaxLength("note", command.Note, 2000);
-        if (command.OccurredAt > now.Instant.AddMinutes(5)) errors.Add("occurredAt", "must not be in the future");
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+        errors.Required("channel", c.Channel);
+        errors.Required("outcome", c.Outcome);
+        errors.MaxLength("note", c.Note, 2000);
+        if (c.OccurredAt > now.Instant.AddMinutes(5)) errors.Add("occurredAt", "must not be in the future");
+    });
 
     /// <summary>Any attempt is recorded; only reaching the worker moves an identified case on.</summary>
     public static Decision Decide(Case current, RecordContactAttempt command, DateTimeOffset now) =>

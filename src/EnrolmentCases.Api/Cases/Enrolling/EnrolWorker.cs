@@ -4,10 +4,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Enrolling;
@@ -21,28 +17,25 @@ public record EnrolWorker(
 
 public static class EnrolWorkerEndpoint
 {
-    public static ProblemDetails Validate(EnrolWorker? command, Now now)
+    public static ProblemDetails Validate(EnrolWorker? command, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
         // KPJ: 11 digits by practitioners' convention; no official check digit is published.
-        if (string.IsNullOrWhiteSpace(command.MembershipNumber)) errors.Add("membershipNumber", "is required");
-        else if (command.MembershipNumber.Length != 11 || !command.MembershipNumber.All(char.IsAsciiDigit))
+        if (string.IsNullOrWhiteSpace(c.MembershipNumber)) errors.Add("membershipNumber", "is required");
+        else if (c.MembershipNumber.Length != 11 || !c.MembershipNumber.All(char.IsAsciiDigit))
             errors.Add("membershipNumber", "must be the 11-digit KPJ number");
 
-        if (command.Programmes is not { Length: > 0 }) errors.Add("programmes", "is required");
-        else if (!command.Programmes.Contains(Programme.Jkk) || !command.Programmes.Contains(Programme.Jkm))
+        if (c.Programmes is not { Length: > 0 }) errors.Add("programmes", "is required");
+        else if (!c.Programmes.Contains(Programme.Jkk) || !c.Programmes.Contains(Programme.Jkm))
             errors.Add("programmes", "must include JKK and JKM");
-        else if (command.Programmes.Distinct().Count() != command.Programmes.Length)
+        else if (c.Programmes.Distinct().Count() != c.Programmes.Length)
             errors.Add("programmes", "must not repeat a programme");
 
-        if (command.DeclaredMonthlyIncome is null) errors.Add("declaredMonthlyIncome", "is required");
-        else if (command.DeclaredMonthlyIncome <= 0) errors.Add("declaredMonthlyIncome", "must be a positive amount in rupiah");
+        if (c.DeclaredMonthlyIncome is null) errors.Add("declaredMonthlyIncome", "is required");
+        else if (c.DeclaredMonthlyIncome <= 0) errors.Add("declaredMonthlyIncome", "must be a positive amount in rupiah");
 
-        if (command.EffectiveDate is null) errors.Add("effectiveDate", "is required");
-        else if (command.EffectiveDate > now.Today.AddDays(31)) errors.Add("effectiveDate", "must not be more than a month ahead");
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+        if (c.EffectiveDate is null) errors.Add("effectiveDate", "is required");
+        else if (c.EffectiveDate > now.Today.AddDays(31)) errors.Add("effectiveDate", "must not be more than a month ahead");
+    });
 
     public static Decision Decide(Case current, EnrolWorker command, DateTimeOffset now) =>
         current.Stage != CaseStage.Contacted

@@ -2,10 +2,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Cases.GettingDetails;
 

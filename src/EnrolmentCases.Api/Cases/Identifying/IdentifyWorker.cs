@@ -5,10 +5,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
 using Wolverine.Marten;
 using JasperFx;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 
 namespace EnrolmentCases.Cases.Identifying;
 

@@ -4,10 +4,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
 using JasperFx;
-using Marten;
-using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
-using Wolverine.Http;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Cases.Reopening;
@@ -16,14 +12,11 @@ public record ReopenCase(string? Note, long? ExpectedVersion = null) : IExpectVe
 
 public static class ReopenCaseEndpoint
 {
-    public static ProblemDetails Validate(ReopenCase? command)
+    public static ProblemDetails Validate(ReopenCase? command) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        errors.Required("note", command.Note);
-        errors.MaxLength("note", command.Note, 2000);
-        return errors.Any ? errors.ToProblem() : WolverineContinue.NoProblems;
-    }
+        errors.Required("note", c.Note);
+        errors.MaxLength("note", c.Note, 2000);
+    });
 
     /// <summary>A reopened case returns to the stage it was closed from.</summary>
     public static Decision Decide(Case current, ReopenCase command, DateTimeOffset now) =>

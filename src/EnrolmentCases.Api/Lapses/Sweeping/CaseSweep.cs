@@ -1,7 +1,6 @@
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Regencies;
-using Marten;
 using Marten.Pagination;
 using Microsoft.Extensions.Options;
 using Wolverine;

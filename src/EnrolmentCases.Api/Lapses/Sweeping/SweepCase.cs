@@ -5,7 +5,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Subsidies;
-using Marten;
 using JasperFx.Events;
 using Wolverine.Marten;
 
