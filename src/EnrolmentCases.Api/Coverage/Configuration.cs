@@ -5,12 +5,12 @@ namespace EnrolmentCases.Coverage;
 
 public static class Configuration
 {
-    /// <summary>Each case's stage timelines (inline, for the next stage change) and the coverage read models (async daemon).</summary>
+    /// <summary>Each case's stage timelines (folded when a stage changes) and the coverage read models (async daemon).</summary>
     public static IServiceCollection AddCoverage(this IServiceCollection services) =>
         services.ConfigureMarten((sp, opts) =>
         {
             var calendar = sp.GetRequiredService<ProvinceCalendar>();
-            opts.Projections.Snapshot<CaseStages>(SnapshotLifecycle.Inline);
+            opts.Projections.LiveStreamAggregation<CaseStages>();
             opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
             opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
             opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);

@@ -35,7 +35,8 @@ public static class ProcessImportChunkHandler
         {
             var problems = new List<string>();
             var command = WorkerCsv.ToCommand(csv, chunk.Rows[i], problems);
-            problems.AddRange(Reasons(IdentifyWorkerEndpoint.Validate(command, reference, importer)));
+            problems.AddRange(Reasons(IdentifyWorkerEndpoint.Validate(command, reference)));
+            if (problems.Count == 0) problems.AddRange(Reasons(IdentifyWorkerEndpoint.Before(command, importer, reference)));
             if (problems.Count > 0) results[i] = new RowResult(chunk.Rows[i].Row, RowOutcome.Invalid, Reasons: problems);
             else valid.Add((i, command));
         }

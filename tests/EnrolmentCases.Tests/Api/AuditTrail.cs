@@ -364,7 +364,7 @@ public class AuditTrail(AuditFixture audit)
             Assert.True(report.GetProperty("valid").GetBoolean(), $"{role}: {report}");
             Assert.True(report.GetProperty("eventsReplayed").GetInt64() >= 7, report.ToString());
             var models = report.GetProperty("readModels").EnumerateArray().ToList();
-            Assert.Equal(["Budget", "CaseDetails", "CaseStages", "CoverageDelta", "CoverageMonth", "RegencyTarget"],
+            Assert.Equal(["Budget", "CaseDetails", "CoverageDelta", "CoverageMonth", "RegencyTarget"],
                 models.Select(m => m.GetProperty("readModel").GetString()));
             Assert.All(models, m =>
             {

@@ -21,30 +21,31 @@ public record IdentifyWorker(
 
 public static class IdentifyWorkerEndpoint
 {
-    public static ProblemDetails Validate(IdentifyWorker? command, ReferenceData reference, ClaimsPrincipal user)
+    public static ProblemDetails Validate(IdentifyWorker? command, ReferenceData reference) => ValidationErrors.Check(command, (c, errors) =>
     {
-        if (command is null) return Problems.MissingBody;
-        var errors = new ValidationErrors();
-        foreach (var problem in Nik.Problems(command.Nik, reference.NikProvinceCodes)) errors.Add("nik", problem);
-        errors.Required("fullName", command.FullName);
-        errors.MaxLength("fullName", command.FullName, 200);
-        errors.Required("occupation", command.Occupation);
-        errors.MaxLength("occupation", command.Occupation, 100);
-        errors.MaxLength("district", command.District, 100);
-        errors.MaxLength("village", command.Village, 100);
-        if (command.Phone is { Length: > 0 } phone && !PhoneNumber.IsPlausible(phone))
+        foreach (var problem in Nik.Problems(c.Nik, reference.NikProvinceCodes)) errors.Add("nik", problem);
+        errors.Required("fullName", c.FullName);
+        errors.MaxLength("fullName", c.FullName, 200);
+        errors.Required("occupation", c.Occupation);
+        errors.MaxLength("occupation", c.Occupation, 100);
+        errors.MaxLength("district", c.District, 100);
+        errors.MaxLength("village", c.Village, 100);
+        if (c.Phone is { Length: > 0 } phone && !PhoneNumber.IsPlausible(phone))
             errors.Add("phone", "must be a phone number of 8-15 digits, optionally starting with +");
-        errors.Required("source", command.Source);
-        if (string.IsNullOrWhiteSpace(command.RegencyCode)) errors.Add("regencyCode", "is required");
-        else if (reference.FindRegency(command.RegencyCode) is null)
-            errors.Add("regencyCode", $"is not a regency of {reference.ProvinceName}");
-        if (errors.Any) return errors.ToProblem();
+        errors.Required("source", c.Source);
+        if (string.IsNullOrWhiteSpace(c.RegencyCode)) errors.Add("regencyCode", "is required");
+        else if (reference.FindRegency(c.RegencyCode) is null) errors.Add("regencyCode", $"is not a regency of {reference.ProvinceName}");
+    });
 
-        if (!Caller.From(user).CanChangeCasesOf(command.RegencyCode!))
-            return Problems.Create(Problems.Forbidden, 403, "Not one of your regencies",
+    /// <summary>
+    /// Who may open the case: a caseworker of the worker's regency of domicile (403 otherwise). An
+    /// unknown or missing regency is the input rules' to report.
+    /// </summary>
+    public static ProblemDetails Before(IdentifyWorker? command, ClaimsPrincipal user, ReferenceData reference) =>
+        reference.FindRegency(command?.RegencyCode) is null || Caller.From(user).CanChangeCasesOf(command!.RegencyCode!)
+            ? WolverineContinue.NoProblems
+            : Problems.Create(Problems.Forbidden, 403, "Not one of your regencies",
                 $"You may only identify workers domiciled in your own regencies, not {command.RegencyCode}.");
-        return WolverineContinue.NoProblems;
-    }
 
     /// <summary>Pure: the event that opens a case. Attribution follows domicile (regencyCode), never the NIK prefix.</summary>
     public static WorkerIdentified Decide(IdentifyWorker command, Guid caseId, DateTimeOffset now) => new(
