@@ -22,6 +22,8 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         var started = DateTimeOffset.UtcNow;
         var liveSchema = live.Options.Events.DatabaseSchemaName;
         var scratch = $"{liveSchema}_replay";
+        // From the command line the API may never have started on this database: its schema comes first.
+        await live.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         await ExecuteAsync($"drop schema if exists {scratch} cascade", ct);
         try
         {

@@ -15,7 +15,9 @@ public static class StageChanges
     {
         if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
         // Folded from the case's own stream, read inside the command's transaction and under its lock.
-        var stages = before is null ? CaseStages.None : await session.Events.AggregateStreamAsync<CaseStages>(before.Id, token: ct) ?? CaseStages.None;
+        var stages = before is null
+            ? CaseStages.None
+            : await session.Events.AggregateStreamAsync<CaseStages>(before.Id, token: ct) ?? CaseStages.None;
         return decision with { Events = Annotate(before, stages, decision.Events, now.Calendar, now.Instant) };
     }
 

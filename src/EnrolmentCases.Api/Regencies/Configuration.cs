@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace EnrolmentCases.Regencies;
@@ -9,7 +10,7 @@ public static class Configuration
     {
         services.Configure<ReferenceData>(configuration.GetSection(ReferenceData.Section));
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReferenceData>>().Value);
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ProvinceCalendar(
             ProvinceCalendar.FindZone(sp.GetRequiredService<ReferenceData>().TimeZone), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<Now>();
