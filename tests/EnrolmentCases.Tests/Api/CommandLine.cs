@@ -262,3 +262,28 @@ public class ProjectionCommands
         }
     }
 }
+
+[Collection(ProjectionCommandsCollection.Name)]
+public class DemoCommandLine
+{
+    private const string Schema = "cli_demo";
+
+    [Fact]
+    public async Task the_demo_command_plays_its_plan_through_the_api_into_an_empty_database_and_only_into_one()
+    {
+        await using (var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten")))
+        {
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        var load = await ApiProcess.RunAsync(Schema, "demo", "--scale", "0.002", "--workers", "2");
+        Assert.True(load.ExitCode == 0, load.ToString());
+        Assert.Matches(@"Loaded \d+ cases with \d+ commands", load.Stderr);
+
+        var again = await ApiProcess.RunAsync(Schema, "demo", "--scale", "0.002");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("already holds cases", again.Stderr);
+    }
+}
