@@ -52,29 +52,11 @@ public class AuditTrail(AuditFixture audit)
 
     private async Task<Guid> CaseWithHistory()
     {
-        var id = await IdentifyAsync();
-        await CommandAsync(id, "contact-attempts", new { channel = "visit", outcome = "reached" });
-        await CommandAsync(id, "closure", new { reason = "declined", note = "prefers a private insurer" });
+        var id = await audit.Host.IdentifyWorker(_kaur);
+        await audit.Host.Reach(_kaur, id);
+        await audit.Host.Command(_kaur, id, "closure", new { reason = "declined", note = "prefers a private insurer" });
         return id;
     }
-
-    private async Task<Guid> IdentifyAsync()
-    {
-        var result = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-    }
-
-    private Task CommandAsync(Guid id, string action, object body) => audit.Host.Scenario(s =>
-    {
-        s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
-        s.WithBearerToken(_kaur);
-        s.StatusCodeShouldBeOk();
-    });
 
     private async Task<JsonElement> Verify(string query = "")
     {
@@ -295,21 +277,9 @@ public class AuditTrail(AuditFixture audit)
     public async Task a_data_subject_gets_every_case_and_its_trail_and_only_auditors_may_ask()
     {
         var nik = Niks.Next();
-        var first = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        var firstId = (await first.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-        await CommandAsync(firstId, "closure", new { reason = "duplicate" });
-        var second = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        var secondId = (await second.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+        var firstId = await audit.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        await audit.Host.Command(_kaur, firstId, "closure", new { reason = "duplicate" });
+        var secondId = await audit.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
 
         var result = await audit.Host.Scenario(s =>
         {
@@ -338,12 +308,7 @@ public class AuditTrail(AuditFixture audit)
     {
         await CaseWithHistory();
         var year = MoneyScenarios.FreshBudgetYear();
-        await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(new { payer = "APBD_PROVINCE", year, amount = 1_000_000, kind = "APBD" }).ToUrl("/api/budgets");
-            s.WithBearerToken(audit.Token("planner"));
-            s.StatusCodeShouldBe(201);
-        });
+        await audit.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
         await audit.Host.Scenario(s =>
         {
             s.Put.Json(new { eligibleWorkers = 500, source = "DTSEN 2025" }).ToUrl($"/api/regencies/17.04/targets/{year}");

@@ -74,30 +74,7 @@ public class BackgroundServices
             var kaur = tokens.Token("caseworker", "17.04");
             var auditor = tokens.Token("auditor");
 
-            var created = await host.Scenario(s =>
-            {
-                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
-                s.WithBearerToken(kaur);
-                s.StatusCodeShouldBe(201);
-            });
-            id = (await created.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-            foreach (var (action, body) in new (string, object)[]
-                     {
-                         ("contact-attempts", new { channel = "visit", outcome = "reached" }),
-                         ("enrolment", new
-                         {
-                             membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000,
-                             effectiveDate = "2026-01-01"
-                         })
-                     })
-            {
-                await host.Scenario(s =>
-                {
-                    s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
-                    s.WithBearerToken(kaur);
-                    s.StatusCodeShouldBeOk();
-                });
-            }
+            id = await host.EnrolledCase(kaur, effectiveDate: "2026-01-01");
 
             // Nothing asks for a seal (the history shows the hashes there are, and an unsealed event has none): the sealer does it on its own.
             var sealedHistory = await HistoryOnceItHolds(host, auditor, id,

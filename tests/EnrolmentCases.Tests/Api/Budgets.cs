@@ -68,9 +68,9 @@ public class Budgets(ApiFixture api)
     public async Task every_role_reads_budgets_per_payer_and_regency()
     {
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_PROVINCE", null, year, 600_000_000);
-        await api.Allocate("APBD_REGENCY", "17.08", year, 1_715_227_200);
-        await api.Allocate("APBD_REGENCY", "17.07", year, 500_000_000);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 600_000_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.08", year, 1_715_227_200);
+        await api.Host.Allocate("APBD_REGENCY", "17.07", year, 500_000_000);
 
         foreach (var role in new[] { "caseworker", "auditor", "planner", "admin" })
         {
@@ -84,7 +84,7 @@ public class Budgets(ApiFixture api)
             Assert.Equal(3, items.Count);
         }
 
-        var kepahiang = await api.BudgetLine(year, "APBD_REGENCY", "17.08");
+        var kepahiang = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.08");
         Assert.Equal(1_715_227_200, kepahiang.GetProperty("remaining").GetInt64());
     }
 }

@@ -10,23 +10,23 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task a_worker_moves_from_identified_through_contacted_to_enrolled()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
 
-        await api.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
-        var afterMiss = await api.GetCase(_kaur, id);
+        await api.Host.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
+        var afterMiss = await api.Host.GetCase(_kaur, id);
         Assert.Equal("identified", afterMiss.GetProperty("stage").GetString());
         Assert.Equal(1, afterMiss.GetProperty("contactAttempts").GetInt32());
 
-        var reached = await api.Command(_kaur, id, "contact-attempts",
+        var reached = await api.Host.Command(_kaur, id, "contact-attempts",
             new { channel = "whatsapp", outcome = "reached", note = "agreed after village meeting", occurredAt = "2026-03-01T10:00:00+07:00" });
         // Identified (2 events), an unreachable attempt (1), a reach that changes the stage (2).
         Assert.Equal("\"5\"", reached.Context.Response.Headers.ETag.ToString());
-        var contacted = await api.GetCase(_kaur, id);
+        var contacted = await api.Host.GetCase(_kaur, id);
         Assert.Equal("contacted", contacted.GetProperty("stage").GetString());
         Assert.Equal(2, contacted.GetProperty("contactAttempts").GetInt32());
         Assert.Equal(5, contacted.GetProperty("version").GetInt64());
 
-        var enrolled = await api.Command(_kaur, id, "enrolment", new
+        var enrolled = await api.Host.Command(_kaur, id, "enrolment", new
         {
             membershipNumber = "24011234567",
             programmes = new[] { "JKM", "JKK", "JHT" },
@@ -36,7 +36,7 @@ public class CaseLifecycle(ApiFixture api)
         });
         Assert.Equal(7, (await enrolled.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
 
-        var view = await api.GetCase(_kaur, id);
+        var view = await api.Host.GetCase(_kaur, id);
         Assert.Equal("enrolled", view.GetProperty("stage").GetString());
         Assert.Equal("24011234567", view.GetProperty("membershipNumber").GetString());
         Assert.Equal(["JKK", "JKM", "JHT"], view.GetProperty("programmes").EnumerateArray().Select(p => p.GetString()!).ToArray());
@@ -46,17 +46,15 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task a_closed_case_reopens_at_the_stage_it_was_closed_from()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Reach(_kaur, id);
-        await api.Enrol(_kaur, id);
+        var id = await api.Host.EnrolledCase(_kaur);
 
-        await api.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
-        var closed = await api.GetCase(_kaur, id);
+        await api.Host.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
+        var closed = await api.Host.GetCase(_kaur, id);
         Assert.Equal("closed", closed.GetProperty("stage").GetString());
         Assert.Equal("moved_away", closed.GetProperty("closedReason").GetString());
 
-        await api.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
-        var reopened = await api.GetCase(_kaur, id);
+        await api.Host.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
+        var reopened = await api.Host.GetCase(_kaur, id);
         Assert.Equal("enrolled", reopened.GetProperty("stage").GetString());
         Assert.False(reopened.TryGetProperty("closedReason", out _));
     }
@@ -64,7 +62,7 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task enrolling_a_worker_who_was_never_reached_is_an_invalid_transition()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Json(new { membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000, effectiveDate = "2026-03-01" })
@@ -75,7 +73,7 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("invalid-transition", problem.Slug());
         Assert.Equal("identified", problem.GetProperty("stage").GetString());
-        Assert.Equal(2, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).GetProperty("version").GetInt64());
     }
 
     [Theory]
@@ -83,8 +81,8 @@ public class CaseLifecycle(ApiFixture api)
     [InlineData("contact-attempts", """{"channel":"visit","outcome":"reached"}""")]
     public async Task a_closed_case_takes_no_further_commands_but_reopening(string action, string body)
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Command(_kaur, id, "closure", new { reason = "unreachable" });
+        var id = await api.Host.IdentifyWorker(_kaur);
+        await api.Host.Command(_kaur, id, "closure", new { reason = "unreachable" });
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
@@ -100,8 +98,8 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task reopening_a_case_that_is_not_closed_is_an_invalid_transition()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        var result = await api.Command(_kaur, id, "reopening", new { note = "by mistake" }, 409);
+        var id = await api.Host.IdentifyWorker(_kaur);
+        var result = await api.Host.Command(_kaur, id, "reopening", new { note = "by mistake" }, 409);
         Assert.Equal("invalid-transition", (await result.Problem()).Slug());
     }
 
@@ -109,17 +107,17 @@ public class CaseLifecycle(ApiFixture api)
     public async Task closing_a_case_frees_the_nik_and_reopening_it_then_conflicts_with_the_new_case()
     {
         var nik = Niks.Next();
-        var first = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
-        await api.Command(_kaur, first, "closure", new { reason = "duplicate" });
+        var first = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        await api.Host.Command(_kaur, first, "closure", new { reason = "duplicate" });
 
-        var second = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        var second = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
         Assert.NotEqual(first, second);
 
-        var result = await api.Command(_kaur, first, "reopening", new { note = "closed in error" }, 409);
+        var result = await api.Host.Command(_kaur, first, "reopening", new { note = "closed in error" }, 409);
         var problem = await result.Problem();
         Assert.Equal("duplicate-case", problem.Slug());
         Assert.Equal(second, problem.GetProperty("existingCaseId").GetGuid());
-        Assert.Equal("closed", (await api.GetCase(_kaur, first)).GetProperty("stage").GetString());
+        Assert.Equal("closed", (await api.Host.GetCase(_kaur, first)).GetProperty("stage").GetString());
     }
 
     public static TheoryData<string, string, string> InvalidCommands => new()
@@ -141,7 +139,7 @@ public class CaseLifecycle(ApiFixture api)
     [Theory, MemberData(nameof(InvalidCommands))]
     public async Task an_invalid_command_is_refused_with_the_field_named_and_changes_nothing(string action, string body, string field)
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
@@ -152,13 +150,13 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("validation", problem.Slug());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
-        Assert.Equal(2, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).GetProperty("version").GetInt64());
     }
 
     [Fact]
     public async Task commands_on_an_unknown_case_are_not_found()
     {
-        var result = await api.Command(_kaur, Guid.NewGuid(), "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
+        var result = await api.Host.Command(_kaur, Guid.NewGuid(), "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
         Assert.Equal("not-found", (await result.Problem()).Slug());
     }
 
@@ -183,22 +181,20 @@ public class CaseHistoryViews(ApiFixture api)
     [Fact]
     public async Task a_case_can_be_read_as_it_stood_at_a_version_or_an_instant()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Reach(_kaur, id);
-        await api.Enrol(_kaur, id);
+        var id = await api.Host.EnrolledCase(_kaur);
 
-        var atTwo = await api.GetCase(_kaur, id, "?version=4");
+        var atTwo = await api.Host.GetCase(_kaur, id, "?version=4");
         Assert.Equal(4, atTwo.GetProperty("version").GetInt64());
         Assert.Equal("contacted", atTwo.GetProperty("stage").GetString());
         Assert.False(atTwo.TryGetProperty("membershipNumber", out _));
 
         await using var session = api.Store.QuerySession();
         var recorded = (await session.Events.FetchStreamAsync(id)).Single(e => e.Version == 1).Timestamp;
-        var atFirst = await api.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
+        var atFirst = await api.Host.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
         Assert.Equal(2, atFirst.GetProperty("version").GetInt64());
         Assert.Equal("identified", atFirst.GetProperty("stage").GetString());
 
-        Assert.Equal("enrolled", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        Assert.Equal("enrolled", (await api.Host.GetCase(_kaur, id)).GetProperty("stage").GetString());
     }
 
     [Theory]
@@ -209,7 +205,7 @@ public class CaseHistoryViews(ApiFixture api)
     [InlineData("?version=1&asOf=2030-01-01T00:00:00Z", 400)]
     public async Task impossible_points_in_history_are_refused(string query, int status)
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         await api.Host.Scenario(s =>
         {
             s.Get.Url($"/api/cases/{id}{query}");
@@ -226,9 +222,9 @@ public class InstantsWithOffsets(ApiFixture api)
     public async Task an_as_of_instant_with_a_local_offset_is_understood()
     {
         var kaur = api.Token("caseworker", "17.04");
-        var id = await api.IdentifyWorker(kaur);
+        var id = await api.Host.IdentifyWorker(kaur);
         var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).AddMinutes(1).ToString("O");
-        var view = await api.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
+        var view = await api.Host.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
         Assert.Equal("identified", view.GetProperty("stage").GetString());
     }
 }

@@ -88,18 +88,18 @@ public class CommandMetadata(ApiFixture api)
     {
         async Task<Guid> Contacted()
         {
-            var id = await api.IdentifyWorker(_setup);
-            await api.Reach(_setup, id);
+            var id = await api.Host.IdentifyWorker(_setup);
+            await api.Host.Reach(_setup, id);
             return id;
         }
 
-        Task<Guid> Enrolled() => api.EnrolledCase(_setup, "17.04", effectiveDate: $"{year}-01-01");
+        Task<Guid> Enrolled() => api.Host.EnrolledCase(_setup, "17.04", effectiveDate: $"{year}-01-01");
 
         async Task<(Guid Case, Guid Budget)> Subsidised()
         {
             var budget = await Allocation(year);
             var id = await Enrolled();
-            await api.Command(_setup, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
+            await api.Host.Command(_setup, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
             return (id, budget);
         }
 
@@ -109,7 +109,7 @@ public class CommandMetadata(ApiFixture api)
                 return new Step(null, "/api/cases", Scenarios.NewWorker(), ["worker_identified", "case_stage_changed"], Status: 201);
             case "contact-attempts":
             {
-                var id = await api.IdentifyWorker(_setup);
+                var id = await api.Host.IdentifyWorker(_setup);
                 return new Step(id, $"/api/cases/{id}/contact-attempts", new { channel = "phone", outcome = "reached" },
                     ["contact_attempted", "case_stage_changed"]);
             }
@@ -154,7 +154,7 @@ public class CommandMetadata(ApiFixture api)
             case "reopening":
             {
                 var id = await Contacted();
-                await api.Command(_setup, id, "closure", new { reason = "unreachable" });
+                await api.Host.Command(_setup, id, "closure", new { reason = "unreachable" });
                 return new Step(id, $"/api/cases/{id}/reopening", new { note = "found at the harvest" },
                     ["case_reopened", "case_stage_changed"]);
             }
@@ -218,7 +218,7 @@ public class CommandMetadata(ApiFixture api)
     [Fact]
     public async Task requests_sharing_a_correlation_id_keep_it_but_each_is_the_cause_of_its_own_events()
     {
-        var id = await api.IdentifyWorker(_setup);
+        var id = await api.Host.IdentifyWorker(_setup);
         var actor = NewActor("caseworker", "17.04");
         var correlation = NewCorrelation();
         var url = $"/api/cases/{id}/contact-attempts";

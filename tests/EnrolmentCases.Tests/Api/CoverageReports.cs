@@ -160,7 +160,7 @@ public class CoverageReports(ApiFixture api)
             await model.Enrol(backdated, new DateOnly(2026, 3, 1));
             await model.Enrol(enrolled, new DateOnly(2026, 3, 9));
             await model.Enrol(subsidized, new DateOnly(2026, 3, 1));
-            await api.Allocate("APBD_REGENCY", "17.03", year, 3 * 16_800);
+            await api.Host.Allocate("APBD_REGENCY", "17.03", year, 3 * 16_800);
             await model.Subsidise(subsidized, year, startMonth: 4, months: 3);
             await model.Close(closed, "ineligible");
             await model.Close(reopened, "declined");
@@ -378,7 +378,7 @@ public class CoverageReports(ApiFixture api)
     public async Task aggregates_never_carry_personal_data()
     {
         var nik = Niks.Next("1703");
-        await api.IdentifyWorker(_utara, Scenarios.NewWorker(nik, "17.03"));
+        await api.Host.IdentifyWorker(_utara, Scenarios.NewWorker(nik, "17.03"));
         var report = (await Coverage()).ToString();
         Assert.DoesNotContain(nik, report);
         Assert.DoesNotContain("Siti", report);
@@ -435,7 +435,7 @@ public class CoverageReports(ApiFixture api)
 
         public async Task<Guid> Identify(string regency)
         {
-            var id = await api.IdentifyWorker(token, Scenarios.NewWorker(Niks.Next(regency.Replace(".", "")), regency));
+            var id = await api.Host.IdentifyWorker(token, Scenarios.NewWorker(Niks.Next(regency.Replace(".", "")), regency));
             Cases[id] = new CaseModel(regency);
             Cases[id].Move("identified", Now, Now);
             return id;
@@ -446,7 +446,7 @@ public class CoverageReports(ApiFixture api)
         {
             var lines = Enumerable.Range(0, rows)
                 .Select(_ => $"{Niks.Next(regency.Replace(".", ""))},Rina Marlina,{regency},Arga Makmur,Desa Kemumu,fisher,0812-5555-6666,VILLAGE_LIST");
-            using var client = api.Client(token);
+            using var client = api.Host.Client(token);
             var response = await client.PostAsync("/api/imports",
                 new StringContent(string.Join("\n", lines.Prepend(Header)), Encoding.UTF8, "text/csv"));
             Assert.Equal(202, (int)response.StatusCode);
@@ -487,20 +487,14 @@ public class CoverageReports(ApiFixture api)
         {
             var model = BeforeCommand(id);
             object body = occurredAt is { } at ? new { channel = "visit", outcome, occurredAt = at } : new { channel = "visit", outcome };
-            await api.Command(token, id, "contact-attempts", body);
+            await api.Host.Command(token, id, "contact-attempts", body);
             if (outcome == "reached" && model.Stage == "identified") model.Move("contacted", Now, occurredAt ?? Now);
         }
 
         public async Task Enrol(Guid id, DateOnly effectiveDate)
         {
             var model = BeforeCommand(id);
-            await api.Command(token, id, "enrolment", new
-            {
-                membershipNumber = "12345678901",
-                programmes = new[] { "JKK", "JKM" },
-                declaredMonthlyIncome = 1_000_000,
-                effectiveDate = effectiveDate.ToString("yyyy-MM-dd")
-            });
+            await api.Host.Enrol(token, id, effectiveDate.ToString("yyyy-MM-dd"));
             model.Move("enrolled", Now, StartOf(effectiveDate.Year, effectiveDate.Month, effectiveDate.Day));
             model.LapsesAt = LapseDayFor(effectiveDate.Year, effectiveDate.Month);
         }
@@ -508,7 +502,7 @@ public class CoverageReports(ApiFixture api)
         public async Task Subsidise(Guid id, int year, int startMonth, int months)
         {
             var model = BeforeCommand(id);
-            await api.Command(token, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-{startMonth:00}", months));
+            await api.Host.Command(token, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-{startMonth:00}", months));
             model.Move("subsidized", Now, StartOf(year, startMonth, 1));
             model.LapsesAt = LapseDayFor(year, startMonth);
         }
@@ -518,14 +512,14 @@ public class CoverageReports(ApiFixture api)
             var model = BeforeCommand(id);
             if (model.Stage == "subsidized") throw new NotSupportedException("closing a subsidised case ends its subsidy first; not modelled");
             model.StageBeforeClosure = model.Stage;
-            await api.Command(token, id, "closure", new { reason });
+            await api.Host.Command(token, id, "closure", new { reason });
             model.Move("closed", Now, Now);
         }
 
         public async Task Reopen(Guid id)
         {
             var model = BeforeCommand(id);
-            await api.Command(token, id, "reopening", new { note = "came back" });
+            await api.Host.Command(token, id, "reopening", new { note = "came back" });
             model.Move(model.StageBeforeClosure!, Now, Now);
             model.StageBeforeClosure = null;
         }
@@ -545,7 +539,7 @@ public class CoverageReports(ApiFixture api)
         {
             foreach (var (id, model) in Cases)
             {
-                var shown = (await api.GetCase(token, id)).GetProperty("stage").GetString();
+                var shown = (await api.Host.GetCase(token, id)).GetProperty("stage").GetString();
                 Assert.Equal(LapseDue(model) ? "lapsed" : model.Stage, shown);
             }
         }

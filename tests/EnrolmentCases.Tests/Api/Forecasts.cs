@@ -11,11 +11,11 @@ public class Forecasts(ApiFixture api)
     {
         var kaur = api.Token("caseworker", "17.04");
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 300_000);
-        await api.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 300_000);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
         for (var i = 0; i < 2; i++)
-            await api.Command(kaur, await api.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-07", 6));
-        await api.Command(kaur, await api.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
+            await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-07", 6));
+        await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
 
         var result = await api.Host.Scenario(s =>
         {

@@ -33,7 +33,7 @@ public class IdentifyingWorkers(ApiFixture api)
         // WorkerIdentified, then CaseStageChanged into "identified".
         Assert.Equal(2, accepted.Version);
 
-        var view = await api.GetCase(_kaur, accepted.Id);
+        var view = await api.Host.GetCase(_kaur, accepted.Id);
         Assert.Equal(nik, view.GetProperty("nik").GetString());
         Assert.Equal("Siti Aminah", view.GetProperty("fullName").GetString());
         Assert.Equal("17.04", view.GetProperty("regencyCode").GetString());
@@ -52,8 +52,8 @@ public class IdentifyingWorkers(ApiFixture api)
     {
         // Issued in Rejang Lebong (17.02), living in Kaur (17.04).
         var nik = Niks.Next("1702");
-        var id = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik, "17.04"));
-        Assert.Equal("17.04", (await api.GetCase(_kaur, id)).GetProperty("regencyCode").GetString());
+        var id = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik, "17.04"));
+        Assert.Equal("17.04", (await api.Host.GetCase(_kaur, id)).GetProperty("regencyCode").GetString());
     }
 
     public static TheoryData<string, string> InvalidWorkers => new()
@@ -120,7 +120,7 @@ public class IdentifyingWorkers(ApiFixture api)
     public async Task a_second_open_case_for_the_same_nik_is_refused_naming_the_first()
     {
         var nik = Niks.Next();
-        var first = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        var first = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
@@ -137,7 +137,7 @@ public class IdentifyingWorkers(ApiFixture api)
     public async Task twenty_simultaneous_identifications_of_one_nik_create_exactly_one_case()
     {
         var nik = Niks.Next();
-        using var client = api.Client(_kaur);
+        using var client = api.Host.Client(_kaur);
         using var start = new ManualResetEventSlim();
         var posts = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
         {

@@ -23,7 +23,7 @@ public class Imports(ApiFixture api)
 
     private async Task<Guid> Start(string csv, string token, string contentType = "text/csv", int status = 202, string query = "")
     {
-        using var client = api.Client(token);
+        using var client = api.Host.Client(token);
         var response = await client.PostAsync($"/api/imports{query}", new StringContent(csv, Encoding.UTF8, contentType));
         Assert.Equal(status, (int)response.StatusCode);
         return status == 202 ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid() : Guid.Empty;
@@ -62,7 +62,7 @@ public class Imports(ApiFixture api)
     public async Task good_duplicate_and_broken_rows_each_get_their_outcome()
     {
         var existing = Niks.Next("1702");
-        var existingCase = await api.IdentifyWorker(_rejang, Scenarios.NewWorker(existing, "17.02"));
+        var existingCase = await api.Host.IdentifyWorker(_rejang, Scenarios.NewWorker(existing, "17.02"));
         var (a, b) = (Niks.Next("1702"), Niks.Next("1702"));
         var csv = string.Join("\n", Header, Row(a), Row(existing), Row(b), Row(a, "Dewi again"), Row("12345"), Row(Niks.Next("1702"), regency: "17.04"),
             Row(Niks.Next("1702"), source: "RUMOUR"), $"{Niks.Next("1702")},,17.02,,,,,FIELD");
@@ -85,7 +85,7 @@ public class Imports(ApiFixture api)
         Assert.Contains(missing, r => r.StartsWith("fullName"));
         Assert.Contains(missing, r => r.StartsWith("occupation"));
 
-        var created = await api.GetCase(_rejang, rows[2].GetProperty("caseId").GetGuid());
+        var created = await api.Host.GetCase(_rejang, rows[2].GetProperty("caseId").GetGuid());
         Assert.Equal(a, created.GetProperty("nik").GetString());
         Assert.Equal("DTSEN", created.GetProperty("source").GetString());
         Assert.Equal(1, await CasesWithNik(a));
@@ -192,7 +192,7 @@ public class Imports(ApiFixture api)
         Assert.Equal(outcomes.Select(r => $"{r.GetProperty("row").GetInt32()},created,{r.GetProperty("caseId").GetGuid()},\"\""), lines.Skip(1));
 
         Assert.Equal(before + rows, await WorklistTotal(kepahiang));
-        var last = await api.GetCase(kepahiang, caseIds[^1]);
+        var last = await api.Host.GetCase(kepahiang, caseIds[^1]);
         Assert.Equal(niks[^1], last.GetProperty("nik").GetString());
         Assert.Equal("identified", last.GetProperty("stage").GetString());
     }
@@ -232,7 +232,7 @@ public class Imports(ApiFixture api)
     public async Task a_file_can_come_as_a_multipart_upload()
     {
         var nik = Niks.Next("1702");
-        using var client = api.Client(_rejang);
+        using var client = api.Host.Client(_rejang);
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(Encoding.UTF8.GetBytes($"{Header}\n{Row(nik)}\n"));
         file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
@@ -251,7 +251,7 @@ public class Imports(ApiFixture api)
     [InlineData("", "header")]
     public async Task a_file_with_a_wrong_header_is_refused_whole(string csv, string field)
     {
-        using var client = api.Client(_rejang);
+        using var client = api.Host.Client(_rejang);
         var response = await client.PostAsync("/api/imports", new StringContent(csv, Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

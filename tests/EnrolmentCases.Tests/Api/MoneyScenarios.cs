@@ -10,40 +10,26 @@ public static class MoneyScenarios
 
     public static int FreshBudgetYear() => Interlocked.Increment(ref _year);
 
-    public static async Task Allocate(this HostFixture api, string payer, string? regency, int year, long amount, string kind = "APBD")
+    public static async Task Allocate(this IAlbaHost host, string payer, string? regency, int year, long amount, string kind = "APBD")
     {
-        await api.Host.Scenario(s =>
+        await host.Scenario(s =>
         {
             s.Post.Json(new { payer, regencyCode = regency, year, amount, kind }).ToUrl("/api/budgets");
-            s.WithBearerToken(api.Token("planner"));
+            s.WithBearerToken(new HostTokens(host).Token("planner"));
             s.StatusCodeShouldBe(201);
         });
-    }
-
-    public static async Task<Guid> EnrolledCase(this HostFixture api, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
-    {
-        var id = await api.IdentifyWorker(token, Scenarios.NewWorker(regency: regency));
-        await api.Reach(token, id);
-        await api.Command(token, id, "enrolment", new
-        {
-            membershipNumber = "12345678901",
-            programmes = new[] { "JKK", "JKM" },
-            declaredMonthlyIncome = 1_000_000,
-            effectiveDate
-        });
-        return id;
     }
 
     public static object Grant(string payer, int year, string startMonth, int months) =>
         new { payer, budgetYear = year, startMonth, months };
 
     /// <summary>The budget line, after checking it adds up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
-    public static async Task<JsonElement> BudgetLine(this HostFixture api, int year, string payer, string? regency)
+    public static async Task<JsonElement> BudgetLine(this IAlbaHost host, int year, string payer, string? regency)
     {
-        var result = await api.Host.Scenario(s =>
+        var result = await host.Scenario(s =>
         {
             s.Get.Url($"/api/budgets?year={year}");
-            s.WithBearerToken(api.Token("auditor"));
+            s.WithBearerToken(new HostTokens(host).Token("auditor"));
             s.StatusCodeShouldBeOk();
         });
         var body = await result.ReadAsJsonAsync<JsonElement>();

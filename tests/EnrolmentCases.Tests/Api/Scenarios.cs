@@ -8,7 +8,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
-/// <summary>Small steps the API tests are written in, each going through the real HTTP pipeline.</summary>
+/// <summary>
+/// Small steps the API tests are written in, each going through the real HTTP pipeline of whichever
+/// host it is given: a fixture's or one a test starts itself.
+/// </summary>
 public static class Scenarios
 {
     public static object NewWorker(string? nik = null, string regency = "17.04") => new
@@ -23,9 +26,9 @@ public static class Scenarios
         source = "P3KE"
     };
 
-    public static async Task<Guid> IdentifyWorker(this HostFixture api, string token, object? worker = null)
+    public static async Task<Guid> IdentifyWorker(this IAlbaHost host, string token, object? worker = null)
     {
-        var result = await api.Host.Scenario(s =>
+        var result = await host.Scenario(s =>
         {
             s.Post.Json(worker ?? NewWorker()).ToUrl("/api/cases");
             s.WithBearerToken(token);
@@ -34,10 +37,10 @@ public static class Scenarios
         return (await result.ReadAsJsonAsync<Accepted>())!.Id;
     }
 
-    public static async Task<IScenarioResult> Command(this HostFixture api, string token, Guid caseId, string action,
+    public static async Task<IScenarioResult> Command(this IAlbaHost host, string token, Guid caseId, string action,
         object body, int expectedStatus = 200)
     {
-        return await api.Host.Scenario(s =>
+        return await host.Scenario(s =>
         {
             s.Post.Json(body).ToUrl($"/api/cases/{caseId}/{action}");
             s.WithBearerToken(token);
@@ -45,21 +48,30 @@ public static class Scenarios
         });
     }
 
-    public static Task<IScenarioResult> Reach(this HostFixture api, string token, Guid caseId) =>
-        api.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
+    public static Task<IScenarioResult> Reach(this IAlbaHost host, string token, Guid caseId) =>
+        host.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
 
-    public static Task<IScenarioResult> Enrol(this HostFixture api, string token, Guid caseId) =>
-        api.Command(token, caseId, "enrolment", new
+    public static Task<IScenarioResult> Enrol(this IAlbaHost host, string token, Guid caseId, string effectiveDate = "2026-03-01") =>
+        host.Command(token, caseId, "enrolment", new
         {
             membershipNumber = "12345678901",
             programmes = new[] { "JKK", "JKM" },
             declaredMonthlyIncome = 1_000_000,
-            effectiveDate = "2026-03-01"
+            effectiveDate
         });
 
-    public static async Task<JsonElement> GetCase(this HostFixture api, string token, Guid caseId, string query = "")
+    /// <summary>A case identified, reached and enrolled by the caseworker, in the regency given.</summary>
+    public static async Task<Guid> EnrolledCase(this IAlbaHost host, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
     {
-        var result = await api.Host.Scenario(s =>
+        var id = await host.IdentifyWorker(token, NewWorker(regency: regency));
+        await host.Reach(token, id);
+        await host.Enrol(token, id, effectiveDate);
+        return id;
+    }
+
+    public static async Task<JsonElement> GetCase(this IAlbaHost host, string token, Guid caseId, string query = "")
+    {
+        var result = await host.Scenario(s =>
         {
             s.Get.Url($"/api/cases/{caseId}{query}");
             s.WithBearerToken(token);
@@ -77,9 +89,9 @@ public static class Scenarios
     public static string Slug(this JsonElement problem) => problem.GetProperty("type").GetString()!.Split('/')[^1];
 
     /// <summary>A plain client on the in-memory server, for firing many requests at once.</summary>
-    public static HttpClient Client(this HostFixture api, string token)
+    public static HttpClient Client(this IAlbaHost host, string token)
     {
-        var client = api.Host.Server.CreateClient();
+        var client = host.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

@@ -29,11 +29,11 @@ public class Worklist(ApiFixture api)
         for (var i = 0; i < 5; i++)
         {
             using (api.ClockAt(start.AddMinutes(i + 1)))
-                ids.Add(await api.IdentifyWorker(_tengah, Scenarios.NewWorker(regency: "17.09")));
+                ids.Add(await api.Host.IdentifyWorker(_tengah, Scenarios.NewWorker(regency: "17.09")));
         }
 
-        await api.Reach(_tengah, ids[1]);
-        await api.Reach(_tengah, ids[3]);
+        await api.Host.Reach(_tengah, ids[1]);
+        await api.Host.Reach(_tengah, ids[3]);
 
         var first = await Page(_tengah, "?regency=17.09&page=1&pageSize=2");
         Assert.Equal(5, first.GetProperty("total").GetInt64());
@@ -53,9 +53,9 @@ public class Worklist(ApiFixture api)
     public async Task a_caseworker_never_sees_other_regencies_in_the_worklist()
     {
         var seluma = api.Token("caseworker", "17.05");
-        await api.IdentifyWorker(seluma, Scenarios.NewWorker(regency: "17.05"));
+        await api.Host.IdentifyWorker(seluma, Scenarios.NewWorker(regency: "17.05"));
         var kaur = api.Token("caseworker", "17.04");
-        await api.IdentifyWorker(kaur);
+        await api.Host.IdentifyWorker(kaur);
 
         var asked = await Page(kaur, "?regency=17.05");
         Assert.Equal(0, asked.GetProperty("total").GetInt64());
