@@ -1,4 +1,5 @@
 using Alba;
+using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -89,7 +90,7 @@ public class AccessControl(ApiFixture api)
         Assert.Equal("not-found", (await read.Problem()).Slug());
 
         await api.Host.Command(_lebong, id, "closure", new { reason = "declined" }, 404);
-        Assert.Equal("identified", (await api.Host.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(_kaur, id)).Stage);
     }
 
     [Fact]
@@ -107,7 +108,7 @@ public class AccessControl(ApiFixture api)
     {
         var id = await api.Host.IdentifyWorker(_kaur);
         var auditor = api.Token("auditor");
-        Assert.Equal("identified", (await api.Host.GetCase(auditor, id)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(auditor, id)).Stage);
         await api.Host.Command(auditor, id, "closure", new { reason = "declined" }, 403);
     }
 }

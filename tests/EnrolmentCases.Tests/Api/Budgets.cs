@@ -38,7 +38,7 @@ public class Budgets(ApiFixture api)
                 s.WithBearerToken(planner);
                 s.StatusCodeShouldBe(201);
             });
-            Assert.Equal(expected, (await allocation.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+            Assert.Equal(expected, (await allocation.Accepted()).Version);
 
             var target = await api.Host.Scenario(s =>
             {
@@ -46,7 +46,7 @@ public class Budgets(ApiFixture api)
                 s.WithBearerToken(planner);
                 s.StatusCodeShouldBeOk();
             });
-            Assert.Equal(expected, (await target.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+            Assert.Equal(expected, (await target.Accepted()).Version);
         }
     }
 

@@ -1,4 +1,7 @@
 using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -14,17 +17,15 @@ public class CaseLifecycle(ApiFixture api)
 
         await api.Host.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
         var afterMiss = await api.Host.GetCase(_kaur, id);
-        Assert.Equal("identified", afterMiss.GetProperty("stage").GetString());
-        Assert.Equal(1, afterMiss.GetProperty("contactAttempts").GetInt32());
+        Assert.Equal(CaseStage.Identified, afterMiss.Stage);
+        Assert.Equal(1, afterMiss.ContactAttempts);
 
         var reached = await api.Host.Command(_kaur, id, "contact-attempts",
             new { channel = "whatsapp", outcome = "reached", note = "agreed after village meeting", occurredAt = "2026-03-01T10:00:00+07:00" });
         // Identified (2 events), an unreachable attempt (1), a reach that changes the stage (2).
         Assert.Equal("\"5\"", reached.Context.Response.Headers.ETag.ToString());
         var contacted = await api.Host.GetCase(_kaur, id);
-        Assert.Equal("contacted", contacted.GetProperty("stage").GetString());
-        Assert.Equal(2, contacted.GetProperty("contactAttempts").GetInt32());
-        Assert.Equal(5, contacted.GetProperty("version").GetInt64());
+        Assert.Equal((CaseStage.Contacted, 2, 5L), (contacted.Stage, contacted.ContactAttempts, contacted.Version));
 
         var enrolled = await api.Host.Command(_kaur, id, "enrolment", new
         {
@@ -34,13 +35,14 @@ public class CaseLifecycle(ApiFixture api)
             effectiveDate = "2026-02-01",
             expectedVersion = 5
         });
-        Assert.Equal(7, (await enrolled.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+        Assert.Equal(new CommandAccepted(id, 7), await enrolled.Accepted());
 
         var view = await api.Host.GetCase(_kaur, id);
-        Assert.Equal("enrolled", view.GetProperty("stage").GetString());
-        Assert.Equal("24011234567", view.GetProperty("membershipNumber").GetString());
-        Assert.Equal(["JKK", "JKM", "JHT"], view.GetProperty("programmes").EnumerateArray().Select(p => p.GetString()!).ToArray());
-        Assert.Equal("2026-02-01", view.GetProperty("enrolmentEffectiveDate").GetString());
+        Assert.Equal(CaseStage.Enrolled, view.Stage);
+        Assert.Equal("24011234567", view.MembershipNumber);
+        Assert.Equal([Programme.Jkk, Programme.Jkm, Programme.Jht], view.Programmes);
+        Assert.Equal(1_500_000, view.DeclaredMonthlyIncome);
+        Assert.Equal(new DateOnly(2026, 2, 1), view.EnrolmentEffectiveDate);
     }
 
     [Fact]
@@ -50,13 +52,12 @@ public class CaseLifecycle(ApiFixture api)
 
         await api.Host.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
         var closed = await api.Host.GetCase(_kaur, id);
-        Assert.Equal("closed", closed.GetProperty("stage").GetString());
-        Assert.Equal("moved_away", closed.GetProperty("closedReason").GetString());
+        Assert.Equal((CaseStage.Closed, ClosureReason.MovedAway), (closed.Stage, closed.ClosedReason));
 
         await api.Host.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
         var reopened = await api.Host.GetCase(_kaur, id);
-        Assert.Equal("enrolled", reopened.GetProperty("stage").GetString());
-        Assert.False(reopened.TryGetProperty("closedReason", out _));
+        Assert.Equal(CaseStage.Enrolled, reopened.Stage);
+        Assert.Null(reopened.ClosedReason);
     }
 
     [Fact]
@@ -73,7 +74,7 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("invalid-transition", problem.Slug());
         Assert.Equal("identified", problem.GetProperty("stage").GetString());
-        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).Version);
     }
 
     [Theory]
@@ -117,7 +118,7 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("duplicate-case", problem.Slug());
         Assert.Equal(second, problem.GetProperty("existingCaseId").GetGuid());
-        Assert.Equal("closed", (await api.Host.GetCase(_kaur, first)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Closed, (await api.Host.GetCase(_kaur, first)).Stage);
     }
 
     public static TheoryData<string, string, string> InvalidCommands => new()
@@ -150,7 +151,7 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("validation", problem.Slug());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
-        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).Version);
     }
 
     [Fact]
@@ -183,18 +184,16 @@ public class CaseHistoryViews(ApiFixture api)
     {
         var id = await api.Host.EnrolledCase(_kaur);
 
-        var atTwo = await api.Host.GetCase(_kaur, id, "?version=4");
-        Assert.Equal(4, atTwo.GetProperty("version").GetInt64());
-        Assert.Equal("contacted", atTwo.GetProperty("stage").GetString());
-        Assert.False(atTwo.TryGetProperty("membershipNumber", out _));
+        var atFour = await api.Host.GetCase(_kaur, id, "?version=4");
+        Assert.Equal((4L, CaseStage.Contacted), (atFour.Version, atFour.Stage));
+        Assert.Null(atFour.MembershipNumber);
 
         await using var session = api.Store.QuerySession();
         var recorded = (await session.Events.FetchStreamAsync(id)).Single(e => e.Version == 1).Timestamp;
         var atFirst = await api.Host.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
-        Assert.Equal(2, atFirst.GetProperty("version").GetInt64());
-        Assert.Equal("identified", atFirst.GetProperty("stage").GetString());
+        Assert.Equal((2L, CaseStage.Identified), (atFirst.Version, atFirst.Stage));
 
-        Assert.Equal("enrolled", (await api.Host.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Enrolled, (await api.Host.GetCase(_kaur, id)).Stage);
     }
 
     [Theory]
@@ -225,6 +224,6 @@ public class InstantsWithOffsets(ApiFixture api)
         var id = await api.Host.IdentifyWorker(kaur);
         var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).AddMinutes(1).ToString("O");
         var view = await api.Host.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
-        Assert.Equal("identified", view.GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Identified, view.Stage);
     }
 }

@@ -1,4 +1,5 @@
 using Alba;
+using EnrolmentCases.Cases;
 using Marten;
 
 namespace EnrolmentCases.Tests.Api;
@@ -85,13 +86,12 @@ public class CommandAccessControl(ApiFixture api)
     }
 
     /// <summary>What the owner sees of the case, and every event of its stream (version, type, id).</summary>
-    private async Task<(long Version, string Stage, string Events)> StateOf(Guid id)
+    private async Task<(long Version, CaseStage Stage, string Events)> StateOf(Guid id)
     {
         var view = await api.Host.GetCase(_kaur, id);
         await using var session = api.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(id);
-        return (view.GetProperty("version").GetInt64(), view.GetProperty("stage").GetString()!,
-            string.Join(", ", events.Select(e => $"{e.Version}:{e.EventTypeName}:{e.Id}")));
+        return (view.Version, view.Stage, string.Join(", ", events.Select(e => $"{e.Version}:{e.EventTypeName}:{e.Id}")));
     }
 
     [Theory]
@@ -109,7 +109,7 @@ public class CommandAccessControl(ApiFixture api)
 
         // The same command from the owner goes through: the refusal was about who asked.
         var accepted = await api.Host.Command(_kaur, id, command, body);
-        var version = (await accepted.ReadAsJsonAsync<Scenarios.Accepted>())!.Version;
+        var version = (await accepted.Accepted()).Version;
         Assert.True(version > before.Version, $"{command} by the owner should have appended to version {before.Version}");
         Assert.Equal(version, (await StateOf(id)).Version);
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Alba;
+using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
 using Marten;
 
@@ -32,7 +33,7 @@ public class CommandMetadata(ApiFixture api)
         return new Actor(subject, api.TokenFor(role, subject, regencies));
     }
 
-    private async Task<Scenarios.Accepted> Send(string token, string method, string url, object body, int status,
+    private async Task<CommandAccepted> Send(string token, string method, string url, object body, int status,
         string? correlation)
     {
         var result = await api.Host.Scenario(s =>
@@ -43,7 +44,7 @@ public class CommandMetadata(ApiFixture api)
             if (correlation is not null) s.WithRequestHeader("X-Correlation-Id", correlation);
             s.StatusCodeShouldBe(status);
         });
-        return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!;
+        return await result.Accepted();
     }
 
     private async Task<IReadOnlyList<IEvent>> Stream(Guid id)

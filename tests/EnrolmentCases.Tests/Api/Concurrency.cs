@@ -1,5 +1,6 @@
 using System.Net;
 using Alba;
+using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -18,7 +19,7 @@ public class Concurrency(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("concurrency-conflict", problem.Slug());
         Assert.Equal(4, problem.GetProperty("currentVersion").GetInt64());
-        Assert.Equal("contacted", (await api.Host.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Contacted, (await api.Host.GetCase(_kaur, id)).Stage);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public class Concurrency(ApiFixture api)
 
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
-        Assert.Equal(1, (await api.Host.GetCase(_kaur, id)).GetProperty("contactAttempts").GetInt32());
+        Assert.Equal(1, (await api.Host.GetCase(_kaur, id)).ContactAttempts);
     }
 
     [Fact]
@@ -79,7 +80,6 @@ public class Concurrency(ApiFixture api)
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var view = await api.Host.GetCase(_kaur, id);
-        Assert.Equal(8, view.GetProperty("contactAttempts").GetInt32());
-        Assert.Equal(10, view.GetProperty("version").GetInt64());
+        Assert.Equal((8, 10L), (view.ContactAttempts, view.Version));
     }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Imports;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,7 +53,7 @@ public class Imports(ApiFixture api)
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().CountAsync(c => c.Nik == nik);
+        return await session.Query<CaseDetails>().CountAsync(c => c.Nik == nik);
     }
 
     private static Dictionary<int, JsonElement> RowsOf(JsonElement view) =>
@@ -86,8 +87,8 @@ public class Imports(ApiFixture api)
         Assert.Contains(missing, r => r.StartsWith("occupation"));
 
         var created = await api.Host.GetCase(_rejang, rows[2].GetProperty("caseId").GetGuid());
-        Assert.Equal(a, created.GetProperty("nik").GetString());
-        Assert.Equal("DTSEN", created.GetProperty("source").GetString());
+        Assert.Equal(a, created.Nik);
+        Assert.Equal(WorkerSource.Dtsen, created.Source);
         Assert.Equal(1, await CasesWithNik(a));
 
         await using var session = api.Store.QuerySession();
@@ -124,21 +125,12 @@ public class Imports(ApiFixture api)
         Assert.Equal(1_500, views.Sum(v => v.GetProperty("counts").GetProperty("created").GetInt32()));
         Assert.Equal(3_000 - 1_500, views.Sum(v => v.GetProperty("counts").GetProperty("duplicate").GetInt32()));
         await using var session = api.Store.QuerySession();
-        var cases = await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
+        var cases = await session.Query<CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
         Assert.Equal(1_500, cases.Count);
         Assert.Equal(1_500, cases.Distinct().Count());
     }
 
-    private async Task<long> WorklistTotal(string token)
-    {
-        var worklist = await api.Host.Scenario(s =>
-        {
-            s.Get.Url("/api/cases?regency=17.08&pageSize=1");
-            s.WithBearerToken(token);
-            s.StatusCodeShouldBeOk();
-        });
-        return (await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("total").GetInt64();
-    }
+    private async Task<long> WorklistTotal(string token) => (await api.Host.Worklist(token, "?regency=17.08&pageSize=1")).Total;
 
     [Fact]
     public async Task an_import_longer_than_a_chunk_runs_through_every_chunk_and_accounts_for_every_row()
@@ -193,8 +185,7 @@ public class Imports(ApiFixture api)
 
         Assert.Equal(before + rows, await WorklistTotal(kepahiang));
         var last = await api.Host.GetCase(kepahiang, caseIds[^1]);
-        Assert.Equal(niks[^1], last.GetProperty("nik").GetString());
-        Assert.Equal("identified", last.GetProperty("stage").GetString());
+        Assert.Equal((niks[^1], CaseStage.Identified), (last.Nik, last.Stage));
     }
 
     [Fact]

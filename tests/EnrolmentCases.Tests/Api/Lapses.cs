@@ -1,8 +1,8 @@
-using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Lapses.Sweeping;
+using EnrolmentCases.Money;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -29,21 +29,21 @@ public class Lapses(SweepFixture api)
         using (api.ClockAt(Wib(2026, 4, 30, 23)))
         {
             await Sweep();
-            Assert.Equal("enrolled", (await api.Host.GetCase(_mukomuko, id)).GetProperty("stage").GetString());
+            Assert.Equal(CaseStage.Enrolled, (await api.Host.GetCase(_mukomuko, id)).Stage);
         }
 
         using (api.ClockAt(Wib(2026, 5, 1, 0)))
         {
             // Read before any sweep: the rule applies on read.
             var view = await api.Host.GetCase(_mukomuko, id);
-            Assert.Equal("lapsed", view.GetProperty("stage").GetString());
-            var versionBeforeSweep = view.GetProperty("version").GetInt64();
+            Assert.Equal(CaseStage.Lapsed, view.Stage);
+            var versionBeforeSweep = view.Version;
 
             await Sweep();
             await Sweep(); // a second run finds nothing more to record
             var swept = await api.Host.GetCase(_mukomuko, id);
-            Assert.Equal("lapsed", swept.GetProperty("stage").GetString());
-            Assert.Equal(versionBeforeSweep + 2, swept.GetProperty("version").GetInt64()); // CaseLapsed, CaseStageChanged
+            Assert.Equal(CaseStage.Lapsed, swept.Stage);
+            Assert.Equal(versionBeforeSweep + 2, swept.Version); // CaseLapsed, CaseStageChanged
 
             await using var session = api.Store.QuerySession();
             var events = await session.Events.FetchStreamAsync(id);
@@ -53,21 +53,16 @@ public class Lapses(SweepFixture api)
             Assert.Contains("4 consecutive months unpaid", lapsed.Reason);
             Assert.StartsWith("system:", events.Last().UserName);
 
-            var worklist = await api.Host.Scenario(s =>
-            {
-                s.Get.Url("/api/cases?regency=17.06&stage=lapsed");
-                s.WithBearerToken(_mukomuko);
-            });
-            var items = (await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray();
-            Assert.Contains(items, i => i.GetProperty("id").GetGuid() == id);
+            var worklist = await api.Host.Worklist(_mukomuko, "?regency=17.06&stage=lapsed");
+            Assert.Contains(worklist.Items, c => c.Id == id);
         }
 
         using (api.ClockAt(Wib(2026, 5, 20)))
         {
             await api.Host.Command(_mukomuko, id, "premium-payments", new { month = "2026-05", amount = 16_800, paidOn = "2026-05-20" });
             var reactivated = await api.Host.GetCase(_mukomuko, id);
-            Assert.Equal("enrolled", reactivated.GetProperty("stage").GetString());
-            Assert.Equal("2026-05", reactivated.GetProperty("paidThrough").GetString());
+            Assert.Equal(CaseStage.Enrolled, reactivated.Stage);
+            Assert.Equal(new YearMonth(2026, 5), reactivated.PaidThrough);
         }
     }
 

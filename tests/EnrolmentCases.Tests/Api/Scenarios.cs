@@ -2,6 +2,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Infrastructure;
 using Marten;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +13,8 @@ namespace EnrolmentCases.Tests.Api;
 
 /// <summary>
 /// Small steps the API tests are written in, each going through the real HTTP pipeline of whichever
-/// host it is given: a fixture's or one a test starts itself.
+/// host it is given: a fixture's or one a test starts itself. Reads answer with the API's own view
+/// records, deserialized with the API's JSON options.
 /// </summary>
 public static class Scenarios
 {
@@ -34,7 +38,7 @@ public static class Scenarios
             s.WithBearerToken(token);
             s.StatusCodeShouldBe(201);
         });
-        return (await result.ReadAsJsonAsync<Accepted>())!.Id;
+        return (await result.Accepted()).Id;
     }
 
     public static async Task<IScenarioResult> Command(this IAlbaHost host, string token, Guid caseId, string action,
@@ -47,6 +51,10 @@ public static class Scenarios
             s.StatusCodeShouldBe(expectedStatus);
         });
     }
+
+    /// <summary>The body of an accepted command: the stream's id and the version the command produced.</summary>
+    public static async Task<CommandAccepted> Accepted(this IScenarioResult result) =>
+        (await result.ReadAsJsonAsync<CommandAccepted>())!;
 
     public static Task<IScenarioResult> Reach(this IAlbaHost host, string token, Guid caseId) =>
         host.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
@@ -69,16 +77,24 @@ public static class Scenarios
         return id;
     }
 
-    public static async Task<JsonElement> GetCase(this IAlbaHost host, string token, Guid caseId, string query = "")
+    /// <summary>A GET that must answer 200, read as the API's view record.</summary>
+    public static async Task<T> Read<T>(this IAlbaHost host, string token, string url)
     {
         var result = await host.Scenario(s =>
         {
-            s.Get.Url($"/api/cases/{caseId}{query}");
+            s.Get.Url(url);
             s.WithBearerToken(token);
-            s.StatusCodeShouldBe(200);
+            s.StatusCodeShouldBeOk();
         });
-        return await result.ReadAsJsonAsync<JsonElement>();
+        return (await result.ReadAsJsonAsync<T>())!;
     }
+
+    /// <summary>The case as the caller sees it (now, or as of the ?version= or ?asOf= in the query).</summary>
+    public static Task<CaseDetails> GetCase(this IAlbaHost host, string token, Guid caseId, string query = "") =>
+        host.Read<CaseDetails>(token, $"/api/cases/{caseId}{query}");
+
+    public static Task<Paged<CaseDetails>> Worklist(this IAlbaHost host, string token, string query = "") =>
+        host.Read<Paged<CaseDetails>>(token, $"/api/cases{query}");
 
     public static async Task<JsonElement> Problem(this IScenarioResult result)
     {
@@ -115,6 +131,4 @@ public static class Scenarios
             if (statistics.EventCount > 0) throw;
         }
     }
-
-    public sealed record Accepted(Guid Id, long Version);
 }
