@@ -1,5 +1,7 @@
 using System.Net;
 using Alba;
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -105,10 +107,8 @@ public class BudgetInvariants(ApiFixture api)
             }
 
             var expectedCommitted = releasedPaid + cases.Values.Where(m => m.Months is not null).Sum(m => 16_800L * m.Months!.Value);
-            var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.05");
-            Assert.Equal(expectedCommitted, line.GetProperty("committed").GetInt64());
-            Assert.Equal(totalPaid, line.GetProperty("paid").GetInt64());
-            Assert.Equal(allocation - expectedCommitted, line.GetProperty("remaining").GetInt64());
+            Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.05", allocation, expectedCommitted, totalPaid, allocation - expectedCommitted),
+                await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.05"));
         }
 
         // The walk must have exercised the money paths, or it proved nothing.

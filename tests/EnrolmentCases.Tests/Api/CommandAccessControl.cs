@@ -1,5 +1,6 @@
 using Alba;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Money;
 using Marten;
 
 namespace EnrolmentCases.Tests.Api;
@@ -126,11 +127,10 @@ public class CommandAccessControl(ApiFixture api)
         foreach (var caller in new[] { "caseworker of another regency", "auditor", "planner of the regency", "admin" })
             await api.Host.Command(TokenOf(caller), id, "subsidy", grant, RefusalFor(caller).Status);
 
-        var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(0, line.GetProperty("committed").GetInt64());
-        Assert.Equal(1_000_000, line.GetProperty("remaining").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((0L, 1_000_000L), (line.Committed, line.Remaining));
 
         await api.Host.Command(_kaur, id, "subsidy", grant);
-        Assert.Equal(12 * 16_800, (await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        Assert.Equal(12 * 16_800, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 }

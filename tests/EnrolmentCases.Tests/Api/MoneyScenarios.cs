@@ -1,5 +1,6 @@
-using System.Text.Json;
 using Alba;
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -23,30 +24,21 @@ public static class MoneyScenarios
     public static object Grant(string payer, int year, string startMonth, int months) =>
         new { payer, budgetYear = year, startMonth, months };
 
-    /// <summary>The budget line, after checking it adds up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
-    public static async Task<JsonElement> BudgetLine(this IAlbaHost host, int year, string payer, string? regency)
+    public static Task<BudgetYear> Budgets(this IAlbaHost host, string token, int year) =>
+        host.Read<BudgetYear>(token, $"/api/budgets?year={year}");
+
+    /// <summary>The budget line, after checking the year's lines add up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
+    public static async Task<BudgetLine> BudgetLine(this IAlbaHost host, int year, Payer payer, string? regency)
     {
-        var result = await host.Scenario(s =>
+        var budgets = await host.Budgets(new HostTokens(host).Token("auditor"), year);
+        Assert.Equal(year, budgets.Year);
+        foreach (var line in budgets.Items)
         {
-            s.Get.Url($"/api/budgets?year={year}");
-            s.WithBearerToken(new HostTokens(host).Token("auditor"));
-            s.StatusCodeShouldBeOk();
-        });
-        var body = await result.ReadAsJsonAsync<JsonElement>();
-        Assert.Equal(year, body.GetProperty("year").GetInt32());
-        foreach (var item in body.GetProperty("items").EnumerateArray())
-        {
-            var allocated = item.GetProperty("allocated").GetInt64();
-            var committed = item.GetProperty("committed").GetInt64();
-            var paid = item.GetProperty("paid").GetInt64();
-            var remaining = item.GetProperty("remaining").GetInt64();
-            Assert.Equal(allocated, committed + remaining);
-            Assert.InRange(remaining, 0, allocated);
-            Assert.InRange(paid, 0, committed);
+            Assert.Equal(line.Allocated, line.Committed + line.Remaining);
+            Assert.InRange(line.Remaining, 0, line.Allocated);
+            Assert.InRange(line.Paid, 0, line.Committed);
         }
 
-        return body.GetProperty("items").EnumerateArray().Single(i =>
-            i.GetProperty("payer").GetString() == payer &&
-            (i.TryGetProperty("regencyCode", out var r) ? r.GetString() : null) == regency);
+        return budgets.Items.Single(l => l.Payer == payer && l.RegencyCode == regency);
     }
 }

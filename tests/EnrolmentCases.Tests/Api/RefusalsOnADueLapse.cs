@@ -1,6 +1,7 @@
 using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
 using JasperFx.Events;
 using Marten;
 
@@ -63,7 +64,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
                 var problem = await result.Problem();
                 Assert.Equal("invalid-transition", problem.Slug());
                 Assert.Equal("lapsed", problem.GetProperty("stage").GetString());
-                Assert.Equal(0, (await api.Host.BudgetLine(year, "APBD_REGENCY", "17.08")).GetProperty("committed").GetInt64());
+                Assert.Equal(0, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.08")).Committed);
                 return;
             }
             case "closure with a stale expectedVersion":

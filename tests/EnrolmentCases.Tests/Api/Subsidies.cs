@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Lapses.Sweeping;
@@ -29,10 +30,8 @@ public class Subsidies(ApiFixture api)
         Assert.Equal(CaseStage.Subsidized, view.Stage);
         Assert.Equal(new SubsidyView(Payer.ApbdRegency, year, new YearMonth(year, 9), 4, 16_800), view.Subsidy);
 
-        var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(1_000_000, line.GetProperty("allocated").GetInt64());
-        Assert.Equal(67_200, line.GetProperty("committed").GetInt64());
-        Assert.Equal(932_800, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_000_000, Committed: 67_200, Paid: 0, Remaining: 932_800),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04"));
     }
 
     [Fact]
@@ -45,10 +44,8 @@ public class Subsidies(ApiFixture api)
 
         await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
 
-        var line = await api.Host.BudgetLine(year, "APBD_PROVINCE", null);
-        Assert.Equal(201_600, line.GetProperty("allocated").GetInt64());
-        Assert.Equal(201_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(0, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdProvince, null, Allocated: 201_600, Committed: 201_600, Paid: 0, Remaining: 0),
+            await api.Host.BudgetLine(year, Payer.ApbdProvince, null));
     }
 
     [Fact]
@@ -64,7 +61,7 @@ public class Subsidies(ApiFixture api)
         Assert.Equal(50_000, problem.GetProperty("remaining").GetInt64());
 
         Assert.Equal(CaseStage.Enrolled, (await api.Host.GetCase(_kaur, id)).Stage);
-        Assert.Equal(0, (await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        Assert.Equal(0, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 
     [Fact]
@@ -105,9 +102,8 @@ public class Subsidies(ApiFixture api)
             Assert.Equal(200_000, problem.GetProperty("remaining").GetInt64());
         }
 
-        var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(fits * 201_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(200_000, line.GetProperty("remaining").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((fits * 201_600L, 200_000L), (line.Committed, line.Remaining));
 
         var subsidised = 0;
         foreach (var id in cases)
@@ -149,7 +145,7 @@ public class Subsidies(ApiFixture api)
         await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1));
         var twice = await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-02", 1), 409);
         Assert.Equal("subsidized", (await twice.Problem()).GetProperty("stage").GetString());
-        Assert.Equal(16_800, (await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        Assert.Equal(16_800, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 
     [Fact]
@@ -169,9 +165,8 @@ public class Subsidies(ApiFixture api)
         Assert.True((await wrongAmount.Problem()).GetProperty("errors").TryGetProperty("amount", out _));
 
         Assert.Equal(new YearMonth(year, 1), (await api.Host.GetCase(_kaur, id)).PaidThrough);
-        var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(16_800, line.GetProperty("paid").GetInt64());
-        Assert.Equal(50_400, line.GetProperty("committed").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((16_800L, 50_400L), (line.Paid, line.Committed));
     }
 
     [Fact]
@@ -187,10 +182,8 @@ public class Subsidies(ApiFixture api)
 
         await api.Host.Command(_kaur, id, "closure", new { reason = "wage_earner", note = "hired by the palm oil mill" });
 
-        var line = await api.Host.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(33_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(33_600, line.GetProperty("paid").GetInt64());
-        Assert.Equal(1_000_000 - 33_600, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_000_000, Committed: 33_600, Paid: 33_600, Remaining: 1_000_000 - 33_600),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04"));
 
         await api.Host.Command(_kaur, id, "reopening", new { note = "lost the job" });
         var reopened = await api.Host.GetCase(_kaur, id);
@@ -225,9 +218,8 @@ public class SubsidyYearEnd(SweepFixture api)
         var view = await api.Host.GetCase(_kaur, id);
         Assert.Equal(CaseStage.Enrolled, view.Stage);
         Assert.Null(view.Subsidy);
-        var line = await api.Host.BudgetLine(year, "APBD_PROVINCE", null);
-        Assert.Equal(16_800, line.GetProperty("committed").GetInt64());
-        Assert.Equal(16_800, line.GetProperty("paid").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdProvince, null);
+        Assert.Equal((16_800L, 16_800L), (line.Committed, line.Paid));
 
         await using var session = api.Store.QuerySession();
         var ended = (await session.Events.FetchStreamAsync(id)).Select(e => e.Data).OfType<SubsidyEnded>().Single();
