@@ -1,6 +1,6 @@
-using System.Text;
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Imports;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -446,41 +446,18 @@ public class CoverageReports(ApiFixture api)
         {
             var lines = Enumerable.Range(0, rows)
                 .Select(_ => $"{Niks.Next(regency.Replace(".", ""))},Rina Marlina,{regency},Arga Makmur,Desa Kemumu,fisher,0812-5555-6666,VILLAGE_LIST");
-            using var client = api.Host.Client(token);
-            var response = await client.PostAsync("/api/imports",
-                new StringContent(string.Join("\n", lines.Prepend(Header)), Encoding.UTF8, "text/csv"));
-            Assert.Equal(202, (int)response.StatusCode);
-            var importId = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+            var importId = await api.Host.StartImport(token, string.Join("\n", lines.Prepend(Header)));
+            var view = await api.Host.FinishedImport(api.Token("auditor"), importId);
+            Assert.Equal(ImportStatus.Completed, view.Status);
 
-            var auditor = api.Token("auditor");
-            for (var i = 0; i < 250; i++)
+            var created = view.Rows.Where(r => r.Outcome == RowOutcome.Created).Select(r => r.CaseId!.Value).ToList();
+            foreach (var id in created)
             {
-                var result = await api.Host.Scenario(s =>
-                {
-                    s.Get.Url($"/api/imports/{importId}");
-                    s.WithBearerToken(auditor);
-                    s.StatusCodeShouldBeOk();
-                });
-                var view = await result.ReadAsJsonAsync<JsonElement>();
-                if (view.GetProperty("status").GetString() == "completed")
-                {
-                    var created = view.GetProperty("rows").EnumerateArray()
-                        .Where(r => r.GetProperty("outcome").GetString() == "created")
-                        .Select(r => r.GetProperty("caseId").GetGuid()).ToList();
-                    foreach (var id in created)
-                    {
-                        Cases[id] = new CaseModel(regency);
-                        Cases[id].Move("identified", Now, Now);
-                    }
-
-                    return created;
-                }
-
-                Assert.NotEqual("failed", view.GetProperty("status").GetString());
-                await Task.Delay(100);
+                Cases[id] = new CaseModel(regency);
+                Cases[id].Move("identified", Now, Now);
             }
 
-            throw new TimeoutException($"import {importId} did not finish");
+            return created;
         }
 
         public async Task Contact(Guid id, string outcome, DateTimeOffset? occurredAt = null)

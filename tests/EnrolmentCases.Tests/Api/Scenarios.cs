@@ -1,9 +1,11 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
 using Marten;
 using Marten.Events;
@@ -95,6 +97,31 @@ public static class Scenarios
 
     public static Task<Paged<CaseDetails>> Worklist(this IAlbaHost host, string token, string query = "") =>
         host.Read<Paged<CaseDetails>>(token, $"/api/cases{query}");
+
+    public static Task<ImportView> GetImport(this IAlbaHost host, string token, Guid importId, string query = "") =>
+        host.Read<ImportView>(token, $"/api/imports/{importId}{query}");
+
+    /// <summary>Posts a file as text/csv, as the offices' scripts do, and answers with the accepted import's id.</summary>
+    public static async Task<Guid> StartImport(this IAlbaHost host, string token, string csv, string query = "")
+    {
+        using var client = host.Client(token);
+        var response = await client.PostAsync($"/api/imports{query}", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        Assert.Equal(202, (int)response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ImportAccepted>())!.Id;
+    }
+
+    /// <summary>Polls the import until it is completed or failed, at most 250 times, and answers with its view.</summary>
+    public static async Task<ImportView> FinishedImport(this IAlbaHost host, string token, Guid importId)
+    {
+        for (var i = 0; i < 250; i++)
+        {
+            var view = await host.GetImport(token, importId);
+            if (view.Status is ImportStatus.Completed or ImportStatus.Failed) return view;
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"import {importId} did not finish");
+    }
 
     public static async Task<JsonElement> Problem(this IScenarioResult result)
     {
