@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
 using Marten;
@@ -97,6 +99,21 @@ public static class Scenarios
 
     public static Task<Paged<CaseDetails>> Worklist(this IAlbaHost host, string token, string query = "") =>
         host.Read<Paged<CaseDetails>>(token, $"/api/cases{query}");
+
+    public static Task<CoverageReport> Coverage(this IAlbaHost host, string token, string query = "") =>
+        host.Read<CoverageReport>(token, $"/api/coverage{query}");
+
+    /// <summary>A coverage row's count of cases at one stage.</summary>
+    public static long Count(this CoverageRow row, CaseStage stage) => stage switch
+    {
+        CaseStage.Identified => row.Identified,
+        CaseStage.Contacted => row.Contacted,
+        CaseStage.Enrolled => row.Enrolled,
+        CaseStage.Subsidized => row.Subsidized,
+        CaseStage.Lapsed => row.Lapsed,
+        CaseStage.Closed => row.Closed,
+        _ => throw new ArgumentOutOfRangeException(nameof(stage))
+    };
 
     public static Task<ImportView> GetImport(this IAlbaHost host, string token, Guid importId, string query = "") =>
         host.Read<ImportView>(token, $"/api/imports/{importId}{query}");
