@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Alba;
 using EnrolmentCases.Infrastructure;
@@ -199,20 +198,15 @@ public class CommandMetadata(ApiFixture api)
         }
 
         // The history shows the same to whoever reads it.
-        var history = await api.Host.Scenario(s =>
-        {
-            s.Get.Url($"/api/cases/{caseId}/history");
-            s.WithBearerToken(_setup);
-            s.StatusCodeShouldBeOk();
-        });
-        var entries = (await history.ReadAsJsonAsync<JsonElement>()).GetProperty("events").EnumerateArray()
-            .Where(e => e.GetProperty("version").GetInt64() > caseBefore).ToList();
-        Assert.Equal(step.CaseEvents, entries.Select(e => e.GetProperty("type").GetString()));
+        var history = await api.Host.History(_setup, caseId);
+        Assert.Equal(caseId, history.CaseId);
+        var entries = history.Events.Where(e => e.Version > caseBefore).ToList();
+        Assert.Equal(step.CaseEvents, entries.Select(e => e.Type));
         Assert.All(entries, e =>
         {
-            Assert.Equal(actor.Subject, e.GetProperty("user").GetString());
-            Assert.Equal(correlation, e.GetProperty("correlationId").GetString());
-            Assert.Equal(appended[0].CausationId, e.GetProperty("causationId").GetString());
+            Assert.Equal(actor.Subject, e.User);
+            Assert.Equal(correlation, e.CorrelationId);
+            Assert.Equal(appended[0].CausationId, e.CausationId);
         });
     }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Audit;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Worklist;
@@ -100,6 +101,9 @@ public static class Scenarios
     public static Task<Paged<CaseDetails>> Worklist(this IAlbaHost host, string token, string query = "") =>
         host.Read<Paged<CaseDetails>>(token, $"/api/cases{query}");
 
+    public static Task<CaseHistory> History(this IAlbaHost host, string token, Guid caseId) =>
+        host.Read<CaseHistory>(token, $"/api/cases/{caseId}/history");
+
     public static Task<CoverageReport> Coverage(this IAlbaHost host, string token, string query = "") =>
         host.Read<CoverageReport>(token, $"/api/coverage{query}");
 
@@ -114,6 +118,9 @@ public static class Scenarios
         CaseStage.Closed => row.Closed,
         _ => throw new ArgumentOutOfRangeException(nameof(stage))
     };
+
+    public static Task<ChainVerification> VerifyChain(this IAlbaHost host, string token, string query = "") =>
+        host.Read<ChainVerification>(token, $"/api/audit/verify{query}");
 
     public static Task<ImportView> GetImport(this IAlbaHost host, string token, Guid importId, string query = "") =>
         host.Read<ImportView>(token, $"/api/imports/{importId}{query}");
