@@ -63,9 +63,8 @@ public class CommandAccessControl(ApiFixture api)
             }
             case "subsidy":
             {
-                var year = MoneyScenarios.FreshBudgetYear();
-                await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-                return (await api.Host.EnrolledCase(_kaur), MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 2));
+                var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
+                return (id, MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 2));
             }
             case "premium-payments":
                 return (await api.Host.EnrolledCase(_kaur), new { month = "2026-03", amount = 16_800, paidOn = "2026-03-05" });
@@ -119,9 +118,7 @@ public class CommandAccessControl(ApiFixture api)
     public async Task a_refused_subsidy_commits_nothing_against_the_budget()
     {
         using var clock = api.ClockAt(Wib(2026, 3, 10));
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.Host.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
         var grant = MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12);
 
         foreach (var caller in new[] { "caseworker of another regency", "auditor", "planner of the regency", "admin" })

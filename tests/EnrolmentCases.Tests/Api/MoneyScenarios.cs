@@ -24,6 +24,17 @@ public static class MoneyScenarios
     public static object Grant(string payer, int year, string startMonth, int months) =>
         new { payer, budgetYear = year, startMonth, months };
 
+    /// <summary>An enrolled case and the fresh budget year whose regency budget can pay for its subsidy.</summary>
+    public sealed record FundedCase(Guid Id, int Year);
+
+    /// <summary>The world most subsidy tests start from: a Kaur (17.04) regency budget for a fresh year, and an enrolled Kaur case.</summary>
+    public static async Task<FundedCase> EnrolledCaseWithABudget(this IAlbaHost host, string token, long allocation = 1_000_000)
+    {
+        var year = FreshBudgetYear();
+        await host.Allocate("APBD_REGENCY", "17.04", year, allocation);
+        return new FundedCase(await host.EnrolledCase(token), year);
+    }
+
     public static Task<BudgetYear> Budgets(this IAlbaHost host, string token, int year) =>
         host.Read<BudgetYear>(token, $"/api/budgets?year={year}");
 

@@ -20,9 +20,7 @@ public class Subsidies(ApiFixture api)
     [Fact]
     public async Task a_subsidy_commits_premium_times_months_against_the_regency_budget()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.Host.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
 
         await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-09", 4));
 
@@ -51,9 +49,7 @@ public class Subsidies(ApiFixture api)
     [Fact]
     public async Task a_grant_that_does_not_fit_is_refused_with_what_remains_and_changes_nothing()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 50_000);
-        var id = await api.Host.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur, allocation: 50_000);
 
         var result = await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3), 409);
         var problem = await result.Problem();
@@ -151,9 +147,7 @@ public class Subsidies(ApiFixture api)
     [Fact]
     public async Task subsidised_payments_are_paid_from_the_budget_once_per_month()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.Host.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
         await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
         using var clock = api.ClockAt(new DateTimeOffset(year, 2, 10, 9, 0, 0, TimeSpan.FromHours(7)));
 
@@ -172,9 +166,7 @@ public class Subsidies(ApiFixture api)
     [Fact]
     public async Task closing_a_subsidised_case_releases_what_was_not_paid()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.Host.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
         await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12));
         using var clock = api.ClockAt(new DateTimeOffset(year, 3, 10, 9, 0, 0, TimeSpan.FromHours(7)));
         await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
