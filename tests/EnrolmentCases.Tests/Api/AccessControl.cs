@@ -1,4 +1,3 @@
-using Alba;
 using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;

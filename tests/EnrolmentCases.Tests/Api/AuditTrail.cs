@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Audit;
-using Marten;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

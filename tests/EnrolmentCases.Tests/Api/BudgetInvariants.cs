@@ -1,5 +1,4 @@
 using System.Net;
-using Alba;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Money;
 

@@ -1,4 +1,3 @@
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;

@@ -1,7 +1,5 @@
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Money;
-using Marten;
 
 namespace EnrolmentCases.Tests.Api;
 

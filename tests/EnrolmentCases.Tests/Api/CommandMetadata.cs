@@ -1,8 +1,6 @@
 using System.Text.RegularExpressions;
-using Alba;
 using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
-using Marten;
 
 namespace EnrolmentCases.Tests.Api;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Alba;
 using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;

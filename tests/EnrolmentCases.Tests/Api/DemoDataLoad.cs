@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.DemoData;

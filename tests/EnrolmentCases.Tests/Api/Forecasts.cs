@@ -1,4 +1,3 @@
-using Alba;
 using EnrolmentCases.Forecast;
 
 namespace EnrolmentCases.Tests.Api;

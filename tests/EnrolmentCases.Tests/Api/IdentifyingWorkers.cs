@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Infrastructure;

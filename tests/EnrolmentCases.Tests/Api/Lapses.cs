@@ -1,9 +1,7 @@
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;

@@ -3,7 +3,6 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using JasperFx.Events;
-using Marten;
 
 namespace EnrolmentCases.Tests.Api;
 

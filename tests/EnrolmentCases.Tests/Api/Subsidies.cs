@@ -1,13 +1,10 @@
 using System.Net;
 using System.Text.Json;
-using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases.GettingDetails;
-using EnrolmentCases.Coverage;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
-using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
