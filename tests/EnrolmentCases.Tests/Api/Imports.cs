@@ -84,7 +84,7 @@ public class Imports(ApiFixture api)
 
         Assert.Equal(5, first.Counts.Created);
         Assert.Equal(5, again.Counts.Duplicate);
-        Assert.Equal(RowsOf(first).Values.Select(r => r.CaseId), RowsOf(again).Values.Select(r => r.CaseId));
+        Assert.Equal(RowsOf(first).Values.Select(r => r.CaseId!.Value), RowsOf(again).Values.Select(r => r.CaseId!.Value));
         foreach (var nik in niks) Assert.Equal(1, await CasesWithNik(nik));
     }
 
