@@ -1,4 +1,4 @@
-using Alba;
+using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -52,7 +52,7 @@ public class AccessControl(ApiFixture api)
     [Fact]
     public async Task planners_do_not_read_personal_case_data()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         foreach (var url in new[] { $"/api/cases/{id}", "/api/cases" })
         {
             await api.Host.Scenario(s =>
@@ -79,7 +79,7 @@ public class AccessControl(ApiFixture api)
     [Fact]
     public async Task a_case_of_another_regency_does_not_exist_for_a_caseworker()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var read = await api.Host.Scenario(s =>
         {
             s.Get.Url($"/api/cases/{id}");
@@ -88,27 +88,27 @@ public class AccessControl(ApiFixture api)
         });
         Assert.Equal("not-found", (await read.Problem()).Slug());
 
-        await api.Command(_lebong, id, "closure", new { reason = "declined" }, 404);
-        Assert.Equal("identified", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        await api.Host.Command(_lebong, id, "closure", new { reason = "declined" }, 404);
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(_kaur, id)).Stage);
     }
 
     [Fact]
     public async Task a_caseworker_of_several_regencies_works_in_each()
     {
         var both = api.Token("caseworker", "17.04", "17.07");
-        var inKaur = await api.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.04"));
-        var inLebong = await api.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.07"));
-        await api.Reach(both, inKaur);
-        await api.Reach(both, inLebong);
+        var inKaur = await api.Host.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.04"));
+        var inLebong = await api.Host.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.07"));
+        await api.Host.Reach(both, inKaur);
+        await api.Host.Reach(both, inLebong);
     }
 
     [Fact]
     public async Task auditors_read_every_case_but_change_none()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var auditor = api.Token("auditor");
-        Assert.Equal("identified", (await api.GetCase(auditor, id)).GetProperty("stage").GetString());
-        await api.Command(auditor, id, "closure", new { reason = "declined" }, 403);
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(auditor, id)).Stage);
+        await api.Host.Command(auditor, id, "closure", new { reason = "declined" }, 403);
     }
 }
 
@@ -122,7 +122,7 @@ public class RateLimits(ApiFixture api)
     [Fact]
     public async Task a_client_over_its_allowance_gets_429_with_retry_after_while_others_carry_on()
     {
-        using var greedy = api.Client(api.Token("planner"));
+        using var greedy = api.Host.Client(api.Token("planner"));
         var statuses = new List<int>();
         for (var i = 0; i <= ApiFixture.RateLimit; i++)
             statuses.Add((int)(await greedy.GetAsync("/api/regencies")).StatusCode);
@@ -134,7 +134,7 @@ public class RateLimits(ApiFixture api)
         var problem = System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("rate-limited", problem.Slug());
 
-        using var other = api.Client(api.Token("planner"));
+        using var other = api.Host.Client(api.Token("planner"));
         Assert.Equal(200, (int)(await other.GetAsync("/api/regencies")).StatusCode);
     }
 }

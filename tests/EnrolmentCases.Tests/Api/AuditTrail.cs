@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Audit;
-using Marten;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -52,40 +51,16 @@ public class AuditTrail(AuditFixture audit)
 
     private async Task<Guid> CaseWithHistory()
     {
-        var id = await IdentifyAsync();
-        await CommandAsync(id, "contact-attempts", new { channel = "visit", outcome = "reached" });
-        await CommandAsync(id, "closure", new { reason = "declined", note = "prefers a private insurer" });
+        var id = await audit.Host.IdentifyWorker(_kaur);
+        await audit.Host.Reach(_kaur, id);
+        await audit.Host.Command(_kaur, id, "closure", new { reason = "declined", note = "prefers a private insurer" });
         return id;
     }
 
-    private async Task<Guid> IdentifyAsync()
-    {
-        var result = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-    }
-
-    private Task CommandAsync(Guid id, string action, object body) => audit.Host.Scenario(s =>
-    {
-        s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
-        s.WithBearerToken(_kaur);
-        s.StatusCodeShouldBeOk();
-    });
-
-    private async Task<JsonElement> Verify(string query = "")
+    private async Task<ChainVerification> Verify(string query = "")
     {
         await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
-        var result = await audit.Host.Scenario(s =>
-        {
-            s.Get.Url($"/api/audit/verify{query}");
-            s.WithBearerToken(_auditor);
-            s.StatusCodeShouldBeOk();
-        });
-        return await result.ReadAsJsonAsync<JsonElement>();
+        return await audit.Host.VerifyChain(_auditor, query);
     }
 
     private async Task<long> SealedSequenceOf(Guid caseId, int version)
@@ -95,10 +70,10 @@ public class AuditTrail(AuditFixture audit)
         return (await session.Events.FetchStreamAsync(caseId)).Single(e => e.Version == version).Sequence;
     }
 
-    private static void AssertBrokenAt(JsonElement report, long sequence)
+    private static void AssertBrokenAt(ChainVerification report, long sequence)
     {
-        Assert.False(report.GetProperty("valid").GetBoolean(), report.ToString());
-        Assert.Equal(sequence, report.GetProperty("firstInvalidSequence").GetInt64());
+        Assert.False(report.Valid, report.ToString());
+        Assert.Equal(sequence, report.FirstInvalidSequence);
     }
 
     /// <summary>
@@ -119,7 +94,7 @@ public class AuditTrail(AuditFixture audit)
         }
 
         var again = await Verify();
-        Assert.True(again.GetProperty("valid").GetBoolean(), $"the log does not verify after restoring: {again}");
+        Assert.True(again.Valid, $"the log does not verify after restoring: {again}");
     }
 
     [Fact]
@@ -127,17 +102,17 @@ public class AuditTrail(AuditFixture audit)
     {
         await CaseWithHistory();
         var report = await Verify();
-        Assert.True(report.GetProperty("valid").GetBoolean(), report.ToString());
-        Assert.True(report.GetProperty("eventsChecked").GetInt64() >= 5);
-        var head = $"{report.GetProperty("headSequence").GetInt64()}:{report.GetProperty("headHash").GetString()}";
+        Assert.True(report.Valid, report.ToString());
+        Assert.True(report.EventsChecked >= 5);
+        var head = $"{report.HeadSequence}:{report.HeadHash}";
 
         await CaseWithHistory();
         var later = await Verify($"?anchor={head}");
-        Assert.True(later.GetProperty("valid").GetBoolean());
-        Assert.True(later.GetProperty("anchorMatches").GetBoolean());
+        Assert.True(later.Valid);
+        Assert.True(later.AnchorMatches);
 
-        var forged = await Verify($"?anchor={report.GetProperty("headSequence").GetInt64()}:{new string('a', 64)}");
-        Assert.False(forged.GetProperty("valid").GetBoolean());
+        var forged = await Verify($"?anchor={report.HeadSequence}:{new string('a', 64)}");
+        Assert.False(forged.Valid);
     }
 
     [Fact]
@@ -214,25 +189,21 @@ public class AuditTrail(AuditFixture audit)
     {
         var id = await CaseWithHistory();
         await Verify();
-        var result = await audit.Host.Scenario(s =>
-        {
-            s.Get.Url($"/api/cases/{id}/history");
-            s.WithBearerToken(_auditor);
-            s.StatusCodeShouldBeOk();
-        });
-        var history = await result.ReadAsJsonAsync<JsonElement>();
-        var events = history.GetProperty("events").EnumerateArray().ToList();
+        var history = await audit.Host.History(_auditor, id);
+        Assert.Equal(id, history.CaseId);
+        var events = history.Events;
         Assert.Equal(["worker_identified", "case_stage_changed", "contact_attempted", "case_stage_changed", "case_closed", "case_stage_changed"],
-            events.Select(e => e.GetProperty("type").GetString()));
-        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), events.Select(e => e.GetProperty("version").GetInt64()));
+            events.Select(e => e.Type));
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), events.Select(e => e.Version));
         Assert.All(events, e =>
         {
-            Assert.StartsWith("caseworker-", e.GetProperty("user").GetString());
-            Assert.False(string.IsNullOrEmpty(e.GetProperty("correlationId").GetString()));
-            Assert.Contains($"/api/cases", e.GetProperty("causationId").GetString());
-            Assert.Equal(64, e.GetProperty("hash").GetString()!.Length);
+            Assert.StartsWith("caseworker-", e.User);
+            Assert.False(string.IsNullOrEmpty(e.CorrelationId));
+            Assert.Contains("/api/cases", e.CausationId);
+            Assert.Equal(64, e.Hash!.Length);
         });
-        Assert.Equal("prefers a private insurer", events[4].GetProperty("data").GetProperty("note").GetString());
+        // Data is each event's own JSON, as the client receives it.
+        Assert.Equal("prefers a private insurer", ((JsonElement)events[4].Data).GetProperty("note").GetString());
 
         await audit.Host.Scenario(s =>
         {
@@ -295,21 +266,9 @@ public class AuditTrail(AuditFixture audit)
     public async Task a_data_subject_gets_every_case_and_its_trail_and_only_auditors_may_ask()
     {
         var nik = Niks.Next();
-        var first = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        var firstId = (await first.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-        await CommandAsync(firstId, "closure", new { reason = "duplicate" });
-        var second = await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(Scenarios.NewWorker(nik)).ToUrl("/api/cases");
-            s.WithBearerToken(_kaur);
-            s.StatusCodeShouldBe(201);
-        });
-        var secondId = (await second.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
+        var firstId = await audit.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        await audit.Host.Command(_kaur, firstId, "closure", new { reason = "duplicate" });
+        var secondId = await audit.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
 
         var result = await audit.Host.Scenario(s =>
         {
@@ -317,10 +276,16 @@ public class AuditTrail(AuditFixture audit)
             s.WithBearerToken(_auditor);
             s.StatusCodeShouldBeOk();
         });
-        var report = await result.ReadAsJsonAsync<JsonElement>();
-        Assert.Equal([firstId, secondId], report.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("case").GetProperty("id").GetGuid()));
-        Assert.Equal(secondId, report.GetProperty("openCaseId").GetGuid());
-        Assert.All(report.GetProperty("cases").EnumerateArray(), c => Assert.NotEmpty(c.GetProperty("history").GetProperty("events").EnumerateArray()));
+        var report = (await result.ReadAsJsonAsync<SubjectAccessReport>())!;
+        Assert.Equal(nik, report.Nik);
+        Assert.Equal([firstId, secondId], report.Cases.Select(c => c.Case.Id));
+        Assert.Equal(secondId, report.OpenCaseId);
+        Assert.All(report.Cases, c =>
+        {
+            Assert.Equal(nik, c.Case.Nik);
+            Assert.Equal(c.Case.Id, c.History.CaseId);
+            Assert.NotEmpty(c.History.Events);
+        });
 
         foreach (var role in new[] { "caseworker", "planner", "admin" })
         {
@@ -338,12 +303,7 @@ public class AuditTrail(AuditFixture audit)
     {
         await CaseWithHistory();
         var year = MoneyScenarios.FreshBudgetYear();
-        await audit.Host.Scenario(s =>
-        {
-            s.Post.Json(new { payer = "APBD_PROVINCE", year, amount = 1_000_000, kind = "APBD" }).ToUrl("/api/budgets");
-            s.WithBearerToken(audit.Token("planner"));
-            s.StatusCodeShouldBe(201);
-        });
+        await audit.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
         await audit.Host.Scenario(s =>
         {
             s.Put.Json(new { eligibleWorkers = 500, source = "DTSEN 2025" }).ToUrl($"/api/regencies/17.04/targets/{year}");
@@ -360,18 +320,17 @@ public class AuditTrail(AuditFixture audit)
                 s.WithBearerToken(audit.Token(role));
                 s.StatusCodeShouldBeOk();
             });
-            var report = await result.ReadAsJsonAsync<JsonElement>();
-            Assert.True(report.GetProperty("valid").GetBoolean(), $"{role}: {report}");
-            Assert.True(report.GetProperty("eventsReplayed").GetInt64() >= 7, report.ToString());
-            var models = report.GetProperty("readModels").EnumerateArray().ToList();
+            var report = (await result.ReadAsJsonAsync<ReplayReport>())!;
+            Assert.True(report.Valid, $"{role}: {JsonSerializer.Serialize(report)}");
+            Assert.True(report.EventsReplayed >= 7, JsonSerializer.Serialize(report));
             Assert.Equal(["Budget", "CaseDetails", "CoverageDelta", "CoverageMonth", "RegencyTarget"],
-                models.Select(m => m.GetProperty("readModel").GetString()));
-            Assert.All(models, m =>
+                report.ReadModels.Select(m => m.ReadModel));
+            Assert.All(report.ReadModels, m =>
             {
-                Assert.Equal(0, m.GetProperty("differences").GetInt64());
-                Assert.Equal(m.GetProperty("liveRows").GetInt64(), m.GetProperty("replayedRows").GetInt64());
-                Assert.True(m.GetProperty("liveRows").GetInt64() > 0, $"{m.GetProperty("readModel")} has rows to compare");
-                Assert.Empty(m.GetProperty("firstDifferentIds").EnumerateArray());
+                Assert.Equal(0, m.Differences);
+                Assert.Equal(m.LiveRows, m.ReplayedRows);
+                Assert.True(m.LiveRows > 0, $"{m.ReadModel} has rows to compare");
+                Assert.Empty(m.FirstDifferentIds);
             });
         }
 

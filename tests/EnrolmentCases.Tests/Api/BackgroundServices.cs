@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Audit;
 using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,25 +37,14 @@ public class BackgroundServices
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
         });
 
-    private static async Task<List<JsonElement>> History(IAlbaHost host, string auditor, Guid id)
-    {
-        var result = await host.Scenario(s =>
-        {
-            s.Get.Url($"/api/cases/{id}/history");
-            s.WithBearerToken(auditor);
-            s.StatusCodeShouldBeOk();
-        });
-        return (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("events").EnumerateArray().ToList();
-    }
-
     /// <summary>Reads the case's history until it satisfies the condition, for at most 15 s.</summary>
-    private static async Task<List<JsonElement>> HistoryOnceItHolds(IAlbaHost host, string auditor, Guid id,
-        Func<List<JsonElement>, bool> condition, string what)
+    private static async Task<IReadOnlyList<HistoryEntry>> HistoryOnceItHolds(IAlbaHost host, string auditor, Guid id,
+        Func<IReadOnlyList<HistoryEntry>, bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
         {
-            var events = await History(host, auditor, id);
+            var events = (await host.History(auditor, id)).Events;
             if (condition(events)) return events;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"{what} within {Patience.TotalSeconds} s; history: {string.Join(", ", events.Select(e => e.ToString()))}");
@@ -74,48 +64,19 @@ public class BackgroundServices
             var kaur = tokens.Token("caseworker", "17.04");
             var auditor = tokens.Token("auditor");
 
-            var created = await host.Scenario(s =>
-            {
-                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
-                s.WithBearerToken(kaur);
-                s.StatusCodeShouldBe(201);
-            });
-            id = (await created.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-            foreach (var (action, body) in new (string, object)[]
-                     {
-                         ("contact-attempts", new { channel = "visit", outcome = "reached" }),
-                         ("enrolment", new
-                         {
-                             membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000,
-                             effectiveDate = "2026-01-01"
-                         })
-                     })
-            {
-                await host.Scenario(s =>
-                {
-                    s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
-                    s.WithBearerToken(kaur);
-                    s.StatusCodeShouldBeOk();
-                });
-            }
+            id = await host.EnrolledCase(kaur, effectiveDate: "2026-01-01");
 
             // Nothing asks for a seal (the history shows the hashes there are, and an unsealed event has none): the sealer does it on its own.
             var sealedHistory = await HistoryOnceItHolds(host, auditor, id,
-                events => events.Count > 0 && events.All(e => e.TryGetProperty("hash", out var hash) && hash.ValueKind == JsonValueKind.String),
+                events => events.Count > 0 && events.All(e => e.Hash is not null),
                 "the background sealer did not seal the case's events");
             eventsBeforeTheSweep = sealedHistory.Count;
             Assert.Equal(6, eventsBeforeTheSweep); // identified, contacted, enrolled: each with its stage change
 
-            var result = await host.Scenario(s =>
-            {
-                s.Get.Url("/api/audit/verify");
-                s.WithBearerToken(auditor);
-                s.StatusCodeShouldBeOk();
-            });
-            var verification = await result.ReadAsJsonAsync<JsonElement>();
-            Assert.True(verification.GetProperty("valid").GetBoolean(), verification.ToString());
-            Assert.Equal(0, verification.GetProperty("unsealedEvents").GetInt64());
-            Assert.True(verification.GetProperty("eventsChecked").GetInt64() >= eventsBeforeTheSweep, verification.ToString());
+            var verification = await host.VerifyChain(auditor);
+            Assert.True(verification.Valid, verification.ToString());
+            Assert.Equal(0, verification.UnsealedEvents);
+            Assert.True(verification.EventsChecked >= eventsBeforeTheSweep, verification.ToString());
         }
 
         // Premiums were due from January and none was paid: the membership lapsed on 1 May. A host
@@ -125,24 +86,19 @@ public class BackgroundServices
             var tokens = new HostTokens(host);
             var auditor = tokens.Token("auditor");
             var events = await HistoryOnceItHolds(host, auditor, id,
-                events => events.Any(e => e.GetProperty("type").GetString() == "case_lapsed"),
+                events => events.Any(e => e.Type == "case_lapsed"),
                 "the lapse sweep did not record the due lapse at start-up");
 
-            var lapsed = events.Single(e => e.GetProperty("type").GetString() == "case_lapsed");
-            Assert.Equal(eventsBeforeTheSweep + 1, lapsed.GetProperty("version").GetInt64());
-            Assert.StartsWith("system:", lapsed.GetProperty("user").GetString());
-            Assert.Equal("2026-05-01", lapsed.GetProperty("data").GetProperty("effectiveOn").GetString());
-            Assert.Equal(4, lapsed.GetProperty("data").GetProperty("unpaidMonths").GetInt32());
+            var lapsed = events.Single(e => e.Type == "case_lapsed");
+            Assert.Equal(eventsBeforeTheSweep + 1, lapsed.Version);
+            Assert.StartsWith("system:", lapsed.User);
+            var data = (JsonElement)lapsed.Data;
+            Assert.Equal("2026-05-01", data.GetProperty("effectiveOn").GetString());
+            Assert.Equal(4, data.GetProperty("unpaidMonths").GetInt32());
 
             // Recorded, not just evaluated on read: the worklist, which filters on the stored stage, lists it as lapsed.
-            var worklist = await host.Scenario(s =>
-            {
-                s.Get.Url("/api/cases?regency=17.04&stage=lapsed");
-                s.WithBearerToken(auditor);
-                s.StatusCodeShouldBeOk();
-            });
-            Assert.Contains((await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray(),
-                i => i.GetProperty("id").GetGuid() == id);
+            var worklist = await host.Worklist(auditor, "?regency=17.04&stage=lapsed");
+            Assert.Contains(worklist.Items, c => c.Id == id);
         }
     }
 }

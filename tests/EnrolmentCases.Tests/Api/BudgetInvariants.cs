@@ -1,5 +1,6 @@
 using System.Net;
-using Alba;
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -30,14 +31,14 @@ public class BudgetInvariants(ApiFixture api)
         var random = new Random(seed);
         var year = MoneyScenarios.FreshBudgetYear();
         const long allocation = 500_000;
-        await api.Allocate("APBD_REGENCY", "17.05", year, allocation);
+        await api.Host.Allocate("APBD_REGENCY", "17.05", year, allocation);
         using var clock = api.ClockAt(new DateTimeOffset(year, 1, 15, 9, 0, 0, TimeSpan.FromHours(7)));
 
         var cases = new Dictionary<Guid, Model>();
-        for (var i = 0; i < 4; i++) cases[await api.EnrolledCase(_seluma, "17.05", $"{year}-01-01")] = new Model();
+        for (var i = 0; i < 4; i++) cases[await api.Host.EnrolledCase(_seluma, "17.05", $"{year}-01-01")] = new Model();
         long releasedPaid = 0; // what ended subsidies had paid: it stays committed
         long totalPaid = 0;
-        using var client = api.Client(_seluma);
+        using var client = api.Host.Client(_seluma);
         int grants = 0, subsidisedPayments = 0;
 
         for (var step = 0; step < 60; step++)
@@ -105,10 +106,8 @@ public class BudgetInvariants(ApiFixture api)
             }
 
             var expectedCommitted = releasedPaid + cases.Values.Where(m => m.Months is not null).Sum(m => 16_800L * m.Months!.Value);
-            var line = await api.BudgetLine(year, "APBD_REGENCY", "17.05");
-            Assert.Equal(expectedCommitted, line.GetProperty("committed").GetInt64());
-            Assert.Equal(totalPaid, line.GetProperty("paid").GetInt64());
-            Assert.Equal(allocation - expectedCommitted, line.GetProperty("remaining").GetInt64());
+            Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.05", allocation, expectedCommitted, totalPaid, allocation - expectedCommitted),
+                await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.05"));
         }
 
         // The walk must have exercised the money paths, or it proved nothing.

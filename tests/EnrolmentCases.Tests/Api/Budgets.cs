@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Alba;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -38,7 +38,7 @@ public class Budgets(ApiFixture api)
                 s.WithBearerToken(planner);
                 s.StatusCodeShouldBe(201);
             });
-            Assert.Equal(expected, (await allocation.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+            Assert.Equal(expected, (await allocation.Accepted()).Version);
 
             var target = await api.Host.Scenario(s =>
             {
@@ -46,7 +46,7 @@ public class Budgets(ApiFixture api)
                 s.WithBearerToken(planner);
                 s.StatusCodeShouldBeOk();
             });
-            Assert.Equal(expected, (await target.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+            Assert.Equal(expected, (await target.Accepted()).Version);
         }
     }
 
@@ -68,23 +68,18 @@ public class Budgets(ApiFixture api)
     public async Task every_role_reads_budgets_per_payer_and_regency()
     {
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_PROVINCE", null, year, 600_000_000);
-        await api.Allocate("APBD_REGENCY", "17.08", year, 1_715_227_200);
-        await api.Allocate("APBD_REGENCY", "17.07", year, 500_000_000);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 600_000_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.08", year, 1_715_227_200);
+        await api.Host.Allocate("APBD_REGENCY", "17.07", year, 500_000_000);
 
         foreach (var role in new[] { "caseworker", "auditor", "planner", "admin" })
         {
-            var result = await api.Host.Scenario(s =>
-            {
-                s.Get.Url($"/api/budgets?year={year}");
-                s.WithBearerToken(api.Token(role, "17.04"));
-                s.StatusCodeShouldBeOk();
-            });
-            var items = (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToList();
-            Assert.Equal(3, items.Count);
+            var budgets = await api.Host.Budgets(api.Token(role, "17.04"), year);
+            Assert.Equal(new (Payer, string?)[] { (Payer.ApbdProvince, null), (Payer.ApbdRegency, "17.07"), (Payer.ApbdRegency, "17.08") },
+                budgets.Items.Select(l => (l.Payer, l.RegencyCode)));
         }
 
-        var kepahiang = await api.BudgetLine(year, "APBD_REGENCY", "17.08");
-        Assert.Equal(1_715_227_200, kepahiang.GetProperty("remaining").GetInt64());
+        var kepahiang = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.08");
+        Assert.Equal(1_715_227_200, kepahiang.Remaining);
     }
 }

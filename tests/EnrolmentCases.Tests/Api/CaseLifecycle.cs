@@ -1,4 +1,6 @@
-using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -10,23 +12,21 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task a_worker_moves_from_identified_through_contacted_to_enrolled()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
 
-        await api.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
-        var afterMiss = await api.GetCase(_kaur, id);
-        Assert.Equal("identified", afterMiss.GetProperty("stage").GetString());
-        Assert.Equal(1, afterMiss.GetProperty("contactAttempts").GetInt32());
+        await api.Host.Command(_kaur, id, "contact-attempts", new { channel = "phone", outcome = "unreachable" });
+        var afterMiss = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Identified, afterMiss.Stage);
+        Assert.Equal(1, afterMiss.ContactAttempts);
 
-        var reached = await api.Command(_kaur, id, "contact-attempts",
+        var reached = await api.Host.Command(_kaur, id, "contact-attempts",
             new { channel = "whatsapp", outcome = "reached", note = "agreed after village meeting", occurredAt = "2026-03-01T10:00:00+07:00" });
         // Identified (2 events), an unreachable attempt (1), a reach that changes the stage (2).
         Assert.Equal("\"5\"", reached.Context.Response.Headers.ETag.ToString());
-        var contacted = await api.GetCase(_kaur, id);
-        Assert.Equal("contacted", contacted.GetProperty("stage").GetString());
-        Assert.Equal(2, contacted.GetProperty("contactAttempts").GetInt32());
-        Assert.Equal(5, contacted.GetProperty("version").GetInt64());
+        var contacted = await api.Host.GetCase(_kaur, id);
+        Assert.Equal((CaseStage.Contacted, 2, 5L), (contacted.Stage, contacted.ContactAttempts, contacted.Version));
 
-        var enrolled = await api.Command(_kaur, id, "enrolment", new
+        var enrolled = await api.Host.Command(_kaur, id, "enrolment", new
         {
             membershipNumber = "24011234567",
             programmes = new[] { "JKM", "JKK", "JHT" },
@@ -34,37 +34,35 @@ public class CaseLifecycle(ApiFixture api)
             effectiveDate = "2026-02-01",
             expectedVersion = 5
         });
-        Assert.Equal(7, (await enrolled.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+        Assert.Equal(new CommandAccepted(id, 7), await enrolled.Accepted());
 
-        var view = await api.GetCase(_kaur, id);
-        Assert.Equal("enrolled", view.GetProperty("stage").GetString());
-        Assert.Equal("24011234567", view.GetProperty("membershipNumber").GetString());
-        Assert.Equal(["JKK", "JKM", "JHT"], view.GetProperty("programmes").EnumerateArray().Select(p => p.GetString()!).ToArray());
-        Assert.Equal("2026-02-01", view.GetProperty("enrolmentEffectiveDate").GetString());
+        var view = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Enrolled, view.Stage);
+        Assert.Equal("24011234567", view.MembershipNumber);
+        Assert.Equal([Programme.Jkk, Programme.Jkm, Programme.Jht], view.Programmes);
+        Assert.Equal(1_500_000, view.DeclaredMonthlyIncome);
+        Assert.Equal(new DateOnly(2026, 2, 1), view.EnrolmentEffectiveDate);
     }
 
     [Fact]
     public async Task a_closed_case_reopens_at_the_stage_it_was_closed_from()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Reach(_kaur, id);
-        await api.Enrol(_kaur, id);
+        var id = await api.Host.EnrolledCase(_kaur);
 
-        await api.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
-        var closed = await api.GetCase(_kaur, id);
-        Assert.Equal("closed", closed.GetProperty("stage").GetString());
-        Assert.Equal("moved_away", closed.GetProperty("closedReason").GetString());
+        await api.Host.Command(_kaur, id, "closure", new { reason = "moved_away", note = "moved to Bengkulu city" });
+        var closed = await api.Host.GetCase(_kaur, id);
+        Assert.Equal((CaseStage.Closed, ClosureReason.MovedAway), (closed.Stage, closed.ClosedReason));
 
-        await api.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
-        var reopened = await api.GetCase(_kaur, id);
-        Assert.Equal("enrolled", reopened.GetProperty("stage").GetString());
-        Assert.False(reopened.TryGetProperty("closedReason", out _));
+        await api.Host.Command(_kaur, id, "reopening", new { note = "came back for the harvest" });
+        var reopened = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Enrolled, reopened.Stage);
+        Assert.Null(reopened.ClosedReason);
     }
 
     [Fact]
     public async Task enrolling_a_worker_who_was_never_reached_is_an_invalid_transition()
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Json(new { membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000, effectiveDate = "2026-03-01" })
@@ -75,7 +73,7 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("invalid-transition", problem.Slug());
         Assert.Equal("identified", problem.GetProperty("stage").GetString());
-        Assert.Equal(2, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).Version);
     }
 
     [Theory]
@@ -83,8 +81,8 @@ public class CaseLifecycle(ApiFixture api)
     [InlineData("contact-attempts", """{"channel":"visit","outcome":"reached"}""")]
     public async Task a_closed_case_takes_no_further_commands_but_reopening(string action, string body)
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Command(_kaur, id, "closure", new { reason = "unreachable" });
+        var id = await api.Host.IdentifyWorker(_kaur);
+        await api.Host.Command(_kaur, id, "closure", new { reason = "unreachable" });
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
@@ -100,8 +98,8 @@ public class CaseLifecycle(ApiFixture api)
     [Fact]
     public async Task reopening_a_case_that_is_not_closed_is_an_invalid_transition()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        var result = await api.Command(_kaur, id, "reopening", new { note = "by mistake" }, 409);
+        var id = await api.Host.IdentifyWorker(_kaur);
+        var result = await api.Host.Command(_kaur, id, "reopening", new { note = "by mistake" }, 409);
         Assert.Equal("invalid-transition", (await result.Problem()).Slug());
     }
 
@@ -109,17 +107,17 @@ public class CaseLifecycle(ApiFixture api)
     public async Task closing_a_case_frees_the_nik_and_reopening_it_then_conflicts_with_the_new_case()
     {
         var nik = Niks.Next();
-        var first = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
-        await api.Command(_kaur, first, "closure", new { reason = "duplicate" });
+        var first = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        await api.Host.Command(_kaur, first, "closure", new { reason = "duplicate" });
 
-        var second = await api.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
+        var second = await api.Host.IdentifyWorker(_kaur, Scenarios.NewWorker(nik));
         Assert.NotEqual(first, second);
 
-        var result = await api.Command(_kaur, first, "reopening", new { note = "closed in error" }, 409);
+        var result = await api.Host.Command(_kaur, first, "reopening", new { note = "closed in error" }, 409);
         var problem = await result.Problem();
         Assert.Equal("duplicate-case", problem.Slug());
         Assert.Equal(second, problem.GetProperty("existingCaseId").GetGuid());
-        Assert.Equal("closed", (await api.GetCase(_kaur, first)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Closed, (await api.Host.GetCase(_kaur, first)).Stage);
     }
 
     public static TheoryData<string, string, string> InvalidCommands => new()
@@ -141,7 +139,7 @@ public class CaseLifecycle(ApiFixture api)
     [Theory, MemberData(nameof(InvalidCommands))]
     public async Task an_invalid_command_is_refused_with_the_field_named_and_changes_nothing(string action, string body, string field)
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/cases/{id}/{action}");
@@ -152,13 +150,13 @@ public class CaseLifecycle(ApiFixture api)
         var problem = await result.Problem();
         Assert.Equal("validation", problem.Slug());
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"errors should name {field}: {problem}");
-        Assert.Equal(2, (await api.GetCase(_kaur, id)).GetProperty("version").GetInt64());
+        Assert.Equal(2, (await api.Host.GetCase(_kaur, id)).Version);
     }
 
     [Fact]
     public async Task commands_on_an_unknown_case_are_not_found()
     {
-        var result = await api.Command(_kaur, Guid.NewGuid(), "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
+        var result = await api.Host.Command(_kaur, Guid.NewGuid(), "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
         Assert.Equal("not-found", (await result.Problem()).Slug());
     }
 
@@ -183,22 +181,18 @@ public class CaseHistoryViews(ApiFixture api)
     [Fact]
     public async Task a_case_can_be_read_as_it_stood_at_a_version_or_an_instant()
     {
-        var id = await api.IdentifyWorker(_kaur);
-        await api.Reach(_kaur, id);
-        await api.Enrol(_kaur, id);
+        var id = await api.Host.EnrolledCase(_kaur);
 
-        var atTwo = await api.GetCase(_kaur, id, "?version=4");
-        Assert.Equal(4, atTwo.GetProperty("version").GetInt64());
-        Assert.Equal("contacted", atTwo.GetProperty("stage").GetString());
-        Assert.False(atTwo.TryGetProperty("membershipNumber", out _));
+        var atFour = await api.Host.GetCase(_kaur, id, "?version=4");
+        Assert.Equal((4L, CaseStage.Contacted), (atFour.Version, atFour.Stage));
+        Assert.Null(atFour.MembershipNumber);
 
         await using var session = api.Store.QuerySession();
         var recorded = (await session.Events.FetchStreamAsync(id)).Single(e => e.Version == 1).Timestamp;
-        var atFirst = await api.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
-        Assert.Equal(2, atFirst.GetProperty("version").GetInt64());
-        Assert.Equal("identified", atFirst.GetProperty("stage").GetString());
+        var atFirst = await api.Host.GetCase(_kaur, id, $"?asOf={Uri.EscapeDataString(recorded.ToString("O"))}");
+        Assert.Equal((2L, CaseStage.Identified), (atFirst.Version, atFirst.Stage));
 
-        Assert.Equal("enrolled", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
+        Assert.Equal(CaseStage.Enrolled, (await api.Host.GetCase(_kaur, id)).Stage);
     }
 
     [Theory]
@@ -209,7 +203,7 @@ public class CaseHistoryViews(ApiFixture api)
     [InlineData("?version=1&asOf=2030-01-01T00:00:00Z", 400)]
     public async Task impossible_points_in_history_are_refused(string query, int status)
     {
-        var id = await api.IdentifyWorker(_kaur);
+        var id = await api.Host.IdentifyWorker(_kaur);
         await api.Host.Scenario(s =>
         {
             s.Get.Url($"/api/cases/{id}{query}");
@@ -226,9 +220,9 @@ public class InstantsWithOffsets(ApiFixture api)
     public async Task an_as_of_instant_with_a_local_offset_is_understood()
     {
         var kaur = api.Token("caseworker", "17.04");
-        var id = await api.IdentifyWorker(kaur);
+        var id = await api.Host.IdentifyWorker(kaur);
         var local = DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)).AddMinutes(1).ToString("O");
-        var view = await api.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
-        Assert.Equal("identified", view.GetProperty("stage").GetString());
+        var view = await api.Host.GetCase(kaur, id, $"?asOf={Uri.EscapeDataString(local)}");
+        Assert.Equal(CaseStage.Identified, view.Stage);
     }
 }

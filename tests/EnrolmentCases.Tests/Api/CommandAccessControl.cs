@@ -1,5 +1,5 @@
-using Alba;
-using Marten;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -48,11 +48,11 @@ public class CommandAccessControl(ApiFixture api)
         switch (command)
         {
             case "contact-attempts":
-                return (await api.IdentifyWorker(_kaur), new { channel = "visit", outcome = "reached" });
+                return (await api.Host.IdentifyWorker(_kaur), new { channel = "visit", outcome = "reached" });
             case "enrolment":
             {
-                var id = await api.IdentifyWorker(_kaur);
-                await api.Reach(_kaur, id);
+                var id = await api.Host.IdentifyWorker(_kaur);
+                await api.Host.Reach(_kaur, id);
                 return (id, new
                 {
                     membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000,
@@ -61,22 +61,21 @@ public class CommandAccessControl(ApiFixture api)
             }
             case "subsidy":
             {
-                var year = MoneyScenarios.FreshBudgetYear();
-                await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-                return (await api.EnrolledCase(_kaur), MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 2));
+                var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
+                return (id, MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 2));
             }
             case "premium-payments":
-                return (await api.EnrolledCase(_kaur), new { month = "2026-03", amount = 16_800, paidOn = "2026-03-05" });
+                return (await api.Host.EnrolledCase(_kaur), new { month = "2026-03", amount = 16_800, paidOn = "2026-03-05" });
             case "closure":
             {
-                var id = await api.IdentifyWorker(_kaur);
-                await api.Reach(_kaur, id);
+                var id = await api.Host.IdentifyWorker(_kaur);
+                await api.Host.Reach(_kaur, id);
                 return (id, new { reason = "declined", note = "prefers a private insurer" });
             }
             case "reopening":
             {
-                var id = await api.IdentifyWorker(_kaur);
-                await api.Command(_kaur, id, "closure", new { reason = "unreachable" });
+                var id = await api.Host.IdentifyWorker(_kaur);
+                await api.Host.Command(_kaur, id, "closure", new { reason = "unreachable" });
                 return (id, new { note = "found at the harvest" });
             }
             default:
@@ -85,13 +84,12 @@ public class CommandAccessControl(ApiFixture api)
     }
 
     /// <summary>What the owner sees of the case, and every event of its stream (version, type, id).</summary>
-    private async Task<(long Version, string Stage, string Events)> StateOf(Guid id)
+    private async Task<(long Version, CaseStage Stage, string Events)> StateOf(Guid id)
     {
-        var view = await api.GetCase(_kaur, id);
+        var view = await api.Host.GetCase(_kaur, id);
         await using var session = api.Store.QuerySession();
         var events = await session.Events.FetchStreamAsync(id);
-        return (view.GetProperty("version").GetInt64(), view.GetProperty("stage").GetString()!,
-            string.Join(", ", events.Select(e => $"{e.Version}:{e.EventTypeName}:{e.Id}")));
+        return (view.Version, view.Stage, string.Join(", ", events.Select(e => $"{e.Version}:{e.EventTypeName}:{e.Id}")));
     }
 
     [Theory]
@@ -103,13 +101,13 @@ public class CommandAccessControl(ApiFixture api)
         var before = await StateOf(id);
         var (status, slug) = RefusalFor(caller);
 
-        var refused = await api.Command(TokenOf(caller), id, command, body, status);
+        var refused = await api.Host.Command(TokenOf(caller), id, command, body, status);
         Assert.Equal(slug, (await refused.Problem()).Slug());
         Assert.Equal(before, await StateOf(id));
 
         // The same command from the owner goes through: the refusal was about who asked.
-        var accepted = await api.Command(_kaur, id, command, body);
-        var version = (await accepted.ReadAsJsonAsync<Scenarios.Accepted>())!.Version;
+        var accepted = await api.Host.Command(_kaur, id, command, body);
+        var version = (await accepted.Accepted()).Version;
         Assert.True(version > before.Version, $"{command} by the owner should have appended to version {before.Version}");
         Assert.Equal(version, (await StateOf(id)).Version);
     }
@@ -118,19 +116,16 @@ public class CommandAccessControl(ApiFixture api)
     public async Task a_refused_subsidy_commits_nothing_against_the_budget()
     {
         using var clock = api.ClockAt(Wib(2026, 3, 10));
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
         var grant = MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12);
 
         foreach (var caller in new[] { "caseworker of another regency", "auditor", "planner of the regency", "admin" })
-            await api.Command(TokenOf(caller), id, "subsidy", grant, RefusalFor(caller).Status);
+            await api.Host.Command(TokenOf(caller), id, "subsidy", grant, RefusalFor(caller).Status);
 
-        var line = await api.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(0, line.GetProperty("committed").GetInt64());
-        Assert.Equal(1_000_000, line.GetProperty("remaining").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((0L, 1_000_000L), (line.Committed, line.Remaining));
 
-        await api.Command(_kaur, id, "subsidy", grant);
-        Assert.Equal(12 * 16_800, (await api.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        await api.Host.Command(_kaur, id, "subsidy", grant);
+        Assert.Equal(12 * 16_800, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 }

@@ -192,37 +192,9 @@ public class ProjectionCommands
         var kaur = tokens.Token("caseworker", "17.04");
         var planner = tokens.Token("planner");
 
-        async Task<Guid> Identify()
-        {
-            var result = await host.Scenario(s =>
-            {
-                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
-                s.WithBearerToken(kaur);
-                s.StatusCodeShouldBe(201);
-            });
-            return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!.Id;
-        }
-
-        Task Command(Guid id, string action, object body) => host.Scenario(s =>
-        {
-            s.Post.Json(body).ToUrl($"/api/cases/{id}/{action}");
-            s.WithBearerToken(kaur);
-            s.StatusCodeShouldBeOk();
-        });
-
-        var enrolled = await Identify();
-        await Command(enrolled, "contact-attempts", new { channel = "visit", outcome = "reached" });
-        await Command(enrolled, "enrolment", new
-        {
-            membershipNumber = "12345678901", programmes = new[] { "JKK", "JKM" }, declaredMonthlyIncome = 1_000_000, effectiveDate = "2026-02-01"
-        });
-        await Command(await Identify(), "closure", new { reason = "declined" });
-        await host.Scenario(s =>
-        {
-            s.Post.Json(new { payer = "APBD_PROVINCE", year = 2026, amount = 5_000_000, kind = "APBD" }).ToUrl("/api/budgets");
-            s.WithBearerToken(planner);
-            s.StatusCodeShouldBe(201);
-        });
+        await host.EnrolledCase(kaur, effectiveDate: "2026-02-01");
+        await host.Command(kaur, await host.IdentifyWorker(kaur), "closure", new { reason = "declined" });
+        await host.Allocate("APBD_PROVINCE", null, 2026, 5_000_000);
         await host.Scenario(s =>
         {
             s.Put.Json(new { eligibleWorkers = 300, source = "DTSEN 2025" }).ToUrl("/api/regencies/17.04/targets/2026");

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Alba;
+using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
-using Marten;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -32,7 +30,7 @@ public class CommandMetadata(ApiFixture api)
         return new Actor(subject, api.TokenFor(role, subject, regencies));
     }
 
-    private async Task<Scenarios.Accepted> Send(string token, string method, string url, object body, int status,
+    private async Task<CommandAccepted> Send(string token, string method, string url, object body, int status,
         string? correlation)
     {
         var result = await api.Host.Scenario(s =>
@@ -43,7 +41,7 @@ public class CommandMetadata(ApiFixture api)
             if (correlation is not null) s.WithRequestHeader("X-Correlation-Id", correlation);
             s.StatusCodeShouldBe(status);
         });
-        return (await result.ReadAsJsonAsync<Scenarios.Accepted>())!;
+        return await result.Accepted();
     }
 
     private async Task<IReadOnlyList<IEvent>> Stream(Guid id)
@@ -88,18 +86,18 @@ public class CommandMetadata(ApiFixture api)
     {
         async Task<Guid> Contacted()
         {
-            var id = await api.IdentifyWorker(_setup);
-            await api.Reach(_setup, id);
+            var id = await api.Host.IdentifyWorker(_setup);
+            await api.Host.Reach(_setup, id);
             return id;
         }
 
-        Task<Guid> Enrolled() => api.EnrolledCase(_setup, "17.04", effectiveDate: $"{year}-01-01");
+        Task<Guid> Enrolled() => api.Host.EnrolledCase(_setup, "17.04", effectiveDate: $"{year}-01-01");
 
         async Task<(Guid Case, Guid Budget)> Subsidised()
         {
             var budget = await Allocation(year);
             var id = await Enrolled();
-            await api.Command(_setup, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
+            await api.Host.Command(_setup, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
             return (id, budget);
         }
 
@@ -109,7 +107,7 @@ public class CommandMetadata(ApiFixture api)
                 return new Step(null, "/api/cases", Scenarios.NewWorker(), ["worker_identified", "case_stage_changed"], Status: 201);
             case "contact-attempts":
             {
-                var id = await api.IdentifyWorker(_setup);
+                var id = await api.Host.IdentifyWorker(_setup);
                 return new Step(id, $"/api/cases/{id}/contact-attempts", new { channel = "phone", outcome = "reached" },
                     ["contact_attempted", "case_stage_changed"]);
             }
@@ -154,7 +152,7 @@ public class CommandMetadata(ApiFixture api)
             case "reopening":
             {
                 var id = await Contacted();
-                await api.Command(_setup, id, "closure", new { reason = "unreachable" });
+                await api.Host.Command(_setup, id, "closure", new { reason = "unreachable" });
                 return new Step(id, $"/api/cases/{id}/reopening", new { note = "found at the harvest" },
                     ["case_reopened", "case_stage_changed"]);
             }
@@ -198,27 +196,22 @@ public class CommandMetadata(ApiFixture api)
         }
 
         // The history shows the same to whoever reads it.
-        var history = await api.Host.Scenario(s =>
-        {
-            s.Get.Url($"/api/cases/{caseId}/history");
-            s.WithBearerToken(_setup);
-            s.StatusCodeShouldBeOk();
-        });
-        var entries = (await history.ReadAsJsonAsync<JsonElement>()).GetProperty("events").EnumerateArray()
-            .Where(e => e.GetProperty("version").GetInt64() > caseBefore).ToList();
-        Assert.Equal(step.CaseEvents, entries.Select(e => e.GetProperty("type").GetString()));
+        var history = await api.Host.History(_setup, caseId);
+        Assert.Equal(caseId, history.CaseId);
+        var entries = history.Events.Where(e => e.Version > caseBefore).ToList();
+        Assert.Equal(step.CaseEvents, entries.Select(e => e.Type));
         Assert.All(entries, e =>
         {
-            Assert.Equal(actor.Subject, e.GetProperty("user").GetString());
-            Assert.Equal(correlation, e.GetProperty("correlationId").GetString());
-            Assert.Equal(appended[0].CausationId, e.GetProperty("causationId").GetString());
+            Assert.Equal(actor.Subject, e.User);
+            Assert.Equal(correlation, e.CorrelationId);
+            Assert.Equal(appended[0].CausationId, e.CausationId);
         });
     }
 
     [Fact]
     public async Task requests_sharing_a_correlation_id_keep_it_but_each_is_the_cause_of_its_own_events()
     {
-        var id = await api.IdentifyWorker(_setup);
+        var id = await api.Host.IdentifyWorker(_setup);
         var actor = NewActor("caseworker", "17.04");
         var correlation = NewCorrelation();
         var url = $"/api/cases/{id}/contact-attempts";

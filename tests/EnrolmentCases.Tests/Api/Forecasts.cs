@@ -1,5 +1,4 @@
-using System.Text.Json;
-using Alba;
+using EnrolmentCases.Forecast;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -11,29 +10,22 @@ public class Forecasts(ApiFixture api)
     {
         var kaur = api.Token("caseworker", "17.04");
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 300_000);
-        await api.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 300_000);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
         for (var i = 0; i < 2; i++)
-            await api.Command(kaur, await api.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-07", 6));
-        await api.Command(kaur, await api.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
+            await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-07", 6));
+        await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
 
-        var result = await api.Host.Scenario(s =>
-        {
-            s.Get.Url($"/api/subsidy-forecast?year={year}&targetCoverage=0.5&provinceShare=0.3");
-            s.WithBearerToken(api.Token("planner"));
-            s.StatusCodeShouldBeOk();
-        });
-        var report = await result.ReadAsJsonAsync<JsonElement>();
-        var kaurRow = report.GetProperty("regencies").EnumerateArray().Single(r => r.GetProperty("code").GetString() == "17.04");
+        var report = await api.Host.Read<SubsidyForecastReport>(api.Token("planner"),
+            $"/api/subsidy-forecast?year={year}&targetCoverage=0.5&provinceShare=0.3");
+        var kaurRow = report.Regencies.Single(r => r.Code == "17.04");
 
-        Assert.Equal(2, kaurRow.GetProperty("subsidizedWorkers").GetProperty("regency").GetInt64());
-        Assert.Equal(1, kaurRow.GetProperty("subsidizedWorkers").GetProperty("province").GetInt64());
-        Assert.Equal(2 * 16_800, kaurRow.GetProperty("monthlyCost").GetProperty("regency").GetInt64());
-        Assert.Equal(2 * 6 * 16_800, kaurRow.GetProperty("yearlyCost").GetProperty("regency").GetInt64());
-        Assert.Equal(12 * 16_800, kaurRow.GetProperty("yearlyCost").GetProperty("province").GetInt64());
-        Assert.Equal(2 * 6 * 16_800 - 300_000, kaurRow.GetProperty("gap").GetProperty("regency").GetInt64());
-        Assert.Equal(300_000, kaurRow.GetProperty("regencyAllocation").GetProperty("allocated").GetInt64());
-        Assert.Equal(1_000_000, report.GetProperty("province").GetProperty("provinceAllocation").GetProperty("allocated").GetInt64());
+        Assert.Equal(new ByPayer(Regency: 2, Province: 1), kaurRow.SubsidizedWorkers);
+        Assert.Equal(2 * 16_800, kaurRow.MonthlyCost.Regency);
+        Assert.Equal(new ByPayer(Regency: 2 * 6 * 16_800, Province: 12 * 16_800), kaurRow.YearlyCost);
+        Assert.Equal(2 * 6 * 16_800 - 300_000, kaurRow.Gap.Regency);
+        Assert.Equal(300_000, kaurRow.RegencyAllocation?.Allocated);
+        Assert.Equal(1_000_000, report.Province.ProvinceAllocation?.Allocated);
     }
 
     [Theory]

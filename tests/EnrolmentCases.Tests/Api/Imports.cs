@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Alba;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Imports;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,78 +23,53 @@ public class Imports(ApiFixture api)
     private static string Row(string nik, string name = "Dewi Lestari", string regency = "17.02", string source = "DTSEN") =>
         $"{nik},{name},{regency},Curup,Desa Air Meles,coffee farmer,0812-3333-4444,{source}";
 
-    private async Task<Guid> Start(string csv, string token, string contentType = "text/csv", int status = 202, string query = "")
-    {
-        using var client = api.Client(token);
-        var response = await client.PostAsync($"/api/imports{query}", new StringContent(csv, Encoding.UTF8, contentType));
-        Assert.Equal(status, (int)response.StatusCode);
-        return status == 202 ? JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid() : Guid.Empty;
-    }
+    private Task<Guid> Start(string csv, string token, string query = "") => api.Host.StartImport(token, csv, query);
 
     /// <summary>Polls as an auditor of its own (auditors see every import), so polling never eats the importer's rate allowance.</summary>
-    private async Task<JsonElement> Finished(Guid id, string? token = null)
-    {
-        token ??= api.Token("auditor");
-        for (var i = 0; i < 250; i++)
-        {
-            var result = await api.Host.Scenario(s =>
-            {
-                s.Get.Url($"/api/imports/{id}");
-                s.WithBearerToken(token);
-                s.StatusCodeShouldBeOk();
-            });
-            var view = await result.ReadAsJsonAsync<JsonElement>();
-            if (view.GetProperty("status").GetString() is "completed" or "failed") return view;
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"import {id} did not finish");
-    }
+    private Task<ImportView> Finished(Guid id, string? token = null) => api.Host.FinishedImport(token ?? api.Token("auditor"), id);
 
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().CountAsync(c => c.Nik == nik);
+        return await session.Query<CaseDetails>().CountAsync(c => c.Nik == nik);
     }
 
-    private static Dictionary<int, JsonElement> RowsOf(JsonElement view) =>
-        view.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("row").GetInt32());
+    private static Dictionary<int, RowResult> RowsOf(ImportView view) => view.Rows.ToDictionary(r => r.Row);
 
     [Fact]
     public async Task good_duplicate_and_broken_rows_each_get_their_outcome()
     {
         var existing = Niks.Next("1702");
-        var existingCase = await api.IdentifyWorker(_rejang, Scenarios.NewWorker(existing, "17.02"));
+        var existingCase = await api.Host.IdentifyWorker(_rejang, Scenarios.NewWorker(existing, "17.02"));
         var (a, b) = (Niks.Next("1702"), Niks.Next("1702"));
         var csv = string.Join("\n", Header, Row(a), Row(existing), Row(b), Row(a, "Dewi again"), Row("12345"), Row(Niks.Next("1702"), regency: "17.04"),
             Row(Niks.Next("1702"), source: "RUMOUR"), $"{Niks.Next("1702")},,17.02,,,,,FIELD");
 
         var view = await Finished(await Start(csv, _rejang, query: "?listSource=Village%20list%20Curup%202026"), _rejang);
-        Assert.Equal(8, view.GetProperty("total").GetInt32());
-        Assert.Equal(8, view.GetProperty("done").GetInt32());
-        var counts = view.GetProperty("counts");
-        Assert.Equal((2, 2, 4), (counts.GetProperty("created").GetInt32(), counts.GetProperty("duplicate").GetInt32(), counts.GetProperty("invalid").GetInt32()));
+        Assert.Equal((8, 8), (view.Total, view.Done));
+        Assert.Equal((2, 2, 4), (view.Counts.Created, view.Counts.Duplicate, view.Counts.Invalid));
+        Assert.Equal("Village list Curup 2026", view.ListSource);
 
         var rows = RowsOf(view);
-        Assert.Equal("created", rows[2].GetProperty("outcome").GetString());
-        Assert.Equal(existingCase, rows[3].GetProperty("caseId").GetGuid());
-        Assert.Equal("duplicate", rows[3].GetProperty("outcome").GetString());
-        Assert.Equal(rows[2].GetProperty("caseId").GetGuid(), rows[5].GetProperty("caseId").GetGuid());
-        Assert.Contains("nik", rows[6].GetProperty("reasons")[0].GetString());
-        Assert.Contains("regencyCode", rows[7].GetProperty("reasons")[0].GetString());
-        Assert.Contains("source", rows[8].GetProperty("reasons")[0].GetString());
-        var missing = rows[9].GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        Assert.Equal(RowOutcome.Created, rows[2].Outcome);
+        Assert.Equal(existingCase, rows[3].CaseId);
+        Assert.Equal(RowOutcome.Duplicate, rows[3].Outcome);
+        Assert.Equal(rows[2].CaseId, rows[5].CaseId);
+        Assert.Contains("nik", rows[6].Reasons![0]);
+        Assert.Contains("regencyCode", rows[7].Reasons![0]);
+        Assert.Contains("source", rows[8].Reasons![0]);
+        var missing = rows[9].Reasons!;
         Assert.Contains(missing, r => r.StartsWith("fullName"));
         Assert.Contains(missing, r => r.StartsWith("occupation"));
 
-        var created = await api.GetCase(_rejang, rows[2].GetProperty("caseId").GetGuid());
-        Assert.Equal(a, created.GetProperty("nik").GetString());
-        Assert.Equal("DTSEN", created.GetProperty("source").GetString());
+        var created = await api.Host.GetCase(_rejang, rows[2].CaseId!.Value);
+        Assert.Equal(a, created.Nik);
+        Assert.Equal(WorkerSource.Dtsen, created.Source);
         Assert.Equal(1, await CasesWithNik(a));
 
         await using var session = api.Store.QuerySession();
-        var first = (await session.Events.FetchStreamAsync(rows[4].GetProperty("caseId").GetGuid()))[0];
-        Assert.Equal(view.GetProperty("id").GetGuid().ToString("N"), first.CorrelationId);
+        var first = (await session.Events.FetchStreamAsync(rows[4].CaseId!.Value))[0];
+        Assert.Equal(view.Id.ToString("N"), first.CorrelationId);
         Assert.Equal("Village list Curup 2026", first.GetHeader("listSource")?.ToString());
         Assert.StartsWith("caseworker-", first.UserName);
     }
@@ -105,9 +82,9 @@ public class Imports(ApiFixture api)
         var first = await Finished(await Start(csv, _rejang));
         var again = await Finished(await Start(csv, _rejang));
 
-        Assert.Equal(5, first.GetProperty("counts").GetProperty("created").GetInt32());
-        Assert.Equal(5, again.GetProperty("counts").GetProperty("duplicate").GetInt32());
-        Assert.Equal(RowsOf(first).Values.Select(r => r.GetProperty("caseId").GetGuid()), RowsOf(again).Values.Select(r => r.GetProperty("caseId").GetGuid()));
+        Assert.Equal(5, first.Counts.Created);
+        Assert.Equal(5, again.Counts.Duplicate);
+        Assert.Equal(RowsOf(first).Values.Select(r => r.CaseId!.Value), RowsOf(again).Values.Select(r => r.CaseId!.Value));
         foreach (var nik in niks) Assert.Equal(1, await CasesWithNik(nik));
     }
 
@@ -121,24 +98,15 @@ public class Imports(ApiFixture api)
         var ids = await Task.WhenAll(Start(left, _rejang), Start(right, _rejang), Start(left, _rejang));
         var views = await Task.WhenAll(ids.Select(id => Finished(id)));
 
-        Assert.Equal(1_500, views.Sum(v => v.GetProperty("counts").GetProperty("created").GetInt32()));
-        Assert.Equal(3_000 - 1_500, views.Sum(v => v.GetProperty("counts").GetProperty("duplicate").GetInt32()));
+        Assert.Equal(1_500, views.Sum(v => v.Counts.Created));
+        Assert.Equal(3_000 - 1_500, views.Sum(v => v.Counts.Duplicate));
         await using var session = api.Store.QuerySession();
-        var cases = await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
+        var cases = await session.Query<CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
         Assert.Equal(1_500, cases.Count);
         Assert.Equal(1_500, cases.Distinct().Count());
     }
 
-    private async Task<long> WorklistTotal(string token)
-    {
-        var worklist = await api.Host.Scenario(s =>
-        {
-            s.Get.Url("/api/cases?regency=17.08&pageSize=1");
-            s.WithBearerToken(token);
-            s.StatusCodeShouldBeOk();
-        });
-        return (await worklist.ReadAsJsonAsync<JsonElement>()).GetProperty("total").GetInt64();
-    }
+    private async Task<long> WorklistTotal(string token) => (await api.Host.Worklist(token, "?regency=17.08&pageSize=1")).Total;
 
     [Fact]
     public async Task an_import_longer_than_a_chunk_runs_through_every_chunk_and_accounts_for_every_row()
@@ -152,32 +120,25 @@ public class Imports(ApiFixture api)
 
         var id = await Start(csv, kepahiang);
         var view = await Finished(id);
-        Assert.Equal("completed", view.GetProperty("status").GetString());
-        Assert.Equal(rows, view.GetProperty("total").GetInt32());
-        Assert.Equal(rows, view.GetProperty("done").GetInt32());
-        var counts = view.GetProperty("counts");
-        Assert.Equal((rows, 0, 0), (counts.GetProperty("created").GetInt32(), counts.GetProperty("duplicate").GetInt32(), counts.GetProperty("invalid").GetInt32()));
+        Assert.Equal(ImportStatus.Completed, view.Status);
+        Assert.Equal((rows, rows), (view.Total, view.Done));
+        Assert.Equal((rows, 0, 0), (view.Counts.Created, view.Counts.Duplicate, view.Counts.Invalid));
 
         // Pages of 700 rows straddle the chunk boundaries; together they hold every row once.
         var auditor = api.Token("auditor");
-        var outcomes = new List<JsonElement>();
+        var outcomes = new List<RowResult>();
         for (var page = 1; page <= 5; page++)
         {
-            var result = await api.Host.Scenario(s =>
-            {
-                s.Get.Url($"/api/imports/{id}?rowsPage={page}&rowsPageSize=700");
-                s.WithBearerToken(auditor);
-                s.StatusCodeShouldBeOk();
-            });
-            var items = (await result.ReadAsJsonAsync<JsonElement>()).GetProperty("rows").EnumerateArray().ToList();
-            Assert.Equal(page < 4 ? 700 : page == 4 ? rows - 3 * 700 : 0, items.Count);
-            outcomes.AddRange(items);
+            var paged = await api.Host.GetImport(auditor, id, $"?rowsPage={page}&rowsPageSize=700");
+            Assert.Equal((page, 700), (paged.RowsPage, paged.RowsPageSize));
+            Assert.Equal(page < 4 ? 700 : page == 4 ? rows - 3 * 700 : 0, paged.Rows.Count);
+            outcomes.AddRange(paged.Rows);
         }
 
         // Row numbers are file lines: the header is line 1.
-        Assert.Equal(Enumerable.Range(2, rows), outcomes.Select(r => r.GetProperty("row").GetInt32()));
-        Assert.All(outcomes, r => Assert.Equal("created", r.GetProperty("outcome").GetString()));
-        var caseIds = outcomes.Select(r => r.GetProperty("caseId").GetGuid()).ToList();
+        Assert.Equal(Enumerable.Range(2, rows), outcomes.Select(r => r.Row));
+        Assert.All(outcomes, r => Assert.Equal(RowOutcome.Created, r.Outcome));
+        var caseIds = outcomes.Select(r => r.CaseId!.Value).ToList();
         Assert.Equal(rows, caseIds.Distinct().Count());
 
         var download = await api.Host.Scenario(s =>
@@ -189,12 +150,11 @@ public class Imports(ApiFixture api)
         var lines = (await download.ReadAsTextAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("row,outcome,caseId,reasons", lines[0]);
         Assert.Equal(rows, lines.Length - 1);
-        Assert.Equal(outcomes.Select(r => $"{r.GetProperty("row").GetInt32()},created,{r.GetProperty("caseId").GetGuid()},\"\""), lines.Skip(1));
+        Assert.Equal(outcomes.Select(r => $"{r.Row},created,{r.CaseId},\"\""), lines.Skip(1));
 
         Assert.Equal(before + rows, await WorklistTotal(kepahiang));
-        var last = await api.GetCase(kepahiang, caseIds[^1]);
-        Assert.Equal(niks[^1], last.GetProperty("nik").GetString());
-        Assert.Equal("identified", last.GetProperty("stage").GetString());
+        var last = await api.Host.GetCase(kepahiang, caseIds[^1]);
+        Assert.Equal((niks[^1], CaseStage.Identified), (last.Nik, last.Stage));
     }
 
     [Fact]
@@ -208,8 +168,8 @@ public class Imports(ApiFixture api)
         using (var scope = api.Host.Services.CreateScope())
             await scope.ServiceProvider.GetRequiredService<IMessageBus>().InvokeAsync(new ProcessImportChunk(id, 0));
         var again = await Finished(id);
-        Assert.Equal(done.GetProperty("counts").ToString(), again.GetProperty("counts").ToString());
-        Assert.Equal(2, again.GetProperty("done").GetInt32());
+        Assert.Equal((done.Counts.Created, done.Counts.Duplicate, done.Counts.Invalid), (again.Counts.Created, again.Counts.Duplicate, again.Counts.Invalid));
+        Assert.Equal(2, again.Done);
     }
 
     public static TheoryData<string, string> Dialects => new()
@@ -224,7 +184,7 @@ public class Imports(ApiFixture api)
     {
         var nik = Niks.Next("1702");
         var view = await Finished(await Start(string.Format(template, nik), _rejang));
-        Assert.True(1 == view.GetProperty("counts").GetProperty("created").GetInt32(), $"{dialect}: {view}");
+        Assert.True(1 == view.Counts.Created, $"{dialect}: {JsonSerializer.Serialize(view)}");
         Assert.Equal(1, await CasesWithNik(nik));
     }
 
@@ -232,16 +192,16 @@ public class Imports(ApiFixture api)
     public async Task a_file_can_come_as_a_multipart_upload()
     {
         var nik = Niks.Next("1702");
-        using var client = api.Client(_rejang);
+        using var client = api.Host.Client(_rejang);
         using var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(Encoding.UTF8.GetBytes($"{Header}\n{Row(nik)}\n"));
         file.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
         form.Add(file, "file", "desa-air-meles.csv");
         var response = await client.PostAsync("/api/imports", form);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        var id = (await response.Content.ReadFromJsonAsync<ImportAccepted>())!.Id;
         var view = await Finished(id);
-        Assert.Equal("desa-air-meles.csv", view.GetProperty("fileName").GetString());
+        Assert.Equal("desa-air-meles.csv", view.FileName);
         Assert.Equal(1, await CasesWithNik(nik));
     }
 
@@ -251,7 +211,7 @@ public class Imports(ApiFixture api)
     [InlineData("", "header")]
     public async Task a_file_with_a_wrong_header_is_refused_whole(string csv, string field)
     {
-        using var client = api.Client(_rejang);
+        using var client = api.Host.Client(_rejang);
         var response = await client.PostAsync("/api/imports", new StringContent(csv, Encoding.UTF8, "text/csv"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -262,9 +222,16 @@ public class Imports(ApiFixture api)
     [Fact]
     public async Task a_body_that_is_not_a_file_is_unsupported_and_other_roles_may_not_import()
     {
-        await Start("{\"nik\":1}", _rejang, "application/json", 415);
-        await Start($"{Header}\n{Row(Niks.Next("1702"))}", api.Token("planner"), status: 403);
-        await Start($"{Header}\n{Row(Niks.Next("1702"))}", api.Token("auditor"), status: 403);
+        async Task Refused(string body, string contentType, string token, HttpStatusCode status)
+        {
+            using var client = api.Host.Client(token);
+            var response = await client.PostAsync("/api/imports", new StringContent(body, Encoding.UTF8, contentType));
+            Assert.Equal(status, response.StatusCode);
+        }
+
+        await Refused("{\"nik\":1}", "application/json", _rejang, HttpStatusCode.UnsupportedMediaType);
+        await Refused($"{Header}\n{Row(Niks.Next("1702"))}", "text/csv", api.Token("planner"), HttpStatusCode.Forbidden);
+        await Refused($"{Header}\n{Row(Niks.Next("1702"))}", "text/csv", api.Token("auditor"), HttpStatusCode.Forbidden);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
-using System.Text.Json;
 using Alba;
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -10,57 +11,45 @@ public static class MoneyScenarios
 
     public static int FreshBudgetYear() => Interlocked.Increment(ref _year);
 
-    public static async Task Allocate(this HostFixture api, string payer, string? regency, int year, long amount, string kind = "APBD")
+    public static async Task Allocate(this IAlbaHost host, string payer, string? regency, int year, long amount, string kind = "APBD")
     {
-        await api.Host.Scenario(s =>
+        await host.Scenario(s =>
         {
             s.Post.Json(new { payer, regencyCode = regency, year, amount, kind }).ToUrl("/api/budgets");
-            s.WithBearerToken(api.Token("planner"));
+            s.WithBearerToken(new HostTokens(host).Token("planner"));
             s.StatusCodeShouldBe(201);
         });
-    }
-
-    public static async Task<Guid> EnrolledCase(this HostFixture api, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
-    {
-        var id = await api.IdentifyWorker(token, Scenarios.NewWorker(regency: regency));
-        await api.Reach(token, id);
-        await api.Command(token, id, "enrolment", new
-        {
-            membershipNumber = "12345678901",
-            programmes = new[] { "JKK", "JKM" },
-            declaredMonthlyIncome = 1_000_000,
-            effectiveDate
-        });
-        return id;
     }
 
     public static object Grant(string payer, int year, string startMonth, int months) =>
         new { payer, budgetYear = year, startMonth, months };
 
-    /// <summary>The budget line, after checking it adds up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
-    public static async Task<JsonElement> BudgetLine(this HostFixture api, int year, string payer, string? regency)
+    /// <summary>An enrolled case and the fresh budget year whose regency budget can pay for its subsidy.</summary>
+    public sealed record FundedCase(Guid Id, int Year);
+
+    /// <summary>The world most subsidy tests start from: a Kaur (17.04) regency budget for a fresh year, and an enrolled Kaur case.</summary>
+    public static async Task<FundedCase> EnrolledCaseWithABudget(this IAlbaHost host, string token, long allocation = 1_000_000)
     {
-        var result = await api.Host.Scenario(s =>
+        var year = FreshBudgetYear();
+        await host.Allocate("APBD_REGENCY", "17.04", year, allocation);
+        return new FundedCase(await host.EnrolledCase(token), year);
+    }
+
+    public static Task<BudgetYear> Budgets(this IAlbaHost host, string token, int year) =>
+        host.Read<BudgetYear>(token, $"/api/budgets?year={year}");
+
+    /// <summary>The budget line, after checking the year's lines add up: allocated = committed + remaining, 0 <= paid <= committed.</summary>
+    public static async Task<BudgetLine> BudgetLine(this IAlbaHost host, int year, Payer payer, string? regency)
+    {
+        var budgets = await host.Budgets(new HostTokens(host).Token("auditor"), year);
+        Assert.Equal(year, budgets.Year);
+        foreach (var line in budgets.Items)
         {
-            s.Get.Url($"/api/budgets?year={year}");
-            s.WithBearerToken(api.Token("auditor"));
-            s.StatusCodeShouldBeOk();
-        });
-        var body = await result.ReadAsJsonAsync<JsonElement>();
-        Assert.Equal(year, body.GetProperty("year").GetInt32());
-        foreach (var item in body.GetProperty("items").EnumerateArray())
-        {
-            var allocated = item.GetProperty("allocated").GetInt64();
-            var committed = item.GetProperty("committed").GetInt64();
-            var paid = item.GetProperty("paid").GetInt64();
-            var remaining = item.GetProperty("remaining").GetInt64();
-            Assert.Equal(allocated, committed + remaining);
-            Assert.InRange(remaining, 0, allocated);
-            Assert.InRange(paid, 0, committed);
+            Assert.Equal(line.Allocated, line.Committed + line.Remaining);
+            Assert.InRange(line.Remaining, 0, line.Allocated);
+            Assert.InRange(line.Paid, 0, line.Committed);
         }
 
-        return body.GetProperty("items").EnumerateArray().Single(i =>
-            i.GetProperty("payer").GetString() == payer &&
-            (i.TryGetProperty("regencyCode", out var r) ? r.GetString() : null) == regency);
+        return budgets.Items.Single(l => l.Payer == payer && l.RegencyCode == regency);
     }
 }

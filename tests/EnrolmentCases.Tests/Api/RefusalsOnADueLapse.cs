@@ -1,6 +1,8 @@
 using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Money;
 using JasperFx.Events;
-using Marten;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -31,7 +33,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
     private async Task<Guid> CaseWithAnUnrecordedLapse()
     {
         using (api.ClockAt(Wib(2026, 1, 5)))
-            return await api.EnrolledCase(_kepahiang, "17.08", effectiveDate: "2026-01-01");
+            return await api.Host.EnrolledCase(_kepahiang, "17.08", effectiveDate: "2026-01-01");
     }
 
     private static readonly string[] RefusalKinds =
@@ -56,17 +58,17 @@ public class RefusalsOnADueLapse(ApiFixture api)
             case "subsidy on the lapsed case":
             {
                 var year = MoneyScenarios.FreshBudgetYear();
-                await api.Allocate("APBD_REGENCY", "17.08", year, 1_000_000);
-                var result = await api.Command(_kepahiang, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
+                await api.Host.Allocate("APBD_REGENCY", "17.08", year, 1_000_000);
+                var result = await api.Host.Command(_kepahiang, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
                 var problem = await result.Problem();
                 Assert.Equal("invalid-transition", problem.Slug());
                 Assert.Equal("lapsed", problem.GetProperty("stage").GetString());
-                Assert.Equal(0, (await api.BudgetLine(year, "APBD_REGENCY", "17.08")).GetProperty("committed").GetInt64());
+                Assert.Equal(0, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.08")).Committed);
                 return;
             }
             case "closure with a stale expectedVersion":
             {
-                var result = await api.Command(_kepahiang, id, "closure", new { reason = "declined", expectedVersion = version - 1 }, 409);
+                var result = await api.Host.Command(_kepahiang, id, "closure", new { reason = "declined", expectedVersion = version - 1 }, 409);
                 var problem = await result.Problem();
                 Assert.Equal("concurrency-conflict", problem.Slug());
                 Assert.Equal(version, problem.GetProperty("currentVersion").GetInt64());
@@ -88,7 +90,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
             }
             case "closure without a reason":
             {
-                var result = await api.Command(_kepahiang, id, "closure", new { note = "no reason given" }, 400);
+                var result = await api.Host.Command(_kepahiang, id, "closure", new { note = "no reason given" }, 400);
                 var problem = await result.Problem();
                 Assert.Equal("validation", problem.Slug());
                 Assert.True(problem.GetProperty("errors").TryGetProperty("reason", out _), problem.ToString());
@@ -97,7 +99,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
             case "payment of a month before premiums fell due":
             {
                 // Well-formed, so only the decision (which runs after the lapse is worked out) can refuse it.
-                var result = await api.Command(_kepahiang, id, "premium-payments", new { month = "2025-12", amount = 16_800, paidOn = "2026-07-30" }, 400);
+                var result = await api.Host.Command(_kepahiang, id, "premium-payments", new { month = "2025-12", amount = 16_800, paidOn = "2026-07-30" }, 400);
                 var problem = await result.Problem();
                 Assert.Equal("validation", problem.Slug());
                 Assert.True(problem.GetProperty("errors").TryGetProperty("month", out _), problem.ToString());
@@ -105,7 +107,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
             }
             case "reopening a case that is not closed":
             {
-                var result = await api.Command(_kepahiang, id, "reopening", new { note = "by mistake" }, 409);
+                var result = await api.Host.Command(_kepahiang, id, "reopening", new { note = "by mistake" }, 409);
                 var problem = await result.Problem();
                 Assert.Equal("invalid-transition", problem.Slug());
                 Assert.Equal("lapsed", problem.GetProperty("stage").GetString());
@@ -113,13 +115,13 @@ public class RefusalsOnADueLapse(ApiFixture api)
             }
             case "contact attempt by a caseworker of another regency":
             {
-                var result = await api.Command(api.Token("caseworker", "17.07"), id, "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
+                var result = await api.Host.Command(api.Token("caseworker", "17.07"), id, "contact-attempts", new { channel = "visit", outcome = "reached" }, 404);
                 Assert.Equal("not-found", (await result.Problem()).Slug());
                 return;
             }
             case "contact attempt by an auditor":
             {
-                var result = await api.Command(api.Token("auditor"), id, "contact-attempts", new { channel = "visit", outcome = "reached" }, 403);
+                var result = await api.Host.Command(api.Token("auditor"), id, "contact-attempts", new { channel = "visit", outcome = "reached" }, 403);
                 Assert.Equal("forbidden", (await result.Problem()).Slug());
                 return;
             }
@@ -136,9 +138,9 @@ public class RefusalsOnADueLapse(ApiFixture api)
         using var clock = api.ClockAt(Wib(2026, 8, 1));
 
         // The lapse is due (reads show it) but not recorded (no sweep ran).
-        var view = await api.GetCase(_kepahiang, id);
-        Assert.Equal("lapsed", view.GetProperty("stage").GetString());
-        var version = view.GetProperty("version").GetInt64();
+        var view = await api.Host.GetCase(_kepahiang, id);
+        Assert.Equal(CaseStage.Lapsed, view.Stage);
+        var version = view.Version;
         var before = await Stream(id);
         Assert.Equal(version, before[^1].Version);
         Assert.DoesNotContain(before, e => e.EventTypeName == "case_lapsed");
@@ -147,7 +149,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
 
         var after = await Stream(id);
         Assert.Equal(Describe(before), Describe(after));
-        Assert.Equal(version, (await api.GetCase(_kepahiang, id)).GetProperty("version").GetInt64());
+        Assert.Equal(version, (await api.Host.GetCase(_kepahiang, id)).Version);
     }
 
     [Fact]
@@ -155,7 +157,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
     {
         var id = await CaseWithAnUnrecordedLapse();
         using var clock = api.ClockAt(Wib(2026, 8, 1));
-        var version = (await api.GetCase(_kepahiang, id)).GetProperty("version").GetInt64();
+        var version = (await api.Host.GetCase(_kepahiang, id)).Version;
         foreach (var refusal in RefusalKinds)
             await Refuse(refusal, id, version);
         Assert.Equal(version, (await Stream(id))[^1].Version);
@@ -168,7 +170,7 @@ public class RefusalsOnADueLapse(ApiFixture api)
             s.WithRequestHeader("X-Correlation-Id", correlation);
             s.StatusCodeShouldBeOk();
         });
-        Assert.Equal(version + 3, (await accepted.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+        Assert.Equal(new CommandAccepted(id, version + 3), await accepted.Accepted());
 
         var appended = (await Stream(id)).Where(e => e.Version > version).ToList();
         Assert.Equal(["case_lapsed", "case_stage_changed", "contact_attempted"], appended.Select(e => e.EventTypeName));
@@ -176,9 +178,9 @@ public class RefusalsOnADueLapse(ApiFixture api)
         // Written in the accepted command's own transaction, not by a sweep.
         Assert.All(appended, e => Assert.Equal(correlation, e.CorrelationId));
 
-        var view = await api.GetCase(_kepahiang, id);
-        Assert.Equal("lapsed", view.GetProperty("stage").GetString());
-        Assert.Equal(version + 3, view.GetProperty("version").GetInt64());
-        Assert.Equal(2, view.GetProperty("contactAttempts").GetInt32()); // the reach before enrolment, and this attempt
+        var view = await api.Host.GetCase(_kepahiang, id);
+        Assert.Equal(CaseStage.Lapsed, view.Stage);
+        Assert.Equal(version + 3, view.Version);
+        Assert.Equal(2, view.ContactAttempts); // the reach before enrolment, and this attempt
     }
 }

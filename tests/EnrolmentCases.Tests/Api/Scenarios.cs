@@ -1,14 +1,26 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Alba;
+using EnrolmentCases.Audit;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Imports;
+using EnrolmentCases.Infrastructure;
 using Marten;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
-/// <summary>Small steps the API tests are written in, each going through the real HTTP pipeline.</summary>
+/// <summary>
+/// Small steps the API tests are written in, each going through the real HTTP pipeline of whichever
+/// host it is given: a fixture's or one a test starts itself. Reads answer with the API's own view
+/// records, deserialized with the API's JSON options.
+/// </summary>
 public static class Scenarios
 {
     public static object NewWorker(string? nik = null, string regency = "17.04") => new
@@ -23,21 +35,21 @@ public static class Scenarios
         source = "P3KE"
     };
 
-    public static async Task<Guid> IdentifyWorker(this HostFixture api, string token, object? worker = null)
+    public static async Task<Guid> IdentifyWorker(this IAlbaHost host, string token, object? worker = null)
     {
-        var result = await api.Host.Scenario(s =>
+        var result = await host.Scenario(s =>
         {
             s.Post.Json(worker ?? NewWorker()).ToUrl("/api/cases");
             s.WithBearerToken(token);
             s.StatusCodeShouldBe(201);
         });
-        return (await result.ReadAsJsonAsync<Accepted>())!.Id;
+        return (await result.Accepted()).Id;
     }
 
-    public static async Task<IScenarioResult> Command(this HostFixture api, string token, Guid caseId, string action,
+    public static async Task<IScenarioResult> Command(this IAlbaHost host, string token, Guid caseId, string action,
         object body, int expectedStatus = 200)
     {
-        return await api.Host.Scenario(s =>
+        return await host.Scenario(s =>
         {
             s.Post.Json(body).ToUrl($"/api/cases/{caseId}/{action}");
             s.WithBearerToken(token);
@@ -45,27 +57,94 @@ public static class Scenarios
         });
     }
 
-    public static Task<IScenarioResult> Reach(this HostFixture api, string token, Guid caseId) =>
-        api.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
+    /// <summary>The body of an accepted command: the stream's id and the version the command produced.</summary>
+    public static async Task<CommandAccepted> Accepted(this IScenarioResult result) =>
+        (await result.ReadAsJsonAsync<CommandAccepted>())!;
 
-    public static Task<IScenarioResult> Enrol(this HostFixture api, string token, Guid caseId) =>
-        api.Command(token, caseId, "enrolment", new
+    public static Task<IScenarioResult> Reach(this IAlbaHost host, string token, Guid caseId) =>
+        host.Command(token, caseId, "contact-attempts", new { channel = "visit", outcome = "reached" });
+
+    public static Task<IScenarioResult> Enrol(this IAlbaHost host, string token, Guid caseId, string effectiveDate = "2026-03-01") =>
+        host.Command(token, caseId, "enrolment", new
         {
             membershipNumber = "12345678901",
             programmes = new[] { "JKK", "JKM" },
             declaredMonthlyIncome = 1_000_000,
-            effectiveDate = "2026-03-01"
+            effectiveDate
         });
 
-    public static async Task<JsonElement> GetCase(this HostFixture api, string token, Guid caseId, string query = "")
+    /// <summary>A case identified, reached and enrolled by the caseworker, in the regency given.</summary>
+    public static async Task<Guid> EnrolledCase(this IAlbaHost host, string token, string regency = "17.04", string effectiveDate = "2026-03-01")
     {
-        var result = await api.Host.Scenario(s =>
+        var id = await host.IdentifyWorker(token, NewWorker(regency: regency));
+        await host.Reach(token, id);
+        await host.Enrol(token, id, effectiveDate);
+        return id;
+    }
+
+    /// <summary>A GET that must answer 200, read as the API's view record.</summary>
+    public static async Task<T> Read<T>(this IAlbaHost host, string token, string url)
+    {
+        var result = await host.Scenario(s =>
         {
-            s.Get.Url($"/api/cases/{caseId}{query}");
+            s.Get.Url(url);
             s.WithBearerToken(token);
-            s.StatusCodeShouldBe(200);
+            s.StatusCodeShouldBeOk();
         });
-        return await result.ReadAsJsonAsync<JsonElement>();
+        return (await result.ReadAsJsonAsync<T>())!;
+    }
+
+    /// <summary>The case as the caller sees it (now, or as of the ?version= or ?asOf= in the query).</summary>
+    public static Task<CaseDetails> GetCase(this IAlbaHost host, string token, Guid caseId, string query = "") =>
+        host.Read<CaseDetails>(token, $"/api/cases/{caseId}{query}");
+
+    public static Task<Paged<CaseDetails>> Worklist(this IAlbaHost host, string token, string query = "") =>
+        host.Read<Paged<CaseDetails>>(token, $"/api/cases{query}");
+
+    public static Task<CaseHistory> History(this IAlbaHost host, string token, Guid caseId) =>
+        host.Read<CaseHistory>(token, $"/api/cases/{caseId}/history");
+
+    public static Task<CoverageReport> Coverage(this IAlbaHost host, string token, string query = "") =>
+        host.Read<CoverageReport>(token, $"/api/coverage{query}");
+
+    /// <summary>A coverage row's count of cases at one stage.</summary>
+    public static long Count(this CoverageRow row, CaseStage stage) => stage switch
+    {
+        CaseStage.Identified => row.Identified,
+        CaseStage.Contacted => row.Contacted,
+        CaseStage.Enrolled => row.Enrolled,
+        CaseStage.Subsidized => row.Subsidized,
+        CaseStage.Lapsed => row.Lapsed,
+        CaseStage.Closed => row.Closed,
+        _ => throw new ArgumentOutOfRangeException(nameof(stage))
+    };
+
+    public static Task<ChainVerification> VerifyChain(this IAlbaHost host, string token, string query = "") =>
+        host.Read<ChainVerification>(token, $"/api/audit/verify{query}");
+
+    public static Task<ImportView> GetImport(this IAlbaHost host, string token, Guid importId, string query = "") =>
+        host.Read<ImportView>(token, $"/api/imports/{importId}{query}");
+
+    /// <summary>Posts a file as text/csv, as the offices' scripts do, and answers with the accepted import's id.</summary>
+    public static async Task<Guid> StartImport(this IAlbaHost host, string token, string csv, string query = "")
+    {
+        using var client = host.Client(token);
+        var response = await client.PostAsync($"/api/imports{query}", new StringContent(csv, Encoding.UTF8, "text/csv"));
+        Assert.Equal(202, (int)response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ImportAccepted>())!.Id;
+    }
+
+    /// <summary>Polls the import until it is completed or failed, at most 250 times, and answers with its view.</summary>
+    public static async Task<ImportView> FinishedImport(this IAlbaHost host, string token, Guid importId)
+    {
+        for (var i = 0; i < 250; i++)
+        {
+            var view = await host.GetImport(token, importId);
+            if (view.Status is ImportStatus.Completed or ImportStatus.Failed) return view;
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"import {importId} did not finish");
     }
 
     public static async Task<JsonElement> Problem(this IScenarioResult result)
@@ -77,9 +156,9 @@ public static class Scenarios
     public static string Slug(this JsonElement problem) => problem.GetProperty("type").GetString()!.Split('/')[^1];
 
     /// <summary>A plain client on the in-memory server, for firing many requests at once.</summary>
-    public static HttpClient Client(this HostFixture api, string token)
+    public static HttpClient Client(this IAlbaHost host, string token)
     {
-        var client = api.Host.Server.CreateClient();
+        var client = host.Server.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
@@ -103,6 +182,4 @@ public static class Scenarios
             if (statistics.EventCount > 0) throw;
         }
     }
-
-    public sealed record Accepted(Guid Id, long Version);
 }

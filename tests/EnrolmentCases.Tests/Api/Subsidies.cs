@@ -1,10 +1,10 @@
 using System.Net;
 using System.Text.Json;
-using Alba;
 using EnrolmentCases.Cases;
-using EnrolmentCases.Coverage;
+using EnrolmentCases.Budgets;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Lapses.Sweeping;
-using Marten;
+using EnrolmentCases.Money;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
@@ -17,65 +17,52 @@ public class Subsidies(ApiFixture api)
     [Fact]
     public async Task a_subsidy_commits_premium_times_months_against_the_regency_budget()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
 
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-09", 4));
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-09", 4));
 
-        var view = await api.GetCase(_kaur, id);
-        Assert.Equal("subsidized", view.GetProperty("stage").GetString());
-        var subsidy = view.GetProperty("subsidy");
-        Assert.Equal("APBD_REGENCY", subsidy.GetProperty("payer").GetString());
-        Assert.Equal(year, subsidy.GetProperty("budgetYear").GetInt32());
-        Assert.Equal($"{year}-09", subsidy.GetProperty("startMonth").GetString());
-        Assert.Equal(4, subsidy.GetProperty("months").GetInt32());
-        Assert.Equal(16_800, subsidy.GetProperty("monthlyPremium").GetInt64());
+        var view = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Subsidized, view.Stage);
+        Assert.Equal(new SubsidyView(Payer.ApbdRegency, year, new YearMonth(year, 9), 4, 16_800), view.Subsidy);
 
-        var line = await api.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(1_000_000, line.GetProperty("allocated").GetInt64());
-        Assert.Equal(67_200, line.GetProperty("committed").GetInt64());
-        Assert.Equal(932_800, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_000_000, Committed: 67_200, Paid: 0, Remaining: 932_800),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04"));
     }
 
     [Fact]
     public async Task a_provincial_subsidy_draws_on_the_province_and_top_ups_add_to_the_allocation()
     {
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_PROVINCE", null, year, 100_000);
-        await api.Allocate("APBD_PROVINCE", null, year, 101_600, "APBD_P");
-        var id = await api.EnrolledCase(_kaur);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 100_000);
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 101_600, "APBD_P");
+        var id = await api.Host.EnrolledCase(_kaur);
 
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
 
-        var line = await api.BudgetLine(year, "APBD_PROVINCE", null);
-        Assert.Equal(201_600, line.GetProperty("allocated").GetInt64());
-        Assert.Equal(201_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(0, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdProvince, null, Allocated: 201_600, Committed: 201_600, Paid: 0, Remaining: 0),
+            await api.Host.BudgetLine(year, Payer.ApbdProvince, null));
     }
 
     [Fact]
     public async Task a_grant_that_does_not_fit_is_refused_with_what_remains_and_changes_nothing()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 50_000);
-        var id = await api.EnrolledCase(_kaur);
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur, allocation: 50_000);
 
-        var result = await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3), 409);
+        var result = await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3), 409);
         var problem = await result.Problem();
         Assert.Equal("budget-exceeded", problem.Slug());
         Assert.Equal(50_000, problem.GetProperty("remaining").GetInt64());
 
-        Assert.Equal("enrolled", (await api.GetCase(_kaur, id)).GetProperty("stage").GetString());
-        Assert.Equal(0, (await api.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        Assert.Equal(CaseStage.Enrolled, (await api.Host.GetCase(_kaur, id)).Stage);
+        Assert.Equal(0, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 
     [Fact]
     public async Task a_grant_without_any_allocation_is_budget_exceeded()
     {
-        var id = await api.EnrolledCase(_kaur);
+        var id = await api.Host.EnrolledCase(_kaur);
         var year = MoneyScenarios.FreshBudgetYear();
-        var result = await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
+        var result = await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
         Assert.Equal(0, (await result.Problem()).GetProperty("remaining").GetInt64());
     }
 
@@ -85,11 +72,11 @@ public class Subsidies(ApiFixture api)
         const int racers = 16, fits = 5;
         var year = MoneyScenarios.FreshBudgetYear();
         // Room for five yearly subsidies and most of a sixth.
-        await api.Allocate("APBD_REGENCY", "17.04", year, fits * 201_600 + 200_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, fits * 201_600 + 200_000);
         var cases = new List<Guid>();
-        for (var i = 0; i < racers; i++) cases.Add(await api.EnrolledCase(_kaur));
+        for (var i = 0; i < racers; i++) cases.Add(await api.Host.EnrolledCase(_kaur));
 
-        using var client = api.Client(_kaur);
+        using var client = api.Host.Client(_kaur);
         using var start = new ManualResetEventSlim();
         var grants = cases.Select(id => Task.Run(async () =>
         {
@@ -108,13 +95,12 @@ public class Subsidies(ApiFixture api)
             Assert.Equal(200_000, problem.GetProperty("remaining").GetInt64());
         }
 
-        var line = await api.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(fits * 201_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(200_000, line.GetProperty("remaining").GetInt64());
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((fits * 201_600L, 200_000L), (line.Committed, line.Remaining));
 
         var subsidised = 0;
         foreach (var id in cases)
-            if ((await api.GetCase(_kaur, id)).GetProperty("stage").GetString() == "subsidized") subsidised++;
+            if ((await api.Host.GetCase(_kaur, id)).Stage == CaseStage.Subsidized) subsidised++;
         Assert.Equal(fits, subsidised);
     }
 
@@ -127,7 +113,7 @@ public class Subsidies(ApiFixture api)
     [InlineData("""{"payer":"APBD_REGENCY","startMonth":"2026-01","months":1}""", "budgetYear")]
     public async Task an_invalid_grant_is_a_validation_problem(string body, string field)
     {
-        var id = await api.EnrolledCase(_kaur);
+        var id = await api.Host.EnrolledCase(_kaur);
         var result = await api.Host.Scenario(s =>
         {
             s.Post.Text(body).ToUrl($"/api/cases/{id}/subsidy");
@@ -143,63 +129,55 @@ public class Subsidies(ApiFixture api)
     public async Task only_an_enrolled_worker_can_be_subsidised_and_only_once()
     {
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var identified = await api.IdentifyWorker(_kaur);
-        var early = await api.Command(_kaur, identified, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
+        var identified = await api.Host.IdentifyWorker(_kaur);
+        var early = await api.Host.Command(_kaur, identified, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1), 409);
         Assert.Equal("invalid-transition", (await early.Problem()).Slug());
 
-        var id = await api.EnrolledCase(_kaur);
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1));
-        var twice = await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-02", 1), 409);
+        var id = await api.Host.EnrolledCase(_kaur);
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1));
+        var twice = await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-02", 1), 409);
         Assert.Equal("subsidized", (await twice.Problem()).GetProperty("stage").GetString());
-        Assert.Equal(16_800, (await api.BudgetLine(year, "APBD_REGENCY", "17.04")).GetProperty("committed").GetInt64());
+        Assert.Equal(16_800, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Committed);
     }
 
     [Fact]
     public async Task subsidised_payments_are_paid_from_the_budget_once_per_month()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.EnrolledCase(_kaur);
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
         using var clock = api.ClockAt(new DateTimeOffset(year, 2, 10, 9, 0, 0, TimeSpan.FromHours(7)));
 
-        var first = await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
-        var again = await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
-        Assert.Equal((await first.ReadAsJsonAsync<Scenarios.Accepted>())!.Version, (await again.ReadAsJsonAsync<Scenarios.Accepted>())!.Version);
+        var first = await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
+        var again = await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
+        Assert.Equal(await first.Accepted(), await again.Accepted());
 
-        var wrongAmount = await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-02", amount = 20_000, paidOn = $"{year}-02-05" }, 400);
+        var wrongAmount = await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-02", amount = 20_000, paidOn = $"{year}-02-05" }, 400);
         Assert.True((await wrongAmount.Problem()).GetProperty("errors").TryGetProperty("amount", out _));
 
-        var view = await api.GetCase(_kaur, id);
-        Assert.Equal($"{year}-01", view.GetProperty("paidThrough").GetString());
-        var line = await api.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(16_800, line.GetProperty("paid").GetInt64());
-        Assert.Equal(50_400, line.GetProperty("committed").GetInt64());
+        Assert.Equal(new YearMonth(year, 1), (await api.Host.GetCase(_kaur, id)).PaidThrough);
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((16_800L, 50_400L), (line.Paid, line.Committed));
     }
 
     [Fact]
     public async Task closing_a_subsidised_case_releases_what_was_not_paid()
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
-        var id = await api.EnrolledCase(_kaur);
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12));
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12));
         using var clock = api.ClockAt(new DateTimeOffset(year, 3, 10, 9, 0, 0, TimeSpan.FromHours(7)));
-        await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
-        await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-02", amount = 16_800, paidOn = $"{year}-03-05" });
+        await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" });
+        await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-02", amount = 16_800, paidOn = $"{year}-03-05" });
 
-        await api.Command(_kaur, id, "closure", new { reason = "wage_earner", note = "hired by the palm oil mill" });
+        await api.Host.Command(_kaur, id, "closure", new { reason = "wage_earner", note = "hired by the palm oil mill" });
 
-        var line = await api.BudgetLine(year, "APBD_REGENCY", "17.04");
-        Assert.Equal(33_600, line.GetProperty("committed").GetInt64());
-        Assert.Equal(33_600, line.GetProperty("paid").GetInt64());
-        Assert.Equal(1_000_000 - 33_600, line.GetProperty("remaining").GetInt64());
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_000_000, Committed: 33_600, Paid: 33_600, Remaining: 1_000_000 - 33_600),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04"));
 
-        await api.Command(_kaur, id, "reopening", new { note = "lost the job" });
-        var reopened = await api.GetCase(_kaur, id);
-        Assert.Equal("enrolled", reopened.GetProperty("stage").GetString());
-        Assert.False(reopened.TryGetProperty("subsidy", out _));
+        await api.Host.Command(_kaur, id, "reopening", new { note = "lost the job" });
+        var reopened = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Enrolled, reopened.Stage);
+        Assert.Null(reopened.Subsidy);
     }
 }
 
@@ -217,25 +195,24 @@ public class SubsidyYearEnd(SweepFixture api)
     public async Task a_subsidy_ends_when_its_budget_year_is_over_and_releases_the_rest()
     {
         var year = MoneyScenarios.FreshBudgetYear();
-        await api.Allocate("APBD_PROVINCE", null, year, 1_000_000);
-        var id = await api.EnrolledCase(_kaur);
-        await api.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-11", 2));
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        var id = await api.Host.EnrolledCase(_kaur);
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-11", 2));
         using (api.ClockAt(new DateTimeOffset(year, 12, 1, 9, 0, 0, TimeSpan.FromHours(7))))
-            await api.Command(_kaur, id, "premium-payments", new { month = $"{year}-11", amount = 16_800, paidOn = $"{year}-11-30" });
+            await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-11", amount = 16_800, paidOn = $"{year}-11-30" });
 
         using var clock = api.ClockAt(new DateTimeOffset(year + 1, 1, 2, 9, 0, 0, TimeSpan.FromHours(7)));
         await api.Host.Services.GetRequiredService<CaseSweep>().RunOnceAsync(CancellationToken.None);
 
-        var view = await api.GetCase(_kaur, id);
-        Assert.Equal("enrolled", view.GetProperty("stage").GetString());
-        Assert.False(view.TryGetProperty("subsidy", out _));
-        var line = await api.BudgetLine(year, "APBD_PROVINCE", null);
-        Assert.Equal(16_800, line.GetProperty("committed").GetInt64());
-        Assert.Equal(16_800, line.GetProperty("paid").GetInt64());
+        var view = await api.Host.GetCase(_kaur, id);
+        Assert.Equal(CaseStage.Enrolled, view.Stage);
+        Assert.Null(view.Subsidy);
+        var line = await api.Host.BudgetLine(year, Payer.ApbdProvince, null);
+        Assert.Equal((16_800L, 16_800L), (line.Committed, line.Paid));
 
         await using var session = api.Store.QuerySession();
         var ended = (await session.Events.FetchStreamAsync(id)).Select(e => e.Data).OfType<SubsidyEnded>().Single();
-        Assert.Equal(EnrolmentCases.Money.SubsidyEndReason.BudgetYearOver, ended.Reason);
+        Assert.Equal(SubsidyEndReason.BudgetYearOver, ended.Reason);
         Assert.Equal(16_800, ended.Released);
     }
 }
