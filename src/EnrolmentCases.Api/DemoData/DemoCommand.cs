@@ -29,20 +29,25 @@ public class DemoCommand : JasperFxAsyncCommand<DemoInput>
 
         using var host = input.BuildHost();
         await host.StartAsync();
-        await using (var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession())
+        try
         {
+            await using var session = host.Services.GetRequiredService<IDocumentStore>().QuerySession();
             if (await session.Query<Cases.GettingDetails.CaseDetails>().AnyAsync())
             {
                 Console.Error.WriteLine("The database already holds cases: demo data is loaded only into an empty database.");
                 return true;
             }
+
+            Console.Error.WriteLine($"Loading the Bengkulu demo data at scale {input.ScaleFlag}...");
+            var loader = ActivatorUtilities.CreateInstance<DemoLoader>(host.Services, host.GetTestClient());
+            var summary = await loader.LoadAsync(input.ScaleFlag, input.WorkersFlag, CancellationToken.None);
+            Console.Error.WriteLine($"Loaded {summary.Cases} cases with {summary.Commands} commands in {summary.Took.TotalSeconds:N0} s.");
+        }
+        finally
+        {
+            await host.StopAsync();
         }
 
-        Console.Error.WriteLine($"Loading the Bengkulu demo data at scale {input.ScaleFlag}...");
-        var loader = ActivatorUtilities.CreateInstance<DemoLoader>(host.Services, host.GetTestClient());
-        var summary = await loader.LoadAsync(input.ScaleFlag, input.WorkersFlag, CancellationToken.None);
-        Console.Error.WriteLine($"Loaded {summary.Cases} cases with {summary.Commands} commands in {summary.Took.TotalSeconds:N0} s.");
-        await host.StopAsync();
         return true;
     }
 }
