@@ -305,7 +305,7 @@ await CreateDatabaseAsync("bench_demo");
 var (_, _, demoTook) = await ApiProcess.RunAsync(settings, "bench_demo", "demo", "--scale",
     settings.DemoScale.ToString(CultureInfo.InvariantCulture));
 var events = await Scalar<long>("bench_demo", "select count(*) from enrolment.mt_events");
-var cases = await Scalar<long>("bench_demo", "select count(*) from enrolment.mt_doc_case");
+var cases = await Scalar<long>("bench_demo", "select count(*) from enrolment.mt_doc_casedetails");
 report.Line($"Loaded {cases:N0} cases, {events:N0} events in {demoTook.TotalSeconds:F0} s " +
             $"({events / demoTook.TotalSeconds:F0} events/s through the command path, in process, 4 workers).");
 var (rebuildOutput, rebuildErrors, rebuildTook) = await ApiProcess.RunAsync(settings, "bench_demo", "projections", "rebuild");
@@ -462,7 +462,7 @@ async Task<List<Guid>> Ids()
     await using var connection = new NpgsqlConnection(settings.Database("bench_demo"));
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand(
-        $"select id from enrolment.mt_doc_case where data ->> 'regencyCode' = '{CommandMix.Regency}' order by random() limit 2000", connection);
+        $"select id from enrolment.mt_doc_casedetails where data ->> 'regencyCode' = '{CommandMix.Regency}' order by random() limit 2000", connection);
     await using var reader = await command.ExecuteReaderAsync();
     var ids = new List<Guid>();
     while (await reader.ReadAsync()) ids.Add(reader.GetGuid(0));
