@@ -54,7 +54,7 @@ app.MapWolverineEndpoints(http =>
 {
     http.RejectUnparseableQueryValues = true;
     // Every command records who acted, under which correlation and why, on the events it appends.
-    http.AddMiddleware(typeof(EventMetadata), chain => chain.HttpMethods.Any(m => m is "POST" or "PUT"));
+    http.AddMiddleware(typeof(EventMetadata), EventMetadata.Writes);
     http.AddCaseCommandSteps();
 });
 

@@ -22,8 +22,6 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         var started = DateTimeOffset.UtcNow;
         var liveSchema = live.Options.Events.DatabaseSchemaName;
         var scratch = $"{liveSchema}_replay";
-        // From the command line the API may never have started on this database: its schema comes first.
-        await live.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         await ExecuteAsync($"drop schema if exists {scratch} cascade", ct);
         try
         {
@@ -112,6 +110,8 @@ public class VerifyProjectionsCommand : JasperFxAsyncCommand<NetCoreInput>
     public override async Task<bool> Execute(NetCoreInput input)
     {
         using var host = input.BuildHost();
+        // The API may never have started on this database: its schema comes first.
+        await host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var report = await ActivatorUtilities.CreateInstance<ReplayVerification>(host.Services).RunAsync(CancellationToken.None);
         foreach (var model in report.ReadModels)
         {

@@ -30,7 +30,7 @@ public static class SubjectAccessEndpoint
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, LapsePolicy lapses,
-        ProvinceCalendar calendar, Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
+        Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
     {
         var problems = Nik.Problems(request?.Nik, reference.NikProvinceCodes);
         if (problems.Count > 0)
@@ -42,7 +42,7 @@ public static class SubjectAccessEndpoint
         var claim = await session.LoadAsync<OpenCaseClaim>(nik, ct);
         var result = new List<SubjectCase>();
         foreach (var c in cases)
-            result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, calendar, ct)));
+            result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, ct)));
 
         var auditor = Caller.From(http.User);
         // The access itself is part of the processing trail.

@@ -2,7 +2,6 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
-using JasperFx.Events;
 
 namespace EnrolmentCases.Budgets;
 
@@ -46,7 +45,4 @@ public static class RecordAllocationEndpoint
             command.Note, now.Instant));
         return CommandAnswer.Created(id, budget.CurrentVersion ?? 1, $"/api/budgets?year={command.Year}");
     }
-
-    /// <summary>The budget's first allocation raced another one that started its stream: nothing was written.</summary>
-    public static ProblemDetails OnException(ExistingStreamIdCollisionException e) => Problems.StartedMeanwhile;
 }

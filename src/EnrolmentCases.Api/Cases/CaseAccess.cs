@@ -11,10 +11,10 @@ namespace EnrolmentCases.Cases;
 public static class CaseAccess
 {
     /// <summary>Only caseworkers of the case's regency may change it; to anyone else it does not exist (404).</summary>
-    public static ProblemDetails Before(Case? @case, ClaimsPrincipal user) =>
+    public static ProblemDetails Before(Guid id, Case? @case, ClaimsPrincipal user) =>
         @case is not null && Caller.From(user).CanChangeCasesOf(@case.RegencyCode)
             ? WolverineContinue.NoProblems
-            : Problems.Create(Problems.NotFound, 404, "Case not found", "No such case is visible to you.");
+            : Problems.CaseNotFound(id);
 }
 
 /// <summary>A command that may say which version of the case it was decided on.</summary>

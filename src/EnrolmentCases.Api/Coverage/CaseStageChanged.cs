@@ -22,8 +22,6 @@ public record CaseStageChanged(
 /// </summary>
 public sealed partial record CaseStages(Guid Id, IReadOnlyList<StagePeriod> Recorded, IReadOnlyList<StagePeriod> Effective)
 {
-    public long Version { get; init; }
-
     public static readonly CaseStages None = new(Guid.Empty, [], []);
 
     public static CaseStages Create(CaseStageChanged e) => Apply(e, None);

@@ -1,7 +1,7 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases.Closing;
 using EnrolmentCases.Cases.Contacting;
@@ -27,13 +27,13 @@ public sealed record DemoSummary(int Cases, int Commands, TimeSpan Took);
 /// handlers as every other request. Amounts come from the tariff and the forecast settings.
 /// </summary>
 public sealed class DemoLoader(HttpClient api, TimeProvider clock, CaseSweep sweep, IOptions<AuthOptions> auth,
-    IHostEnvironment environment, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> forecast)
+    IHostEnvironment environment, IOptions<TariffOptions> tariff, IOptions<ForecastOptions> forecast, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull
-    };
+    // The API's own JSON settings: the demo writes its requests as the API reads them.
+    private JsonSerializerOptions Json => json.Value.SerializerOptions;
+
+    /// <summary>One token per user the demo acts as: a caseworker per regency, and the planner.</summary>
+    private readonly ConcurrentDictionary<string, string> _tokens = new();
 
     private DemoClock Clock => clock as DemoClock
                                ?? throw new InvalidOperationException("The demo runs on the demo clock (see DemoData.Configuration).");
@@ -94,11 +94,14 @@ public sealed class DemoLoader(HttpClient api, TimeProvider clock, CaseSweep swe
 
     private string Planner => Token("demo-planner", "Demo planner", Roles.Planner);
 
+    private string CaseworkerOf(string regency) =>
+        Token($"demo-caseworker-{regency}", $"Demo caseworker {regency}", Roles.Caseworker, regency);
+
     private string Token(string subject, string name, string role, params string[] regencies) =>
-        Authentication.IssueToken(auth.Value,
+        _tokens.GetOrAdd(subject, _ => Authentication.IssueToken(auth.Value,
             Authentication.SigningKeyFor(auth.Value, environment)
             ?? throw new InvalidOperationException("The demo signs its requests with the development key or Auth:SigningKey."),
-            subject, name, role, regencies, TimeSpan.FromHours(8), DateTimeOffset.UtcNow);
+            subject, name, role, regencies, TimeSpan.FromHours(8), DateTimeOffset.UtcNow));
 
     private async Task<CommandAccepted> SendAsync(HttpMethod method, string url, object body, string token, CancellationToken ct)
     {
@@ -134,8 +137,7 @@ public sealed class DemoLoader(HttpClient api, TimeProvider clock, CaseSweep swe
             var count = 0;
             foreach (var demoCase in cases)
             {
-                var caseworker = loader.Token($"demo-caseworker-{demoCase.RegencyCode}", $"Demo caseworker {demoCase.RegencyCode}",
-                    Roles.Caseworker, demoCase.RegencyCode);
+                var caseworker = loader.CaseworkerOf(demoCase.RegencyCode);
                 var (id, next) = _progress.GetValueOrDefault(demoCase);
                 for (; next < demoCase.Steps.Count && upTo(demoCase.Steps[next].At); next++, count++)
                 {

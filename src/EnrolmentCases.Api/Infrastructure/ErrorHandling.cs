@@ -75,6 +75,9 @@ public static class ErrorHandling
                 BadHttpRequestException bad => Problems.Create(Problems.Validation, bad.StatusCode, "The request is invalid", bad.Message),
                 ConcurrencyException => Problems.Create(Problems.ConcurrencyConflict, 409,
                     "Another change was saved at the same moment", "Reload and try again."),
+                // Two requests started the same stream at once (a budget's first allocation, a target's first
+                // revision): nothing of the loser was written, and sending it again appends after the winner.
+                Marten.Exceptions.ExistingStreamIdCollisionException => Problems.StartedMeanwhile,
                 _ => null
             };
             if (problem is null)

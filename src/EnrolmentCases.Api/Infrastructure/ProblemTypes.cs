@@ -27,12 +27,12 @@ public static class ProblemTypesEndpoint
 
     [WolverineGet("/problems", OperationId = "ListProblemTypes", Summary = "Problem types",
         Description = "Every problem type the API answers with, and what it means.")]
-    [Tags("Reference"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
+    [Tags("Reference"), AllowAnonymous]
     public static ProblemTypeDescription[] List() => Known;
 
     [WolverineGet("/problems/{slug}", OperationId = "GetProblemType", Summary = "A problem type",
         Description = "What one problem type means.")]
-    [Tags("Reference"), Microsoft.AspNetCore.Authorization.AllowAnonymous]
+    [Tags("Reference"), AllowAnonymous]
     [ProducesResponseType<ProblemTypeDescription>(200)]
     public static IResult Get(string slug) =>
         Known.FirstOrDefault(p => p.Type == Problems.TypeFor(slug)) is { } found

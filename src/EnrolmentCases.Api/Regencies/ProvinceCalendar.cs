@@ -52,11 +52,18 @@ public sealed class ProvinceCalendar(TimeZoneInfo zone, TimeProvider clock)
 /// The instant a request or message acts at, read once (a scoped service): every event one command
 /// appends carries the same time, and its validation sees the same day.
 /// </summary>
-public sealed class Now(ProvinceCalendar calendar)
+public sealed class Now
 {
-    public DateTimeOffset Instant { get; } = calendar.Now;
+    public Now(ProvinceCalendar calendar)
+    {
+        Calendar = calendar;
+        Instant = calendar.Now;
+        Today = calendar.DateOn(Instant);
+    }
 
-    public DateOnly Today => calendar.DateOn(Instant);
+    public DateTimeOffset Instant { get; }
 
-    public ProvinceCalendar Calendar => calendar;
+    public DateOnly Today { get; }
+
+    public ProvinceCalendar Calendar { get; }
 }

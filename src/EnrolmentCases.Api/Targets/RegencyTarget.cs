@@ -3,7 +3,6 @@ using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
-using JasperFx.Events;
 
 namespace EnrolmentCases.Targets;
 
@@ -71,7 +70,4 @@ public static class SetTargetEndpoint
         target.AppendOne(new TargetSet(code, year, command.EligibleWorkers!.Value, command.Source!.Trim(), command.Note, now.Instant));
         return new CommandAnswer(id, target.CurrentVersion ?? 1);
     }
-
-    /// <summary>The target's first revision raced another one that started its stream: nothing was written.</summary>
-    public static ProblemDetails OnException(ExistingStreamIdCollisionException e) => Problems.StartedMeanwhile;
 }

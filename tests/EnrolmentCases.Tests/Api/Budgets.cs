@@ -26,6 +26,26 @@ public class Budgets(ApiFixture api)
     }
 
     [Fact]
+    public async Task allocations_racing_to_start_a_budget_are_each_recorded_once_or_refused_never_lost()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        using var client = api.Host.Client(api.Token("planner"));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            client.PostJson("/api/budgets", new { payer = "APBD_PROVINCE", year, amount = 1_000, kind = "APBD" })));
+
+        var recorded = responses.Count(r => (int)r.StatusCode == 201);
+        Assert.True(recorded >= 1);
+        foreach (var refused in responses.Where(r => (int)r.StatusCode != 201))
+        {
+            // The first allocation starts the budget's stream; one that raced it is told to send again.
+            Assert.Equal(409, (int)refused.StatusCode);
+            Assert.Equal("concurrency-conflict", System.Text.Json.JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.Slug());
+        }
+
+        Assert.Equal(recorded * 1_000, (await api.Host.BudgetLine(year, Payer.ApbdProvince, null)).Allocated);
+    }
+
+    [Fact]
     public async Task allocations_and_targets_answer_with_their_streams_versions()
     {
         var year = MoneyScenarios.FreshBudgetYear();

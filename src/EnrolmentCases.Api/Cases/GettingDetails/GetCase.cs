@@ -18,7 +18,7 @@ public static class GetCaseEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, long? version, DateTimeOffset? asOf, IQuerySession session, HttpContext http,
-        LapsePolicy lapses, ProvinceCalendar calendar, Now now)
+        LapsePolicy lapses, Now now)
     {
         if (version is not null && asOf is not null)
             return Results.Problem(Problems.ValidationFailed("asOf", "give either version or asOf, not both"));
@@ -35,6 +35,6 @@ public static class GetCaseEndpoint
 
         http.Response.Headers.ETag = ETags.For(found.Version);
         // A version is shown exactly as recorded; "now" and asOf apply the lapse rule on that day.
-        return Results.Ok(version is null ? found.AsOn(asOf is { } day ? calendar.DateOn(day) : now.Today, lapses.GraceMonths) : found);
+        return Results.Ok(version is null ? found.AsOn(asOf is { } day ? now.Calendar.DateOn(day) : now.Today, lapses.GraceMonths) : found);
     }
 }
