@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Alba;
 using EnrolmentCases.Money;
 
@@ -43,6 +44,21 @@ public class Budgets(ApiFixture api)
         }
 
         Assert.Equal(recorded * 1_000, (await api.Host.BudgetLine(year, Payer.ApbdProvince, null)).Allocated);
+    }
+
+    [Fact]
+    public async Task target_revisions_racing_to_start_a_target_are_each_recorded_once_or_refused_never_lost()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        using var client = api.Host.Client(api.Token("planner"));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            client.PutAsJsonAsync($"/api/regencies/17.09/targets/{year}", new { eligibleWorkers = 100 + i, source = "race" })));
+
+        var recorded = responses.Count(r => (int)r.StatusCode == 200);
+        Assert.True(recorded >= 1);
+        Assert.All(responses.Where(r => (int)r.StatusCode != 200), r => Assert.Equal(409, (int)r.StatusCode));
+        await using var session = api.Store.QuerySession();
+        Assert.Equal(recorded, (await session.Events.FetchStreamAsync(EnrolmentCases.Targets.RegencyTarget.IdFor("17.09", year))).Count);
     }
 
     [Fact]
