@@ -12,8 +12,6 @@ public sealed class ProvinceCalendar(TimeZoneInfo zone, TimeProvider clock)
 
     public DateOnly Today => DateOn(Now);
 
-    public int Year => DateOn(Now).Year;
-
     public DateOnly DateOn(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, zone).DateTime);
 
     /// <summary>Midnight at the start of a day.</summary>
