@@ -35,6 +35,8 @@ builder.Services
 builder.Host.UseWolverine(opts =>
 {
     opts.UseRuntimeCompilation();
+    // Several nodes may serve one database; each background agent runs on exactly one of them.
+    opts.AddCluster(builder.Configuration);
     opts.Policies.AutoApplyTransactions();
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();

@@ -1,4 +1,6 @@
+using EnrolmentCases.Infrastructure;
 using Microsoft.Extensions.Options;
+using Wolverine.Runtime.Agents;
 
 namespace EnrolmentCases.Audit;
 
@@ -53,24 +55,34 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
     }
 }
 
-public sealed class AuditSealerService(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerService> logger)
-    : BackgroundService
+/// <summary>
+/// Seals every SealIntervalSeconds, on exactly one node of the cluster: an agent the cluster's leader
+/// assigns, and moves to another node when this one dies. (Two sealers would not corrupt the chain,
+/// since links are only ever inserted, but one would keep failing.)
+/// </summary>
+public sealed class AuditSealerAgent(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerAgent> logger)
+    : SingularAgent("audit-sealer")
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly BackgroundLoop _loop = new();
+
+    protected override Task startAsync(CancellationToken cancellationToken)
     {
         var seconds = options.Value.SealIntervalSeconds;
-        if (seconds <= 0) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        if (seconds > 0) _loop.Start(TimeSpan.FromSeconds(seconds), RunOnceAsync);
+        return Task.CompletedTask;
+    }
+
+    protected override Task stopAsync(CancellationToken cancellationToken) => _loop.StopAsync();
+
+    private async Task RunOnceAsync(CancellationToken ct)
+    {
+        try
         {
-            try
-            {
-                await sealer.SealAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", seconds);
-            }
+            await sealer.SealAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", options.Value.SealIntervalSeconds);
         }
     }
 }

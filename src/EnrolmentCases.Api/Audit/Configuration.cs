@@ -1,3 +1,4 @@
+using Wolverine;
 
 namespace EnrolmentCases.Audit;
 
@@ -8,7 +9,7 @@ public static class Configuration
     {
         services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.Section));
         services.AddSingleton<AuditSealer>();
-        services.AddHostedService<AuditSealerService>();
+        services.AddSingularAgent<AuditSealerAgent>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.
         services.ConfigureMarten(opts => opts.Schema.For<AuditLink>());

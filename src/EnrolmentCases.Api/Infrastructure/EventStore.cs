@@ -1,5 +1,4 @@
 using JasperFx;
-using JasperFx.Events.Daemon;
 using Weasel.Core;
 using Wolverine.Marten;
 
@@ -23,9 +22,11 @@ public static class EventStore
     public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMarten(opts => Configure(opts, ConnectionString(configuration), SchemaName(configuration)))
-            .AddAsyncDaemon(DaemonMode.Solo)
             .UseLightweightSessions()
-            .IntegrateWithWolverine()
+            // The async projections run as Wolverine agents: each on exactly one node of the cluster, moved to
+            // another when its node dies (see Cluster). No AddAsyncDaemon: the two do not mix.
+            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
+            // Serialised by an advisory lock, so nodes starting together never race on the schema.
             .ApplyAllDatabaseChangesOnStartup();
         return services;
     }

@@ -1,3 +1,5 @@
+using Wolverine;
+
 namespace EnrolmentCases.Lapses.Sweeping;
 
 public static class Configuration
@@ -8,7 +10,7 @@ public static class Configuration
         services.Configure<LapseOptions>(configuration.GetSection(LapseOptions.Section));
         services.AddSingleton<LapsePolicy>();
         services.AddSingleton<CaseSweep>();
-        services.AddHostedService<CaseSweepService>();
+        services.AddSingularAgent<CaseSweepAgent>();
         return services;
     }
 }
