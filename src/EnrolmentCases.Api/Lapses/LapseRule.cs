@@ -12,7 +12,7 @@ public sealed class LapseOptions
     public int GraceMonths { get; set; } = 3;
 
     /// <summary>How often the sweep records lapses and ends subsidies of past budget years; 0 turns it off.</summary>
-    public int SweepIntervalMinutes { get; set; } = 60;
+    public double SweepIntervalMinutes { get; set; } = 60;
 }
 
 /// <summary>
