@@ -18,7 +18,7 @@ using Wolverine;
 var builder = WebApplication.CreateBuilder(args).AddDemoHosting(args);
 
 builder.Services
-    .AddApiConventions()
+    .AddApiConventions(builder.Configuration)
     .AddIdentity(builder.Configuration, builder.Environment)
     .AddProvince(builder.Configuration)
     .AddEventStore(builder.Configuration)
@@ -44,6 +44,7 @@ builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();
