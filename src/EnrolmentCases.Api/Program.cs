@@ -35,6 +35,7 @@ builder.Services
 builder.Host.UseWolverine(opts =>
 {
     opts.UseRuntimeCompilation();
+    opts.CodeGeneration.TypeLoadMode = GeneratedCode.Mode;
     opts.Policies.AutoApplyTransactions();
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
