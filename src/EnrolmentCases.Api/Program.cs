@@ -18,7 +18,7 @@ using Wolverine;
 var builder = WebApplication.CreateBuilder(args).AddDemoHosting(args);
 
 builder.Services
-    .AddApiConventions()
+    .AddApiConventions(builder.Configuration)
     .AddIdentity(builder.Configuration, builder.Environment)
     .AddProvince(builder.Configuration)
     .AddEventStore(builder.Configuration)
@@ -37,6 +37,7 @@ builder.Host.UseWolverine(opts =>
     opts.UseRuntimeCompilation();
     // Several nodes may serve one database; each background agent runs on exactly one of them.
     opts.AddCluster(builder.Configuration);
+    opts.CodeGeneration.TypeLoadMode = GeneratedCode.Mode;
     opts.Policies.AutoApplyTransactions();
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
@@ -46,6 +47,7 @@ builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using Wolverine;
 
 namespace EnrolmentCases.Audit;
@@ -7,12 +8,17 @@ public static class Configuration
     /// <summary>The tamper-evidence chain and its sealer, and the replay verification.</summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.Section));
+        services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
         services.AddSingleton<AuditSealer>();
         services.AddSingularAgent<AuditSealerAgent>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.
-        services.ConfigureMarten(opts => opts.Schema.For<AuditLink>());
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<AuditLink>();
+            opts.Schema.For<AuditSealerRun>();
+        });
+        services.AddHealthChecks().AddCheck<AuditSealerHealthCheck>("audit-sealer", tags: [Operations.Ready]);
         return services;
     }
 }

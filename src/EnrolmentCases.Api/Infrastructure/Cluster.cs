@@ -27,21 +27,30 @@ public sealed class ClusterOptions
     /// </summary>
     public double StaleNodeSeconds { get; set; } = 15;
 
-    public IEnumerable<string> Problems()
+    public static IEnumerable<string> Rules(ClusterOptions o)
     {
-        if (Mode is not (DurabilityMode.Balanced or DurabilityMode.Solo))
-            yield return $"{Section}:Mode must be Balanced or Solo";
-        if (HeartbeatSeconds is < 0.1 or > 300) yield return $"{Section}:HeartbeatSeconds must be between 0.1 and 300";
-        if (StaleNodeSeconds < 2 * HeartbeatSeconds) yield return $"{Section}:StaleNodeSeconds must be at least twice HeartbeatSeconds";
+        if (o.Mode is not (DurabilityMode.Balanced or DurabilityMode.Solo)) yield return $"Mode must be Balanced or Solo (is {o.Mode})";
+        if (o.HeartbeatSeconds is < 0.1 or > 300) yield return $"HeartbeatSeconds must be between 0.1 and 300 (is {o.HeartbeatSeconds})";
+        if (o.StaleNodeSeconds < 2 * o.HeartbeatSeconds)
+            yield return $"StaleNodeSeconds must be at least twice HeartbeatSeconds (is {o.StaleNodeSeconds})";
     }
 }
 
 public static class Cluster
 {
+    /// <summary>The settings, checked at start like every other section.</summary>
+    public static IServiceCollection AddCluster(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSettings<ClusterOptions>(configuration, ClusterOptions.Section, ClusterOptions.Rules);
+        return services;
+    }
+
+    /// <summary>Wolverine's durability agent: the node's heartbeat, the leader's reviews, when a silent node counts as dead.</summary>
     public static WolverineOptions AddCluster(this WolverineOptions opts, IConfiguration configuration)
     {
+        // Wolverine is configured before the host validates settings: the same rules, checked here first.
         var options = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
-        var problems = options.Problems().ToList();
+        var problems = ClusterOptions.Rules(options).Select(p => $"{ClusterOptions.Section}:{p}").ToList();
         if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
 
         opts.Durability.Mode = options.Mode;

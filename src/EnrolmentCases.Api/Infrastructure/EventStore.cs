@@ -15,7 +15,9 @@ public static class EventStore
     public static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Marten")
         ?? throw new InvalidOperationException(
-            "Set ConnectionStrings__Marten (./run.sh and ./test.sh do it for their private PostgreSQL).");
+            "No PostgreSQL to use: set ConnectionStrings__Marten, e.g. " +
+            "ConnectionStrings__Marten='Host=127.0.0.1;Port=5432;Database=enrolment;Username=enrolment;Password=...' " +
+            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves).");
 
     public static string SchemaName(IConfiguration configuration) => configuration["EventStore:Schema"] ?? DefaultSchema;
 
@@ -28,7 +30,7 @@ public static class EventStore
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
             // Serialised by an advisory lock, so nodes starting together never race on the schema.
             .ApplyAllDatabaseChangesOnStartup();
-        return services;
+        return services.AddCluster(configuration);
     }
 
     /// <summary>
