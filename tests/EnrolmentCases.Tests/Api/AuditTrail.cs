@@ -4,7 +4,6 @@ using Alba;
 using EnrolmentCases.Audit;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -19,65 +18,17 @@ public sealed class AuditFixture() : HostFixture(Schema)
         settings["ReplayVerification:PollSeconds"] = "1";
     }
 
-    public async Task SqlAsync(string sql)
-    {
-        await using var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task SqlAsync(string sql) => TestDatabase.SqlAsync(sql.Replace("{s}", Schema));
 
-    public async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync(sql));
+    public Task<long> ScalarAsync(string sql) => TestDatabase.ScalarAsync(sql.Replace("{s}", Schema));
 
-    public async Task<IReadOnlyList<string>> NamesAsync(string sql)
-    {
-        await using var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var names = new List<string>();
-        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
-        return names;
-    }
+    public Task<object?> ValueAsync(string sql) => TestDatabase.ValueAsync(sql.Replace("{s}", Schema));
 
-    /// <summary>Holds an exclusive lock on a table until disposed, as a long transaction elsewhere would.</summary>
-    public async Task<IAsyncDisposable> LockAsync(string table)
-    {
-        var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using (var command = new NpgsqlCommand($"lock table {table.Replace("{s}", Schema)} in access exclusive mode", connection, transaction))
-            await command.ExecuteNonQueryAsync();
-        return new Held(connection, transaction);
-    }
+    public Task<IReadOnlyList<string>> NamesAsync(string sql) => TestDatabase.NamesAsync(sql.Replace("{s}", Schema));
 
-    private sealed class Held(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.RollbackAsync();
-            await connection.DisposeAsync();
-        }
-    }
+    public Task<IAsyncDisposable> LockAsync(string table) => TestDatabase.LockAsync(table.Replace("{s}", Schema));
 
-    /// <summary>Waits, generously, until the condition holds.</summary>
-    public async Task Eventually(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not yet: {what}");
-            await Task.Delay(100);
-        }
-    }
-
-    public async Task<object?> ValueAsync(string sql)
-    {
-        await using var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        return await command.ExecuteScalarAsync();
-    }
+    public Task Eventually(string condition, string what) => TestDatabase.Eventually(condition.Replace("{s}", Schema), what);
 }
 
 [CollectionDefinition(Name)]
@@ -457,8 +408,7 @@ public class AuditTrail(AuditFixture audit)
         await using (await audit.LockAsync("{s}.mt_doc_regencytarget"))
         {
             running = await audit.Host.StartReplayVerification(_auditor);
-            await audit.Eventually(async () => await audit.ScalarAsync(
-                "select count(*) from pg_locks where relation = '{s}.mt_doc_regencytarget'::regclass and not granted") > 0,
+            await audit.Eventually("select count(*) > 0 from pg_locks where relation = '{s}.mt_doc_regencytarget'::regclass and not granted",
                 "the run waits to compare the last read model");
             Assert.Equal(ReplayJobStatus.Running, (await audit.Host.GetReplayVerification(_auditor, running.Id)).Status);
             var copy = Assert.Single(await ScratchSchemas());
