@@ -84,8 +84,8 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         }
         finally
         {
-            await EndConnectionsAsync(scratch);
             replay?.Dispose();
+            await EndConnectionsAsync(scratch);
             await DropScratchSchemaAsync(scratch);
         }
     }

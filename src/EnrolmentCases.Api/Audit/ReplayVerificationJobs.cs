@@ -168,7 +168,8 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await using var session = store.LightweightSession();
             session.Store(job);
-            session.Delete<ReplayVerificationSlot>(ReplayVerificationSlot.Taken);
+            // Only its own: had its lock been lost meanwhile (a database restart), a newer job may hold the slot.
+            session.DeleteWhere<ReplayVerificationSlot>(slot => slot.Id == ReplayVerificationSlot.Taken && slot.JobId == job.Id);
             await session.SaveChangesAsync(timeout.Token);
         }
         catch (Exception e)

@@ -344,13 +344,16 @@ public class AuditTrail(AuditFixture audit)
             Assert.Equal(job.Valid, (await audit.Host.GetReplayVerification(audit.Token(other), job.Id)).Valid);
         }
 
-        var unknown = await audit.Host.Scenario(s =>
+        foreach (var unknownId in new[] { Guid.NewGuid().ToString(), "not-a-job" })
         {
-            s.Get.Url($"{Scenarios.ReplayVerifications}/{Guid.NewGuid()}");
-            s.WithBearerToken(_auditor);
-            s.StatusCodeShouldBe(404);
-        });
-        Assert.Equal("not-found", (await unknown.Problem()).Slug());
+            var unknown = await audit.Host.Scenario(s =>
+            {
+                s.Get.Url($"{Scenarios.ReplayVerifications}/{unknownId}");
+                s.WithBearerToken(_auditor);
+                s.StatusCodeShouldBe(404);
+            });
+            Assert.Equal("not-found", (await unknown.Problem()).Slug());
+        }
 
         var someJob = (await audit.Host.StartReplayVerification(_auditor)).Id;
         foreach (var role in new[] { "caseworker", "planner" })
