@@ -18,17 +18,17 @@ public sealed class AuditFixture() : HostFixture(Schema)
         settings["ReplayVerification:PollSeconds"] = "1";
     }
 
-    public Task SqlAsync(string sql) => TestDatabase.SqlAsync(sql.Replace("{s}", Schema));
+    public Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema));
 
-    public Task<long> ScalarAsync(string sql) => TestDatabase.ScalarAsync(sql.Replace("{s}", Schema));
+    public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(sql.Replace("{s}", Schema));
 
-    public Task<object?> ValueAsync(string sql) => TestDatabase.ValueAsync(sql.Replace("{s}", Schema));
+    public Task<object?> ValueAsync(string sql) => TestSql.ValueAsync(sql.Replace("{s}", Schema));
 
-    public Task<IReadOnlyList<string>> NamesAsync(string sql) => TestDatabase.NamesAsync(sql.Replace("{s}", Schema));
+    public Task<IReadOnlyList<string>> NamesAsync(string sql) => TestSql.NamesAsync(sql.Replace("{s}", Schema));
 
-    public Task<IAsyncDisposable> LockAsync(string table) => TestDatabase.LockAsync(table.Replace("{s}", Schema));
+    public Task<IAsyncDisposable> LockAsync(string table) => TestSql.LockAsync(table.Replace("{s}", Schema));
 
-    public Task Eventually(string condition, string what) => TestDatabase.Eventually(condition.Replace("{s}", Schema), what);
+    public Task Eventually(string condition, string what) => TestSql.Eventually(condition.Replace("{s}", Schema), what);
 }
 
 [CollectionDefinition(Name)]

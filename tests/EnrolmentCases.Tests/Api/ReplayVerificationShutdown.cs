@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Alba;
 using EnrolmentCases.Audit;
 using Marten;
@@ -41,6 +42,37 @@ public class ReplayVerificationShutdown
         return host;
     }
 
+    /// <summary>
+    /// Starts a run whose rebuild never ends, deterministically: the copy waits for the live streams table
+    /// while a trigger that sleeps for ten minutes goes onto the copy's case views; then the copy goes ahead.
+    /// Answers once the rebuild sleeps in the database.
+    /// </summary>
+    private static async Task<(Guid Job, string Scratch)> StartARunThatHangs(Func<Task<Guid>> start)
+    {
+        Guid job;
+        string scratch;
+        await using (await TestSql.LockAsync($"{Schema}.mt_streams"))
+        {
+            job = await start();
+            scratch = $"{Schema}_replay_{job.ToString("N")[^12..]}";
+            await TestSql.Eventually($"select to_regclass('{scratch}.mt_doc_casedetails') is not null", "the run has created its scratch schema");
+            await TestSql.ExecuteAsync($"""
+                create function {scratch}.stall() returns trigger language plpgsql as $$ begin perform pg_sleep(600); return new; end $$;
+                create trigger stall before insert or update on {scratch}.mt_doc_casedetails for each row execute function {scratch}.stall();
+                """);
+        }
+
+        await TestSql.Eventually($"select count(*) > 0 from pg_stat_activity where application_name = '{scratch}' and wait_event = 'PgSleep'",
+            "the run's rebuild is stuck in the database");
+        return (job, scratch);
+    }
+
+    private static Task<IReadOnlyList<string>> ScratchSchemas() =>
+        TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')");
+
+    private static Task<IReadOnlyList<string>> StatusOf(Guid job) =>
+        TestSql.NamesAsync($"select data->>'status' from {Schema}.mt_doc_replayverificationjob where id = '{job}'");
+
     [Fact]
     public async Task a_host_stopped_mid_run_stops_within_seconds_drops_the_copy_and_records_the_run_as_interrupted()
     {
@@ -50,21 +82,8 @@ public class ReplayVerificationShutdown
         TimeSpan stopping;
         try
         {
-            // A rebuild that never ends, deterministically: the copy waits for the live streams table while a
-            // trigger that sleeps for ten minutes goes onto the copy's case views; then the copy goes ahead.
-            await using (await TestDatabase.LockAsync($"{Schema}.mt_streams"))
-            {
-                job = (await host.StartReplayVerification(new HostTokens(host).Token("auditor"))).Id;
-                scratch = $"{Schema}_replay_{job.ToString("N")[^12..]}";
-                await TestDatabase.Eventually($"select to_regclass('{scratch}.mt_doc_casedetails') is not null", "the run has created its scratch schema");
-                await TestDatabase.SqlAsync($"""
-                    create function {scratch}.stall() returns trigger language plpgsql as $$ begin perform pg_sleep(600); return new; end $$;
-                    create trigger stall before insert or update on {scratch}.mt_doc_casedetails for each row execute function {scratch}.stall();
-                    """);
-            }
-
-            await TestDatabase.Eventually($"select count(*) > 0 from pg_stat_activity where application_name = '{scratch}' and wait_event = 'PgSleep'",
-                "the run's rebuild is stuck in the database");
+            var auditor = new HostTokens(host).Token("auditor");
+            (job, scratch) = await StartARunThatHangs(async () => (await host.StartReplayVerification(auditor)).Id);
             var clock = Stopwatch.StartNew();
             await host.DisposeAsync();
             stopping = clock.Elapsed;
@@ -77,11 +96,48 @@ public class ReplayVerificationShutdown
 
         // Without cancellation reaching the run, the host would wait out its 30 s shutdown timeout.
         Assert.True(stopping < TimeSpan.FromSeconds(10), $"the host took {stopping.TotalSeconds:N1} s to stop");
-        Assert.Empty(await TestDatabase.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')"));
-        Assert.Equal(0, await TestDatabase.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'"));
-        Assert.Equal(["failed"], await TestDatabase.NamesAsync($"select data->>'status' from {Schema}.mt_doc_replayverificationjob where id = '{job}'"));
-        Assert.StartsWith("interrupted", (await TestDatabase.NamesAsync($"select data->>'reason' from {Schema}.mt_doc_replayverificationjob where id = '{job}'")).Single());
-        Assert.Equal(0, await TestDatabase.ScalarAsync($"select count(*) from {Schema}.mt_doc_replayverificationslot"));
+        Assert.Empty(await ScratchSchemas());
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'"));
+        Assert.Equal(["failed"], await StatusOf(job));
+        Assert.StartsWith("interrupted", (await TestSql.NamesAsync($"select data->>'reason' from {Schema}.mt_doc_replayverificationjob where id = '{job}'")).Single());
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_replayverificationslot"));
+    }
+
+    [Fact]
+    public async Task a_process_killed_mid_run_leaves_its_copy_only_until_the_next_process_starts()
+    {
+        await (await HostWithACase()).DisposeAsync();
+        Guid job;
+        string scratch;
+        await using (var doomed = await ApiServer.StartAsync(Schema, settings: new Dictionary<string, string>
+                     {
+                         ["Lapse:SweepIntervalMinutes"] = "0", ["Audit:SealIntervalSeconds"] = "0", ["ReplayVerification:PollSeconds"] = "1"
+                     }))
+        {
+            using var client = doomed.ClientFor(doomed.Token("auditor"));
+            (job, scratch) = await StartARunThatHangs(async () =>
+            {
+                var answer = await client.PostAsync(Scenarios.ReplayVerifications, null);
+                Assert.True((int)answer.StatusCode == 202, doomed.RecentOutput);
+                return JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+            });
+            doomed.Kill();
+        }
+
+        // What SIGKILL leaves: the copy of the events, and the job marked running, holding the slot.
+        Assert.Equal([scratch], await ScratchSchemas());
+        Assert.Equal(["running"], await StatusOf(job));
+
+        await using var host = await StartHost();
+        await TestSql.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{scratch}'", "the copy is dropped at start-up");
+        // Its rebuild, still asleep in the server after its process died, was ended too.
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'"));
+        var auditor = new HostTokens(host).Token("auditor");
+        var interrupted = await host.GetReplayVerification(auditor, job);
+        Assert.Equal(ReplayJobStatus.Failed, interrupted.Status);
+        Assert.StartsWith("interrupted", interrupted.Reason);
+        var next = await host.FinishedReplayVerification(auditor, (await host.StartReplayVerification(auditor)).Id);
+        Assert.True(next.Valid, JsonSerializer.Serialize(next));
     }
 
     [Fact]
@@ -91,7 +147,7 @@ public class ReplayVerificationShutdown
         // What a process killed mid-run leaves: its job marked running, holding the slot, and its copy of the events.
         var dead = Guid.CreateVersion7();
         var leftover = $"{Schema}_replay_{dead.ToString("N")[^12..]}";
-        await TestDatabase.SqlAsync($$"""
+        await TestSql.ExecuteAsync($$"""
             insert into {{Schema}}.mt_doc_replayverificationjob (id, data, mt_dotnet_type) values ('{{dead}}',
               '{"id": "{{dead}}", "status": "running", "requestedBy": "auditor-gone", "requestedAt": "2026-03-02T01:00:00+00:00", "startedAt": "2026-03-02T01:00:01+00:00"}',
               'EnrolmentCases.Audit.ReplayVerificationJob');
@@ -102,7 +158,7 @@ public class ReplayVerificationShutdown
             """);
 
         await using var host = await StartHost();
-        await TestDatabase.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'", "the copy is dropped at start-up");
+        await TestSql.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'", "the copy is dropped at start-up");
         var auditor = new HostTokens(host).Token("auditor");
         var interrupted = await host.GetReplayVerification(auditor, dead);
         Assert.Equal(ReplayJobStatus.Failed, interrupted.Status);

@@ -3,16 +3,16 @@ using Npgsql;
 namespace EnrolmentCases.Tests.Api;
 
 /// <summary>Plain SQL on the test database, for what tests do beside (and after) their hosts.</summary>
-public static class TestDatabase
+public static class TestSql
 {
     private static async Task<NpgsqlConnection> OpenAsync()
     {
-        var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten"));
+        var connection = new NpgsqlConnection(ApiProcess.TestDatabase);
         await connection.OpenAsync();
         return connection;
     }
 
-    public static async Task SqlAsync(string sql)
+    public static async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
