@@ -19,6 +19,15 @@ public static class Configuration
             opts.Schema.For<AuditSealerRun>();
         });
         services.AddHealthChecks().AddCheck<AuditSealerHealthCheck>("audit-sealer", tags: [Operations.Ready]);
+        // Replay verifications run as jobs, one at a time, on whichever API process takes them.
+        services.AddSettings<ReplayVerificationOptions>(configuration, ReplayVerificationOptions.Section, ReplayVerificationOptions.Rules);
+        services.AddSingleton<ReplayVerificationJobs>();
+        services.AddHostedService<ReplayVerificationWorker>();
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<ReplayVerificationJob>();
+            opts.Schema.For<ReplayVerificationSlot>();
+        });
         return services;
     }
 }

@@ -12,6 +12,7 @@ public static class Problems
     public const string InvalidTransition = "invalid-transition";
     public const string ConcurrencyConflict = "concurrency-conflict";
     public const string BudgetExceeded = "budget-exceeded";
+    public const string JobRunning = "job-running";
     public const string RateLimited = "rate-limited";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";

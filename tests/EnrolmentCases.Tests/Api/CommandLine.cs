@@ -250,6 +250,15 @@ public class ProjectionCommands
             Assert.EndsWith("differences 0", line.TrimEnd());
             Assert.DoesNotContain(" live        0 ", line);
         }
+
+        // A read model edited behind the events' back: exit code 1, and the row named.
+        var id = (await TestSql.NamesAsync($"select id::text from {Schema}.mt_doc_casedetails order by id limit 1")).Single();
+        await SqlAsync($"update {Schema}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '9') where id = '{id}'");
+        var differing = await ApiProcess.RunAsync(Schema, "verify-projections");
+        Assert.True(differing.ExitCode == 1, differing.ToString());
+        Assert.Contains("Read models DIFFER", differing.Stdout);
+        Assert.Contains(id, differing.Stdout.Split('\n').Single(l => l.StartsWith("CaseDetails ")));
+        Assert.Empty(await TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')"));
     }
 }
 

@@ -13,23 +13,22 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class POST_api_audit_replay_verification : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
-        private readonly EnrolmentCases.Audit.ReplayVerification _replayVerification;
+        private readonly EnrolmentCases.Audit.ReplayVerificationJobs _replayVerificationJobs;
 
-        public POST_api_audit_replay_verification(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Audit.ReplayVerification replayVerification) : base(wolverineHttpOptions)
+        public POST_api_audit_replay_verification(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Audit.ReplayVerificationJobs replayVerificationJobs) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
-            _replayVerification = replayVerification;
+            _replayVerificationJobs = replayVerificationJobs;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Audit.ReplayVerificationEndpoint").SetTag("http.route", "/api/audit/replay-verification").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Audit.ReplayVerificationEndpoints").SetTag("http.route", "/api/audit/replay-verification").SetTag("http.request.method", "POST");
             
             // The actual HTTP request handler execution
-            var replayReport_response = await EnrolmentCases.Audit.ReplayVerificationEndpoint.Post(_replayVerification, httpContext).ConfigureAwait(false);
+            var result = await EnrolmentCases.Audit.ReplayVerificationEndpoints.Post(_replayVerificationJobs, httpContext.User, httpContext.RequestAborted).ConfigureAwait(false);
 
-            // Writing the response body to JSON because this was the first 'return variable' in the method signature
-            await WriteJsonAsync(httpContext, replayReport_response, 404);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 
