@@ -36,6 +36,7 @@ builder.Host.UseWolverine(opts =>
 {
     opts.UseRuntimeCompilation();
     opts.Policies.AutoApplyTransactions();
+    opts.RetryDatabaseOutages(builder.Configuration);
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
     opts.AddImports();
