@@ -39,7 +39,7 @@ builder.Host.UseWolverine(opts =>
     opts.RetryDatabaseOutages(builder.Configuration);
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
-    opts.AddImports();
+    opts.AddImports(builder.Configuration);
 });
 builder.Services.AddWolverineHttp();
 
