@@ -39,9 +39,10 @@ builder.Host.UseWolverine(opts =>
     opts.AddCluster(builder.Configuration);
     opts.CodeGeneration.TypeLoadMode = GeneratedCode.Mode;
     opts.Policies.AutoApplyTransactions();
+    opts.RetryDatabaseOutages(builder.Configuration);
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
-    opts.AddImports();
+    opts.AddImports(builder.Configuration);
 });
 builder.Services.AddWolverineHttp();
 

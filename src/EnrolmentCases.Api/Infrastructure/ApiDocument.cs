@@ -111,6 +111,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         if (method is "POST" or "PUT") Add(415, "The body must be application/json (unsupported-media-type)");
         Add(429, "Too many requests (rate-limited)");
         Add(500, "Unexpected error; nothing was saved (server-error)");
+        if (!anonymous) Add(503, "The database cannot be reached; retry after the Retry-After delay (service-unavailable)");
         return Task.CompletedTask;
     }
 

@@ -20,6 +20,8 @@ public static class ProblemTypesEndpoint
         Describe(Problems.PayloadTooLarge, 413, "The request body is larger than this endpoint accepts."),
         Describe(Problems.UnsupportedMediaType, 415, "The body's Content-Type is not one this endpoint reads (usually application/json)."),
         Describe(Problems.RateLimited, 429, "Too many requests from one client; retry after the Retry-After delay."),
+        Describe(Problems.ServiceUnavailable, 503, "The database cannot be reached or is restarting; retry after the Retry-After delay. " +
+                                                   "Nothing was written, unless the detail says the connection broke while the change was being saved."),
         Describe(Problems.ServerError, 500, "An unexpected error; nothing was saved. Quote the traceId when reporting it.")
     ];
 
