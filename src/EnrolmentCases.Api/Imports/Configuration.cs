@@ -22,6 +22,10 @@ public sealed class ImportOptions
 
     /// <summary>Cooldowns before each new attempt of a chunk whose worker a concurrent import claimed first.</summary>
     public int[] ClaimRetryMilliseconds { get; set; } = [];
+
+    public static IEnumerable<string> Rules(ImportOptions o) =>
+        ResilienceOptions.CooldownRules(nameof(OutageRetryMilliseconds), o.OutageRetryMilliseconds)
+            .Concat(ResilienceOptions.CooldownRules(nameof(ClaimRetryMilliseconds), o.ClaimRetryMilliseconds));
 }
 
 public static class Configuration
@@ -35,6 +39,7 @@ public static class Configuration
     {
         var options = new ImportOptions();
         configuration.GetSection(ImportOptions.Section).Bind(options);
+        opts.Services.AddSettings<ImportOptions>(configuration, ImportOptions.Section, ImportOptions.Rules);
         opts.Policies.Add(new ChunkFailurePolicy(options));
         return opts;
     }

@@ -14,7 +14,7 @@ public static class Configuration
             json.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
             json.SerializerOptions.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NotInResponsesAttribute.Modify } };
         });
-        services.AddProblemResponses();
+        services.AddProblemResponses(configuration);
         services.AddOperations(configuration);
         services.AddProxies(configuration);
         return services;

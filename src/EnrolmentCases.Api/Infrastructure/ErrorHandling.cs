@@ -11,7 +11,7 @@ public static class ErrorHandling
     /// Every error leaves as problem details with one of our types, including the ones produced by
     /// the framework itself (bad JSON, wrong content type, unknown route, 405...).
     /// </summary>
-    public static IServiceCollection AddProblemResponses(this IServiceCollection services)
+    public static IServiceCollection AddProblemResponses(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
@@ -29,7 +29,7 @@ public static class ErrorHandling
             problem.Instance ??= context.HttpContext.Request.Path;
             problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
         });
-        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section);
+        services.AddSettings<ResilienceOptions>(configuration, ResilienceOptions.Section, ResilienceOptions.Rules);
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         return services;
     }

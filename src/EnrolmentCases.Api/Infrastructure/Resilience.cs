@@ -26,6 +26,20 @@ public sealed class ResilienceOptions
     }
 
     public static TimeSpan[] Cooldowns(IEnumerable<int> milliseconds) => milliseconds.Select(m => TimeSpan.FromMilliseconds(m)).ToArray();
+
+    public static IEnumerable<string> Rules(ResilienceOptions o)
+    {
+        if (o.RetryAfterSeconds is < 1 or > 3600) yield return $"RetryAfterSeconds must be from 1 to 3600 (is {o.RetryAfterSeconds})";
+        foreach (var problem in CooldownRules(nameof(HandlerRetryMilliseconds), o.HandlerRetryMilliseconds)) yield return problem;
+    }
+
+    /// <summary>A list of retry cooldowns: a few, each positive and at most ten minutes.</summary>
+    public static IEnumerable<string> CooldownRules(string name, int[] milliseconds)
+    {
+        if (milliseconds.Length > 20) yield return $"{name} may hold at most 20 cooldowns (holds {milliseconds.Length})";
+        if (milliseconds.Any(m => m is < 1 or > 600_000))
+            yield return $"{name} must be from 1 to 600000 milliseconds each (is {string.Join(", ", milliseconds)})";
+    }
 }
 
 public static class Resilience
