@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 
 namespace EnrolmentCases.Audit;
 
@@ -9,6 +10,7 @@ public static class Configuration
         services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.Section));
         services.AddSingleton<AuditSealer>();
         services.AddHostedService<AuditSealerService>();
+        services.AddInstruments<SealerLag>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.
         services.ConfigureMarten(opts => opts.Schema.For<AuditLink>());

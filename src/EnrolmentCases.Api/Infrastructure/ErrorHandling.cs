@@ -26,7 +26,7 @@ public static class ErrorHandling
             }
 
             problem.Instance ??= context.HttpContext.Request.Path;
-            problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+            problem.Extensions["traceId"] = Telemetry.TraceId(context.HttpContext);
         });
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         return services;
