@@ -30,7 +30,7 @@ public static class Telemetry
     /// <summary>Marten's meter (daemon progress and marten.event.append) and Wolverine's, named "Wolverine:{service name}".</summary>
     private static readonly string[] FrameworkMeters = ["Marten", "Wolverine:*"];
 
-    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    private const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
@@ -46,7 +46,6 @@ public static class Telemetry
         });
         services.Configure<JsonConsoleFormatterOptions>(builder.Configuration.GetSection("Logging:Console:FormatterOptions"));
 
-        services.TryAddSingleton<ApiMeter>();
         services.AddInstruments<CommandMetrics>();
         services.AddInstruments<ProjectionLag>();
         services.AddTransient<IStartupFilter, CommandCounting>();
@@ -67,7 +66,7 @@ public static class Telemetry
         });
 
         var otel = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(ServiceName))
+            .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
             .WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(o => o.Filter = http => !http.Request.Path.StartsWithSegments("/health"))
                 .AddNpgsql()

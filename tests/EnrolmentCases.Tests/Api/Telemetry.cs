@@ -292,10 +292,11 @@ public class Observability(TelemetryFixture telemetry)
         Assert.Equal(shards.Order(), caughtUp.Keys.Order());
         Assert.All(caughtUp.Values, lag => Assert.Equal(0, lag));
 
-        // One projection stops; the next case's two events pass the high-water mark, and it is two behind.
+        // One projection is paused (stopped, and not restarted by the daemon); the next case's two events
+        // pass the high-water mark, and it is two behind.
         var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
-        var stopped = shards[0];
-        await daemon.StopAgentAsync(stopped);
+        var stopped = shards.Order().First();
+        await daemon.PauseShardAsync(stopped.Split(':')[0], null, CancellationToken.None);
         try
         {
             await Host.IdentifyWorker(caseworker);
