@@ -12,6 +12,10 @@ RUN dotnet publish src/EnrolmentCases.Api/EnrolmentCases.Api.csproj \
     -c Release -o /app --no-restore -p:UseAppHost=false
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+# The base image (Ubuntu 24.04) has neither curl nor wget; the compose health checks call curl.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
 

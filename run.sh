@@ -56,6 +56,8 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
 fi
 
 project=src/EnrolmentCases.Api
+# The Release build loads Wolverine's code generated ahead of time: bring it up to date first.
+scripts/codegen.sh --if-stale
 dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 out="$root/$project/bin/Release/net10.0"
 

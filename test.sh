@@ -18,6 +18,10 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
   echo "Test PostgreSQL on port $PG_PORT" >&2
 fi
 
+# Release builds load Wolverine's code generated ahead of time. Locally it is regenerated when stale
+# (commit what changes); CI tests the committed code as it is, and GeneratedCodeIsCurrent says when to regenerate.
+if [ "${CI:-}" != true ]; then scripts/codegen.sh --if-stale; fi
+
 log=$(mktemp)
 status=0
 dotnet test "$root/EnrolmentCases.sln" -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?

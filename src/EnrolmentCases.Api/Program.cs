@@ -18,7 +18,7 @@ using Wolverine;
 var builder = WebApplication.CreateBuilder(args).AddDemoHosting(args);
 
 builder.Services
-    .AddApiConventions()
+    .AddApiConventions(builder.Configuration)
     .AddIdentity(builder.Configuration, builder.Environment)
     .AddProvince(builder.Configuration)
     .AddEventStore(builder.Configuration)
@@ -36,15 +36,20 @@ builder.AddTelemetry();
 builder.Host.UseWolverine(opts =>
 {
     opts.UseRuntimeCompilation();
+    // Several nodes may serve one database; each background agent runs on exactly one of them.
+    opts.AddCluster(builder.Configuration);
+    opts.CodeGeneration.TypeLoadMode = GeneratedCode.Mode;
     opts.Policies.AutoApplyTransactions();
+    opts.RetryDatabaseOutages(builder.Configuration);
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
-    opts.AddImports();
+    opts.AddImports(builder.Configuration);
 });
 builder.Services.AddWolverineHttp();
 
 var app = builder.Build();
 
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseAuthentication();

@@ -1,4 +1,6 @@
+using EnrolmentCases.Infrastructure;
 using Microsoft.Extensions.Options;
+using Wolverine.Runtime.Agents;
 
 namespace EnrolmentCases.Audit;
 
@@ -8,6 +10,17 @@ public sealed class AuditOptions
 
     /// <summary>How often new events are sealed into the chain; 0 turns the background sealer off.</summary>
     public int SealIntervalSeconds { get; set; } = 2;
+
+    /// <summary>How long events may wait for a sealer run before readiness reports the sealer as degraded.</summary>
+    public int MaxSealLagSeconds { get; set; } = 30;
+
+    public static IEnumerable<string> Rules(AuditOptions o)
+    {
+        if (o.SealIntervalSeconds is < 0 or > 3600) yield return $"SealIntervalSeconds must be between 0 (off) and 3600 (is {o.SealIntervalSeconds})";
+        if (o.MaxSealLagSeconds < 1) yield return $"MaxSealLagSeconds must be positive (is {o.MaxSealLagSeconds})";
+        else if (o.SealIntervalSeconds > 0 && o.MaxSealLagSeconds <= o.SealIntervalSeconds)
+            yield return $"MaxSealLagSeconds ({o.MaxSealLagSeconds}) must exceed SealIntervalSeconds ({o.SealIntervalSeconds}), or every pause between runs reads as a lag";
+    }
 }
 
 /// <summary>
@@ -31,7 +44,13 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
                 await using var session = store.LightweightSession();
                 var last = await session.Query<AuditLink>().OrderByDescending(l => l.Id).FirstOrDefaultAsync(ct);
                 var events = await AuditChain.ReadAsync(store, last?.Id ?? 0, upTo, BatchSize, ct);
-                if (events.Count == 0) return sealedCount;
+                if (events.Count == 0)
+                {
+                    // The heartbeat readiness reads (Audit/SealerHealth.cs).
+                    session.Store(new AuditSealerRun { SealedThrough = last?.Id ?? 0 });
+                    await session.SaveChangesAsync(ct);
+                    return sealedCount;
+                }
 
                 var previous = last?.Hash ?? AuditChain.Genesis;
                 foreach (var e in events)
@@ -53,24 +72,34 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
     }
 }
 
-public sealed class AuditSealerService(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerService> logger)
-    : BackgroundService
+/// <summary>
+/// Seals every SealIntervalSeconds, on exactly one node of the cluster: an agent the cluster's leader
+/// assigns, and moves to another node when this one dies. (Two sealers would not corrupt the chain,
+/// since links are only ever inserted, but one would keep failing.)
+/// </summary>
+public sealed class AuditSealerAgent(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerAgent> logger)
+    : SingularAgent("audit-sealer")
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly BackgroundLoop _loop = new();
+
+    protected override Task startAsync(CancellationToken cancellationToken)
     {
         var seconds = options.Value.SealIntervalSeconds;
-        if (seconds <= 0) return;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        if (seconds > 0) _loop.Start(TimeSpan.FromSeconds(seconds), RunOnceAsync);
+        return Task.CompletedTask;
+    }
+
+    protected override Task stopAsync(CancellationToken cancellationToken) => _loop.StopAsync();
+
+    private async Task RunOnceAsync(CancellationToken ct)
+    {
+        try
         {
-            try
-            {
-                await sealer.SealAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", seconds);
-            }
+            await sealer.SealAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", options.Value.SealIntervalSeconds);
         }
     }
 }

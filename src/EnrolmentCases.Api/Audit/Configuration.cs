@@ -1,4 +1,5 @@
 using EnrolmentCases.Infrastructure;
+using Wolverine;
 
 namespace EnrolmentCases.Audit;
 
@@ -7,13 +8,27 @@ public static class Configuration
     /// <summary>The tamper-evidence chain and its sealer, and the replay verification.</summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AuditOptions>(configuration.GetSection(AuditOptions.Section));
+        services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
         services.AddSingleton<AuditSealer>();
-        services.AddHostedService<AuditSealerService>();
-        services.AddInstruments<SealerLag>();
+        services.AddSingularAgent<AuditSealerAgent>();
+        services.AddInstruments<SealerLagGauge>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.
-        services.ConfigureMarten(opts => opts.Schema.For<AuditLink>());
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<AuditLink>();
+            opts.Schema.For<AuditSealerRun>();
+        });
+        services.AddHealthChecks().AddCheck<AuditSealerHealthCheck>("audit-sealer", tags: [Operations.Ready]);
+        // Replay verifications run as jobs, one at a time, on whichever API process takes them.
+        services.AddSettings<ReplayVerificationOptions>(configuration, ReplayVerificationOptions.Section, ReplayVerificationOptions.Rules);
+        services.AddSingleton<ReplayVerificationJobs>();
+        services.AddHostedService<ReplayVerificationWorker>();
+        services.ConfigureMarten(opts =>
+        {
+            opts.Schema.For<ReplayVerificationJob>();
+            opts.Schema.For<ReplayVerificationSlot>();
+        });
         return services;
     }
 }

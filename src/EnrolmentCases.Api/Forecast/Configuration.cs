@@ -1,7 +1,9 @@
+using EnrolmentCases.Infrastructure;
+
 namespace EnrolmentCases.Forecast;
 
 public static class Configuration
 {
     public static IServiceCollection AddForecast(this IServiceCollection services, IConfiguration configuration) =>
-        services.Configure<ForecastOptions>(configuration.GetSection(ForecastOptions.Section));
+        services.AddSettings<ForecastOptions>(configuration, ForecastOptions.Section, ForecastOptions.Rules).Services;
 }

@@ -18,6 +18,15 @@ public sealed class ForecastOptions
 
     /// <summary>The province's share of new subsidised workers (Bengkulu's governor's circular: 30 %, regencies 70 %).</summary>
     public double ProvinceShare { get; set; } = 0.3;
+
+    /// <summary>Fractions, as the API's query parameters take them; the regencies' share is what the province leaves.</summary>
+    public static IEnumerable<string> Rules(ForecastOptions o)
+    {
+        if (o.DefaultTargetCoverage is <= 0 or > 1 || double.IsNaN(o.DefaultTargetCoverage))
+            yield return $"DefaultTargetCoverage must be a fraction above 0 and at most 1, e.g. 0.39 (is {o.DefaultTargetCoverage})";
+        if (o.ProvinceShare is < 0 or > 1 || double.IsNaN(o.ProvinceShare))
+            yield return $"ProvinceShare must be a fraction from 0 to 1, e.g. 0.3 for the province's 30 % and the regencies' 70 % (is {o.ProvinceShare})";
+    }
 }
 
 public static class GetSubsidyForecastEndpoint

@@ -19,6 +19,15 @@ public sealed class AuthOptions
 
     /// <summary>Symmetric signing key (at least 32 bytes) for deployments without an authority.</summary>
     public string? SigningKey { get; set; }
+
+    public static IEnumerable<string> Rules(AuthOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.Issuer)) yield return "Issuer must not be empty";
+        if (string.IsNullOrWhiteSpace(o.Audience)) yield return "Audience must not be empty";
+        if (!string.IsNullOrEmpty(o.Authority) && !Uri.TryCreate(o.Authority, UriKind.Absolute, out _))
+            yield return $"Authority must be an absolute URL such as https://login.example.go.id/realms/bpjs (is '{o.Authority}')";
+        if (!string.IsNullOrEmpty(o.SigningKey) && Encoding.UTF8.GetByteCount(o.SigningKey) < 32) yield return "SigningKey must be at least 32 bytes";
+    }
 }
 
 public static class Authentication
@@ -82,6 +91,8 @@ public static class Authentication
         {
             // Everything needs a token unless an endpoint explicitly allows anonymous access.
             authorization.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+            // Readiness detail (projection lag, sealer lag, errors) is for those who run and audit the system.
+            authorization.AddPolicy(Operations.HealthDetailsPolicy, policy => policy.RequireRole(Roles.Admin, Roles.Auditor));
         });
         return services;
     }

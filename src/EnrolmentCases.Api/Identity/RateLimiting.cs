@@ -12,12 +12,19 @@ public sealed class RateLimitOptions
     public int PermitLimit { get; set; } = 1200;
 
     public int WindowSeconds { get; set; } = 60;
+
+    public static IEnumerable<string> Rules(RateLimitOptions o)
+    {
+        if (o.PermitLimit < 1) yield return $"PermitLimit must be at least 1 (is {o.PermitLimit})";
+        if (o.WindowSeconds is < 1 or > 86_400) yield return $"WindowSeconds must be between 1 and 86400 (is {o.WindowSeconds})";
+    }
 }
 
 public static class RateLimiting
 {
     public static IServiceCollection AddClientRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSettings<RateLimitOptions>(configuration, RateLimitOptions.Section, RateLimitOptions.Rules);
         var options = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
         services.AddRateLimiter(limiter =>
         {
@@ -43,6 +50,7 @@ public static class RateLimiting
         return services;
     }
 
+    /// <summary>The token's subject, or else the client's address (behind a trusted proxy, the one it forwarded: Infrastructure/Proxies.cs).</summary>
     private static string ClientKey(HttpContext http) =>
         http.User.FindFirst(ClaimNames.Subject)?.Value is { Length: > 0 } subject
             ? "user:" + subject

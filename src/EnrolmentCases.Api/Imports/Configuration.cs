@@ -1,21 +1,75 @@
 using EnrolmentCases.Infrastructure;
 using Wolverine;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using Wolverine.Configuration;
 using Wolverine.ErrorHandling;
+using Wolverine.Runtime.Handlers;
 
 namespace EnrolmentCases.Imports;
 
+/// <summary>How long a chunk keeps trying before its import ends failed (values in appsettings.json).</summary>
+public sealed class ImportOptions
+{
+    public const string Section = "Imports";
+
+    /// <summary>
+    /// Cooldowns (milliseconds, each stretched by a random factor between 1 and 2) before each new attempt of
+    /// a chunk that met a database outage, a deadlock or a serialization failure: about a minute in all, so
+    /// that a database restart or failover pauses an import instead of failing it.
+    /// </summary>
+    public int[] OutageRetryMilliseconds { get; set; } = [];
+
+    /// <summary>Cooldowns before each new attempt of a chunk whose worker a concurrent import claimed first.</summary>
+    public int[] ClaimRetryMilliseconds { get; set; } = [];
+}
+
 public static class Configuration
 {
-    /// <summary>Two imports claiming the same workers at once: the loser's chunk retries and finds them taken.</summary>
-    public static WolverineOptions AddImports(this WolverineOptions opts)
+    /// <summary>
+    /// A chunk retries what may pass (a worker claimed by a concurrent import: the retry finds the worker
+    /// taken; a database outage: the retry finds it back). When it still fails, or fails for any other
+    /// reason, its message goes to the dead letters and its import ends failed with the reason.
+    /// </summary>
+    public static WolverineOptions AddImports(this WolverineOptions opts, IConfiguration configuration)
     {
         // Rows by outcome, counted as their chunks commit.
         opts.Services.AddInstruments<ImportMetrics>();
-        opts.Policies.OnException(e => e is JasperFx.DocumentAlreadyExistsException ||
-                                       e is AggregateException { InnerExceptions: var inner } && inner.All(x => x is JasperFx.DocumentAlreadyExistsException),
-                "a worker was claimed by a concurrent import")
-            .RetryWithCooldown(TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500),
-                TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+        var options = new ImportOptions();
+        configuration.GetSection(ImportOptions.Section).Bind(options);
+        opts.Policies.Add(new ChunkFailurePolicy(options));
         return opts;
     }
+
+    /// <summary>The chunk handler's own rules, which come before the rules every handler has (Resilience).</summary>
+    private sealed class ChunkFailurePolicy(ImportOptions options) : IHandlerPolicy
+    {
+        public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
+        {
+            foreach (var chain in chains.Where(c => c.MessageType == typeof(ProcessImportChunk)))
+            {
+                RetryThenFail(chain.OnException(ClaimedMeanwhile, "a worker was claimed by a concurrent import"),
+                    options.ClaimRetryMilliseconds, jitter: false);
+                RetryThenFail(chain.OnException(DatabaseFailures.IsTransient, "a database outage, deadlock or serialization failure"),
+                    options.OutageRetryMilliseconds, jitter: true);
+                RetryThenFail(chain.OnException(_ => true, "any other failure"), [], jitter: false);
+            }
+        }
+    }
+
+    private static void RetryThenFail(PolicyExpression rule, int[] cooldownMilliseconds, bool jitter)
+    {
+        IFailureActions then = rule;
+        if (cooldownMilliseconds.Length > 0)
+        {
+            var retries = rule.RetryWithCooldown(ResilienceOptions.Cooldowns(cooldownMilliseconds));
+            then = (jitter ? retries.WithFullJitter() : retries).Then;
+        }
+
+        then.MoveToErrorQueue().And(ImportFailure.MarkFailedAsync, "mark the import failed");
+    }
+
+    private static bool ClaimedMeanwhile(Exception e) =>
+        e is JasperFx.DocumentAlreadyExistsException ||
+        e is AggregateException { InnerExceptions: var inner } && inner.All(x => x is JasperFx.DocumentAlreadyExistsException);
 }

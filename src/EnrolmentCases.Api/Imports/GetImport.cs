@@ -15,6 +15,8 @@ public sealed record ImportView(
     string ImportedBy,
     DateTimeOffset CreatedAt,
     DateTimeOffset? CompletedAt,
+    string? Failure,
+    DateTimeOffset? FailedAt,
     IReadOnlyList<RowResult> Rows,
     int RowsPage,
     int RowsPageSize);
@@ -25,7 +27,7 @@ public static class GetImportEndpoint
 
     /// <summary>Progress, counts and one outcome per row (paged: rowsPage, rowsPageSize). The importer and auditors may read it.</summary>
     [WolverineGet("/api/imports/{id}", OperationId = "GetImport", Summary = "Follow an import",
-        Description = "Progress, counts and one outcome per row (created, duplicate or invalid with its reasons), paged.")]
+        Description = "Progress, counts and one outcome per row (created, duplicate or invalid with its reasons), paged. A failed import says why in `failure`.")]
     [Tags("Imports"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<ImportView>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
@@ -47,7 +49,7 @@ public static class GetImportEndpoint
             .SelectMany(c => c.Results ?? [])
             .Skip(first - (chunkIds.Length == 0 ? 0 : chunks.Min(c => c.Index) * ImportChunk.Size)).Take(size).ToList();
         return Results.Ok(new ImportView(import.Id, import.Status, import.Total, import.Done, import.Counts, import.FileName,
-            import.ListSource, import.ImportedByName, import.CreatedAt, import.CompletedAt, rows, page, size));
+            import.ListSource, import.ImportedByName, import.CreatedAt, import.CompletedAt, import.Failure, import.FailedAt, rows, page, size));
     }
 
     /// <summary>Every row's outcome as CSV (row,outcome,caseId,reasons), for the office's own records.</summary>

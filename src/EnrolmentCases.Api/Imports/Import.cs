@@ -43,6 +43,11 @@ public class Import
     public ImportCounts Counts { get; set; } = new();
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>Why a failed import stopped, for the user.</summary>
+    public string? Failure { get; set; }
+
+    public DateTimeOffset? FailedAt { get; set; }
 }
 
 public sealed record RowResult(int Row, RowOutcome Outcome, Guid? CaseId = null, IReadOnlyList<string>? Reasons = null);

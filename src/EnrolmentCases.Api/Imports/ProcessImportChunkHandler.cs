@@ -71,6 +71,9 @@ public static class ProcessImportChunkHandler
         import.Done += chunk.Rows.Count;
         import.ChunksDone++;
         import.Status = import.ChunksDone == import.Chunks ? ImportStatus.Completed : ImportStatus.Running;
+        // A failed import resumes when its dead-lettered chunk is replayed.
+        import.Failure = null;
+        import.FailedAt = null;
         if (import.Status == ImportStatus.Completed) import.CompletedAt = now.Instant;
         else next.Add(new ProcessImportChunk(import.Id, message.Index + 1));
         session.Store(import);

@@ -21,6 +21,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         ("Coverage and targets", "Coverage per regency against the planners' targets, now or as of a date: aggregates only."),
         ("Budgets and forecast", "Regional budget allocations, what is committed and paid, and what a target would cost."),
         ("Audit", "Every change with who, when and why; the tamper-evidence chain; subject access."),
+        ("Operations", "How the API processes share the background work: admins."),
         ("Reference", "The problem types every error answers with.")
     ];
 
@@ -110,6 +111,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         if (method is "POST" or "PUT") Add(415, "The body must be application/json (unsupported-media-type)");
         Add(429, "Too many requests (rate-limited)");
         Add(500, "Unexpected error; nothing was saved (server-error)");
+        if (!anonymous) Add(503, "The database cannot be reached; retry after the Retry-After delay (service-unavailable)");
         return Task.CompletedTask;
     }
 

@@ -5,8 +5,8 @@ namespace EnrolmentCases.Infrastructure;
 
 public static class Configuration
 {
-    /// <summary>The API's conventions: its JSON, problem details for every error, health, OpenAPI and the reference docs.</summary>
-    public static IServiceCollection AddApiConventions(this IServiceCollection services)
+    /// <summary>The API's conventions: its JSON, problem details for every error, health, OpenAPI, the reference docs and proxies.</summary>
+    public static IServiceCollection AddApiConventions(this IServiceCollection services, IConfiguration configuration)
     {
         services.ConfigureHttpJsonOptions(json =>
         {
@@ -15,7 +15,8 @@ public static class Configuration
             json.SerializerOptions.TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { NotInResponsesAttribute.Modify } };
         });
         services.AddProblemResponses();
-        services.AddOperations();
+        services.AddOperations(configuration);
+        services.AddProxies(configuration);
         return services;
     }
 }

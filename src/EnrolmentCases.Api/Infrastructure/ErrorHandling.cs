@@ -1,6 +1,7 @@
 using JasperFx;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 
 namespace EnrolmentCases.Infrastructure;
 
@@ -28,6 +29,7 @@ public static class ErrorHandling
             problem.Instance ??= context.HttpContext.Request.Path;
             problem.Extensions["traceId"] = Telemetry.TraceId(context.HttpContext);
         });
+        services.AddOptions<ResilienceOptions>().BindConfiguration(ResilienceOptions.Section);
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         return services;
     }
@@ -63,8 +65,24 @@ public static class ErrorHandling
         problem.Extensions["errors"] = new Dictionary<string, string[]> { [field] = [problem.Detail] };
     }
 
-    private sealed class UnhandledExceptionHandler(IProblemDetailsService problems, ILogger<UnhandledExceptionHandler> logger)
-        : IExceptionHandler
+    /// <summary>
+    /// A database that is down, restarting or refused the transaction: 503 with Retry-After, never 500. What
+    /// was written depends on when the connection failed; a request that reads never wrote anything.
+    /// </summary>
+    public static ProblemDetails? DatabaseUnavailable(Exception exception, string method) =>
+        DatabaseFailures.Classify(exception) switch
+        {
+            DatabaseFailure.None => null,
+            DatabaseFailure.OutcomeUnknown when !HttpMethods.IsGet(method) && !HttpMethods.IsHead(method) =>
+                Problems.Create(Problems.ServiceUnavailable, 503, "The database cannot be reached",
+                    "The connection to the database broke while the request was being processed. If it broke while the " +
+                    "change was being saved, the change may have been saved: read it back before sending it again."),
+            _ => Problems.Create(Problems.ServiceUnavailable, 503, "The database cannot be reached",
+                "The database is unavailable or restarting, and nothing was written. Try again after the Retry-After delay.")
+        };
+
+    private sealed class UnhandledExceptionHandler(IProblemDetailsService problems, IOptions<ResilienceOptions> resilience,
+        ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
         {
@@ -78,8 +96,14 @@ public static class ErrorHandling
                 // Two requests started the same stream at once (a budget's first allocation, a target's first
                 // revision): nothing of the loser was written, and sending it again appends after the winner.
                 Marten.Exceptions.ExistingStreamIdCollisionException => Problems.StartedMeanwhile,
-                _ => null
+                _ => DatabaseUnavailable(exception, http.Request.Method)
             };
+            if (problem?.Status == 503)
+            {
+                logger.LogWarning("Database unavailable on {Method} {Path}: {Error}", http.Request.Method, http.Request.Path, exception.Message);
+                http.Response.Headers.RetryAfter = resilience.Value.RetryAfterSeconds.ToString();
+            }
+
             if (problem is null)
             {
                 logger.LogError(exception, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path);

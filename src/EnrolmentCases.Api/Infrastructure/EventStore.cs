@@ -1,5 +1,4 @@
 using JasperFx;
-using JasperFx.Events.Daemon;
 using Weasel.Core;
 using Wolverine.Marten;
 
@@ -16,18 +15,22 @@ public static class EventStore
     public static string ConnectionString(IConfiguration configuration) =>
         configuration.GetConnectionString("Marten")
         ?? throw new InvalidOperationException(
-            "Set ConnectionStrings__Marten (./run.sh and ./test.sh do it for their private PostgreSQL).");
+            "No PostgreSQL to use: set ConnectionStrings__Marten, e.g. " +
+            "ConnectionStrings__Marten='Host=127.0.0.1;Port=5432;Database=enrolment;Username=enrolment;Password=...' " +
+            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves).");
 
     public static string SchemaName(IConfiguration configuration) => configuration["EventStore:Schema"] ?? DefaultSchema;
 
     public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddMarten(opts => Configure(opts, ConnectionString(configuration), SchemaName(configuration)))
-            .AddAsyncDaemon(DaemonMode.Solo)
             .UseLightweightSessions()
-            .IntegrateWithWolverine()
+            // The async projections run as Wolverine agents: each on exactly one node of the cluster, moved to
+            // another when its node dies (see Cluster). No AddAsyncDaemon: the two do not mix.
+            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
+            // Serialised by an advisory lock, so nodes starting together never race on the schema.
             .ApplyAllDatabaseChangesOnStartup();
-        return services;
+        return services.AddCluster(configuration);
     }
 
     /// <summary>

@@ -1,19 +1,61 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace EnrolmentCases.Infrastructure;
 
+public sealed class HealthOptions
+{
+    public const string Section = "Health";
+
+    /// <summary>
+    /// How long one computed readiness report answers every probe: a flood of probes costs at most
+    /// one set of queries per period. 0 computes a report for every probe.
+    /// </summary>
+    public double CacheSeconds { get; set; } = 2;
+
+    /// <summary>Events an async projection (or the high-water mark) may trail before readiness is degraded.</summary>
+    public long MaxProjectionLag { get; set; } = 10_000;
+
+    /// <summary>A check still running after this long counts as failed (a database that hangs instead of refusing).</summary>
+    public int CheckTimeoutSeconds { get; set; } = 5;
+
+    public static IEnumerable<string> Rules(HealthOptions o)
+    {
+        if (o.CacheSeconds is < 0 or > 60 || double.IsNaN(o.CacheSeconds)) yield return $"CacheSeconds must be between 0 and 60 (is {o.CacheSeconds})";
+        if (o.MaxProjectionLag < 1) yield return $"MaxProjectionLag must be at least 1 event (is {o.MaxProjectionLag})";
+        if (o.CheckTimeoutSeconds is < 1 or > 60) yield return $"CheckTimeoutSeconds must be between 1 and 60 (is {o.CheckTimeoutSeconds})";
+    }
+}
+
 /// <summary>Health probes, the OpenAPI document and the interactive API reference.</summary>
 public static class Operations
 {
-    public static IServiceCollection AddOperations(this IServiceCollection services)
+    /// <summary>Readiness checks carry this tag; a feature adds its own with it (the audit sealer does).</summary>
+    public const string Ready = "ready";
+
+    /// <summary>
+    /// The authorization policy whose holders see each check's detail on /health/ready (Identity
+    /// defines it); everyone else sees only the status.
+    /// </summary>
+    public const string HealthDetailsPolicy = "health-details";
+
+    public static IServiceCollection AddOperations(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSettings<HealthOptions>(configuration, HealthOptions.Section, HealthOptions.Rules);
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-            .AddCheck<ProjectionHealthCheck>("projections", tags: ["ready"]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<ProjectionHealthCheck>("projections", tags: [Ready]);
+        // Every readiness check, also those features add, gives up after the configured time.
+        services.AddOptions<HealthCheckServiceOptions>().PostConfigure<IOptions<HealthOptions>>((checks, health) =>
+        {
+            foreach (var check in checks.Registrations.Where(r => r.Tags.Contains(Ready)))
+                check.Timeout = TimeSpan.FromSeconds(health.Value.CheckTimeoutSeconds);
+        });
+        services.AddSingleton<HealthReports>();
         services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
             .AddOperationTransformer<ApiDocument>()
             .AddSchemaTransformer<ApiDocument>());
@@ -22,10 +64,16 @@ public static class Operations
 
     public static WebApplication MapOperations(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live"), ResponseWriter = WriteReport })
+        // Liveness answers from the process alone: a database outage must not get the node restarted.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions
+            {
+                Predicate = c => c.Tags.Contains("live"),
+                ResponseWriter = (http, report) => http.Response.WriteAsJsonAsync(new { status = report.Status.ToString() })
+            })
             .AllowAnonymous().DisableRateLimiting();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteReport })
-            .AllowAnonymous().DisableRateLimiting();
+        // Not limited per client: probes come from a few addresses (load balancers, orchestrators) and a
+        // refused probe takes the node out of rotation. The cached report bounds what a flood costs instead.
+        app.MapGet("/health/ready", ReadyAsync).AllowAnonymous().DisableRateLimiting().ExcludeFromDescription();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.MapScalarApiReference("/docs", options => options
                 .WithTitle("Enrolment Cases API")
@@ -34,45 +82,39 @@ public static class Operations
         return app;
     }
 
-    private static Task WriteReport(HttpContext http, HealthReport report) =>
-        http.Response.WriteAsJsonAsync(new
+    private static async Task ReadyAsync(HttpContext http, HealthReports reports, IAuthorizationService authorization,
+        IAuthorizationPolicyProvider policies)
+    {
+        var report = await reports.ReadinessAsync();
+        http.Response.StatusCode = report.Report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        http.Response.Headers.CacheControl = "no-store";
+        var status = report.Report.Status.ToString();
+        if (!await SeesDetailAsync(http, authorization, policies))
         {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            await http.Response.WriteAsJsonAsync(new { status });
+            return;
+        }
+
+        await http.Response.WriteAsJsonAsync(new
+        {
+            status,
+            computedAt = report.ComputedAt,
+            tookMs = Math.Round(report.Report.TotalDuration.TotalMilliseconds, 1),
+            checks = report.Report.Entries.ToDictionary(e => e.Key, e => new
             {
                 status = e.Value.Status.ToString(),
                 description = e.Value.Description,
+                error = e.Value.Exception?.Message,
                 data = e.Value.Data.Count == 0 ? null : e.Value.Data
             })
         });
+    }
 
-    /// <summary>
-    /// The coverage read models are fed by the async daemon: ready while every projection is within
-    /// a bounded distance of the newest event, degraded when one falls far behind.
-    /// </summary>
-    private sealed class ProjectionHealthCheck(IDocumentStore store) : IHealthCheck
+    private static async Task<bool> SeesDetailAsync(HttpContext http, IAuthorizationService authorization, IAuthorizationPolicyProvider policies)
     {
-        private const long MaxLag = 10_000;
-
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
-        {
-            try
-            {
-                var statistics = await store.Advanced.FetchEventStoreStatistics(token: ct);
-                var progress = await store.Advanced.AllProjectionProgress(token: ct);
-                var behind = progress.Where(p => !p.ShardName.Contains("HighWaterMark"))
-                    .ToDictionary(p => p.ShardName, p => statistics.EventSequenceNumber - p.Sequence);
-                var data = behind.ToDictionary(x => x.Key, x => (object)x.Value);
-                var worst = behind.Values.DefaultIfEmpty(0).Max();
-                return worst <= MaxLag
-                    ? HealthCheckResult.Healthy($"projections at most {worst} events behind", data)
-                    : HealthCheckResult.Degraded($"a projection is {worst} events behind", data: data);
-            }
-            catch (Exception e)
-            {
-                return HealthCheckResult.Unhealthy("projection progress could not be read", e);
-            }
-        }
+        if (http.User.Identity?.IsAuthenticated != true) return false;
+        var policy = await policies.GetPolicyAsync(HealthDetailsPolicy);
+        return policy is not null && (await authorization.AuthorizeAsync(http.User, policy)).Succeeded;
     }
 
     private sealed class DatabaseHealthCheck(IDocumentStore store) : IHealthCheck
@@ -81,14 +123,124 @@ public static class Operations
         {
             try
             {
-                await using var session = store.QuerySession();
-                await session.QueryAsync<int>("select 1", ct);
-                return HealthCheckResult.Healthy();
+                await using var connection = store.Storage.Database.CreateConnection();
+                await connection.OpenAsync(ct);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "select 1";
+                await command.ExecuteScalarAsync(ct);
+                return HealthCheckResult.Healthy("PostgreSQL answers");
             }
             catch (Exception e)
             {
-                return HealthCheckResult.Unhealthy("PostgreSQL is not reachable", e);
+                return new HealthCheckResult(context.Registration.FailureStatus, "PostgreSQL is not reachable", e);
             }
         }
+    }
+
+    /// <summary>
+    /// The async projections, read from the rows the daemon keeps in mt_event_progression (one per
+    /// projection, and the high-water mark below which events can no longer appear out of order) and
+    /// from the event sequence's current value: no query touches the events table, however large it grows.
+    /// These rows are written wherever the projections run, so the check holds for one node or many.
+    /// </summary>
+    private sealed class ProjectionHealthCheck(IDocumentStore store, IOptions<HealthOptions> options) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+        {
+            var schema = store.Options.Events.DatabaseSchemaName;
+            var expected = ((StoreOptions)store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToList();
+            var rows = new Dictionary<string, long>();
+            long head;
+            try
+            {
+                await using var connection = store.Storage.Database.CreateConnection();
+                await connection.OpenAsync(ct);
+                await using var command = connection.CreateCommand();
+                command.CommandText = $"""
+                    select name, coalesce(last_seq_id, 0) from {schema}.mt_event_progression;
+                    select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
+                    """;
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) rows[reader.GetString(0)] = reader.GetInt64(1);
+                await reader.NextResultAsync(ct);
+                await reader.ReadAsync(ct);
+                head = reader.GetInt64(0);
+            }
+            catch (Exception e)
+            {
+                return new HealthCheckResult(context.Registration.FailureStatus, "projection progress could not be read", e);
+            }
+
+            var assessment = ProjectionLag.Assess(expected, rows, head, options.Value.MaxProjectionLag);
+            return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
+        }
+    }
+}
+
+/// <summary>How far each async projection trails the events, from the daemon's progression rows alone.</summary>
+public static class ProjectionLag
+{
+    public const string HighWaterMark = "HighWaterMark";
+
+    public sealed record Assessment(bool Degraded, string Description, IReadOnlyDictionary<string, object> Data);
+
+    /// <param name="projections">The async projections (shard names) the store has.</param>
+    /// <param name="progression">mt_event_progression: name to last sequence processed.</param>
+    /// <param name="head">The event sequence's current value: the newest event appended, or being appended.</param>
+    public static Assessment Assess(IReadOnlyList<string> projections, IReadOnlyDictionary<string, long> progression, long head, long maxLag)
+    {
+        var highWater = progression.GetValueOrDefault(HighWaterMark);
+        var lags = projections.ToDictionary(p => p, p => Math.Max(0, highWater - progression.GetValueOrDefault(p)));
+        var problems = new List<string>();
+        foreach (var (name, lag) in lags.Where(l => l.Value > maxLag))
+            problems.Add($"{name} is {lag} events behind the high-water mark");
+        // A stalled high-water mark makes every projection look current: compare it with the sequence too.
+        var highWaterLag = Math.Max(0, head - highWater);
+        if (highWaterLag > maxLag) problems.Add($"the high-water mark trails the newest event by {highWaterLag}: is the projection daemon running?");
+
+        var data = new Dictionary<string, object>
+        {
+            ["highWaterMark"] = highWater,
+            ["newestSequence"] = head,
+            ["maxLag"] = maxLag,
+            ["projections"] = lags.ToDictionary(l => l.Key, l => (object)new { sequence = progression.GetValueOrDefault(l.Key), lag = l.Value })
+        };
+        var description = problems.Count > 0
+            ? string.Join("; ", problems)
+            : $"{projections.Count} async projections at most {lags.Values.DefaultIfEmpty(0).Max()} events behind the high-water mark";
+        return new Assessment(problems.Count > 0, description, data);
+    }
+}
+
+/// <summary>
+/// Readiness computed at most once per HealthOptions.CacheSeconds: concurrent probes share the
+/// computation under way, later ones the finished report until it expires.
+/// </summary>
+public sealed class HealthReports(HealthCheckService checks, IOptions<HealthOptions> options)
+{
+    public sealed record Computed(HealthReport Report, DateTimeOffset ComputedAt);
+
+    private readonly Lock _gate = new();
+    private Task<Computed>? _current;
+    private long _startedAt;
+
+    public Task<Computed> ReadinessAsync()
+    {
+        lock (_gate)
+        {
+            var fresh = _current is not null &&
+                        (!_current.IsCompleted || Stopwatch.GetElapsedTime(_startedAt).TotalSeconds < options.Value.CacheSeconds);
+            if (fresh) return _current!;
+            _startedAt = Stopwatch.GetTimestamp();
+            _current = ComputeAsync();
+            return _current;
+        }
+    }
+
+    private async Task<Computed> ComputeAsync()
+    {
+        // Not the probe's own cancellation: other probes wait on the same report. Each check has a timeout.
+        var report = await checks.CheckHealthAsync(c => c.Tags.Contains(Operations.Ready), CancellationToken.None);
+        return new Computed(report, DateTimeOffset.UtcNow);
     }
 }

@@ -16,9 +16,12 @@ public static class ProblemTypesEndpoint
         Describe(Problems.InvalidTransition, 409, "The command does not fit the case's stage; `stage` gives the current one."),
         Describe(Problems.ConcurrencyConflict, 409, "expectedVersion or If-Match did not match; `currentVersion` gives the current one."),
         Describe(Problems.BudgetExceeded, 409, "A subsidy would exceed the payer's remaining allocation; `remaining` gives it."),
+        Describe(Problems.JobRunning, 409, "A one-at-a-time job (replay verification) is already queued or running; `jobId` names it."),
         Describe(Problems.PayloadTooLarge, 413, "The request body is larger than this endpoint accepts."),
         Describe(Problems.UnsupportedMediaType, 415, "The body's Content-Type is not one this endpoint reads (usually application/json)."),
         Describe(Problems.RateLimited, 429, "Too many requests from one client; retry after the Retry-After delay."),
+        Describe(Problems.ServiceUnavailable, 503, "The database cannot be reached or is restarting; retry after the Retry-After delay. " +
+                                                   "Nothing was written, unless the detail says the connection broke while the change was being saved."),
         Describe(Problems.ServerError, 500, "An unexpected error; nothing was saved. Quote the traceId when reporting it.")
     ];
 

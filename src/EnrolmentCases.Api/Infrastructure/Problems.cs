@@ -12,11 +12,13 @@ public static class Problems
     public const string InvalidTransition = "invalid-transition";
     public const string ConcurrencyConflict = "concurrency-conflict";
     public const string BudgetExceeded = "budget-exceeded";
+    public const string JobRunning = "job-running";
     public const string RateLimited = "rate-limited";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
     public const string UnsupportedMediaType = "unsupported-media-type";
     public const string PayloadTooLarge = "payload-too-large";
+    public const string ServiceUnavailable = "service-unavailable";
     public const string ServerError = "server-error";
 
     // Relative URI: resolved against the API itself, which serves a description at GET /problems/{slug}.
@@ -37,6 +39,7 @@ public static class Problems
         413 => (PayloadTooLarge, "The request body is too large"),
         415 => (UnsupportedMediaType, "Unsupported media type"),
         429 => (RateLimited, "Too many requests"),
+        503 => (ServiceUnavailable, "The database cannot be reached"),
         _ => (status >= 500 ? ServerError : "error", status >= 500 ? "Unexpected server error" : "Request failed")
     };
 

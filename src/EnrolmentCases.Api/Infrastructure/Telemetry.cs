@@ -47,7 +47,7 @@ public static class Telemetry
         services.Configure<JsonConsoleFormatterOptions>(builder.Configuration.GetSection("Logging:Console:FormatterOptions"));
 
         services.AddInstruments<CommandMetrics>();
-        services.AddInstruments<ProjectionLag>();
+        services.AddInstruments<ProjectionLagGauge>();
         services.AddTransient<IStartupFilter, CommandCounting>();
         services.PostConfigure<ProblemDetailsOptions>(options =>
         {
@@ -174,39 +174,52 @@ internal sealed class CommandCounting(CommandMetrics metrics) : IStartupFilter
 
 /// <summary>
 /// enrolment.projection.lag: how many events each async projection is behind the high-water mark,
-/// from Marten's progress table (one row per projection; the events table is never counted).
+/// and the high-water mark behind the newest event (projection "HighWaterMark": it grows when the
+/// daemon stops). Read as the readiness check reads it (ProjectionLag), from Marten's progress rows
+/// and the event sequence; the events table is never counted.
 /// </summary>
-public sealed class ProjectionLag : IInstruments
+public sealed class ProjectionLagGauge : IInstruments
 {
     private readonly IDocumentStore _store;
 
-    public ProjectionLag(IDocumentStore store, ApiMeter meter)
+    public ProjectionLagGauge(IDocumentStore store, ApiMeter meter)
     {
         _store = store;
         meter.Meter.CreateObservableGauge("enrolment.projection.lag", Observe, "{event}",
-            "Events between the high-water mark and each async projection's progress (projection).");
+            "Events between the high-water mark and each async projection's progress (projection), and between the newest event and the high-water mark (projection=HighWaterMark).");
     }
 
     private IEnumerable<Measurement<long>> Observe()
     {
+        var schema = _store.Options.Events.DatabaseSchemaName;
         var progress = new Dictionary<string, long>();
+        long head;
         try
         {
             using var connection = _store.Storage.Database.CreateConnection();
             connection.Open();
-            using var command = new NpgsqlCommand(
-                $"select name, last_seq_id from {_store.Options.Events.DatabaseSchemaName}.mt_event_progression", connection);
+            using var command = new NpgsqlCommand($"""
+                select name, coalesce(last_seq_id, 0) from {schema}.mt_event_progression;
+                select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
+                """, connection);
             command.CommandTimeout = 5;
             using var reader = command.ExecuteReader();
             while (reader.Read()) progress[reader.GetString(0)] = reader.GetInt64(1);
+            reader.NextResult();
+            reader.Read();
+            head = reader.GetInt64(0);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             return [];
         }
 
-        // Marten's own rows (HighWaterMark, HighWaterAllocationFence, HighWaterStuckGap) are no projections.
-        if (!progress.TryGetValue("HighWaterMark", out var highWaterMark)) return [];
-        return progress.Where(p => !p.Key.StartsWith("HighWater", StringComparison.Ordinal)).Select(p => new Measurement<long>(Math.Max(0, highWaterMark - p.Value), new KeyValuePair<string, object?>("projection", p.Key)));
+        var highWater = progress.GetValueOrDefault(ProjectionLag.HighWaterMark);
+        return ((StoreOptions)_store.Options).Projections.AllShards().Select(s => s.Name.Identity)
+            .Select(projection => Lag(projection, highWater - progress.GetValueOrDefault(projection)))
+            .Append(Lag(ProjectionLag.HighWaterMark, head - highWater));
     }
+
+    private static Measurement<long> Lag(string projection, long events) =>
+        new(Math.Max(0, events), new KeyValuePair<string, object?>("projection", projection));
 }

@@ -12,7 +12,13 @@ public sealed class LapseOptions
     public int GraceMonths { get; set; } = 3;
 
     /// <summary>How often the sweep records lapses and ends subsidies of past budget years; 0 turns it off.</summary>
-    public int SweepIntervalMinutes { get; set; } = 60;
+    public double SweepIntervalMinutes { get; set; } = 60;
+
+    public static IEnumerable<string> Rules(LapseOptions o)
+    {
+        if (o.GraceMonths is < 0 or > 24) yield return $"GraceMonths must be between 0 and 24 (is {o.GraceMonths})";
+        if (o.SweepIntervalMinutes is < 0 or > 1440) yield return $"SweepIntervalMinutes must be between 0 (off) and 1440, a day (is {o.SweepIntervalMinutes})";
+    }
 }
 
 /// <summary>

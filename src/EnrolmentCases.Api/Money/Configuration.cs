@@ -1,8 +1,10 @@
+using EnrolmentCases.Infrastructure;
+
 namespace EnrolmentCases.Money;
 
 public static class Configuration
 {
     /// <summary>The tariff: premiums come from configuration, because rates change by regulation.</summary>
     public static IServiceCollection AddMoney(this IServiceCollection services, IConfiguration configuration) =>
-        services.Configure<TariffOptions>(configuration.GetSection(TariffOptions.Section));
+        services.AddSettings<TariffOptions>(configuration, TariffOptions.Section, TariffOptions.Rules).Services;
 }

@@ -22,6 +22,16 @@ public sealed class TariffOptions
     /// highest level not above it, and at the lowest level when below all of them.
     /// </summary>
     public List<long> IncomeBrackets { get; set; } = [1_000_000];
+
+    public static IEnumerable<string> Rules(TariffOptions o)
+    {
+        if (o.JkkBasisPoints is < 0 or > 10_000) yield return $"JkkBasisPoints must be between 0 and 10000 (100 % ; is {o.JkkBasisPoints})";
+        if (o.JhtBasisPoints is < 0 or > 10_000) yield return $"JhtBasisPoints must be between 0 and 10000 (100 % ; is {o.JhtBasisPoints})";
+        if (o.JkmFlat < 0) yield return $"JkmFlat must not be negative (is {o.JkmFlat})";
+        // Repeats are harmless (and the binder adds the configured levels to the default one).
+        if (o.IncomeBrackets.Count == 0) yield return "IncomeBrackets must list at least one income level";
+        if (o.IncomeBrackets.Any(b => b <= 0)) yield return "IncomeBrackets must all be positive rupiah amounts";
+    }
 }
 
 public static class Tariff

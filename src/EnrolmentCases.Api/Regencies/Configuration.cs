@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,7 @@ public static class Configuration
     /// <summary>Reference data of the province, its calendar, and the instant each request acts at.</summary>
     public static IServiceCollection AddProvince(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<ReferenceData>(configuration.GetSection(ReferenceData.Section));
+        services.AddSettings<ReferenceData>(configuration, ReferenceData.Section, ReferenceData.Rules);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<ReferenceData>>().Value);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new ProvinceCalendar(

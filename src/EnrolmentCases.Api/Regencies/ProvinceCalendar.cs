@@ -32,18 +32,16 @@ public sealed class ProvinceCalendar(TimeZoneInfo zone, TimeProvider clock)
 
     private DateTimeOffset Local(DateTime local) => new(local, zone.GetUtcOffset(local));
 
-    public static TimeZoneInfo FindZone(string id)
-    {
-        try
-        {
-            return TimeZoneInfo.FindSystemTimeZoneById(id);
-        }
-        catch (TimeZoneNotFoundException)
-        {
-            // Machines without tzdata: Western Indonesia Time has had no daylight saving since 1964.
-            return TimeZoneInfo.CreateCustomTimeZone(id, TimeSpan.FromHours(7), id, id);
-        }
-    }
+    /// <summary>Zones without tzdata: Western Indonesia Time has had no daylight saving since 1964.</summary>
+    private static readonly string[] WesternIndonesiaTime = ["Asia/Jakarta", "Asia/Pontianak"];
+
+    public static bool IsKnownZone(string? id) =>
+        !string.IsNullOrWhiteSpace(id) && (TimeZoneInfo.TryFindSystemTimeZoneById(id, out _) || WesternIndonesiaTime.Contains(id));
+
+    public static TimeZoneInfo FindZone(string id) =>
+        TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone
+        : WesternIndonesiaTime.Contains(id) ? TimeZoneInfo.CreateCustomTimeZone(id, TimeSpan.FromHours(7), id, id)
+        : throw new InvalidOperationException($"ReferenceData:TimeZone '{id}' is not a time zone this machine knows.");
 }
 
 /// <summary>

@@ -20,6 +20,31 @@ public sealed class ReferenceData
     public string TimeZone { get; set; } = "Asia/Jakarta";
 
     public Regency? FindRegency(string? code) => Regencies.FirstOrDefault(r => r.Code == code);
+
+    public static IEnumerable<string> Rules(ReferenceData o)
+    {
+        if (!TwoDigits(o.ProvinceCode)) yield return $"ProvinceCode must be two digits, e.g. 17 (is '{o.ProvinceCode}')";
+        if (string.IsNullOrWhiteSpace(o.ProvinceName)) yield return "ProvinceName must not be empty";
+        if (o.NikProvinceCodes.Count == 0 || o.NikProvinceCodes.Any(c => !TwoDigits(c)))
+            yield return "NikProvinceCodes must list two-digit province codes";
+        else if (!o.NikProvinceCodes.Contains(o.ProvinceCode))
+            yield return $"NikProvinceCodes must include the province's own code {o.ProvinceCode}";
+        if (o.Regencies.Count == 0) yield return "Regencies must list the province's regencies";
+        foreach (var regency in o.Regencies)
+        {
+            if (regency.Code is not { Length: 5 } code || code[2] != '.' || !TwoDigits(code[..2]) || !TwoDigits(code[3..]) || code[..2] != o.ProvinceCode)
+                yield return $"Regencies: '{regency.Code}' must be a code of province {o.ProvinceCode} written as {o.ProvinceCode}.NN";
+            if (string.IsNullOrWhiteSpace(regency.Name)) yield return $"Regencies: {regency.Code} needs a name";
+            if (regency.Population is <= 0) yield return $"Regencies: {regency.Code}'s Population must be positive when given";
+        }
+
+        foreach (var repeated in o.Regencies.GroupBy(r => r.Code).Where(g => g.Count() > 1))
+            yield return $"Regencies: {repeated.Key} is listed {repeated.Count()} times";
+        if (!ProvinceCalendar.IsKnownZone(o.TimeZone))
+            yield return $"TimeZone '{o.TimeZone}' is not a time zone this machine knows (an IANA name such as Asia/Jakarta; install tzdata for others)";
+    }
+
+    private static bool TwoDigits(string? s) => s is { Length: 2 } && s.All(char.IsAsciiDigit);
 }
 
 public sealed record Regency

@@ -4,7 +4,6 @@ using Alba;
 using EnrolmentCases.Audit;
 using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -16,25 +15,20 @@ public sealed class AuditFixture() : HostFixture(Schema)
     protected override void Configure(IDictionary<string, string> settings)
     {
         settings["Audit:SealIntervalSeconds"] = "0";
+        settings["ReplayVerification:PollSeconds"] = "1";
     }
 
-    public async Task SqlAsync(string sql)
-    {
-        await using var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema));
 
-    public async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync(sql));
+    public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(sql.Replace("{s}", Schema));
 
-    public async Task<object?> ValueAsync(string sql)
-    {
-        await using var connection = Store.Storage.Database.CreateConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql.Replace("{s}", Schema), connection);
-        return await command.ExecuteScalarAsync();
-    }
+    public Task<object?> ValueAsync(string sql) => TestSql.ValueAsync(sql.Replace("{s}", Schema));
+
+    public Task<IReadOnlyList<string>> NamesAsync(string sql) => TestSql.NamesAsync(sql.Replace("{s}", Schema));
+
+    public Task<IAsyncDisposable> LockAsync(string table) => TestSql.LockAsync(table.Replace("{s}", Schema));
+
+    public Task Eventually(string condition, string what) => TestSql.Eventually(condition.Replace("{s}", Schema), what);
 }
 
 [CollectionDefinition(Name)]
@@ -298,8 +292,31 @@ public class AuditTrail(AuditFixture audit)
         }
     }
 
+    private async Task<IReadOnlyList<string>> ScratchSchemas() => await audit.NamesAsync(
+        $"select schema_name from information_schema.schemata where starts_with(schema_name, '{AuditFixture.Schema}_replay') order by 1");
+
+    private async Task<ReplayVerificationJob> Verified(string token)
+    {
+        var started = await audit.Host.StartReplayVerification(token);
+        var job = await audit.Host.FinishedReplayVerification(token, started.Id);
+        Assert.True(job.Status == ReplayJobStatus.Completed, JsonSerializer.Serialize(job));
+        Assert.Empty(await ScratchSchemas());
+        return job;
+    }
+
+    private static void AssertAllMatch(ReplayVerificationJob job)
+    {
+        Assert.True(job.Valid, JsonSerializer.Serialize(job));
+        Assert.All(job.ReadModels!, m =>
+        {
+            Assert.Equal(0, m.Differences);
+            Assert.Equal(m.LiveRows, m.ReplayedRows);
+            Assert.Empty(m.FirstDifferentIds);
+        });
+    }
+
     [Fact]
-    public async Task auditors_and_admins_run_the_replay_verification_over_http_and_it_finds_every_read_model_matching()
+    public async Task auditors_and_admins_start_a_replay_verification_and_follow_it_until_every_read_model_is_found_matching()
     {
         await CaseWithHistory();
         var year = MoneyScenarios.FreshBudgetYear();
@@ -312,65 +329,184 @@ public class AuditTrail(AuditFixture audit)
         });
         await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
 
-        foreach (var role in new[] { "auditor", "admin" })
+        foreach (var (role, other) in new[] { ("auditor", "admin"), ("admin", "auditor") })
         {
-            var result = await audit.Host.Scenario(s =>
-            {
-                s.Post.Json(new { }).ToUrl("/api/audit/replay-verification");
-                s.WithBearerToken(audit.Token(role));
-                s.StatusCodeShouldBeOk();
-            });
-            var report = (await result.ReadAsJsonAsync<ReplayReport>())!;
-            Assert.True(report.Valid, $"{role}: {JsonSerializer.Serialize(report)}");
-            Assert.True(report.EventsReplayed >= 7, JsonSerializer.Serialize(report));
-            Assert.Equal(["Budget", "CaseDetails", "CoverageDelta", "CoverageMonth", "RegencyTarget"],
-                report.ReadModels.Select(m => m.ReadModel));
-            Assert.All(report.ReadModels, m =>
-            {
-                Assert.Equal(0, m.Differences);
-                Assert.Equal(m.LiveRows, m.ReplayedRows);
-                Assert.True(m.LiveRows > 0, $"{m.ReadModel} has rows to compare");
-                Assert.Empty(m.FirstDifferentIds);
-            });
+            var token = audit.TokenFor(role, $"{role}-replay");
+            var job = await Verified(token);
+            AssertAllMatch(job);
+            Assert.True(job.EventsReplayed >= 7, JsonSerializer.Serialize(job));
+            Assert.Equal(["Budget", "CaseDetails", "CoverageDelta", "CoverageMonth", "RegencyTarget"], job.ReadModels!.Select(m => m.ReadModel));
+            Assert.All(job.ReadModels!, m => Assert.True(m.LiveRows > 0, $"{m.ReadModel} has rows to compare"));
+            Assert.Equal($"{role}-replay", job.RequestedBy);
+            Assert.True(job.RequestedAt <= job.StartedAt && job.StartedAt <= job.FinishedAt, JsonSerializer.Serialize(job));
+            Assert.Null(job.Reason);
+            // Whoever may start one may follow any.
+            Assert.Equal(job.Valid, (await audit.Host.GetReplayVerification(audit.Token(other), job.Id)).Valid);
         }
 
+        foreach (var unknownId in new[] { Guid.NewGuid().ToString(), "not-a-job" })
+        {
+            var unknown = await audit.Host.Scenario(s =>
+            {
+                s.Get.Url($"{Scenarios.ReplayVerifications}/{unknownId}");
+                s.WithBearerToken(_auditor);
+                s.StatusCodeShouldBe(404);
+            });
+            Assert.Equal("not-found", (await unknown.Problem()).Slug());
+        }
+
+        var someJob = (await audit.Host.StartReplayVerification(_auditor)).Id;
         foreach (var role in new[] { "caseworker", "planner" })
         {
             await audit.Host.Scenario(s =>
             {
-                s.Post.Json(new { }).ToUrl("/api/audit/replay-verification");
+                s.Post.Url(Scenarios.ReplayVerifications);
+                s.WithBearerToken(audit.Token(role, "17.04"));
+                s.StatusCodeShouldBe(403);
+            });
+            await audit.Host.Scenario(s =>
+            {
+                s.Get.Url($"{Scenarios.ReplayVerifications}/{someJob}");
                 s.WithBearerToken(audit.Token(role, "17.04"));
                 s.StatusCodeShouldBe(403);
             });
         }
+
+        await audit.Host.FinishedReplayVerification(_auditor, someJob);
     }
 
     [Fact]
-    public async Task the_replay_verification_passes_on_clean_read_models_and_names_a_corrupted_row()
+    public async Task a_tampered_read_model_makes_the_verification_complete_invalid_and_name_the_row()
     {
         var id = await CaseWithHistory();
         await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
-        var verification = audit.Host.Services.GetRequiredService<ReplayVerification>();
-
-        var clean = await verification.RunAsync(CancellationToken.None);
-        Assert.True(clean.Valid, JsonSerializer.Serialize(clean));
-        Assert.All(clean.ReadModels, m => Assert.Equal(m.LiveRows, m.ReplayedRows));
+        AssertAllMatch(await Verified(_auditor));
 
         await audit.SqlAsync($"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '7') where id = '{id}'");
         try
         {
-            var corrupted = await verification.RunAsync(CancellationToken.None);
+            var corrupted = await Verified(_auditor);
             Assert.False(corrupted.Valid);
-            var cases = corrupted.ReadModels.Single(m => m.ReadModel == "CaseDetails");
+            var cases = corrupted.ReadModels!.Single(m => m.ReadModel == "CaseDetails");
             Assert.Equal(1, cases.Differences);
             Assert.Equal([id.ToString()], cases.FirstDifferentIds);
+            Assert.All(corrupted.ReadModels!.Where(m => m.ReadModel != "CaseDetails"), m => Assert.Equal(0, m.Differences));
         }
         finally
         {
             await audit.SqlAsync($"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '1') where id = '{id}'");
         }
 
-        var restored = await verification.RunAsync(CancellationToken.None);
-        Assert.True(restored.Valid, $"the read models do not verify after restoring: {JsonSerializer.Serialize(restored)}");
+        AssertAllMatch(await Verified(_auditor));
+    }
+
+    [Fact]
+    public async Task while_a_verification_runs_another_is_refused_with_job_running_naming_it_and_its_copy_is_left_alone()
+    {
+        await CaseWithHistory();
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+
+        ReplayVerificationJob running;
+        // Holding the last read model's table keeps the run in its comparison, after the rebuild.
+        await using (await audit.LockAsync("{s}.mt_doc_regencytarget"))
+        {
+            running = await audit.Host.StartReplayVerification(_auditor);
+            await audit.Eventually("select count(*) > 0 from pg_locks where relation = '{s}.mt_doc_regencytarget'::regclass and not granted",
+                "the run waits to compare the last read model");
+            Assert.Equal(ReplayJobStatus.Running, (await audit.Host.GetReplayVerification(_auditor, running.Id)).Status);
+            var copy = Assert.Single(await ScratchSchemas());
+
+            var refused = await audit.Host.Scenario(s =>
+            {
+                s.Post.Url(Scenarios.ReplayVerifications);
+                s.WithBearerToken(audit.Token("admin"));
+                s.StatusCodeShouldBe(409);
+            });
+            var problem = await refused.Problem();
+            Assert.Equal("job-running", problem.Slug());
+            Assert.Equal(running.Id, problem.GetProperty("jobId").GetGuid());
+            Assert.Equal([copy], await ScratchSchemas());
+        }
+
+        var finished = await audit.Host.FinishedReplayVerification(_auditor, running.Id);
+        AssertAllMatch(finished);
+        Assert.Empty(await ScratchSchemas());
+    }
+
+    [Fact]
+    public async Task racing_requests_start_exactly_one_verification_and_the_others_name_it()
+    {
+        await CaseWithHistory();
+        HttpResponseMessage[] answers;
+        // While the test holds the runner's lock, nothing runs: the winner stays queued.
+        await using (await ReplayRunnerLock.TakeAsync(audit.Store, AuditFixture.Schema, CancellationToken.None))
+        {
+            answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+            {
+                using var client = audit.Host.Client(audit.Token("auditor"));
+                return await client.PostAsync(Scenarios.ReplayVerifications, null);
+            }));
+        }
+
+        var accepted = Assert.Single(answers, a => (int)a.StatusCode == 202);
+        var jobId = JsonDocument.Parse(await accepted.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();
+        Assert.All(answers.Where(a => a != accepted), a => Assert.Equal(409, (int)a.StatusCode));
+        foreach (var refused in answers.Where(a => a != accepted))
+        {
+            var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("job-running", problem.Slug());
+            Assert.Equal(jobId, problem.GetProperty("jobId").GetGuid());
+        }
+
+        Assert.Equal(ReplayJobStatus.Completed, (await audit.Host.FinishedReplayVerification(_auditor, jobId)).Status);
+    }
+
+    [Fact]
+    public async Task a_run_whose_process_died_neither_blocks_the_next_nor_leaves_its_copy_of_the_events_behind()
+    {
+        await CaseWithHistory();
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        // What a killed process leaves: a job marked running, its slot, and its scratch copy of the events
+        // (and, from before scratch schemas per run, the one shared copy).
+        var dead = new ReplayVerificationJob
+        {
+            Id = Guid.CreateVersion7(), Status = ReplayJobStatus.Running, RequestedBy = "auditor-gone",
+            RequestedAt = DateTimeOffset.UtcNow.AddMinutes(-5), StartedAt = DateTimeOffset.UtcNow.AddMinutes(-5)
+        };
+        // Holding the runner's lock keeps the worker from clearing them before they are counted.
+        await using (await ReplayRunnerLock.TakeAsync(audit.Store, AuditFixture.Schema, CancellationToken.None))
+        {
+            await using (var session = audit.Store.LightweightSession())
+            {
+                session.Store(dead);
+                session.Store(new ReplayVerificationSlot { JobId = dead.Id });
+                await session.SaveChangesAsync();
+            }
+
+            foreach (var leftover in new[] { $"{{s}}_replay_{dead.Id.ToString("N")[^12..]}", "{s}_replay" })
+                await audit.SqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
+            Assert.Equal(2, (await ScratchSchemas()).Count);
+        }
+
+        var next = await Verified(_auditor);
+        AssertAllMatch(next);
+        var interrupted = await audit.Host.GetReplayVerification(_auditor, dead.Id);
+        Assert.Equal(ReplayJobStatus.Failed, interrupted.Status);
+        Assert.StartsWith("interrupted", interrupted.Reason);
+        Assert.NotNull(interrupted.FinishedAt);
+    }
+
+    [Fact]
+    public async Task a_gap_of_two_thousand_sequence_numbers_verifies_without_waiting_for_it_to_fill()
+    {
+        var id = await audit.Host.IdentifyWorker(_kaur);
+        var before = await audit.ScalarAsync("select max(seq_id) from {s}.mt_events");
+        // What a process killed mid-import leaves: sequence numbers drawn and never committed.
+        await audit.SqlAsync("select setval('{s}.mt_events_sequence', nextval('{s}.mt_events_sequence') + 2000)");
+        await audit.Host.Reach(_kaur, id);
+        Assert.True(await audit.ScalarAsync($"select min(seq_id) from {{s}}.mt_events where seq_id > {before}") > before + 2000);
+        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
+
+        AssertAllMatch(await Verified(_auditor));
     }
 }

@@ -14,9 +14,9 @@ public sealed class BackgroundServicesCollection
 }
 
 /// <summary>
-/// The audit sealer and the lapse sweep as the application wires them: hosted services started by
+/// The audit sealer and the lapse sweep as the application wires them: agents the cluster starts on
 /// the host, with nobody calling them. Two short-lived hosts, one after the other, on a schema of
-/// their own (two hosts at once would run two projection daemons on one schema).
+/// their own (a single node, so it runs every agent).
 /// </summary>
 [Collection(BackgroundServicesCollection.Name)]
 public class BackgroundServices

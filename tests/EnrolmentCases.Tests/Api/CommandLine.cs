@@ -43,20 +43,23 @@ public static class ApiProcess
     }
 
     /// <summary>The dotnet host running these tests, so the child uses the same runtime.</summary>
-    private static string DotnetHost()
+    public static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
         var current = Environment.ProcessPath;
         return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
-    public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
-    {
-        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
-    }
+    /// <summary>The tests' database, as ./test.sh gives it to them.</summary>
+    public static string TestDatabase => Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
+                                         ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set (./test.sh sets it)");
 
-    /// <summary>Runs one command in the Development environment against the tests' database (and the given schema, if any).</summary>
-    public static async Task<Outcome> RunAsync(string? schema, params string[] args)
+    /// <summary>
+    /// `dotnet EnrolmentCases.Api.dll args...` in the Development environment, against the given database and
+    /// schema (the default one when null), with further settings as configuration keys ("Audit:SealIntervalSeconds").
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string connectionString, string? schema, IEnumerable<string> args,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -69,13 +72,28 @@ public static class ApiProcess
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
-        start.Environment["ConnectionStrings__Marten"] = Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
-                                                         ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set (./test.sh sets it)");
-        // Nothing runs in the background of a command: no sweep, no sealer appending or sealing on their own.
-        start.Environment["Lapse__SweepIntervalMinutes"] = "0";
-        start.Environment["Audit__SealIntervalSeconds"] = "0";
+        start.Environment["ConnectionStrings__Marten"] = connectionString;
         if (schema is not null) start.Environment["EventStore__Schema"] = schema;
         else start.Environment.Remove("EventStore__Schema");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            start.Environment[key.Replace(":", "__")] = value;
+        return start;
+    }
+
+    public sealed record Outcome(int ExitCode, string Stdout, string Stderr)
+    {
+        public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+    }
+
+    /// <summary>Runs one command in the Development environment against the tests' database (and the given schema, if any).</summary>
+    public static async Task<Outcome> RunAsync(string? schema, params string[] args)
+    {
+        // Nothing runs in the background of a command: no sweep, no sealer appending or sealing on their own.
+        var start = StartInfo(TestDatabase, schema, args, new Dictionary<string, string>
+        {
+            ["Lapse:SweepIntervalMinutes"] = "0",
+            ["Audit:SealIntervalSeconds"] = "0"
+        });
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -232,6 +250,15 @@ public class ProjectionCommands
             Assert.EndsWith("differences 0", line.TrimEnd());
             Assert.DoesNotContain(" live        0 ", line);
         }
+
+        // A read model edited behind the events' back: exit code 1, and the row named.
+        var id = (await TestSql.NamesAsync($"select id::text from {Schema}.mt_doc_casedetails order by id limit 1")).Single();
+        await SqlAsync($"update {Schema}.mt_doc_casedetails set data = jsonb_set(data, '{{contactAttempts}}', '9') where id = '{id}'");
+        var differing = await ApiProcess.RunAsync(Schema, "verify-projections");
+        Assert.True(differing.ExitCode == 1, differing.ToString());
+        Assert.Contains("Read models DIFFER", differing.Stdout);
+        Assert.Contains(id, differing.Stdout.Split('\n').Single(l => l.StartsWith("CaseDetails ")));
+        Assert.Empty(await TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')"));
     }
 }
 

@@ -89,10 +89,18 @@ public sealed class HostTokens(IAlbaHost host)
 {
     public string Token(string role, params string[] regencies) => TokenFor(role, $"{role}-{Guid.NewGuid():N}", regencies);
 
-    public string TokenFor(string role, string subject, params string[] regencies)
-    {
-        var options = host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
-        return Authentication.IssueToken(options, key, subject, $"Tester {subject}", role, regencies, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
-    }
+    public string TokenFor(string role, string subject, params string[] regencies) =>
+        DevelopmentTokens.Issue(host.Services.GetRequiredService<IOptions<AuthOptions>>().Value, role, subject, regencies);
+}
+
+/// <summary>
+/// Tokens signed with the key the Development environment trusts, minted in the test process, for a host in
+/// this process or an API process of its own (given its issuer and audience).
+/// </summary>
+public static class DevelopmentTokens
+{
+    private static readonly SymmetricSecurityKey Key = new(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
+
+    public static string Issue(AuthOptions options, string role, string subject, params string[] regencies) =>
+        Authentication.IssueToken(options, Key, subject, $"Tester {subject}", role, regencies, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
 }

@@ -4,7 +4,9 @@ using EnrolmentCases.Regencies;
 using Marten.Pagination;
 using Microsoft.Extensions.Options;
 using Wolverine;
+using EnrolmentCases.Infrastructure;
 using Wolverine.Runtime;
+using Wolverine.Runtime.Agents;
 
 namespace EnrolmentCases.Lapses.Sweeping;
 
@@ -62,37 +64,35 @@ public sealed class CaseSweep(IDocumentStore store, IWolverineRuntime wolverine,
     }
 }
 
-/// <summary>Runs the sweep at start-up and then every SweepIntervalMinutes.</summary>
-public sealed class CaseSweepService(CaseSweep sweep, IOptions<LapseOptions> options, IHostApplicationLifetime lifetime,
-    ILogger<CaseSweepService> logger) : BackgroundService
+/// <summary>
+/// Runs the sweep when it starts and then every SweepIntervalMinutes, on exactly one node of the
+/// cluster: an agent the cluster's leader assigns, and moves to another node when this one dies.
+/// </summary>
+public sealed class CaseSweepAgent(CaseSweep sweep, IOptions<LapseOptions> options, ILogger<CaseSweepAgent> logger)
+    : SingularAgent("lapse-sweep")
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private readonly BackgroundLoop _loop = new();
+
+    protected override Task startAsync(CancellationToken cancellationToken)
     {
         var minutes = options.Value.SweepIntervalMinutes;
-        if (minutes <= 0) return;
-        // The sweep sends its commands through Wolverine, which starts after this service.
-        await WhenStartedAsync(stoppingToken);
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(minutes));
-        do
-        {
-            try
-            {
-                var result = await sweep.RunOnceAsync(stoppingToken);
-                logger.LogInformation("Case sweep: {Lapsing} lapsing, {Ending} subsidies ending, {Updated} cases updated",
-                    result.Lapsing, result.SubsidiesEnding, result.CasesUpdated);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Case sweep failed; it runs again in {Minutes} minutes", minutes);
-            }
-        } while (await timer.WaitForNextTickAsync(stoppingToken));
+        if (minutes > 0) _loop.Start(TimeSpan.FromMinutes(minutes), RunOnceAsync, runAtOnce: true);
+        return Task.CompletedTask;
     }
 
-    private Task WhenStartedAsync(CancellationToken ct)
+    protected override Task stopAsync(CancellationToken cancellationToken) => _loop.StopAsync();
+
+    private async Task RunOnceAsync(CancellationToken ct)
     {
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        ct.Register(() => started.TrySetCanceled(ct));
-        return started.Task;
+        try
+        {
+            var result = await sweep.RunOnceAsync(ct);
+            logger.LogInformation("Case sweep: {Lapsing} lapsing, {Ending} subsidies ending, {Updated} cases updated",
+                result.Lapsing, result.SubsidiesEnding, result.CasesUpdated);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Case sweep failed; it runs again in {Minutes} minutes", options.Value.SweepIntervalMinutes);
+        }
     }
 }

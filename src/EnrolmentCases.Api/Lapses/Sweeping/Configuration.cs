@@ -1,3 +1,6 @@
+using EnrolmentCases.Infrastructure;
+using Wolverine;
+
 namespace EnrolmentCases.Lapses.Sweeping;
 
 public static class Configuration
@@ -5,10 +8,10 @@ public static class Configuration
     /// <summary>The lapse rule, and the sweep that records what the calendar decides.</summary>
     public static IServiceCollection AddLapses(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<LapseOptions>(configuration.GetSection(LapseOptions.Section));
+        services.AddSettings<LapseOptions>(configuration, LapseOptions.Section, LapseOptions.Rules);
         services.AddSingleton<LapsePolicy>();
         services.AddSingleton<CaseSweep>();
-        services.AddHostedService<CaseSweepService>();
+        services.AddSingularAgent<CaseSweepAgent>();
         return services;
     }
 }

@@ -1,0 +1,92 @@
+using EnrolmentCases.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EnrolmentCases.Audit;
+
+/// <summary>
+/// The sealer's heartbeat: rewritten at the end of every run, also when there was nothing to seal.
+/// Its mt_last_modified is the database's clock, so every node reads the same age.
+/// </summary>
+public sealed class AuditSealerRun
+{
+    public const string TheSealer = "sealer";
+
+    public string Id { get; set; } = TheSealer;
+
+    /// <summary>The last event sealed when the run ended.</summary>
+    public long SealedThrough { get; set; }
+}
+
+/// <summary>
+/// Ready while every event below the high-water mark is sealed, or the sealer has run within
+/// Audit:MaxSealLagSeconds (it seals every SealIntervalSeconds, so a few events waiting for the next
+/// run is normal). Degraded when events wait and no run has finished for longer than that.
+/// </summary>
+public sealed class AuditSealerHealthCheck(IDocumentStore store, IOptions<AuditOptions> options) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var settings = options.Value;
+        var schema = store.Options.Events.DatabaseSchemaName;
+        var links = Table<AuditLink>();
+        var runs = Table<AuditSealerRun>();
+        long highWater, sealedThrough;
+        double? lastRunSecondsAgo;
+        try
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var command = new NpgsqlCommand($"""
+                select coalesce((select last_seq_id from {schema}.mt_event_progression where name = '{ProjectionLag.HighWaterMark}'), 0),
+                       coalesce((select max(id) from {links}), 0),
+                       (select extract(epoch from now() - mt_last_modified)::float8 from {runs} where id = @sealer)
+                """, connection);
+            command.Parameters.AddWithValue("sealer", AuditSealerRun.TheSealer);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            highWater = reader.GetInt64(0);
+            sealedThrough = reader.GetInt64(1);
+            lastRunSecondsAgo = reader.IsDBNull(2) ? null : reader.GetDouble(2);
+        }
+        catch (Exception e)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "the audit chain's progress could not be read", e);
+        }
+
+        var assessment = SealerLag.Assess(settings, highWater, sealedThrough, lastRunSecondsAgo);
+        return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
+    }
+
+    private string Table<T>() => ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+}
+
+public static class SealerLag
+{
+    public sealed record Assessment(bool Degraded, string Description, IReadOnlyDictionary<string, object> Data);
+
+    public static Assessment Assess(AuditOptions settings, long highWater, long sealedThrough, double? lastRunSecondsAgo)
+    {
+        var waiting = Math.Max(0, highWater - sealedThrough);
+        var data = new Dictionary<string, object>
+        {
+            ["enabled"] = settings.SealIntervalSeconds > 0,
+            ["highWaterMark"] = highWater,
+            ["sealedThrough"] = sealedThrough,
+            ["unsealedEvents"] = waiting,
+            ["maxLagSeconds"] = settings.MaxSealLagSeconds
+        };
+        if (lastRunSecondsAgo is { } ago) data["lastRunSecondsAgo"] = Math.Round(Math.Max(0, ago), 1);
+
+        if (settings.SealIntervalSeconds <= 0)
+            return new(false, $"the sealer is disabled by configuration on this node (Audit:SealIntervalSeconds = 0); {waiting} events unsealed", data);
+        if (waiting == 0)
+            return new(false, $"every event up to the high-water mark ({highWater}) is sealed", data);
+        if (lastRunSecondsAgo is { } last && last <= settings.MaxSealLagSeconds)
+            return new(false, $"{waiting} events wait for the next run; the last ended {last:0} s ago", data);
+        return new(true, lastRunSecondsAgo is { } stale
+            ? $"{waiting} events wait and the sealer last finished a run {stale:0} s ago (allowed: {settings.MaxSealLagSeconds} s)"
+            : $"{waiting} events wait and the sealer has not finished a run yet", data);
+    }
+}

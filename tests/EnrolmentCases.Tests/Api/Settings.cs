@@ -1,0 +1,63 @@
+using System.Reflection;
+using Alba;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>Every settings class is checked when the host starts; a bad value stops the start and names the setting.</summary>
+[Collection(ApiCollection.Name)]
+public class Settings(ApiFixture api)
+{
+    [Theory]
+    [InlineData("Audit:SealIntervalSeconds", "-5", "Audit:SealIntervalSeconds must be between 0 (off) and 3600")]
+    [InlineData("Audit:MaxSealLagSeconds", "2", "Audit:MaxSealLagSeconds (2) must exceed SealIntervalSeconds (2)")]
+    [InlineData("Lapse:GraceMonths", "-1", "Lapse:GraceMonths must be between 0 and 24")]
+    [InlineData("Forecast:ProvinceShare", "30", "Forecast:ProvinceShare must be a fraction from 0 to 1")]
+    [InlineData("Tariff:JkkBasisPoints", "20000", "Tariff:JkkBasisPoints must be between 0 and 10000")]
+    [InlineData("RateLimiting:WindowSeconds", "0", "RateLimiting:WindowSeconds must be between 1 and 86400")]
+    [InlineData("ReferenceData:TimeZone", "Mars/Olympus_Mons", "ReferenceData:TimeZone 'Mars/Olympus_Mons' is not a time zone")]
+    [InlineData("ReferenceData:Regencies:0:Code", "18.01", "ReferenceData:Regencies: '18.01' must be a code of province 17")]
+    [InlineData("Health:CacheSeconds", "600", "Health:CacheSeconds must be between 0 and 60")]
+    [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks: '10.0.0.0/33' is not a network")]
+    public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
+    {
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await using var host = await AlbaHost.For<Program>(web =>
+            {
+                web.UseEnvironment("Development");
+                web.UseSetting("EventStore:Schema", "settings_check");
+                web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+                web.UseSetting(key, value);
+            });
+        });
+
+        Assert.NotNull(failure);
+        var messages = string.Join("\n", Flatten(failure));
+        Assert.Contains(message, messages);
+    }
+
+    private static IEnumerable<string> Flatten(Exception e) =>
+        e is AggregateException aggregate ? aggregate.InnerExceptions.SelectMany(Flatten)
+        : e is OptionsValidationException validation ? validation.Failures
+        : e.InnerException is { } inner ? Flatten(inner).Prepend(e.Message)
+        : [e.Message];
+
+    [Fact]
+    public void every_settings_class_has_rules_checked_at_start()
+    {
+        // A settings class names its configuration section in a Section constant.
+        var settings = typeof(Program).Assembly.GetTypes()
+            .Where(t => t.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true })
+            .ToList();
+        Assert.True(settings.Count >= 9, string.Join(", ", settings.Select(t => t.Name)));
+        var unvalidated = settings
+            .Where(t => !api.Host.Services.GetServices(typeof(IValidateOptions<>).MakeGenericType(t)).Any())
+            .Select(t => t.FullName)
+            .ToList();
+        Assert.True(unvalidated.Count == 0,
+            "register these with services.AddSettings<T>(configuration, T.Section, T.Rules) (Infrastructure/Settings.cs): " + string.Join(", ", unvalidated));
+    }
+}

@@ -1,0 +1,71 @@
+using Npgsql;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>Plain SQL on the test database, for what tests do beside (and after) their hosts.</summary>
+public static class TestSql
+{
+    private static async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ApiProcess.TestDatabase);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    public static async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public static async Task<object?> ValueAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    public static async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync(sql));
+
+    /// <summary>The first column of every row, as text.</summary>
+    public static async Task<IReadOnlyList<string>> NamesAsync(string sql)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var names = new List<string>();
+        while (await reader.ReadAsync()) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    /// <summary>Waits, generously, until the query answers true.</summary>
+    public static async Task Eventually(string condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (await ValueAsync(condition) is not true)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not yet: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Holds an exclusive lock on a table until disposed, as a long transaction elsewhere would.</summary>
+    public static async Task<IAsyncDisposable> LockAsync(string table)
+    {
+        var connection = await OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand($"lock table {table} in access exclusive mode", connection, transaction))
+            await command.ExecuteNonQueryAsync();
+        return new Held(connection, transaction);
+    }
+
+    private sealed class Held(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.RollbackAsync();
+            await connection.DisposeAsync();
+        }
+    }
+}
