@@ -60,7 +60,7 @@ public class Crashes(ITestOutputHelper output)
         Guid importId;
         Load load;
         long importDoneAtKill;
-        await using (var first = await ApiServer.StartAsync(schema, settings: Settings))
+        await using (var first = await ApiServer.StartAsync(schema, settings: CrashChecks.Settings))
         {
             Mark("first API up");
             importId = await StartImport(first, file.Importer(first), file.Csv);
@@ -86,7 +86,7 @@ public class Crashes(ITestOutputHelper output)
         var gapBefore = await Sql.ScalarAsync<long>(database, $"select max(seq_id) - count(*) from {schema}.mt_events");
         await Sql.ExecuteAsync(database, $"select nextval('{schema}.mt_events_sequence') from generate_series(1, 3)");
 
-        await using (var second = await ApiServer.StartAsync(schema, settings: Settings))
+        await using (var second = await ApiServer.StartAsync(schema, settings: CrashChecks.Settings))
         {
             Mark($"second API up (the kill left {gapBefore} sequence numbers unused)");
             var auditor = second.Token("auditor");
@@ -148,7 +148,7 @@ public class DatabaseRestarts(ITestOutputHelper output)
     {
         const string schema = "crash_restart";
         await using var postgres = await PrivatePostgres.StartAsync();
-        await using var api = await ApiServer.StartAsync(schema, postgres.ConnectionString, Settings, waitUntilReady: true);
+        await using var api = await ApiServer.StartAsync(schema, postgres.ConnectionString, CrashChecks.Settings, waitUntilReady: true);
         var load = Load.Start(api, clients: 4);
         await Eventually(() => Task.FromResult(load.Acknowledged.Count >= 20 ? "" : null), TimeSpan.FromSeconds(60), api);
 
