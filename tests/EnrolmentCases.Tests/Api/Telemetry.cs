@@ -4,7 +4,7 @@ using System.Text;
 using Alba;
 using EnrolmentCases.Audit;
 using EnrolmentCases.Imports;
-using JasperFx.Events.Daemon;
+using Marten.Events.Daemon.Coordination;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
