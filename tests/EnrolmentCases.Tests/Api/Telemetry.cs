@@ -294,22 +294,42 @@ public class Observability(TelemetryFixture telemetry)
         Assert.Equal(shards.Append("HighWaterMark").Order(), caughtUp.Keys.Order());
         Assert.All(caughtUp.Values, lag => Assert.Equal(0, lag));
 
-        // One projection is paused (stopped, and not restarted by the daemon); the next case's two events
-        // pass the high-water mark, and it is two behind.
-        var daemon = Host.Services.GetRequiredService<IProjectionCoordinator>().DaemonForMainDatabase();
-        var stopped = shards.Order().First();
-        await daemon.PauseShardAsync(stopped.Split(':')[0], null, CancellationToken.None);
+        // The daemon stops (as the readiness tests stop it): the next case's two events are past the
+        // high-water mark, which no longer moves, and the projections are level with the mark.
+        var coordinator = Host.Services.GetRequiredService<IProjectionCoordinator>();
+        Dictionary<string, long> Lags() =>
+            telemetry.ReadMetrics().Points("enrolment.projection.lag").ToDictionary(p => p.Tags["projection"], p => p.Value);
+        await coordinator.PauseAsync();
         try
         {
             await Host.IdentifyWorker(caseworker);
-            await HighWaterMarkReachesTheLastEvent();
-            var lags = telemetry.ReadMetrics().Points("enrolment.projection.lag").ToDictionary(p => p.Tags["projection"], p => p.Value);
-            Assert.Equal(2, lags[stopped]);
+            var stalled = Lags();
+            Assert.Equal(2, stalled["HighWaterMark"]);
+            Assert.All(shards, s => Assert.Equal(0, stalled[s]));
+
+            // The mark moves on as the daemon's own agent would move it: every projection is two behind.
+            await using (var connection = telemetry.Store.Storage.Database.CreateConnection())
+            {
+                await connection.OpenAsync();
+                var schema = telemetry.Store.Options.Events.DatabaseSchemaName;
+                await using var command = new Npgsql.NpgsqlCommand($"""
+                    update {schema}.mt_event_progression set last_seq_id = (select last_value from {schema}.mt_events_sequence)
+                    where name = 'HighWaterMark'
+                    """, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var behind = Lags();
+            Assert.Equal(0, behind["HighWaterMark"]);
+            Assert.All(shards, s => Assert.Equal(2, behind[s]));
         }
         finally
         {
-            await daemon.StartAgentAsync(stopped, CancellationToken.None);
+            await coordinator.ResumeAsync();
         }
+
+        await Host.ProjectionsCaughtUp();
+        Assert.All(Lags().Values, lag => Assert.Equal(0, lag));
     }
 
     private async Task HighWaterMarkReachesTheLastEvent()
