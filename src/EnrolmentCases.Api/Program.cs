@@ -31,6 +31,7 @@ builder.Services
     .AddCoverage()
     .AddForecast(builder.Configuration)
     .AddAudit(builder.Configuration);
+builder.AddTelemetry();
 
 builder.Host.UseWolverine(opts =>
 {

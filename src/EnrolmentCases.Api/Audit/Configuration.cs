@@ -11,6 +11,7 @@ public static class Configuration
         services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
         services.AddSingleton<AuditSealer>();
         services.AddSingularAgent<AuditSealerAgent>();
+        services.AddInstruments<SealerLagGauge>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.
         services.ConfigureMarten(opts =>

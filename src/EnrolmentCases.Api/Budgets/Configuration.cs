@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using JasperFx.Events.Projections;
 
 namespace EnrolmentCases.Budgets;
@@ -10,5 +11,5 @@ public static class Configuration
         {
             opts.Projections.Snapshot<Budget>(SnapshotLifecycle.Inline);
             opts.Schema.For<Budget>().Duplicate(b => b.Year);
-        });
+        }).AddInstruments<BudgetHeadroom>();
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using EnrolmentCases.Infrastructure;
 using Wolverine.Marten;
 
 namespace EnrolmentCases.Identity;
@@ -37,6 +37,6 @@ public static class EventMetadata
         // Accept a caller's id only when it is short and plain, so it cannot smuggle content into the log.
         if (supplied.Length is > 0 and <= 64 && supplied.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
             return supplied;
-        return Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+        return Telemetry.TraceId(http);
     }
 }

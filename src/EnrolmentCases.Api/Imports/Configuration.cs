@@ -37,6 +37,8 @@ public static class Configuration
     /// </summary>
     public static WolverineOptions AddImports(this WolverineOptions opts, IConfiguration configuration)
     {
+        // Rows by outcome, counted as their chunks commit.
+        opts.Services.AddInstruments<ImportMetrics>();
         var options = new ImportOptions();
         configuration.GetSection(ImportOptions.Section).Bind(options);
         opts.Services.AddSettings<ImportOptions>(configuration, ImportOptions.Section, ImportOptions.Rules);

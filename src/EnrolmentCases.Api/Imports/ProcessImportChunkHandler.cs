@@ -17,7 +17,7 @@ namespace EnrolmentCases.Imports;
 public static class ProcessImportChunkHandler
 {
     public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
-        Now now, CancellationToken ct)
+        Now now, ImportMetrics metrics, CancellationToken ct)
     {
         var next = new OutgoingMessages();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
@@ -63,6 +63,7 @@ public static class ProcessImportChunkHandler
 
         chunk.Results = results.Select(r => r!).ToList();
         session.Store(chunk);
+        metrics.CountOnCommit(session, chunk.Results);
 
         import.Counts.Created += chunk.Results.Count(r => r.Outcome == RowOutcome.Created);
         import.Counts.Duplicate += chunk.Results.Count(r => r.Outcome == RowOutcome.Duplicate);

@@ -27,7 +27,7 @@ public static class ErrorHandling
             }
 
             problem.Instance ??= context.HttpContext.Request.Path;
-            problem.Extensions["traceId"] = context.HttpContext.TraceIdentifier;
+            problem.Extensions["traceId"] = Telemetry.TraceId(context.HttpContext);
         });
         services.AddSettings<ResilienceOptions>(configuration, ResilienceOptions.Section, ResilienceOptions.Rules);
         services.AddExceptionHandler<UnhandledExceptionHandler>();

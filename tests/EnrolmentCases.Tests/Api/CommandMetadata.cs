@@ -239,9 +239,36 @@ public class CommandMetadata(ApiFixture api)
         var contacted = events.Skip(2).Select(e => e.CorrelationId).Distinct().ToList();
         Assert.Single(identified);
         Assert.Single(contacted);
-        Assert.False(string.IsNullOrWhiteSpace(identified[0]));
-        Assert.False(string.IsNullOrWhiteSpace(contacted[0]));
+        // Each request's own W3C trace id.
+        Assert.Matches("^[0-9a-f]{32}$", identified[0]);
+        Assert.Matches("^[0-9a-f]{32}$", contacted[0]);
         Assert.NotEqual(identified[0], contacted[0]);
+    }
+
+    [Fact]
+    public async Task a_caller_tracing_its_requests_finds_their_events_under_its_trace_id_unless_it_names_a_correlation()
+    {
+        var actor = NewActor("caseworker", "17.04");
+        async Task<Guid> Identify(string traceId, string? correlation)
+        {
+            var result = await api.Host.Scenario(s =>
+            {
+                s.Post.Json(Scenarios.NewWorker()).ToUrl("/api/cases");
+                s.WithBearerToken(actor.Token);
+                s.WithRequestHeader("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
+                if (correlation is not null) s.WithRequestHeader("X-Correlation-Id", correlation);
+                s.StatusCodeShouldBe(201);
+            });
+            return (await result.Accepted()).Id;
+        }
+
+        var traced = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        var events = await Stream(await Identify(traced, null));
+        Assert.All(events, e => Assert.Equal(traced, e.CorrelationId));
+
+        var correlation = NewCorrelation();
+        var named = await Stream(await Identify(System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), correlation));
+        Assert.All(named, e => Assert.Equal(correlation, e.CorrelationId));
     }
 
     [Theory]

@@ -31,6 +31,11 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
     {
     }
 
+    /// <summary>Services beyond the application's own, added after them (a test exporter, a log capture).</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     /// <summary>Runs once the host is up and its schema wiped.</summary>
     protected virtual Task SeedAsync() => Task.CompletedTask;
 
@@ -48,7 +53,11 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
         {
             web.UseEnvironment("Development");
             foreach (var (key, value) in settings) web.UseSetting(key, value);
-            if (clock is not null) web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
+            web.ConfigureServices(services =>
+            {
+                if (clock is not null) services.AddSingleton<TimeProvider>(clock);
+                ConfigureServices(services);
+            });
         });
         await Host.ResetAllMartenDataAsync();
         await SeedAsync();
