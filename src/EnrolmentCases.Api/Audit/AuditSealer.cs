@@ -61,6 +61,8 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
                     previous = hash;
                 }
 
+                // A heartbeat with every batch, so that a long catch-up (after a large import) reads as progress.
+                session.Store(new AuditSealerRun { SealedThrough = events[^1].Sequence });
                 await session.SaveChangesAsync(ct);
                 sealedCount += events.Count;
             }
@@ -80,26 +82,14 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
 public sealed class AuditSealerAgent(AuditSealer sealer, IOptions<AuditOptions> options, ILogger<AuditSealerAgent> logger)
     : SingularAgent("audit-sealer")
 {
-    private readonly BackgroundLoop _loop = new();
+    private readonly BackgroundLoop _loop = new(logger, "Sealing the audit chain");
 
     protected override Task startAsync(CancellationToken cancellationToken)
     {
         var seconds = options.Value.SealIntervalSeconds;
-        if (seconds > 0) _loop.Start(TimeSpan.FromSeconds(seconds), RunOnceAsync);
+        if (seconds > 0) _loop.Start(TimeSpan.FromSeconds(seconds), ct => sealer.SealAsync(ct));
         return Task.CompletedTask;
     }
 
     protected override Task stopAsync(CancellationToken cancellationToken) => _loop.StopAsync();
-
-    private async Task RunOnceAsync(CancellationToken ct)
-    {
-        try
-        {
-            await sealer.SealAsync(ct);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "Sealing the audit chain failed; it is retried in {Seconds} s", options.Value.SealIntervalSeconds);
-        }
-    }
 }

@@ -6,7 +6,8 @@ using Npgsql;
 namespace EnrolmentCases.Audit;
 
 /// <summary>
-/// The sealer's heartbeat: rewritten at the end of every run, also when there was nothing to seal.
+/// The sealer's heartbeat: rewritten with every batch it seals and at the end of every run, also when
+/// there was nothing to seal.
 /// Its mt_last_modified is the database's clock, so every node reads the same age.
 /// </summary>
 public sealed class AuditSealerRun
@@ -15,7 +16,7 @@ public sealed class AuditSealerRun
 
     public string Id { get; set; } = TheSealer;
 
-    /// <summary>The last event sealed when the run ended.</summary>
+    /// <summary>The last event sealed when the heartbeat was written.</summary>
     public long SealedThrough { get; set; }
 }
 

@@ -19,6 +19,12 @@ public sealed class HealthOptions
     /// <summary>Events an async projection (or the high-water mark) may trail before readiness is degraded.</summary>
     public long MaxProjectionLag { get; set; } = 10_000;
 
+    /// <summary>
+    /// Seconds the high-water mark may stand still while newer events exist before readiness is degraded:
+    /// the daemon's first sign of life, which a quiet province would otherwise not show for days.
+    /// </summary>
+    public int MaxHighWaterStallSeconds { get; set; } = 60;
+
     /// <summary>A check still running after this long counts as failed (a database that hangs instead of refusing).</summary>
     public int CheckTimeoutSeconds { get; set; } = 5;
 
@@ -26,6 +32,7 @@ public sealed class HealthOptions
     {
         if (o.CacheSeconds is < 0 or > 60 || double.IsNaN(o.CacheSeconds)) yield return $"CacheSeconds must be between 0 and 60 (is {o.CacheSeconds})";
         if (o.MaxProjectionLag < 1) yield return $"MaxProjectionLag must be at least 1 event (is {o.MaxProjectionLag})";
+        if (o.MaxHighWaterStallSeconds < 5) yield return $"MaxHighWaterStallSeconds must be at least 5 (is {o.MaxHighWaterStallSeconds})";
         if (o.CheckTimeoutSeconds is < 1 or > 60) yield return $"CheckTimeoutSeconds must be between 1 and 60 (is {o.CheckTimeoutSeconds})";
     }
 }
@@ -150,6 +157,7 @@ public static class Operations
             var schema = store.Options.Events.DatabaseSchemaName;
             var expected = ((StoreOptions)store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToList();
             var rows = new Dictionary<string, long>();
+            double? highWaterAge = null;
             long head;
             try
             {
@@ -157,11 +165,15 @@ public static class Operations
                 await connection.OpenAsync(ct);
                 await using var command = connection.CreateCommand();
                 command.CommandText = $"""
-                    select name, coalesce(last_seq_id, 0) from {schema}.mt_event_progression;
+                    select name, coalesce(last_seq_id, 0), extract(epoch from now() - last_updated)::float8 from {schema}.mt_event_progression;
                     select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
                     """;
                 await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) rows[reader.GetString(0)] = reader.GetInt64(1);
+                while (await reader.ReadAsync(ct))
+                {
+                    rows[reader.GetString(0)] = reader.GetInt64(1);
+                    if (reader.GetString(0) == ProjectionLag.HighWaterMark && !reader.IsDBNull(2)) highWaterAge = reader.GetDouble(2);
+                }
                 await reader.NextResultAsync(ct);
                 await reader.ReadAsync(ct);
                 head = reader.GetInt64(0);
@@ -171,7 +183,8 @@ public static class Operations
                 return new HealthCheckResult(context.Registration.FailureStatus, "projection progress could not be read", e);
             }
 
-            var assessment = ProjectionLag.Assess(expected, rows, head, options.Value.MaxProjectionLag);
+            var assessment = ProjectionLag.Assess(expected, rows, head, options.Value.MaxProjectionLag,
+                highWaterAge, options.Value.MaxHighWaterStallSeconds);
             return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
         }
     }
@@ -187,7 +200,9 @@ public static class ProjectionLag
     /// <param name="projections">The async projections (shard names) the store has.</param>
     /// <param name="progression">mt_event_progression: name to last sequence processed.</param>
     /// <param name="head">The event sequence's current value: the newest event appended, or being appended.</param>
-    public static Assessment Assess(IReadOnlyList<string> projections, IReadOnlyDictionary<string, long> progression, long head, long maxLag)
+    /// <param name="highWaterAgeSeconds">How long ago the high-water mark last moved, when known.</param>
+    public static Assessment Assess(IReadOnlyList<string> projections, IReadOnlyDictionary<string, long> progression, long head, long maxLag,
+        double? highWaterAgeSeconds = null, double maxStallSeconds = double.PositiveInfinity)
     {
         var highWater = progression.GetValueOrDefault(HighWaterMark);
         var lags = projections.ToDictionary(p => p, p => Math.Max(0, highWater - progression.GetValueOrDefault(p)));
@@ -197,6 +212,9 @@ public static class ProjectionLag
         // A stalled high-water mark makes every projection look current: compare it with the sequence too.
         var highWaterLag = Math.Max(0, head - highWater);
         if (highWaterLag > maxLag) problems.Add($"the high-water mark trails the newest event by {highWaterLag}: is the projection daemon running?");
+        // Or it trails by a little but has stood still: on a quiet day no daemon may be running anywhere.
+        else if (highWaterLag > 0 && highWaterAgeSeconds > maxStallSeconds)
+            problems.Add($"the high-water mark has not moved for {highWaterAgeSeconds:0} s with {highWaterLag} newer events: is the projection daemon running?");
 
         var data = new Dictionary<string, object>
         {
@@ -205,6 +223,7 @@ public static class ProjectionLag
             ["maxLag"] = maxLag,
             ["projections"] = lags.ToDictionary(l => l.Key, l => (object)new { sequence = progression.GetValueOrDefault(l.Key), lag = l.Value })
         };
+        if (highWaterAgeSeconds is { } age) data["highWaterMarkMovedSecondsAgo"] = Math.Round(age, 1);
         var description = problems.Count > 0
             ? string.Join("; ", problems)
             : $"{projections.Count} async projections at most {lags.Values.DefaultIfEmpty(0).Max()} events behind the high-water mark";

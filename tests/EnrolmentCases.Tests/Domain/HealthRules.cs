@@ -35,6 +35,19 @@ public class HealthRules
         Assert.Contains("is the projection daemon running?", assessment.Description);
     }
 
+    [Theory]
+    [InlineData(105, 100, 61.0, true)] // a few newer events and a mark that stood still for a minute: no daemon anywhere
+    [InlineData(105, 100, 10.0, false)] // a few newer events, the mark moved recently: the daemon is on its way
+    [InlineData(100, 100, 3_600.0, false)] // nothing new for an hour: a quiet day, not a stall
+    [InlineData(105, 100, null, false)] // no time known: only the lag counts
+    public void a_high_water_mark_that_stands_still_behind_newer_events_is_a_stall(long head, long highWater, double? movedSecondsAgo, bool degraded)
+    {
+        var rows = new Dictionary<string, long> { ["HighWaterMark"] = highWater, ["CoverageMonth:All"] = highWater, ["CoverageDelta:All"] = highWater };
+        var assessment = ProjectionLag.Assess(Projections, rows, head, maxLag: 10_000, movedSecondsAgo, maxStallSeconds: 60);
+        Assert.Equal(degraded, assessment.Degraded);
+        if (degraded) Assert.Contains("has not moved for 61 s", assessment.Description);
+    }
+
     private static readonly AuditOptions Sealing = new() { SealIntervalSeconds = 2, MaxSealLagSeconds = 30 };
 
     [Theory]

@@ -71,7 +71,7 @@ public sealed class CaseSweep(IDocumentStore store, IWolverineRuntime wolverine,
 public sealed class CaseSweepAgent(CaseSweep sweep, IOptions<LapseOptions> options, ILogger<CaseSweepAgent> logger)
     : SingularAgent("lapse-sweep")
 {
-    private readonly BackgroundLoop _loop = new();
+    private readonly BackgroundLoop _loop = new(logger, "The case sweep");
 
     protected override Task startAsync(CancellationToken cancellationToken)
     {
@@ -84,15 +84,8 @@ public sealed class CaseSweepAgent(CaseSweep sweep, IOptions<LapseOptions> optio
 
     private async Task RunOnceAsync(CancellationToken ct)
     {
-        try
-        {
-            var result = await sweep.RunOnceAsync(ct);
-            logger.LogInformation("Case sweep: {Lapsing} lapsing, {Ending} subsidies ending, {Updated} cases updated",
-                result.Lapsing, result.SubsidiesEnding, result.CasesUpdated);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "Case sweep failed; it runs again in {Minutes} minutes", options.Value.SweepIntervalMinutes);
-        }
+        var result = await sweep.RunOnceAsync(ct);
+        logger.LogInformation("Case sweep: {Lapsing} lapsing, {Ending} subsidies ending, {Updated} cases updated",
+            result.Lapsing, result.SubsidiesEnding, result.CasesUpdated);
     }
 }
