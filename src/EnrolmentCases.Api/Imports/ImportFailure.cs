@@ -27,7 +27,7 @@ public static class ImportFailure
         session.Store(import);
         await session.SaveChangesAsync();
         runtime.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ImportFailure))
-            .LogError("Import {ImportId} failed at chunk {Chunk}: {Failure}", import.Id, message.Index, import.Failure);
+            .LogError(exception, "Import {ImportId} failed at chunk {Chunk}: {Failure}", import.Id, message.Index, import.Failure);
     }
 
     public static string Reason(Import import, ImportChunk? chunk, int index, int attempts, Exception exception)
@@ -39,19 +39,41 @@ public static class ImportFailure
                "import the file again (the workers already imported come back as duplicates).";
     }
 
-    private static string Cause(Exception exception)
+    /// <summary>
+    /// What users read: the SQLSTATE and a fixed text for its class, never the server's message, which can
+    /// quote a row's values (22P02 `invalid input syntax for type ...: "..."`), nor an exception's message.
+    /// The whole exception goes to the log.
+    /// </summary>
+    public static string Cause(Exception exception)
     {
         if (exception is JasperFx.DocumentAlreadyExistsException or AggregateException { InnerExceptions: [JasperFx.DocumentAlreadyExistsException, ..] })
             return "their workers kept being claimed by imports running at the same time";
-        // The server's own words, without its DETAIL line, which may quote a row's values.
         if (DatabaseFailures.Unwrapped(exception).OfType<PostgresException>().FirstOrDefault() is { } refused)
         {
             return DatabaseFailures.OfSqlState(refused.SqlState) == DatabaseFailure.None
-                ? $"the database refused them ({refused.SqlState}: {refused.MessageText})"
-                : $"the database was unavailable ({refused.SqlState}: {refused.MessageText})";
+                ? $"the database refused them (SQLSTATE {refused.SqlState}: {ClassOf(refused.SqlState)})"
+                : $"the database was unavailable (SQLSTATE {refused.SqlState}: {ClassOf(refused.SqlState)})";
         }
 
         if (DatabaseFailures.IsTransient(exception)) return "the database could not be reached";
-        return $"{exception.GetType().Name}: {exception.Message}";
+        return $"an unexpected error ({exception.GetType().Name}; the log has the details)";
     }
+
+    /// <summary>The class of a SQLSTATE as PostgreSQL's error code appendix names it.</summary>
+    private static string ClassOf(string sqlState) => sqlState[..Math.Min(2, sqlState.Length)] switch
+    {
+        "08" => "connection exception",
+        "22" => "a value the database cannot store",
+        "23" => "a constraint of the database rejected a row",
+        "25" => "invalid transaction state",
+        "40" => "transaction rolled back",
+        "42" => "syntax error or access rule violation",
+        "53" => "insufficient resources",
+        "54" => "program limit exceeded",
+        "55" => "object not in prerequisite state",
+        "57" => "operator intervention",
+        "58" => "system error",
+        "XX" => "internal error",
+        _ => "an error of the database"
+    };
 }

@@ -10,8 +10,9 @@ public enum DatabaseFailure
     None,
 
     /// <summary>
-    /// No transaction committed: the server could not be reached or was starting up, or it rolled the
-    /// transaction back (deadlock, serialization failure, statement cancelled). Running it again is safe.
+    /// No transaction committed: no connection could be obtained (server unreachable, starting up, out of
+    /// connections, the pool exhausted), or the server rolled the transaction back (deadlock, serialization
+    /// failure, statement timeout, out of resources, read-only after a failover). Running it again is safe.
     /// </summary>
     NothingWritten,
 
@@ -39,6 +40,8 @@ public static class DatabaseFailures
                 // The server answered: its SQLSTATE decides, also when the answer is "not an outage".
                 case PostgresException postgres:
                     return OfSqlState(postgres.SqlState);
+                case NpgsqlException npgsql when NeverConnected(npgsql):
+                    return DatabaseFailure.NothingWritten;
                 case NpgsqlException npgsql:
                     var cause = OfCause(npgsql.InnerException);
                     if (cause != DatabaseFailure.None) return cause;
@@ -56,10 +59,19 @@ public static class DatabaseFailures
     {
         "40001" => DatabaseFailure.NothingWritten, // serialization_failure: rolled back
         "40P01" => DatabaseFailure.NothingWritten, // deadlock_detected: rolled back
-        "57014" => DatabaseFailure.NothingWritten, // query_canceled (statement timeout): rolled back
+        // query_canceled: a statement_timeout (or an operator's pg_cancel_backend) aborted the transaction, so
+        // its COMMIT cannot succeed. The same code raised because the client aborted its request is not an
+        // outage: ErrorHandling.AbortedByClient recognises it first.
+        "57014" => DatabaseFailure.NothingWritten,
         "55P03" => DatabaseFailure.NothingWritten, // lock_not_available
         "57P03" => DatabaseFailure.NothingWritten, // cannot_connect_now: starting up or shutting down
+        "25006" => DatabaseFailure.NothingWritten, // read_only_sql_transaction: a demoted primary after a failover
+        "53000" => DatabaseFailure.NothingWritten, // insufficient_resources
+        "53100" => DatabaseFailure.NothingWritten, // disk_full
+        "53200" => DatabaseFailure.NothingWritten, // out_of_memory
         "53300" => DatabaseFailure.NothingWritten, // too_many_connections
+        // 53400 configuration_limit_exceeded (e.g. temp_file_limit) is not listed: the statement itself
+        // exceeds a limit, and running it again exceeds it again.
         "08001" => DatabaseFailure.NothingWritten, // sqlclient_unable_to_establish_sqlconnection
         "08004" => DatabaseFailure.NothingWritten, // sqlserver_rejected_establishment_of_sqlconnection
         "57P01" => DatabaseFailure.OutcomeUnknown, // admin_shutdown: the session was terminated
@@ -67,6 +79,17 @@ public static class DatabaseFailures
         _ when sqlState.StartsWith("08", StringComparison.Ordinal) => DatabaseFailure.OutcomeUnknown, // connection_exception
         _ => DatabaseFailure.None
     };
+
+    /// <summary>
+    /// Npgsql's own words when no connection was obtained: it could not open one ("Failed to connect to
+    /// host:port", also after a connect timeout), or every connection of the pool stayed busy for the whole
+    /// Timeout ("The connection pool has been exhausted", wrapping a TimeoutException). Nothing was sent, so
+    /// nothing was written, unlike a TimeoutException while reading an open connection ("Exception while
+    /// reading from stream"), which may come after the commit was sent. Npgsql's messages are not localised.
+    /// </summary>
+    private static bool NeverConnected(NpgsqlException npgsql) =>
+        npgsql.Message.StartsWith("Failed to connect to", StringComparison.Ordinal) ||
+        npgsql.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal);
 
     private static DatabaseFailure OfCause(Exception? cause)
     {

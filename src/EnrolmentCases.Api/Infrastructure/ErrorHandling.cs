@@ -81,11 +81,30 @@ public static class ErrorHandling
                 "The database is unavailable or restarting, and nothing was written. Try again after the Retry-After delay.")
         };
 
+    /// <summary>
+    /// The client aborted the request (closed the connection, timed out, navigated away) and what failed is
+    /// the abort's doing: the request's token cancelled the work (OperationCanceledException), or Npgsql
+    /// cancelled the running statement (57014 query_canceled) or broke its connection doing so. Not an outage
+    /// and not a defect: nobody is left to answer, and the database is fine. A genuine failure that merely
+    /// coincides with an abort (anything else) is still reported as such.
+    /// </summary>
+    public static bool AbortedByClient(Exception exception, bool requestAborted) =>
+        requestAborted && (DatabaseFailures.Unwrapped(exception).Any(e => e is OperationCanceledException)
+                           || DatabaseFailures.Classify(exception) != DatabaseFailure.None);
+
     private sealed class UnhandledExceptionHandler(IProblemDetailsService problems, IOptions<ResilienceOptions> resilience,
         ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
         {
+            if (AbortedByClient(exception, http.RequestAborted.IsCancellationRequested))
+            {
+                // As ASP.NET Core does for its own cancellations: 499 for the access log, no body, no error.
+                logger.LogDebug("Request {Method} {Path} aborted by the client", http.Request.Method, http.Request.Path);
+                if (!http.Response.HasStarted) http.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+                return true;
+            }
+
             var problem = exception switch
             {
                 BadHttpRequestException bad when bad.StatusCode == 413 =>
