@@ -524,7 +524,7 @@ public class AuditTrail(AuditFixture audit)
         {
             await audit.SqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
             await audit.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'",
-                $"{leftover} is dropped by a poll");
+                $"{leftover.Replace("{s}", AuditFixture.Schema)} is dropped by a poll");
         }
 
         Assert.Equal(0, await audit.ScalarAsync("select count(*) from {s}.mt_doc_replayverificationslot"));
