@@ -23,18 +23,34 @@ public sealed class ReplayVerificationOptions
     /// <summary>How long rebuilding one read model in the scratch copy may take before the run fails.</summary>
     public int RebuildTimeoutMinutes { get; set; } = 30;
 
+    /// <summary>
+    /// TCP keepalives on the runner lock's connection, set by the server for that session
+    /// (<c>tcp_keepalives_idle</c>, <c>_interval</c>, <c>_count</c>): PostgreSQL ends the session, and so
+    /// frees the lock, once a dead client or a partition has left it unanswered for about idle +
+    /// interval × count seconds (30 by default) instead of the kernel's hours.
+    /// </summary>
+    public int LockKeepaliveIdleSeconds { get; set; } = 15;
+
+    public int LockKeepaliveIntervalSeconds { get; set; } = 5;
+
+    public int LockKeepaliveCount { get; set; } = 3;
+
     public static IEnumerable<string> Rules(ReplayVerificationOptions o)
     {
         if (o.PollSeconds is < 1 or > 3600) yield return $"PollSeconds must be between 1 and 3600 (is {o.PollSeconds})";
         if (o.RebuildTimeoutMinutes is < 1 or > 24 * 60) yield return $"RebuildTimeoutMinutes must be between 1 and 1440 (is {o.RebuildTimeoutMinutes})";
+        if (o.LockKeepaliveIdleSeconds is < 1 or > 3600) yield return $"LockKeepaliveIdleSeconds must be between 1 and 3600 (is {o.LockKeepaliveIdleSeconds})";
+        if (o.LockKeepaliveIntervalSeconds is < 1 or > 600) yield return $"LockKeepaliveIntervalSeconds must be between 1 and 600 (is {o.LockKeepaliveIntervalSeconds})";
+        if (o.LockKeepaliveCount is < 1 or > 100) yield return $"LockKeepaliveCount must be between 1 and 100 (is {o.LockKeepaliveCount})";
     }
 }
 
 /// <summary>
 /// Rebuilds every read model from a copy of the events in a scratch schema and compares it, row by
 /// row, with the live read models: proof that what the API shows is what the events say. Each run has
-/// a scratch schema of its own, named after the live one, and drops it however the run ends; a run
-/// whose process died leaves it to the next run's sweep (see ReplayRunnerLock).
+/// a scratch schema of its own, named after the live one, and drops it however the run ends (retrying a
+/// few times); what a run could not drop, or whose process died, the next worker poll sweeps away
+/// (see ReplayRunnerLock and ReplayVerificationJobs).
 /// </summary>
 public sealed class ReplayVerification(IDocumentStore live, IConfiguration configuration, IServiceProvider services,
     IOptions<ReplayVerificationOptions> options, ILogger<ReplayVerification> logger)
@@ -45,6 +61,28 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
     public string ScratchPrefix => $"{LiveSchema}_replay_";
 
     public string ScratchSchemaFor(Guid run) => ScratchPrefix + run.ToString("N")[^12..];
+
+    /// <summary>
+    /// The runner lock's connection: the store's database, with server-side TCP keepalives for the
+    /// session (all three are settable by any user) and Npgsql's own keepalive ping, so that neither end
+    /// keeps a dead peer's lock for hours. A pool of its own, since the settings differ.
+    /// </summary>
+    public string RunnerLockConnectionString
+    {
+        get
+        {
+            var o = options.Value;
+            var builder = new NpgsqlConnectionStringBuilder(EventStore.ConnectionString(configuration))
+            {
+                KeepAlive = o.LockKeepaliveIdleSeconds,
+                TcpKeepAlive = true,
+            };
+            var keepalives = $"-c tcp_keepalives_idle={o.LockKeepaliveIdleSeconds} -c tcp_keepalives_interval={o.LockKeepaliveIntervalSeconds} " +
+                             $"-c tcp_keepalives_count={o.LockKeepaliveCount}";
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? keepalives : $"{builder.Options} {keepalives}";
+            return builder.ConnectionString;
+        }
+    }
 
     public async Task<ReplayReport> RunAsync(Guid run, CancellationToken ct)
     {
@@ -86,8 +124,20 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         {
             replay?.Dispose();
             await EndConnectionsAsync(scratch);
-            await DropScratchSchemaAsync(scratch);
+            // Stopping, one attempt: the host's shutdown must not wait, and the next start sweeps.
+            await DropScratchSchemaAsync(scratch, ct.IsCancellationRequested ? 1 : DropAttempts, ct);
         }
+    }
+
+    /// <summary>Whether any scratch schema of this store exists: one cheap catalogue query, for every worker poll.</summary>
+    public async Task<bool> AnyScratchSchemaAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var command = new NpgsqlCommand(
+            "select exists (select from pg_namespace where starts_with(nspname, @prefix) or nspname = @former)", connection);
+        command.Parameters.AddWithValue("prefix", ScratchPrefix);
+        command.Parameters.AddWithValue("former", $"{LiveSchema}_replay");
+        return await command.ExecuteScalarAsync(ct) is true;
     }
 
     /// <summary>Drops every scratch schema of this store; only safe while no run is going (hold the ReplayRunnerLock).</summary>
@@ -108,7 +158,7 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         foreach (var schema in found)
         {
             await EndConnectionsAsync(schema);
-            await DropScratchSchemaAsync(schema);
+            await DropScratchSchemaAsync(schema, 1, ct);
         }
 
         return found;
@@ -167,23 +217,45 @@ public sealed class ReplayVerification(IDocumentStore live, IConfiguration confi
         }
     }
 
+    private const int DropAttempts = 3;
+
     /// <summary>
-    /// Best effort, never blocking for long: a schema that cannot be dropped now (the database is away, a
-    /// lock is held) is dropped by the next run's sweep.
+    /// Retried a few times with a short pause (the database briefly away, a lock held), none waiting long
+    /// for a lock; a schema still there after the last attempt is dropped by the next worker poll that
+    /// finds the runner lock free. Stops retrying once cancelled.
     /// </summary>
-    private async Task DropScratchSchemaAsync(string scratch)
+    private async Task DropScratchSchemaAsync(string scratch, int attempts, CancellationToken ct)
     {
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await using var connection = await OpenAsync(CancellationToken.None);
-            await using var tx = await connection.BeginTransactionAsync();
-            await using var command = new NpgsqlCommand($"set local lock_timeout = '10s'; drop schema if exists \"{scratch}\" cascade", connection, tx);
-            await command.ExecuteNonQueryAsync();
-            await tx.CommitAsync();
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not drop scratch schema {Schema}; the next replay verification drops it", scratch);
+            try
+            {
+                await using var connection = await OpenAsync(CancellationToken.None);
+                await using var tx = await connection.BeginTransactionAsync();
+                await using var command = new NpgsqlCommand($"set local lock_timeout = '10s'; drop schema if exists \"{scratch}\" cascade", connection, tx);
+                await command.ExecuteNonQueryAsync();
+                await tx.CommitAsync();
+                return;
+            }
+            catch (Exception e) when (attempt < attempts && !ct.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Could not drop scratch schema {Schema} (attempt {Attempt} of {Attempts}); trying again", scratch, attempt, attempts);
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Could not drop scratch schema {Schema}; the next replay verification poll that finds no run going drops it", scratch);
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt), ct);
+            }
+            catch (OperationCanceledException)
+            {
+                logger.LogWarning("Could not drop scratch schema {Schema} before stopping; the next replay verification poll drops it", scratch);
+                return;
+            }
         }
     }
 

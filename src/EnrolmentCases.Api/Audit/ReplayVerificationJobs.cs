@@ -22,7 +22,7 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
     public async Task<(ReplayVerificationJob? Accepted, Guid? Running)> StartAsync(string requestedBy, CancellationToken ct)
     {
         // A job whose runner died must not hold the slot: clear it first, unless a run is going.
-        await using (var runner = await ReplayRunnerLock.TryTakeAsync(store, verification.LiveSchema, ct))
+        await using (var runner = await ReplayRunnerLock.TryTakeAsync(verification, ct))
         {
             if (runner is not null) await RecoverAsync(ct);
         }
@@ -51,18 +51,21 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
     }
 
     /// <summary>
-    /// Runs the queued job, if there is one and no run is going anywhere; with sweep, first clears what an
-    /// interrupted run left behind even when nothing is queued (at start-up).
+    /// Runs the queued job, if there is one and no run is going anywhere. With nothing queued or running it
+    /// still clears a leftover scratch schema (a run whose last drop failed, a process that died) once no
+    /// run holds the lock: each poll checks cheaply for one and does nothing more when there is none. With
+    /// sweep (at start-up) it takes the lock and clears up in any case.
     /// </summary>
     public async Task RunQueuedAsync(bool sweep, CancellationToken ct)
     {
         if (!sweep)
         {
             await using var query = store.QuerySession();
-            if (await query.LoadAsync<ReplayVerificationSlot>(ReplayVerificationSlot.Taken, ct) is null) return;
+            if (await query.LoadAsync<ReplayVerificationSlot>(ReplayVerificationSlot.Taken, ct) is null &&
+                !await verification.AnyScratchSchemaAsync(ct)) return;
         }
 
-        await using var runner = await ReplayRunnerLock.TryTakeAsync(store, verification.LiveSchema, ct);
+        await using var runner = await ReplayRunnerLock.TryTakeAsync(verification, ct);
         if (runner is null) return;
         await RecoverAsync(ct);
 
@@ -105,7 +108,7 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
     /// </summary>
     public async Task<ReplayReport> RunNowAsync(Action waiting, CancellationToken ct)
     {
-        await using var runner = await ReplayRunnerLock.TryTakeAsync(store, verification.LiveSchema, ct)
+        await using var runner = await ReplayRunnerLock.TryTakeAsync(verification, ct)
                                  ?? await WaitAsync(waiting, ct);
         await RecoverAsync(ct);
         return await verification.RunAsync(Guid.NewGuid(), ct);
@@ -128,7 +131,7 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
     private async Task<ReplayRunnerLock> WaitAsync(Action waiting, CancellationToken ct)
     {
         waiting();
-        return await ReplayRunnerLock.TakeAsync(store, verification.LiveSchema, ct);
+        return await ReplayRunnerLock.TakeAsync(verification, ct);
     }
 
     /// <summary>
@@ -187,7 +190,9 @@ public sealed class ReplayVerificationJobs(IDocumentStore store, ReplayVerificat
 /// The right to run a replay verification, one holder across every API process on the database: a
 /// session-level PostgreSQL advisory lock on a connection of its own, held for the whole run. The
 /// database releases it when that connection ends, also when the process holding it is killed; so a
-/// job marked running whose lock is free has lost its runner. Keyed by the live schema.
+/// job marked running whose lock is free has lost its runner. Its connection asks the server for short
+/// TCP keepalives, so that a holder whose machine died or is cut off loses the lock within about half a
+/// minute rather than when the kernel's keepalive gives up (hours). Keyed by the live schema.
 /// </summary>
 public sealed class ReplayRunnerLock : IAsyncDisposable
 {
@@ -199,16 +204,17 @@ public sealed class ReplayRunnerLock : IAsyncDisposable
     public static long KeyFor(string schema) =>
         BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"enrolment-cases:replay-verification:{schema}")), 0);
 
-    public static Task<ReplayRunnerLock?> TryTakeAsync(IDocumentStore store, string schema, CancellationToken ct) =>
-        TakeAsync(store, schema, "pg_try_advisory_lock", ct);
+    public static Task<ReplayRunnerLock?> TryTakeAsync(ReplayVerification verification, CancellationToken ct) =>
+        TakeAsync(verification, "pg_try_advisory_lock", ct);
 
-    public static async Task<ReplayRunnerLock> TakeAsync(IDocumentStore store, string schema, CancellationToken ct) =>
-        (await TakeAsync(store, schema, "pg_advisory_lock", ct))!;
+    public static async Task<ReplayRunnerLock> TakeAsync(ReplayVerification verification, CancellationToken ct) =>
+        (await TakeAsync(verification, "pg_advisory_lock", ct))!;
 
-    private static async Task<ReplayRunnerLock?> TakeAsync(IDocumentStore store, string schema, string function, CancellationToken ct)
+    private static async Task<ReplayRunnerLock?> TakeAsync(ReplayVerification verification, string function, CancellationToken ct)
     {
-        var key = KeyFor(schema);
-        var connection = store.Storage.Database.CreateConnection();
+        var key = KeyFor(verification.LiveSchema);
+        // Not the store's pool: this connection carries keepalives, so that a dead holder's lock ends with it.
+        var connection = new NpgsqlConnection(verification.RunnerLockConnectionString);
         try
         {
             await connection.OpenAsync(ct);
@@ -247,7 +253,7 @@ public sealed class ReplayRunnerLock : IAsyncDisposable
     }
 }
 
-/// <summary>Runs queued replay verifications on this process, and clears what an interrupted one left behind at start-up.</summary>
+/// <summary>Runs queued replay verifications on this process, and clears what an interrupted or failed one left behind, at start-up and on every poll.</summary>
 public sealed class ReplayVerificationWorker(ReplayVerificationJobs jobs, IOptions<ReplayVerificationOptions> options,
     ILogger<ReplayVerificationWorker> logger) : BackgroundService
 {

@@ -16,6 +16,10 @@ public sealed class AuditFixture() : HostFixture(Schema)
     {
         settings["Audit:SealIntervalSeconds"] = "0";
         settings["ReplayVerification:PollSeconds"] = "1";
+        // Not the defaults, so that the test of the lock connection sees these settings arrive.
+        settings["ReplayVerification:LockKeepaliveIdleSeconds"] = "20";
+        settings["ReplayVerification:LockKeepaliveIntervalSeconds"] = "4";
+        settings["ReplayVerification:LockKeepaliveCount"] = "2";
     }
 
     public Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema));
@@ -439,7 +443,7 @@ public class AuditTrail(AuditFixture audit)
         await CaseWithHistory();
         HttpResponseMessage[] answers;
         // While the test holds the runner's lock, nothing runs: the winner stays queued.
-        await using (await ReplayRunnerLock.TakeAsync(audit.Store, AuditFixture.Schema, CancellationToken.None))
+        await using (await ReplayRunnerLock.TakeAsync(audit.Host.Services.GetRequiredService<ReplayVerification>(), CancellationToken.None))
         {
             answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
             {
@@ -474,7 +478,7 @@ public class AuditTrail(AuditFixture audit)
             RequestedAt = DateTimeOffset.UtcNow.AddMinutes(-5), StartedAt = DateTimeOffset.UtcNow.AddMinutes(-5)
         };
         // Holding the runner's lock keeps the worker from clearing them before they are counted.
-        await using (await ReplayRunnerLock.TakeAsync(audit.Store, AuditFixture.Schema, CancellationToken.None))
+        await using (await ReplayRunnerLock.TakeAsync(audit.Host.Services.GetRequiredService<ReplayVerification>(), CancellationToken.None))
         {
             await using (var session = audit.Store.LightweightSession())
             {
@@ -508,5 +512,38 @@ public class AuditTrail(AuditFixture audit)
         await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(60));
 
         AssertAllMatch(await Verified(_auditor));
+    }
+
+    [Fact]
+    public async Task a_leftover_copy_is_dropped_by_a_worker_poll_with_nothing_queued_and_no_request()
+    {
+        // Nothing queued or running (so the sweep of a POST or of a run has no part), and nothing posts below.
+        await audit.Eventually("select count(*) = 0 from {s}.mt_doc_replayverificationslot", "no verification is queued or running");
+        // Twice: the first copy might still meet the worker's start-up sweep, the second only a poll.
+        foreach (var leftover in new[] { "{s}_replay_00000000feed", "{s}_replay_00000000f00d" })
+        {
+            await audit.SqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
+            await audit.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'",
+                $"{leftover.Replace("{s}", AuditFixture.Schema)} is dropped by a poll");
+        }
+
+        Assert.Equal(0, await audit.ScalarAsync("select count(*) from {s}.mt_doc_replayverificationslot"));
+    }
+
+    [Fact]
+    public async Task the_runner_lock_connection_asks_the_server_for_the_configured_tcp_keepalives()
+    {
+        // PostgreSQL shows a session's settings only to that session: a connection as the lock opens it.
+        var verification = audit.Host.Services.GetRequiredService<ReplayVerification>();
+        await using var connection = new Npgsql.NpgsqlConnection(verification.RunnerLockConnectionString);
+        await connection.OpenAsync();
+        var settings = new Dictionary<string, string>();
+        await using (var command = new Npgsql.NpgsqlCommand(
+                         "select name, setting from pg_settings where name in ('tcp_keepalives_idle', 'tcp_keepalives_interval', 'tcp_keepalives_count')", connection))
+        await using (var reader = await command.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) settings[reader.GetString(0)] = reader.GetString(1);
+
+        Assert.Equal(new Dictionary<string, string> { ["tcp_keepalives_idle"] = "20", ["tcp_keepalives_interval"] = "4", ["tcp_keepalives_count"] = "2" }, settings);
+        Assert.Equal(20, new Npgsql.NpgsqlConnectionStringBuilder(verification.RunnerLockConnectionString).KeepAlive);
     }
 }
