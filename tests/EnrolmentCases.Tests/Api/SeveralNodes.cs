@@ -68,9 +68,14 @@ public class SeveralNodes(ITestOutputHelper output)
 
         // Commands through both nodes, each case moved along by alternate nodes; the enrolments lie far enough back
         // that the sweep (wherever it runs) records each case's lapse.
-        var before = await CasesThroughAsync(nodes, kaur, 12);
+        // Four clients at once, 60 cases, 180 commands: the load under which two solo daemons used to collide.
+        var before = (await Task.WhenAll(Enumerable.Range(0, 4).Select(client =>
+            CasesThroughAsync(client % 2 == 0 ? nodes : [second, first], kaur, 15)))).SelectMany(ids => ids).ToList();
         await LapsesRecordedAsync(first, kaur, before.Count, "the sweep on one of the two nodes");
         await SealedAndProjectedAsync(schema, "both nodes running");
+
+        // Neither node reported a projection failure (duplicate progression or delta rows, as two daemons once did).
+        foreach (var node in nodes) Assert.DoesNotContain("fail: Marten", node.RecentOutput);
 
         // SIGKILL the node that runs the sealer; the other must end up running every agent.
         var victim = nodes.Single(n => placement[n].Agents.Contains(Sealer));
