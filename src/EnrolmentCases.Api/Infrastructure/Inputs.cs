@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace EnrolmentCases.Infrastructure;
 
 /// <summary>
@@ -50,7 +52,7 @@ public static class Inputs
     {
         if (value is null) errors.Add(field, "is required");
         else if (value is <= 0) errors.Add(field, "must be a positive amount in rupiah");
-        else if (value > max) errors.Add(field, $"must be at most Rp {max:N0}");
+        else if (value > max) errors.Add(field, string.Create(CultureInfo.InvariantCulture, $"must be at most Rp {max:N0}"));
     }
 
     public static void Page(this ValidationErrors errors, string field, int? value)
