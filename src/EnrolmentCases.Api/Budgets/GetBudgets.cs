@@ -26,7 +26,9 @@ public static class GetBudgetsEndpoint
     public static async Task<IResult> Get(int? year, IQuerySession session, Now now, HttpContext http)
     {
         var wanted = year ?? now.Today.Year;
-        if (wanted is < 2000 or > 2100) return Results.Problem(Problems.ValidationFailed("year", "must be a year between 2000 and 2100"));
+        var errors = new ValidationErrors();
+        errors.Year("year", wanted, now.Bounds);
+        if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var budgets = await session.Query<Budget>().Where(b => b.Year == wanted).ToListAsync(http.RequestAborted);
         var items = budgets

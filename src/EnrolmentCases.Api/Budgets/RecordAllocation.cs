@@ -11,15 +11,16 @@ public static class RecordAllocationEndpoint
 {
     public const long MaxAmount = 1_000_000_000_000_000; // Rp 1 quadrillion: far above any regional budget line
 
-    public static ProblemDetails Validate(RecordAllocation? command, ReferenceData reference) => ValidationErrors.Check(command, (c, errors) =>
+    public static ProblemDetails Validate(RecordAllocation? command, ReferenceData reference, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
         errors.Required("payer", c.Payer);
         errors.Required("kind", c.Kind);
         if (c.Year is not { } year) errors.Add("year", "is required");
-        else if (year is < 2000 or > 2100) errors.Add("year", "must be a year between 2000 and 2100");
+        else errors.Year("year", year, now.Bounds);
         if (c.Amount is not { } amount) errors.Add("amount", "is required");
         else if (amount is <= 0 or > MaxAmount) errors.Add("amount", "must be a positive amount in rupiah");
-        errors.MaxLength("note", c.Note, 2000);
+        errors.Text("note", c.Note, 2000, multiline: true);
+        errors.Text("regencyCode", c.RegencyCode, 10);
 
         if (c.Payer == Payer.ApbdRegency && reference.FindRegency(c.RegencyCode) is null)
             errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");

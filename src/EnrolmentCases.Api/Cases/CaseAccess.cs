@@ -26,8 +26,10 @@ public interface IExpectVersion
 public static class ExpectedVersionCheck
 {
     /// <summary>The version from the body's expectedVersion or If-Match must be the case's own, or nothing is written (409).</summary>
-    public static ProblemDetails Before(IExpectVersion command, Case? @case, HttpRequest request)
+    public static ProblemDetails Before(IExpectVersion? command, Case? @case, HttpRequest request)
     {
+        // A body of JSON null deserializes to no command: the input rules' answer, not a server error.
+        if (command is null) return Problems.MissingBody;
         if (!ETags.TryExpectedVersion(command.ExpectedVersion, request, out var expected, out var error))
             return Problems.ValidationFailed("expectedVersion", error!);
         return @case is null || expected is null || expected == @case.Version

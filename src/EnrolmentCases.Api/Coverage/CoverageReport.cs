@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
 
@@ -110,13 +111,16 @@ public static class CoverageReader
             target is null ? Definition + " (no target set for the year, so no ratio)" : Definition));
 
     /// <summary>An instant, or a date meaning the end of that day in the province's time zone.</summary>
-    public static bool TryParseInstant(string? text, ProvinceCalendar calendar, out DateTimeOffset instant)
+    /// <summary>A date (the end of that day) or an instant; a date outside the bounds is returned as their edge, for the caller's bounds check.</summary>
+    public static bool TryParseInstant(string? text, ProvinceCalendar calendar, InputBounds bounds, out DateTimeOffset instant)
     {
         instant = default;
         if (string.IsNullOrWhiteSpace(text)) return false;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            instant = calendar.EndOf(day);
+            instant = day < bounds.Earliest ? DateTimeOffset.MinValue
+                : day > bounds.Latest ? DateTimeOffset.MaxValue
+                : calendar.EndOf(day);
             return true;
         }
 

@@ -26,8 +26,9 @@ public static class GetCoverageEndpoint
     {
         var errors = new ValidationErrors();
         var at = now.Instant;
-        if (asOf is not null && !CoverageReader.TryParseInstant(asOf, calendar, out at))
+        if (asOf is not null && !CoverageReader.TryParseInstant(asOf, calendar, now.Bounds, out at))
             errors.Add("asOf", "must be a date (YYYY-MM-DD, meaning the end of that day) or an ISO-8601 instant");
+        else if (asOf is not null) errors.Instant("asOf", at, now.Bounds);
         if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
@@ -60,17 +61,20 @@ public static class GetCoverageEndpoint
         var first = last - 11;
         if (to is not null)
         {
-            if (YearMonth.TryParse(to, out var t)) last = t.Index;
+            if (YearMonth.TryParse(to, out var t)) errors.Date("to", t.FirstDay, now.Bounds);
             else errors.Add("to", "must be a month written YYYY-MM");
+            last = t.Index;
         }
 
         if (from is not null)
         {
-            if (YearMonth.TryParse(from, out var f)) first = f.Index;
+            if (YearMonth.TryParse(from, out var f)) errors.Date("from", f.FirstDay, now.Bounds);
             else errors.Add("from", "must be a month written YYYY-MM");
+            first = f.Index;
         }
         else if (to is not null) first = last - 11;
 
+        if (errors.Any) return Results.Problem(errors.ToProblem());
         if (first > last) errors.Add("from", "must not be after to");
         else if (last - first + 1 > MaxTimelineMonths) errors.Add("to", $"at most {MaxTimelineMonths} months at a time");
         if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");

@@ -45,7 +45,7 @@ public static class GetSubsidyForecastEndpoint
         var target = targetCoverage ?? options.Value.DefaultTargetCoverage;
         var share = provinceShare ?? options.Value.ProvinceShare;
         var errors = new ValidationErrors();
-        if (wantedYear is < 2000 or > 2100) errors.Add("year", "must be between 2000 and 2100");
+        errors.Year("year", wantedYear, now.Bounds);
         if (target is <= 0 or > 1 || double.IsNaN(target)) errors.Add("targetCoverage", "must be a fraction above 0 and at most 1, e.g. 0.39");
         if (share is < 0 or > 1 || double.IsNaN(share)) errors.Add("provinceShare", "must be a fraction from 0 to 1, e.g. 0.3");
         if (errors.Any) return Results.Problem(errors.ToProblem());

@@ -35,13 +35,16 @@ public static class GetImportEndpoint
     {
         var page = rowsPage ?? 1;
         var size = rowsPageSize ?? 1_000;
-        if (page < 1 || size is < 1 or > MaxRowsPageSize)
-            return Results.Problem(Problems.ValidationFailed("rowsPageSize", $"rowsPage must be 1 or more and rowsPageSize 1 to {MaxRowsPageSize}"));
+        var errors = new ValidationErrors();
+        errors.Page("rowsPage", page);
+        if (size is < 1 or > MaxRowsPageSize) errors.Add("rowsPageSize", $"must be between 1 and {MaxRowsPageSize}");
+        if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var import = await VisibleImportAsync(session, id, http);
         if (import is null) return Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
 
-        var first = (page - 1) * size;
+        // Past the last row (a page far beyond the import): no rows, without computing offsets that could overflow.
+        var first = (long)(page - 1) * size >= import.Total ? import.Total : (page - 1) * size;
         var chunkIds = Enumerable.Range(first / ImportChunk.Size, (size + ImportChunk.Size - 1) / ImportChunk.Size + 1)
             .Where(i => i < import.Chunks).Select(i => ImportChunk.IdFor(id, i)).ToArray();
         var chunks = chunkIds.Length == 0 ? [] : await session.LoadManyAsync<ImportChunk>(http.RequestAborted, chunkIds);

@@ -14,6 +14,8 @@ public static class StartImportEndpoint
     /// <summary>20 MB: about 200,000 rows of a typical list.</summary>
     public const long MaxBytes = 20 * 1024 * 1024;
     public const int MaxRows = 200_000;
+    public const int MaxFileNameLength = 255;
+    public const int MaxListSourceLength = 300;
 
     /// <summary>
     /// Accepts a worker list (text/csv body, or a multipart form with one file), checks its header,
@@ -32,8 +34,12 @@ public static class StartImportEndpoint
         var none = new OutgoingMessages();
         var (text, name, unsupported) = await ReadFileAsync(request, fileName);
         if (unsupported is not null) return (Results.Problem(unsupported), none);
-        if (listSource is { Length: > 300 })
-            return (Results.Problem(Problems.ValidationFailed("listSource", "must be at most 300 characters")), none);
+        var errors = new ValidationErrors();
+        errors.Text("listSource", listSource, MaxListSourceLength);
+        errors.Text("fileName", name, MaxFileNameLength);
+        // PostgreSQL cannot store NUL in text or jsonb: such a file is refused whole rather than failing in the database.
+        if (text!.Contains('\0')) errors.Add("file", "must not contain NUL characters");
+        if (errors.Any) return (Results.Problem(errors.ToProblem()), none);
 
         ParsedCsv csv;
         try

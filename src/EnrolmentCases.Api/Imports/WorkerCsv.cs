@@ -52,14 +52,18 @@ public static class WorkerCsv
         return new ParsedCsv(columns, rows, delimiter);
     }
 
-    /// <summary>The command a row stands for; cells are trimmed and empty optional cells are absent.</summary>
+    /// <summary>
+    /// The command a row stands for; cells are trimmed, a line break or tab inside a quoted cell (a
+    /// spreadsheet's in-cell break) becomes a space, and empty optional cells are absent. Other
+    /// control characters stay, for the input rules to refuse.
+    /// </summary>
     public static IdentifyWorker ToCommand(ParsedCsv csv, CsvRow row, List<string> problems)
     {
         string? Cell(string column)
         {
             var index = csv.Columns.ToList().FindIndex(c => c.Equals(column, StringComparison.OrdinalIgnoreCase));
             if (index < 0 || index >= row.Fields.Length) return null;
-            var value = row.Fields[index].Trim();
+            var value = string.Join(' ', row.Fields[index].Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Trim();
             return value.Length == 0 ? null : value;
         }
 

@@ -22,10 +22,11 @@ public static class RecordPremiumPaymentEndpoint
     {
         if (!YearMonth.TryParse(c.Month, out var month)) errors.Add("month", "must be a month written YYYY-MM");
         else if (month > YearMonth.Of(now.Today).AddMonths(12)) errors.Add("month", "must not be more than a year ahead");
-        if (c.Amount is not { } amount) errors.Add("amount", "is required");
-        else if (amount <= 0) errors.Add("amount", "must be a positive amount in rupiah");
+        else errors.Date("month", month.FirstDay, now.Bounds);
+        errors.Amount("amount", c.Amount, Inputs.MaxMonthlyAmount);
         if (c.PaidOn is not { } paidOn) errors.Add("paidOn", "is required");
         else if (paidOn > now.Today) errors.Add("paidOn", "must not be in the future");
+        else errors.Date("paidOn", paidOn, now.Bounds);
     });
 
     /// <summary>

@@ -1,3 +1,5 @@
+using EnrolmentCases.Infrastructure;
+
 namespace EnrolmentCases.Regencies;
 
 /// <summary>
@@ -50,12 +52,17 @@ public sealed class ProvinceCalendar(TimeZoneInfo zone, TimeProvider clock)
 /// </summary>
 public sealed class Now
 {
-    public Now(ProvinceCalendar calendar)
+    public Now(ProvinceCalendar calendar, ReferenceData reference)
     {
         Calendar = calendar;
         Instant = calendar.Now;
         Today = calendar.DateOn(Instant);
+        var (earliest, latest) = Inputs.Range(reference.EarliestDate, Today, reference.HorizonYears);
+        Bounds = new InputBounds(earliest, latest, calendar.StartOf(earliest), calendar.EndOf(latest));
     }
+
+    /// <summary>The dates inputs may name today (ReferenceData:EarliestDate and HorizonYears).</summary>
+    public InputBounds Bounds { get; }
 
     public DateTimeOffset Instant { get; }
 

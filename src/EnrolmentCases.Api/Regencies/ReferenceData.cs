@@ -19,6 +19,15 @@ public sealed class ReferenceData
     /// <summary>The province's time zone (Bengkulu keeps Western Indonesia Time).</summary>
     public string TimeZone { get; set; } = "Asia/Jakarta";
 
+    /// <summary>
+    /// The earliest date any input may name (effective dates, payments, contact attempts, budget and
+    /// target years, "as of" reads): BPJS Ketenagakerjaan began operating on 2014-01-01.
+    /// </summary>
+    public DateOnly EarliestDate { get; set; } = new(2014, 1, 1);
+
+    /// <summary>How many calendar years past the current one an input may reach (budgets, targets, timelines).</summary>
+    public int HorizonYears { get; set; } = 10;
+
     public Regency? FindRegency(string? code) => Regencies.FirstOrDefault(r => r.Code == code);
 
     public static IEnumerable<string> Rules(ReferenceData o)
@@ -42,6 +51,9 @@ public sealed class ReferenceData
             yield return $"Regencies: {repeated.Key} is listed {repeated.Count()} times";
         if (!ProvinceCalendar.IsKnownZone(o.TimeZone))
             yield return $"TimeZone '{o.TimeZone}' is not a time zone this machine knows (an IANA name such as Asia/Jakarta; install tzdata for others)";
+        if (o.EarliestDate.Year < 1900 || o.EarliestDate > DateOnly.FromDateTime(DateTime.UtcNow))
+            yield return $"EarliestDate must be a past date after 1900, e.g. 2014-01-01 (is {o.EarliestDate:yyyy-MM-dd})";
+        if (o.HorizonYears is < 1 or > 100) yield return $"HorizonYears must be between 1 and 100 (is {o.HorizonYears})";
     }
 
     private static bool TwoDigits(string? s) => s is { Length: 2 } && s.All(char.IsAsciiDigit);

@@ -23,11 +23,11 @@ public record GrantSubsidy(Payer? Payer, int? BudgetYear, string? StartMonth, in
 
 public static class GrantSubsidyEndpoint
 {
-    public static ProblemDetails Validate(GrantSubsidy? command) => ValidationErrors.Check(command, (c, errors) =>
+    public static ProblemDetails Validate(GrantSubsidy? command, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
         errors.Required("payer", c.Payer);
         if (c.BudgetYear is not { } year) errors.Add("budgetYear", "is required");
-        else if (year is < 2000 or > 2100) errors.Add("budgetYear", "must be a year between 2000 and 2100");
+        else errors.Year("budgetYear", year, now.Bounds);
 
         if (!YearMonth.TryParse(c.StartMonth, out var start)) errors.Add("startMonth", "must be a month written YYYY-MM");
         else if (c.BudgetYear is { } y && start.Year != y) errors.Add("startMonth", "must fall inside the budget year");

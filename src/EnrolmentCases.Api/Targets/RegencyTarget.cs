@@ -46,15 +46,15 @@ public record SetTarget(long? EligibleWorkers, string? Source, string? Note = nu
 
 public static class SetTargetEndpoint
 {
-    public static ProblemDetails Validate(string code, int year, SetTarget? command, ReferenceData reference) => ValidationErrors.Check(command, (c, errors) =>
+    public static ProblemDetails Validate(string code, int year, SetTarget? command, ReferenceData reference, Now now) => ValidationErrors.Check(command, (c, errors) =>
     {
         if (reference.FindRegency(code) is null) errors.Add("code", $"is not a regency of {reference.ProvinceName}");
-        if (year is < 2000 or > 2100) errors.Add("year", "must be between 2000 and 2100");
+        errors.Year("year", year, now.Bounds);
         if (c.EligibleWorkers is not { } eligible) errors.Add("eligibleWorkers", "is required");
         else if (eligible is < 1 or > 100_000_000) errors.Add("eligibleWorkers", "must be a positive number of workers");
         errors.Required("source", c.Source);
-        errors.MaxLength("source", c.Source, 300);
-        errors.MaxLength("note", c.Note, 2000);
+        errors.Text("source", c.Source, 300);
+        errors.Text("note", c.Note, 2000, multiline: true);
     });
 
     /// <summary>Sets (or revises) the target; every revision stays in the history, in order.</summary>

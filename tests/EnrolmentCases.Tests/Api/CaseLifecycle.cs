@@ -198,7 +198,9 @@ public class CaseHistoryViews(ApiFixture api)
     [Theory]
     [InlineData("?version=19", 404)]
     [InlineData("?version=0", 400)]
-    [InlineData("?asOf=2000-01-01T00:00:00Z", 404)]
+    [InlineData("?asOf=2015-01-01T00:00:00Z", 404)]
+    [InlineData("?asOf=2000-01-01T00:00:00Z", 400)]
+    [InlineData("?asOf=9999-12-31T23:59:59Z", 400)]
     [InlineData("?asOf=yesterday", 400)]
     [InlineData("?version=1&asOf=2030-01-01T00:00:00Z", 400)]
     public async Task impossible_points_in_history_are_refused(string query, int status)

@@ -44,7 +44,10 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
         var settings = new Dictionary<string, string>
         {
             ["Lapse:SweepIntervalMinutes"] = "0",
-            ["RateLimiting:PermitLimit"] = "100000"
+            ["RateLimiting:PermitLimit"] = "100000",
+            // Money tests take budget years of their own from 2041 upwards (MoneyScenarios.FreshBudgetYear),
+            // past the production horizon; InputBounds tests the production value on a host of its own.
+            ["ReferenceData:HorizonYears"] = "75"
         };
         if (schema is not null) settings["EventStore:Schema"] = schema;
         Configure(settings);

@@ -18,6 +18,8 @@ public class Settings(ApiFixture api)
     [InlineData("Tariff:JkkBasisPoints", "20000", "Tariff:JkkBasisPoints must be between 0 and 10000")]
     [InlineData("RateLimiting:WindowSeconds", "0", "RateLimiting:WindowSeconds must be between 1 and 86400")]
     [InlineData("ReferenceData:TimeZone", "Mars/Olympus_Mons", "ReferenceData:TimeZone 'Mars/Olympus_Mons' is not a time zone")]
+    [InlineData("ReferenceData:HorizonYears", "0", "ReferenceData:HorizonYears must be between 1 and 100")]
+    [InlineData("ReferenceData:EarliestDate", "1800-01-01", "ReferenceData:EarliestDate must be a past date after 1900")]
     [InlineData("ReferenceData:Regencies:0:Code", "18.01", "ReferenceData:Regencies: '18.01' must be a code of province 17")]
     [InlineData("Health:CacheSeconds", "600", "Health:CacheSeconds must be between 0 and 60")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks: '10.0.0.0/33' is not a network")]

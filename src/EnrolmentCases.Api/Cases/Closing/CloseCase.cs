@@ -18,7 +18,7 @@ public static class CloseCaseEndpoint
     public static ProblemDetails Validate(CloseCase? command) => ValidationErrors.Check(command, (c, errors) =>
     {
         errors.Required("reason", c.Reason);
-        errors.MaxLength("note", c.Note, 2000);
+        errors.Text("note", c.Note, 2000, multiline: true);
     });
 
     /// <summary>Closing ends a running subsidy first, giving the unspent commitment back to its budget.</summary>

@@ -20,8 +20,9 @@ public static class RecordContactAttemptEndpoint
     {
         errors.Required("channel", c.Channel);
         errors.Required("outcome", c.Outcome);
-        errors.MaxLength("note", c.Note, 2000);
+        errors.Text("note", c.Note, 2000, multiline: true);
         if (c.OccurredAt > now.Instant.AddMinutes(5)) errors.Add("occurredAt", "must not be in the future");
+        else errors.Instant("occurredAt", c.OccurredAt, now.Bounds);
     });
 
     /// <summary>Any attempt is recorded; only reaching the worker moves an identified case on.</summary>

@@ -30,11 +30,11 @@ public static class EnrolWorkerEndpoint
         else if (c.Programmes.Distinct().Count() != c.Programmes.Length)
             errors.Add("programmes", "must not repeat a programme");
 
-        if (c.DeclaredMonthlyIncome is null) errors.Add("declaredMonthlyIncome", "is required");
-        else if (c.DeclaredMonthlyIncome <= 0) errors.Add("declaredMonthlyIncome", "must be a positive amount in rupiah");
+        errors.Amount("declaredMonthlyIncome", c.DeclaredMonthlyIncome, Inputs.MaxMonthlyAmount);
 
         if (c.EffectiveDate is null) errors.Add("effectiveDate", "is required");
         else if (c.EffectiveDate > now.Today.AddDays(31)) errors.Add("effectiveDate", "must not be more than a month ahead");
+        else errors.Date("effectiveDate", c.EffectiveDate, now.Bounds);
     });
 
     public static Decision Decide(Case current, EnrolWorker command, DateTimeOffset now) =>

@@ -22,7 +22,10 @@ public static class GetCaseEndpoint
     {
         if (version is not null && asOf is not null)
             return Results.Problem(Problems.ValidationFailed("asOf", "give either version or asOf, not both"));
-        if (version is < 1) return Results.Problem(Problems.ValidationFailed("version", "must be 1 or more"));
+        var errors = new ValidationErrors();
+        if (version is < 1) errors.Add("version", "must be 1 or more");
+        errors.Instant("asOf", asOf, now.Bounds);
+        if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var ct = http.RequestAborted;
         var found = version is { } v ? await session.Events.AggregateStreamAsync<CaseDetails>(id, version: v, token: ct)

@@ -25,14 +25,15 @@ public static class IdentifyWorkerEndpoint
     {
         foreach (var problem in Nik.Problems(c.Nik, reference.NikProvinceCodes)) errors.Add("nik", problem);
         errors.Required("fullName", c.FullName);
-        errors.MaxLength("fullName", c.FullName, 200);
+        errors.Text("fullName", c.FullName, 200);
         errors.Required("occupation", c.Occupation);
-        errors.MaxLength("occupation", c.Occupation, 100);
-        errors.MaxLength("district", c.District, 100);
-        errors.MaxLength("village", c.Village, 100);
+        errors.Text("occupation", c.Occupation, 100);
+        errors.Text("district", c.District, 100);
+        errors.Text("village", c.Village, 100);
         if (c.Phone is { Length: > 0 } phone && !PhoneNumber.IsPlausible(phone))
             errors.Add("phone", "must be a phone number of 8-15 digits, optionally starting with +");
         errors.Required("source", c.Source);
+        errors.Text("regencyCode", c.RegencyCode, 10);
         if (string.IsNullOrWhiteSpace(c.RegencyCode)) errors.Add("regencyCode", "is required");
         else if (reference.FindRegency(c.RegencyCode) is null) errors.Add("regencyCode", $"is not a regency of {reference.ProvinceName}");
     });

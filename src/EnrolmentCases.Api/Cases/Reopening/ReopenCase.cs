@@ -15,7 +15,7 @@ public static class ReopenCaseEndpoint
     public static ProblemDetails Validate(ReopenCase? command) => ValidationErrors.Check(command, (c, errors) =>
     {
         errors.Required("note", c.Note);
-        errors.MaxLength("note", c.Note, 2000);
+        errors.Text("note", c.Note, 2000, multiline: true);
     });
 
     /// <summary>A reopened case returns to the stage it was closed from.</summary>

@@ -36,7 +36,8 @@ public static class GetWorklistEndpoint
 
         var pageNumber = page ?? 1;
         var size = pageSize ?? 50;
-        if (pageNumber < 1) errors.Add("page", "must be 1 or more");
+        errors.Page("page", pageNumber);
+        errors.Text("regency", regency, 10);
         if (size is < 1 or > MaxPageSize) errors.Add("pageSize", $"must be between 1 and {MaxPageSize}");
         if (errors.Any) return Results.Problem(errors.ToProblem());
 

@@ -16,13 +16,15 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
+        private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_budgets(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_budgets(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _provinceCalendar = provinceCalendar;
+            _referenceData = referenceData;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -30,7 +32,7 @@ namespace Internal.Generated.WolverineHandlers
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Budgets.GetBudgetsEndpoint").SetTag("http.route", "/api/budgets").SetTag("http.request.method", "GET");

@@ -32,7 +32,7 @@ namespace Internal.Generated.WolverineHandlers
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Targets.GetRegenciesEndpoint").SetTag("http.route", "/api/regencies").SetTag("http.request.method", "GET");

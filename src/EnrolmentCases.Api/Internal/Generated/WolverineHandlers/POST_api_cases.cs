@@ -34,7 +34,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);

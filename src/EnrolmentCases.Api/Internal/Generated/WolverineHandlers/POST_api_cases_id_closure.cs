@@ -18,21 +18,23 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
+        private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_cases_id_closure(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_cases_id_closure(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _lapsePolicy = lapsePolicy;
             _provinceCalendar = provinceCalendar;
+            _referenceData = referenceData;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);

@@ -19,15 +19,17 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
+        private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Money.TariffOptions> _optionsOfTariffOptions;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_cases_id_subsidy(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Money.TariffOptions> optionsOfTariffOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_cases_id_subsidy(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Money.TariffOptions> optionsOfTariffOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _lapsePolicy = lapsePolicy;
             _provinceCalendar = provinceCalendar;
+            _referenceData = referenceData;
             _optionsOfTariffOptions = optionsOfTariffOptions;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
@@ -35,7 +37,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
@@ -90,7 +92,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var problemDetails3 = EnrolmentCases.Subsidies.GrantSubsidyEndpoint.Validate(command);
+            var problemDetails3 = EnrolmentCases.Subsidies.GrantSubsidyEndpoint.Validate(command, now);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails3, Wolverine.Http.WolverineContinue.NoProblems)))
             {

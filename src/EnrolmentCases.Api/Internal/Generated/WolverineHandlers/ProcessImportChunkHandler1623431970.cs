@@ -25,7 +25,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task HandleAsync(Wolverine.Runtime.MessageContext context, System.Threading.CancellationToken cancellation)
         {
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body

@@ -13,20 +13,22 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
+        private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Lapses.Sweeping.SweepCase> _loggerForMessage;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public SweepCaseHandler67321311(EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Lapses.Sweeping.SweepCase> loggerForMessage, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public SweepCaseHandler67321311(EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Lapses.Sweeping.SweepCase> loggerForMessage, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
             _lapsePolicy = lapsePolicy;
             _provinceCalendar = provinceCalendar;
+            _referenceData = referenceData;
             _loggerForMessage = loggerForMessage;
             _outboxedSessionFactory = outboxedSessionFactory;
         }
 
         public override async System.Threading.Tasks.Task HandleAsync(Wolverine.Runtime.MessageContext context, System.Threading.CancellationToken cancellation)
         {
-            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar);
+            var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(context);
             // The actual message body
