@@ -90,6 +90,14 @@ public static class Authentication
             };
             jwt.Events = new JwtBearerEvents
             {
+                // A token with an unknown role (or `system`, or none) keeps no role at all, so every policy
+                // (role-based ones included, which ASP.NET does not combine with the default policy) answers 403.
+                OnTokenValidated = context =>
+                {
+                    if (context.Principal is { } principal && !RoleRules.Acceptable(principal))
+                        context.Principal = RoleRules.WithoutRoles(principal);
+                    return Task.CompletedTask;
+                },
                 // Answer with problem details instead of a bare status code.
                 OnChallenge = async context =>
                 {

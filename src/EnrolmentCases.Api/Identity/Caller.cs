@@ -73,4 +73,9 @@ public static class RoleRules
         var roles = user.FindAll(ClaimNames.Role).Select(c => c.Value).ToList();
         return roles.Count > 0 && roles.All(Roles.All.Contains);
     }
+
+    /// <summary>The same caller stripped of every role claim: authenticated, allowed nothing.</summary>
+    public static ClaimsPrincipal WithoutRoles(ClaimsPrincipal user) => new(user.Identities.Select(identity =>
+        new ClaimsIdentity(identity.Claims.Where(c => c.Type != ClaimNames.Role && c.Type != identity.RoleClaimType),
+            identity.AuthenticationType, identity.NameClaimType, identity.RoleClaimType)));
 }
