@@ -20,6 +20,12 @@ public sealed class AuthOptions
     /// <summary>Symmetric signing key (at least 32 bytes) for deployments without an authority.</summary>
     public string? SigningKey { get; set; }
 
+    /// <summary>
+    /// The development key is honoured only while the API listens on loopback addresses; true lets a
+    /// Development host listen on the network too (containers, whose port is published on loopback).
+    /// </summary>
+    public bool AllowDevelopmentKeyOnNetwork { get; set; }
+
     public static IEnumerable<string> Rules(AuthOptions o)
     {
         if (string.IsNullOrWhiteSpace(o.Issuer)) yield return "Issuer must not be empty";
@@ -52,6 +58,13 @@ public static class Authentication
         return environment.IsDevelopment() ? new SymmetricSecurityKey(Encoding.UTF8.GetBytes(DevelopmentSigningKey)) : null;
     }
 
+    /// <summary>Whether the host trusts the public development key (tokens from `./run.sh -- token`).</summary>
+    public static bool UsesDevelopmentKey(AuthOptions options, IHostEnvironment environment) =>
+        environment.IsDevelopment() && (string.IsNullOrEmpty(options.SigningKey) || options.SigningKey == DevelopmentSigningKey);
+
+    /// <summary>The longest lifetime of a development token, in hours.</summary>
+    public const int MaxDevelopmentTokenHours = 8;
+
     public static IServiceCollection AddCaseworkerIdentity(this IServiceCollection services, IConfiguration configuration,
         IHostEnvironment environment)
     {
@@ -77,6 +90,14 @@ public static class Authentication
             };
             jwt.Events = new JwtBearerEvents
             {
+                // A token with an unknown role (or `system`, or none) keeps no role at all, so every policy
+                // (role-based ones included, which ASP.NET does not combine with the default policy) answers 403.
+                OnTokenValidated = context =>
+                {
+                    if (context.Principal is { } principal && !RoleRules.Acceptable(principal))
+                        context.Principal = RoleRules.WithoutRoles(principal);
+                    return Task.CompletedTask;
+                },
                 // Answer with problem details instead of a bare status code.
                 OnChallenge = async context =>
                 {
@@ -90,10 +111,17 @@ public static class Authentication
         services.AddAuthorization(authorization =>
         {
             // Everything needs a token unless an endpoint explicitly allows anonymous access.
-            authorization.FallbackPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build();
+            // Every policy also refuses a token carrying an unknown role (or `system`, or none): see RoleRules.
+            var knownRoles = new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
+                .RequireAssertion(context => RoleRules.Acceptable(context.User)).Build();
+            authorization.DefaultPolicy = knownRoles;
+            authorization.FallbackPolicy = knownRoles;
+            authorization.AddPolicy(RoleRules.Policy, knownRoles);
             // Readiness detail (projection lag, sealer lag, errors) is for those who run and audit the system.
-            authorization.AddPolicy(Operations.HealthDetailsPolicy, policy => policy.RequireRole(Roles.Admin, Roles.Auditor));
+            authorization.AddPolicy(Operations.HealthDetailsPolicy, policy => policy.Combine(knownRoles).RequireRole(Roles.Admin, Roles.Auditor));
         });
+        if (UsesDevelopmentKey(options, environment) && !options.AllowDevelopmentKeyOnNetwork)
+            services.AddHostedService<DevelopmentKeyOnLoopback>();
         return services;
     }
 
@@ -105,14 +133,18 @@ public static class Authentication
     }
 
     public static string IssueToken(AuthOptions options, SymmetricSecurityKey key, string subject, string name, string role,
-        IEnumerable<string> regencies, TimeSpan lifetime, DateTimeOffset now)
+        IEnumerable<string> regencies, TimeSpan lifetime, DateTimeOffset now) =>
+        IssueToken(options, key, subject, name, [role], regencies, lifetime, now);
+
+    public static string IssueToken(AuthOptions options, SymmetricSecurityKey key, string subject, string name,
+        IReadOnlyCollection<string> roles, IEnumerable<string> regencies, TimeSpan lifetime, DateTimeOffset now)
     {
         var claims = new List<Claim>
         {
             new(ClaimNames.Subject, subject),
-            new(ClaimNames.Name, name),
-            new(ClaimNames.Role, role)
+            new(ClaimNames.Name, name)
         };
+        claims.AddRange(roles.Select(r => new Claim(ClaimNames.Role, r)));
         claims.AddRange(regencies.Select(r => new Claim(ClaimNames.Regency, r)));
 
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -126,4 +158,39 @@ public static class Authentication
             SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256)
         });
     }
+}
+
+/// <summary>
+/// The development key is public, so a Development host that trusts it must not be reachable from
+/// the network: once the server has bound its addresses, any address that is not loopback stops the
+/// host with an error (unless Auth:AllowDevelopmentKeyOnNetwork). A host without a real server
+/// (the tests' in-memory one) has no addresses and passes.
+/// </summary>
+public sealed class DevelopmentKeyOnLoopback(IServiceProvider services) : IHostedLifecycleService
+{
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        var addresses = services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+        var exposed = addresses.Where(a => !IsLoopback(a)).ToList();
+        if (exposed.Count > 0)
+            throw new InvalidOperationException(
+                $"The Development environment trusts the public development signing key, so it listens on loopback only, not on {string.Join(", ", exposed)}. " +
+                "Serve on 127.0.0.1 (./run.sh --urls http://127.0.0.1:5080), configure Auth:SigningKey or Auth:Authority in a non-Development environment, " +
+                "or set Auth:AllowDevelopmentKeyOnNetwork=true where the network is private (a container whose port is published on loopback).");
+        return Task.CompletedTask;
+    }
+
+    public static bool IsLoopback(string address)
+    {
+        if (!Uri.TryCreate(address.Replace("://+", "://wildcard").Replace("://*", "://wildcard"), UriKind.Absolute, out var uri)) return false;
+        if (uri.IsLoopback) return true; // localhost, 127.0.0.0/8, [::1]
+        return System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip);
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,14 +1,16 @@
 using EnrolmentCases.Regencies;
 using JasperFx.CommandLine;
+using System.Text;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace EnrolmentCases.Identity;
 
 public class TokenInput : NetCoreInput
 {
-    [Description("caseworker, auditor, planner or admin")]
+    [Description("One or more of caseworker, auditor, planner, admin (default caseworker)")]
     [FlagAlias("role", 'r')]
-    public string RoleFlag { get; set; } = Roles.Caseworker;
+    public List<string> RoleFlag { get; set; } = [];
 
     [Description("Regency codes a caseworker works in, e.g. --regency 17.04 17.07")]
     [FlagAlias("regency")]
@@ -22,31 +24,63 @@ public class TokenInput : NetCoreInput
     [FlagAlias("sub")]
     public string SubFlag { get; set; } = "";
 
-    [Description("Lifetime in hours")]
+    [Description("Lifetime in hours, 1 to 8")]
     [FlagAlias("hours")]
     public int HoursFlag { get; set; } = 8;
 }
 
-[Description("Prints a bearer token signed with the development key", Name = "token")]
+/// <summary>
+/// Mints development tokens only: in the Development environment, signed with the public development
+/// key, for known roles and at most eight hours. Anywhere else tokens come from the identity provider,
+/// and this command refuses (exit code 1, the reason on stderr, nothing on stdout).
+/// </summary>
+[Description("Prints a bearer token signed with the development key (Development environment only)", Name = "token")]
 public class TokenCommand : JasperFxCommand<TokenInput>
 {
     public override bool Execute(TokenInput input)
     {
-        using var host = input.BuildHost();
+        IHost host;
+        try
+        {
+            host = input.BuildHost();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Cannot mint a development token here: {e.Message}");
+            return false;
+        }
+
+        using var _ = host;
         var environment = host.Services.GetRequiredService<IHostEnvironment>();
         var options = host.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
         var reference = host.Services.GetRequiredService<ReferenceData>();
 
-        var key = Authentication.SigningKeyFor(options, environment);
-        if (key is null)
+        if (!environment.IsDevelopment())
         {
-            Console.Error.WriteLine("No signing key is configured: tokens come from the identity provider in this environment.");
+            Console.Error.WriteLine($"The token command mints development tokens only, and this is the {environment.EnvironmentName} environment: " +
+                                    "tokens come from the identity provider (Auth:Authority) here.");
             return false;
         }
 
-        if (!Roles.All.Contains(input.RoleFlag))
+        if (!Authentication.UsesDevelopmentKey(options, environment))
         {
-            Console.Error.WriteLine($"Unknown role '{input.RoleFlag}'. Use one of: {string.Join(", ", Roles.All)}.");
+            Console.Error.WriteLine("The token command signs with the development key only, and another Auth:SigningKey is configured: " +
+                                    "it will not sign with a real key.");
+            return false;
+        }
+
+        var key = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(Authentication.DevelopmentSigningKey));
+        var roles = input.RoleFlag.Count == 0 ? [Roles.Caseworker] : input.RoleFlag.Distinct().ToList();
+        var unknownRoles = roles.Where(r => !Roles.All.Contains(r)).ToList();
+        if (unknownRoles.Count > 0)
+        {
+            Console.Error.WriteLine($"Unknown role '{string.Join("', '", unknownRoles)}'. Use one of: {string.Join(", ", Roles.All)}.");
+            return false;
+        }
+
+        if (input.HoursFlag is < 1 or > Authentication.MaxDevelopmentTokenHours)
+        {
+            Console.Error.WriteLine($"--hours must be between 1 and {Authentication.MaxDevelopmentTokenHours}.");
             return false;
         }
 
@@ -57,17 +91,17 @@ public class TokenCommand : JasperFxCommand<TokenInput>
             return false;
         }
 
-        if (input.RoleFlag == Roles.Caseworker && input.RegencyFlag.Count == 0)
+        if (roles.Contains(Roles.Caseworker) && input.RegencyFlag.Count == 0)
         {
             Console.Error.WriteLine("A caseworker needs at least one --regency.");
             return false;
         }
 
-        var name = string.IsNullOrWhiteSpace(input.NameFlag) ? $"Dev {input.RoleFlag}" : input.NameFlag;
+        var name = string.IsNullOrWhiteSpace(input.NameFlag) ? $"Dev {string.Join(" ", roles)}" : input.NameFlag;
         var subject = string.IsNullOrWhiteSpace(input.SubFlag)
-            ? $"{input.RoleFlag}:{name.ToLowerInvariant().Replace(' ', '.')}"
+            ? $"{roles[0]}:{name.ToLowerInvariant().Replace(' ', '.')}"
             : input.SubFlag;
-        Console.WriteLine(Authentication.IssueToken(options, key, subject, name, input.RoleFlag, input.RegencyFlag,
+        Console.WriteLine(Authentication.IssueToken(options, key, subject, name, roles, input.RegencyFlag,
             TimeSpan.FromHours(input.HoursFlag), DateTimeOffset.UtcNow));
         return true;
     }

@@ -84,6 +84,6 @@ public static class GetImportEndpoint
     {
         var import = await session.LoadAsync<Import>(id, http.RequestAborted);
         var caller = Caller.From(http.User);
-        return import is not null && (caller.Role == Roles.Auditor || import.ImportedBy == caller.Id) ? import : null;
+        return import is not null && (caller.Has(Roles.Auditor) || import.ImportedBy == caller.Id) ? import : null;
     }
 }

@@ -79,7 +79,7 @@ public static class ProcessImportChunkHandler
         session.Store(import);
 
         // Every case this chunk opens records who imported it, from which import, and why.
-        EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, Roles.Caseworker, import.ImporterRegencies.ToHashSet()),
+        EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, new HashSet<string> { Roles.Caseworker }, import.ImporterRegencies.ToHashSet()),
             import.Id.ToString("N"), $"import {import.Id:N} chunk {message.Index}");
         session.SetHeader("listSource", import.ListSource ?? import.FileName);
         return next;

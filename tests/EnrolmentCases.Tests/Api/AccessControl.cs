@@ -1,3 +1,6 @@
+using Alba;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using EnrolmentCases.Cases;
 
 namespace EnrolmentCases.Tests.Api;
@@ -110,6 +113,89 @@ public class AccessControl(ApiFixture api)
         Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(auditor, id)).Stage);
         await api.Host.Command(auditor, id, "closure", new { reason = "declined" }, 403);
     }
+
+    private string TokenWithRoles(string[] roles, params string[] regencies) =>
+        EnrolmentCases.Identity.Authentication.IssueToken(
+            api.Host.Services.GetRequiredService<IOptions<EnrolmentCases.Identity.AuthOptions>>().Value,
+            new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(
+                System.Text.Encoding.UTF8.GetBytes(EnrolmentCases.Identity.Authentication.DevelopmentSigningKey)),
+            $"multi-{Guid.NewGuid():N}", "Tester", roles, regencies, TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
+
+    [Fact]
+    public async Task every_role_claim_counts_a_caseworker_who_is_also_an_auditor_does_both()
+    {
+        var lebongCase = await api.Host.IdentifyWorker(_lebong, Scenarios.NewWorker(regency: "17.07"));
+        var both = TokenWithRoles(["caseworker", "auditor"], "17.04");
+
+        // As a caseworker of Kaur: identifies there.
+        await api.Host.IdentifyWorker(both, Scenarios.NewWorker(regency: "17.04"));
+        // As an auditor: reads a case of Lebong and its history, and verifies the chain.
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(both, lebongCase)).Stage);
+        foreach (var url in new[] { $"/api/cases/{lebongCase}/history", "/api/audit/verify" })
+            await api.Host.Scenario(s =>
+            {
+                s.Get.Url(url);
+                s.WithBearerToken(both);
+                s.StatusCodeShouldBeOk();
+            });
+        // Neither role changes a case of Lebong.
+        await api.Host.Command(both, lebongCase, "closure", new { reason = "declined" }, 404);
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(_lebong, lebongCase)).Stage);
+    }
+
+    public static TheoryData<string[]> RefusedRoles => new()
+    {
+        new[] { "system" },
+        new[] { "wizard" },
+        new[] { "Caseworker" },
+        new[] { "caseworker", "system" },
+        new[] { "auditor", "superuser" },
+        Array.Empty<string>()
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedRoles))]
+    public async Task a_token_with_an_unknown_role_or_the_system_role_or_none_is_refused_on_every_route(string[] roles)
+    {
+        var kaurCase = await api.Host.IdentifyWorker(_kaur);
+        var token = TokenWithRoles(roles, "17.07");
+
+        // Nothing: not an aggregate, not a read, and no regency bypass for `system`.
+        foreach (var url in new[] { "/api/regencies", "/api/coverage", $"/api/cases/{kaurCase}", "/api/cases", "/api/audit/verify" })
+        {
+            var read = await api.Host.Scenario(s =>
+            {
+                s.Get.Url(url);
+                s.WithBearerToken(token);
+                s.StatusCodeShouldBe(403);
+            });
+            Assert.Equal("forbidden", (await read.Problem()).Slug());
+        }
+
+        var identify = await api.Host.Scenario(s =>
+        {
+            s.Post.Json(Scenarios.NewWorker(regency: "17.04")).ToUrl("/api/cases");
+            s.WithBearerToken(token);
+            s.StatusCodeShouldBe(403);
+        });
+        Assert.Equal("forbidden", (await identify.Problem()).Slug());
+        await api.Host.Command(token, kaurCase, "closure", new { reason = "declined" }, 403);
+        Assert.Equal(CaseStage.Identified, (await api.Host.GetCase(_kaur, kaurCase)).Stage);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5080", true)]
+    [InlineData("http://localhost:5080", true)]
+    [InlineData("http://[::1]:5080", true)]
+    [InlineData("http://127.0.0.2:5080", true)]
+    [InlineData("http://0.0.0.0:8080", false)]
+    [InlineData("http://[::]:8080", false)]
+    [InlineData("http://*:8080", false)]
+    [InlineData("http://+:8080", false)]
+    [InlineData("http://10.1.2.3:5080", false)]
+    [InlineData("http://api.example.go.id", false)]
+    public void the_development_key_counts_only_loopback_addresses_as_private(string address, bool loopback) =>
+        Assert.Equal(loopback, EnrolmentCases.Identity.DevelopmentKeyOnLoopback.IsLoopback(address));
 }
 
 /// <summary>

@@ -86,14 +86,20 @@ public static class ApiProcess
     }
 
     /// <summary>Runs one command in the Development environment against the tests' database (and the given schema, if any).</summary>
-    public static async Task<Outcome> RunAsync(string? schema, params string[] args)
+    public static Task<Outcome> RunAsync(string? schema, params string[] args) =>
+        RunWithAsync(new Dictionary<string, string>(), schema, args);
+
+    /// <summary>As <see cref="RunAsync"/>, with further settings (configuration keys, or environment variables such as ASPNETCORE_ENVIRONMENT).</summary>
+    public static async Task<Outcome> RunWithAsync(IReadOnlyDictionary<string, string> settings, string? schema, params string[] args)
     {
         // Nothing runs in the background of a command: no sweep, no sealer appending or sealing on their own.
-        var start = StartInfo(TestDatabase, schema, args, new Dictionary<string, string>
+        var all = new Dictionary<string, string>
         {
             ["Lapse:SweepIntervalMinutes"] = "0",
             ["Audit:SealIntervalSeconds"] = "0"
-        });
+        };
+        foreach (var (key, value) in settings) all[key] = value;
+        var start = StartInfo(TestDatabase, schema, args, all);
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -178,6 +184,61 @@ public class CommandLine(ApiFixture api)
         Assert.True(noRegency.ExitCode != 0, noRegency.ToString());
         Assert.Equal("", noRegency.Stdout.Trim());
         Assert.Contains("--regency", noRegency.Stderr);
+    }
+
+    private const string ProductionKey = "a-production-signing-key-nobody-publishes-2026";
+
+    [Fact]
+    public async Task the_token_command_mints_development_tokens_only()
+    {
+        var production = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["Auth:SigningKey"] = ProductionKey
+        };
+        var runs = await Task.WhenAll(
+            ApiProcess.RunWithAsync(production, null, "token", "--role", "auditor"),
+            ApiProcess.RunWithAsync(new Dictionary<string, string> { ["Auth:SigningKey"] = ProductionKey }, null, "token", "--role", "auditor"),
+            ApiProcess.RunAsync(null, "token", "--role", "auditor", "--hours", "9"),
+            ApiProcess.RunAsync(null, "token", "--role", "auditor", "system"),
+            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "auditor", "--regency", "17.04"));
+        var (inProduction, withARealKey, tooLong, systemRole, twoRoles) = (runs[0], runs[1], runs[2], runs[3], runs[4]);
+
+        foreach (var (refused, reason) in new[]
+                 {
+                     (inProduction, "development tokens only"), (withARealKey, "development key only"), (tooLong, "--hours"), (systemRole, "system")
+                 })
+        {
+            Assert.True(refused.ExitCode != 0, refused.ToString());
+            Assert.Equal("", refused.Stdout.Trim());
+            Assert.Contains(reason, refused.Stderr);
+        }
+
+        Assert.True(twoRoles.ExitCode == 0, twoRoles.ToString());
+        var claims = Claims(twoRoles.Stdout.Trim());
+        Assert.Equal(["caseworker", "auditor"], claims.GetProperty("role").EnumerateArray().Select(r => r.GetString()));
+        await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/api/audit/verify");
+            s.WithBearerToken(twoRoles.Stdout.Trim());
+            s.StatusCodeShouldBeOk();
+        });
+    }
+
+    [Fact]
+    public async Task a_development_api_refuses_to_start_on_a_network_address_unless_allowed()
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var exposed = await ApiProcess.RunWithAsync(new Dictionary<string, string> { ["ASPNETCORE_URLS"] = $"http://0.0.0.0:{port}" }, "dev_key_network");
+        Assert.True(exposed.ExitCode != 0, exposed.ToString());
+        Assert.Contains("AllowDevelopmentKeyOnNetwork", exposed.Stdout + exposed.Stderr);
     }
 }
 

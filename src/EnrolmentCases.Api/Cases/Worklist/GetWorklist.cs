@@ -43,7 +43,7 @@ public static class GetWorklistEndpoint
 
         var caller = Caller.From(http.User);
         IQueryable<CaseDetails> query = session.Query<CaseDetails>();
-        if (caller.Role != Roles.Auditor)
+        if (!caller.Has(Roles.Auditor))
         {
             var visible = caller.Regencies.ToArray();
             query = query.Where(c => visible.Contains(c.RegencyCode));
