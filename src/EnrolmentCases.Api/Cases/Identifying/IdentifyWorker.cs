@@ -89,6 +89,6 @@ public static class IdentifyWorkerEndpoint
         IDocumentStore store, HttpResponse response)
     {
         response.Headers.Remove("Location");
-        return await OpenCaseClaim.DuplicateProblemAsync(store, command.Nik!);
+        return await OpenCaseClaim.DuplicateProblemAsync(store, command.Nik!, Caller.From(response.HttpContext.User));
     }
 }
