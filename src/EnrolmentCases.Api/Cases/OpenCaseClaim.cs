@@ -1,3 +1,4 @@
+using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 
 namespace EnrolmentCases.Cases;
@@ -11,15 +12,25 @@ public sealed record OpenCaseClaim(string Id, Guid CaseId, string RegencyCode)
 {
     public static OpenCaseClaim For(Case @case) => new(@case.Nik, @case.Id, @case.RegencyCode);
 
-    /// <summary>Read after the failed commit, on a connection of its own: the transaction that failed is gone.</summary>
-    public static async Task<ProblemDetails> DuplicateProblemAsync(IDocumentStore store, string nik)
+    /// <summary>
+    /// Read after the failed commit, on a connection of its own: the transaction that failed is gone.
+    /// The answer names the existing case and its regency only to a caller who may see that case; any
+    /// other caller learns that the worker has an open case, not where.
+    /// </summary>
+    public static async Task<ProblemDetails> DuplicateProblemAsync(IDocumentStore store, string nik, Caller caller)
     {
         await using var session = store.QuerySession();
         var existing = await session.LoadAsync<OpenCaseClaim>(nik);
+        var visible = existing is not null && caller.CanSeeCasesOf(existing.RegencyCode) ? existing : null;
         return Problems.Create(Problems.DuplicateCase, 409, "This worker already has an open case",
-            existing is null
-                ? "Another open case for this NIK was being written at the same moment."
-                : $"Worker already has an open case in regency {existing.RegencyCode}: case {existing.CaseId}.",
-            new Dictionary<string, object?> { ["existingCaseId"] = existing?.CaseId, ["regencyCode"] = existing?.RegencyCode });
+            (existing, visible) switch
+            {
+                (null, _) => "Another open case for this NIK was being written at the same moment.",
+                (_, null) => "Worker already has an open case outside your regencies; only its own caseworkers may see it.",
+                _ => $"Worker already has an open case in regency {visible.RegencyCode}: case {visible.CaseId}."
+            },
+            visible is null
+                ? null
+                : new Dictionary<string, object?> { ["existingCaseId"] = visible.CaseId, ["regencyCode"] = visible.RegencyCode });
     }
 }

@@ -54,6 +54,15 @@ public sealed record Caller(string Id, string Name, IReadOnlySet<string> Roles, 
     public bool CanSeeCasesOf(string regencyCode) =>
         Has(EnrolmentCases.Identity.Roles.Auditor) || (Has(EnrolmentCases.Identity.Roles.Caseworker) && Regencies.Contains(regencyCode));
 
+    /// <summary>
+    /// May this caller set targets and record allocations for the regency (null: the province's own
+    /// budget)? A planner with `regency` claims is that regency's Bappeda and plans for those
+    /// regencies only; a planner without one is the province's and may plan for any.
+    /// </summary>
+    public bool CanPlanFor(string? regencyCode) =>
+        Has(EnrolmentCases.Identity.Roles.Planner) &&
+        (Regencies.Count == 0 || (regencyCode is not null && Regencies.Contains(regencyCode)));
+
     public bool CanChangeCasesOf(string regencyCode) =>
         IsSystem || (Has(EnrolmentCases.Identity.Roles.Caseworker) && Regencies.Contains(regencyCode));
 }

@@ -42,13 +42,16 @@ public static class ProcessImportChunkHandler
         }
 
         var claims = (await session.LoadManyAsync<OpenCaseClaim>(ct, valid.Select(v => v.Command.Nik!).Distinct()))
-            .ToDictionary(c => c.Id, c => c.CaseId);
+            .ToDictionary(c => c.Id);
+        // A duplicate names the existing case only when the importer may see it, as POST /api/cases does.
+        var importerCaller = Caller.From(importer);
         foreach (var (position, command) in valid)
         {
             var row = chunk.Rows[position].Row;
             if (claims.TryGetValue(command.Nik!, out var existing))
             {
-                results[position] = new RowResult(row, RowOutcome.Duplicate, existing);
+                results[position] = new RowResult(row, RowOutcome.Duplicate,
+                    importerCaller.CanSeeCasesOf(existing.RegencyCode) ? existing.CaseId : null);
                 continue;
             }
 
@@ -57,7 +60,7 @@ public static class ProcessImportChunkHandler
             var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now);
             stream.Execute(session);
             claim.Execute(session);
-            claims[command.Nik!] = caseId;
+            claims[command.Nik!] = new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!);
             results[position] = new RowResult(row, RowOutcome.Created, caseId);
         }
 

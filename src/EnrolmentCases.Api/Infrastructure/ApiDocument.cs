@@ -59,7 +59,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
                     Description = "validation: field name -> messages",
                     AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } }
                 },
-                ["existingCaseId"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Description = "duplicate-case" },
+                ["existingCaseId"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid", Description = "duplicate-case, when the caller may see that case" },
                 ["stage"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "invalid-transition" },
                 ["currentVersion"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "concurrency-conflict" },
                 ["remaining"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "budget-exceeded" }

@@ -12,7 +12,7 @@ public static class ProblemTypesEndpoint
         Describe(Problems.Unauthorized, 401, "No bearer token, or one that is expired or not signed by a trusted key."),
         Describe(Problems.Forbidden, 403, "The token's role or regencies do not allow this request."),
         Describe(Problems.NotFound, 404, "Unknown id, or a case outside the caller's regencies."),
-        Describe(Problems.DuplicateCase, 409, "An open case already exists for this NIK; `existingCaseId` names it."),
+        Describe(Problems.DuplicateCase, 409, "An open case already exists for this NIK; `existingCaseId` names it when the caller may see that case."),
         Describe(Problems.InvalidTransition, 409, "The command does not fit the case's stage; `stage` gives the current one."),
         Describe(Problems.ConcurrencyConflict, 409, "expectedVersion or If-Match did not match; `currentVersion` gives the current one."),
         Describe(Problems.BudgetExceeded, 409, "A subsidy would exceed the payer's remaining allocation; `remaining` gives it."),

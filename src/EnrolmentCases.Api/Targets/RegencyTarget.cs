@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using EnrolmentCases.Identity;
@@ -56,6 +57,16 @@ public static class SetTargetEndpoint
         errors.Text("source", c.Source, 300);
         errors.Text("note", c.Note, 2000, multiline: true);
     });
+
+    /// <summary>
+    /// Who may set it: a province planner (no `regency` claims) for any regency; a regency's planner
+    /// for its own regencies only (403, nothing written). An unknown regency is the input rules' to report.
+    /// </summary>
+    public static ProblemDetails Before(string code, ClaimsPrincipal user, ReferenceData reference) =>
+        reference.FindRegency(code) is null || Caller.From(user).CanPlanFor(code)
+            ? WolverineContinue.NoProblems
+            : Problems.Create(Problems.Forbidden, 403, "Not one of your regencies",
+                $"You may only set targets for your own regencies, not {code}.");
 
     /// <summary>Sets (or revises) the target; every revision stays in the history, in order.</summary>
     [WolverinePut("/api/regencies/{code}/targets/{year}", OperationId = "SetTarget", Summary = "Set a coverage target",

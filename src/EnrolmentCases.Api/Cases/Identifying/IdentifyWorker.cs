@@ -62,7 +62,7 @@ public static class IdentifyWorkerEndpoint
         now);
 
     [WolverinePost("/api/cases", OperationId = "IdentifyWorker", Summary = "Identify a worker",
-        Description = "Opens a case for a worker found on a list (P3KE, DTSEN, a village list, a partner list) or in the field. The NIK must be valid and the worker domiciled in one of your regencies; a worker may have only one open case, so a second one is refused with duplicate-case naming the first. Answers 201 with the case id, its version and its Location.")]
+        Description = "Opens a case for a worker found on a list (P3KE, DTSEN, a village list, a partner list) or in the field. The NIK must be valid and the worker domiciled in one of your regencies; a worker may have only one open case, so a second one is refused with duplicate-case, naming the first when you may see it. Answers 201 with the case id, its version and its Location.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     [ProducesResponseType<CommandAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
@@ -89,6 +89,6 @@ public static class IdentifyWorkerEndpoint
         IDocumentStore store, HttpResponse response)
     {
         response.Headers.Remove("Location");
-        return await OpenCaseClaim.DuplicateProblemAsync(store, command.Nik!);
+        return await OpenCaseClaim.DuplicateProblemAsync(store, command.Nik!, Caller.From(response.HttpContext.User));
     }
 }

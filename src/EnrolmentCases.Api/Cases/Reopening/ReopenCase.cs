@@ -37,6 +37,7 @@ public static class ReopenCaseEndpoint
         return (answer, events, decision.Refusal is null ? MartenOps.Insert(OpenCaseClaim.For(@case)) : MartenOps.Nothing());
     }
 
-    public static Task<ProblemDetails> OnExceptionAsync(DocumentAlreadyExistsException e, Case @case, IDocumentStore store) =>
-        OpenCaseClaim.DuplicateProblemAsync(store, @case.Nik);
+    public static Task<ProblemDetails> OnExceptionAsync(DocumentAlreadyExistsException e, Case @case, IDocumentStore store,
+        HttpResponse response) =>
+        OpenCaseClaim.DuplicateProblemAsync(store, @case.Nik, Caller.From(response.HttpContext.User));
 }

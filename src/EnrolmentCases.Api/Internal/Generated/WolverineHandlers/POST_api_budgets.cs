@@ -48,6 +48,14 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails2 = EnrolmentCases.Budgets.RecordAllocationEndpoint.Before(command, httpContext.User, _referenceData);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails2, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var result = await EnrolmentCases.Budgets.RecordAllocationEndpoint.Post(command, documentSession, now, httpContext.RequestAborted).ConfigureAwait(false);

@@ -132,7 +132,7 @@ namespace Internal.Generated.WolverineHandlers
             }
             catch (JasperFx.DocumentAlreadyExistsException documentAlreadyExistsException)
             {
-                var onExceptionProblemDetails = await EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.OnExceptionAsync(documentAlreadyExistsException, stream_case.Aggregate, _documentStore).ConfigureAwait(false);
+                var onExceptionProblemDetails = await EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.OnExceptionAsync(documentAlreadyExistsException, stream_case.Aggregate, _documentStore, httpContext.Response).ConfigureAwait(false);
                 // Evaluate whether the processing should stop if there are any problems
                 if (!(ReferenceEquals(onExceptionProblemDetails, Wolverine.Http.WolverineContinue.NoProblems)))
                 {

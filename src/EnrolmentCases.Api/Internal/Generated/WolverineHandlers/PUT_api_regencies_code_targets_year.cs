@@ -67,6 +67,14 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var problemDetails2 = EnrolmentCases.Targets.SetTargetEndpoint.Before(code, httpContext.User, _referenceData);
+            // Evaluate whether the processing should stop if there are any problems
+            if (!(ReferenceEquals(problemDetails2, Wolverine.Http.WolverineContinue.NoProblems)))
+            {
+                await WriteProblems(problemDetails2, httpContext).ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
             var result = await EnrolmentCases.Targets.SetTargetEndpoint.Put(code, year, command, documentSession, now, httpContext.RequestAborted).ConfigureAwait(false);
