@@ -26,7 +26,8 @@ public sealed partial record Case(Guid Id, string Nik, string RegencyCode, CaseS
     public IReadOnlyList<Programme> Programmes { get; init; } = [];
     public long DeclaredMonthlyIncome { get; init; }
     public SubsidyTerms? Subsidy { get; init; }
-    public ImmutableHashSet<YearMonth> PaidMonths { get; init; } = [];
+    /// <summary>The payment recorded for each paid month: a repeat is compared against it.</summary>
+    public ImmutableDictionary<YearMonth, PremiumPaid> Payments { get; init; } = ImmutableDictionary<YearMonth, PremiumPaid>.Empty;
     public YearMonth? PaidThrough { get; init; }
 
     /// <summary>First month a premium is due: the subsidy's start month, else the enrolment's effective month.</summary>
@@ -66,7 +67,7 @@ public sealed partial record Case(Guid Id, string Nik, string RegencyCode, CaseS
 
     public static Case Apply(PremiumPaid e, Case c) => c with
     {
-        PaidMonths = c.PaidMonths.Add(e.Month),
+        Payments = c.Payments.SetItem(e.Month, e),
         PaidThrough = c.PaidThrough is { } through && through > e.Month ? through : e.Month,
         Subsidy = e.BudgetId is not null && c.Subsidy is { } s ? s with { Paid = s.Paid + e.Amount } : c.Subsidy
     };

@@ -16,6 +16,9 @@ public record RecordPremiumPayment(string? Month, long? Amount, DateOnly? PaidOn
     public YearMonth PaidMonth => YearMonth.TryParse(Month, out var month) ? month : default;
 }
 
+/// <summary>The payment on record for a month, as a refused repeat names it.</summary>
+public record RecordedPayment(YearMonth Month, long Amount, DateOnly PaidOn);
+
 public static class RecordPremiumPaymentEndpoint
 {
     public static ProblemDetails Validate(RecordPremiumPayment? command, Now now) => ValidationErrors.Check(command, (c, errors) =>
@@ -30,7 +33,8 @@ public static class RecordPremiumPaymentEndpoint
     });
 
     /// <summary>
-    /// Records one paid month, once: paying a month already paid changes nothing. A month inside a
+    /// Records one paid month, once: paying a month already paid with the same amount changes
+    /// nothing; with another amount it is refused, naming the payment on record. A month inside a
     /// subsidy is paid from its budget at the subsidised premium. Paying brings a lapsed membership
     /// back when it leaves no more than the grace of unpaid months behind.
     /// </summary>
@@ -40,7 +44,8 @@ public static class RecordPremiumPaymentEndpoint
             return Decision.NotAt(current.Stage, "Premiums are paid only for enrolled workers.");
 
         var month = command.PaidMonth;
-        if (current.PaidMonths.Contains(month)) return Decision.Record();
+        if (current.Payments.TryGetValue(month, out var recorded))
+            return recorded.Amount == command.Amount ? Decision.Record() : Decision.Refuse(AlreadyPaid(current.Stage, recorded));
         if (current.DueFrom is { } due && month < due) return Decision.Invalid("month", $"is before the first premium fell due ({due})");
 
         var subsidy = current.Subsidy is { } s && s.Covers(month) ? s : null;
@@ -55,13 +60,23 @@ public static class RecordPremiumPaymentEndpoint
         return Decision.Record(paid, new CaseReactivated(month, back, now));
     }
 
+    /// <summary>A month already paid with another amount (409 invalid-transition, with the payment on record).</summary>
+    public static ProblemDetails AlreadyPaid(CaseStage stage, PremiumPaid recorded) => Problems.Create(Problems.InvalidTransition, 409,
+        "The month is already paid with another amount",
+        $"{recorded.Month} was paid Rp {recorded.Amount:N0} on {recorded.PaidOn:yyyy-MM-dd}; a payment on record is not changed by repeating it. Nothing was written.",
+        new Dictionary<string, object?>
+        {
+            ["stage"] = stage,
+            ["recordedPayment"] = new RecordedPayment(recorded.Month, recorded.Amount, recorded.PaidOn)
+        });
+
     /// <summary>A subsidised month is paid out of its budget, which is locked for the disbursement.</summary>
     public static Task<IEventStream<Budget>?> LoadAsync(RecordPremiumPayment command, Case? @case, IDocumentSession session,
         CancellationToken ct) =>
         BudgetLedger.LockAsync(session, @case?.Subsidy is { } s && s.Covers(command.PaidMonth) ? s.BudgetId : null, ct);
 
     [WolverinePost("/api/cases/{id}/premium-payments", OperationId = "RecordPremiumPayment", Summary = "Record a premium payment",
-        Description = "Records one paid month; paying a month already paid changes nothing. A month inside a subsidy is paid from its budget at the subsidised premium. A payment that leaves at most the grace of unpaid months behind reactivates a lapsed membership.")]
+        Description = "Records one paid month; paying a month already paid with the same amount changes nothing, with another amount is refused (invalid-transition, with the recordedPayment). A month inside a subsidy is paid from its budget at the subsidised premium. A payment that leaves at most the grace of unpaid months behind reactivates a lapsed membership.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     public static async Task<(IResult, Events)> Post(RecordPremiumPayment command,
         [LockedCase] Case @case, IEventStream<Budget>? budget,

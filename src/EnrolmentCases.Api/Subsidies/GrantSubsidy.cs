@@ -42,7 +42,7 @@ public static class GrantSubsidyEndpoint
         BudgetLedger.LockAsync(session, @case is null ? null : command.BudgetFor(@case), ct);
 
     [WolverinePost("/api/cases/{id}/subsidy", OperationId = "GrantSubsidy", Summary = "Grant a subsidy",
-        Description = "A regional budget (the province's or the case's regency's) takes over the worker's monthly premium from a start month for up to the rest of the budget year. The whole commitment must fit what is left of the budget, or nothing is written (budget-exceeded). Moves an enrolled case to subsidized.")]
+        Description = "A regional budget (the province's or the case's regency's) takes over the worker's monthly premium, up to the subsidised package (JKK + JKM at the lowest income bracket; JHT or a higher bracket stays the worker's to pay), from a start month for up to the rest of the budget year. The whole commitment must fit what is left of the budget, or nothing is written (budget-exceeded). Moves an enrolled case to subsidized.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     public static async Task<(IResult, Events)> Post(GrantSubsidy command,
         [LockedCase] Case @case, IEventStream<Budget>? budget,

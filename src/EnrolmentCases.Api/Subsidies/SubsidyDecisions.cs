@@ -7,8 +7,9 @@ namespace EnrolmentCases.Subsidies;
 public static class SubsidyDecisions
 {
     /// <summary>
-    /// An enrolled worker's premium moves to a regional budget. The premium follows the worker's
-    /// programmes and declared income; the whole commitment must fit what is left of the budget.
+    /// An enrolled worker's premium moves to a regional budget, up to the subsidised package (JKK +
+    /// JKM at the lowest income bracket, from the tariff): a worker's JHT or higher bracket stays
+    /// theirs to pay. The whole commitment must fit what is left of the budget.
     /// </summary>
     public static Decision Grant(Case current, GrantSubsidy command, Budget? budget, TariffOptions tariff, DateTimeOffset now)
     {
@@ -18,7 +19,8 @@ public static class SubsidyDecisions
                 : "Only an enrolled worker with an active membership can be subsidised.");
 
         var payer = command.Payer!.Value;
-        var premium = Tariff.MonthlyPremium(tariff, current.Programmes, current.DeclaredMonthlyIncome);
+        var premium = Math.Min(Tariff.MonthlyPremium(tariff, current.Programmes, current.DeclaredMonthlyIncome),
+            Tariff.SubsidisedPackage(tariff));
         var months = command.Months!.Value;
         if (Budget.Refuses(budget, premium * months) is { } exceeded) return Decision.Refuse(exceeded);
         return Decision.Record(new SubsidyGranted(payer, payer == Payer.ApbdRegency ? current.RegencyCode : null,

@@ -161,6 +161,64 @@ public class Subsidies(ApiFixture api)
     }
 
     [Fact]
+    public async Task a_subsidy_pays_at_most_the_package_and_leaves_jht_and_a_higher_bracket_to_the_worker()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
+        var id = await api.Host.IdentifyWorker(_kaur);
+        await api.Host.Reach(_kaur, id);
+        await api.Host.Command(_kaur, id, "enrolment", new
+        {
+            membershipNumber = "12345678901",
+            programmes = new[] { "JKK", "JKM", "JHT" },
+            declaredMonthlyIncome = 20_000_000,
+            effectiveDate = "2026-03-01"
+        });
+
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-09", 4));
+
+        Assert.Equal(new SubsidyView(Payer.ApbdRegency, year, new YearMonth(year, 9), 4, 16_800), (await api.Host.GetCase(_kaur, id)).Subsidy);
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_000_000, Committed: 67_200, Paid: 0, Remaining: 932_800),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04"));
+
+        using var clock = api.ClockAt(new DateTimeOffset(year, 10, 10, 9, 0, 0, TimeSpan.FromHours(7)));
+        var more = await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-09", amount = 36_800, paidOn = $"{year}-10-05" }, 400);
+        Assert.True((await more.Problem()).GetProperty("errors").TryGetProperty("amount", out _));
+        await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-09", amount = 16_800, paidOn = $"{year}-10-05" });
+        Assert.Equal(16_800, (await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04")).Paid);
+    }
+
+    [Fact]
+    public async Task a_paid_month_repeated_with_another_amount_is_refused_with_the_payment_on_record()
+    {
+        var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
+        await api.Host.Command(_kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 3));
+        using var clock = api.ClockAt(new DateTimeOffset(year, 2, 10, 9, 0, 0, TimeSpan.FromHours(7)));
+        var first = await (await api.Host.Command(_kaur, id, "premium-payments",
+            new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-05" })).Accepted();
+        var before = await api.Host.GetCase(_kaur, id);
+
+        var other = await api.Host.Command(_kaur, id, "premium-payments",
+            new { month = $"{year}-01", amount = 20_000, paidOn = $"{year}-02-06" }, 409);
+        var problem = await other.Problem();
+        Assert.Equal("invalid-transition", problem.Slug());
+        Assert.Equal("subsidized", problem.GetProperty("stage").GetString());
+        var recorded = problem.GetProperty("recordedPayment");
+        Assert.Equal(($"{year}-01", 16_800L, $"{year}-02-05"),
+            (recorded.GetProperty("month").GetString(), recorded.GetProperty("amount").GetInt64(), recorded.GetProperty("paidOn").GetString()));
+
+        // The same amount again (another paidOn too) is the payment on record: accepted, nothing written.
+        var same = await api.Host.Command(_kaur, id, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-02-07" });
+        Assert.Equal(first, await same.Accepted());
+
+        var after = await api.Host.GetCase(_kaur, id);
+        Assert.Equal((before.Version, before.PaidThrough), (after.Version, after.PaidThrough));
+        Assert.Equal(first.Version, after.Version);
+        var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal((16_800L, 50_400L), (line.Paid, line.Committed));
+    }
+
+    [Fact]
     public async Task closing_a_subsidised_case_releases_what_was_not_paid()
     {
         var (id, year) = await api.Host.EnrolledCaseWithABudget(_kaur);
