@@ -30,41 +30,48 @@ public sealed class AuditSealerHealthCheck(IDocumentStore store, IOptions<AuditO
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
     {
         var settings = options.Value;
-        var schema = store.Options.Events.DatabaseSchemaName;
-        var links = Table<AuditLink>();
-        var runs = Table<AuditSealerRun>();
-        long highWater, sealedThrough;
-        double? lastRunSecondsAgo;
+        SealerLag.Progress progress;
         try
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            await using var command = new NpgsqlCommand($"""
-                select coalesce((select last_seq_id from {schema}.mt_event_progression where name = '{ProjectionLag.HighWaterMark}'), 0),
-                       coalesce((select max(id) from {links}), 0),
-                       (select extract(epoch from now() - mt_last_modified)::float8 from {runs} where id = @sealer)
-                """, connection);
-            command.Parameters.AddWithValue("sealer", AuditSealerRun.TheSealer);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            highWater = reader.GetInt64(0);
-            sealedThrough = reader.GetInt64(1);
-            lastRunSecondsAgo = reader.IsDBNull(2) ? null : reader.GetDouble(2);
+            progress = await SealerLag.ReadAsync(store, ct);
         }
         catch (Exception e)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "the audit chain's progress could not be read", e);
         }
 
-        var assessment = SealerLag.Assess(settings, highWater, sealedThrough, lastRunSecondsAgo);
+        var assessment = SealerLag.Assess(settings, progress.HighWater, progress.SealedThrough, progress.LastRunSecondsAgo);
         return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
     }
 
-    private string Table<T>() => ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 }
 
 public static class SealerLag
 {
+    /// <summary>The high-water mark, the last sealed event, and how long ago the sealer's heartbeat was written.</summary>
+    public sealed record Progress(long HighWater, long SealedThrough, double? LastRunSecondsAgo)
+    {
+        public long Unsealed => Math.Max(0, HighWater - SealedThrough);
+    }
+
+    /// <summary>One round trip over index lookups (never a count of the events table); what readiness and the gauge read.</summary>
+    public static async Task<Progress> ReadAsync(IDocumentStore store, CancellationToken ct)
+    {
+        string Table<T>() => ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand($"""
+            select coalesce((select last_seq_id from {store.Options.Events.DatabaseSchemaName}.mt_event_progression where name = '{ProjectionLag.HighWaterMark}'), 0),
+                   coalesce((select max(id) from {Table<AuditLink>()}), 0),
+                   (select extract(epoch from now() - mt_last_modified)::float8 from {Table<AuditSealerRun>()} where id = @sealer)
+            """, connection);
+        command.CommandTimeout = 5;
+        command.Parameters.AddWithValue("sealer", AuditSealerRun.TheSealer);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new Progress(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetDouble(2));
+    }
+
     public sealed record Assessment(bool Degraded, string Description, IReadOnlyDictionary<string, object> Data);
 
     public static Assessment Assess(AuditOptions settings, long highWater, long sealedThrough, double? lastRunSecondsAgo)

@@ -22,18 +22,10 @@ public sealed class SealerLagGauge : IInstruments
 
     private IEnumerable<Measurement<long>> Observe()
     {
-        var links = ((IReadOnlyStoreOptions)_store.Options).FindOrResolveDocumentType(typeof(AuditLink)).TableName.QualifiedName;
         try
         {
-            using var connection = _store.Storage.Database.CreateConnection();
-            connection.Open();
-            using var command = new NpgsqlCommand($"""
-                select coalesce((select last_seq_id from {_store.Options.Events.DatabaseSchemaName}.mt_event_progression
-                                 where name = '{ProjectionLag.HighWaterMark}'), 0)
-                     - coalesce((select max(id) from {links}), 0)
-                """, connection);
-            command.CommandTimeout = 5;
-            return [new Measurement<long>(Math.Max(0, Convert.ToInt64(command.ExecuteScalar())))];
+            // Observable instruments are read synchronously, on the metric reader's own thread.
+            return [new Measurement<long>(SealerLag.ReadAsync(_store, CancellationToken.None).GetAwaiter().GetResult().Unsealed)];
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {

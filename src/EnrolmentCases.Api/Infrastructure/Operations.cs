@@ -154,37 +154,19 @@ public static class Operations
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
         {
-            var schema = store.Options.Events.DatabaseSchemaName;
-            var expected = ((StoreOptions)store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToList();
-            var rows = new Dictionary<string, long>();
-            double? highWaterAge = null;
-            long head;
+            var expected = ProjectionLag.Projections(store);
+            ProjectionLag.Progress progress;
             try
             {
-                await using var connection = store.Storage.Database.CreateConnection();
-                await connection.OpenAsync(ct);
-                await using var command = connection.CreateCommand();
-                command.CommandText = $"""
-                    select name, coalesce(last_seq_id, 0), extract(epoch from now() - last_updated)::float8 from {schema}.mt_event_progression;
-                    select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
-                    """;
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    rows[reader.GetString(0)] = reader.GetInt64(1);
-                    if (reader.GetString(0) == ProjectionLag.HighWaterMark && !reader.IsDBNull(2)) highWaterAge = reader.GetDouble(2);
-                }
-                await reader.NextResultAsync(ct);
-                await reader.ReadAsync(ct);
-                head = reader.GetInt64(0);
+                progress = await ProjectionLag.ReadAsync(store, ct);
             }
             catch (Exception e)
             {
                 return new HealthCheckResult(context.Registration.FailureStatus, "projection progress could not be read", e);
             }
 
-            var assessment = ProjectionLag.Assess(expected, rows, head, options.Value.MaxProjectionLag,
-                highWaterAge, options.Value.MaxHighWaterStallSeconds);
+            var assessment = ProjectionLag.Assess(expected, progress.Rows, progress.Head, options.Value.MaxProjectionLag,
+                progress.HighWaterAgeSeconds, options.Value.MaxHighWaterStallSeconds);
             return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
         }
     }
@@ -194,6 +176,42 @@ public static class Operations
 public static class ProjectionLag
 {
     public const string HighWaterMark = "HighWaterMark";
+
+    /// <summary>mt_event_progression (name to last sequence), how long ago the high-water mark moved, and the sequence's head.</summary>
+    public sealed record Progress(IReadOnlyDictionary<string, long> Rows, long Head, double? HighWaterAgeSeconds);
+
+    /// <summary>The async projections (shard names) the store has.</summary>
+    public static IReadOnlyList<string> Projections(IDocumentStore store) =>
+        ((StoreOptions)store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToList();
+
+    /// <summary>
+    /// The daemon's progression rows and the event sequence's current value, in one round trip; what
+    /// readiness and the lag gauge both read. The events table is never touched.
+    /// </summary>
+    public static async Task<Progress> ReadAsync(IDocumentStore store, CancellationToken ct)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandTimeout = 5;
+        command.CommandText = $"""
+            select name, coalesce(last_seq_id, 0), extract(epoch from now() - last_updated)::float8 from {schema}.mt_event_progression;
+            select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
+            """;
+        var rows = new Dictionary<string, long>();
+        double? highWaterAge = null;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows[reader.GetString(0)] = reader.GetInt64(1);
+            if (reader.GetString(0) == HighWaterMark && !reader.IsDBNull(2)) highWaterAge = reader.GetDouble(2);
+        }
+
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return new Progress(rows, reader.GetInt64(0), highWaterAge);
+    }
 
     public sealed record Assessment(bool Degraded, string Description, IReadOnlyDictionary<string, object> Data);
 

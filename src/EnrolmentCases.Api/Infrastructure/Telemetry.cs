@@ -191,33 +191,21 @@ public sealed class ProjectionLagGauge : IInstruments
 
     private IEnumerable<Measurement<long>> Observe()
     {
-        var schema = _store.Options.Events.DatabaseSchemaName;
-        var progress = new Dictionary<string, long>();
-        long head;
+        ProjectionLag.Progress progress;
         try
         {
-            using var connection = _store.Storage.Database.CreateConnection();
-            connection.Open();
-            using var command = new NpgsqlCommand($"""
-                select name, coalesce(last_seq_id, 0) from {schema}.mt_event_progression;
-                select case when is_called then last_value else 0 end from {schema}.mt_events_sequence;
-                """, connection);
-            command.CommandTimeout = 5;
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) progress[reader.GetString(0)] = reader.GetInt64(1);
-            reader.NextResult();
-            reader.Read();
-            head = reader.GetInt64(0);
+            // Observable instruments are read synchronously, on the metric reader's own thread.
+            progress = ProjectionLag.ReadAsync(_store, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             return [];
         }
 
-        var highWater = progress.GetValueOrDefault(ProjectionLag.HighWaterMark);
-        return ((StoreOptions)_store.Options).Projections.AllShards().Select(s => s.Name.Identity)
-            .Select(projection => Lag(projection, highWater - progress.GetValueOrDefault(projection)))
-            .Append(Lag(ProjectionLag.HighWaterMark, head - highWater));
+        var highWater = progress.Rows.GetValueOrDefault(ProjectionLag.HighWaterMark);
+        return ProjectionLag.Projections(_store)
+            .Select(projection => Lag(projection, highWater - progress.Rows.GetValueOrDefault(projection)))
+            .Append(Lag(ProjectionLag.HighWaterMark, progress.Head - highWater));
     }
 
     private static Measurement<long> Lag(string projection, long events) =>
