@@ -3,6 +3,7 @@ using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 
 namespace EnrolmentCases.Audit;
@@ -30,7 +31,7 @@ public static class SubjectAccessEndpoint
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, LapsePolicy lapses,
-        Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
+        Now now, ReferenceData reference, PersonalData privacy, HttpContext http, ILogger<SubjectAccessRequest> logger)
     {
         var problems = Nik.Problems(request?.Nik, reference.NikProvinceCodes);
         if (problems.Count > 0)
@@ -38,11 +39,15 @@ public static class SubjectAccessEndpoint
 
         var nik = request!.Nik!;
         var ct = http.RequestAborted;
-        var cases = await session.Query<CaseDetails>().Where(c => c.Nik == nik).OrderBy(c => c.OpenedAt).ToListAsync(ct);
-        var claim = await session.LoadAsync<OpenCaseClaim>(nik, ct);
+        // Found by the NIK's subject id: the NIK itself is stored nowhere in clear. Erased cases no longer carry it.
+        var subject = privacy.SubjectOf(nik);
+        var cases = await session.Query<CaseDetails>().Where(c => c.Subject == subject).OrderBy(c => c.OpenedAt).ToListAsync(ct);
+        var claim = await session.LoadAsync<OpenCaseClaim>(subject, ct);
+        var keys = await privacy.KeyringAsync(session, [subject], ct);
         var result = new List<SubjectCase>();
         foreach (var c in cases)
-            result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, ct)));
+            result.Add(new SubjectCase(c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths),
+                await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, privacy, ct)));
 
         var auditor = Caller.From(http.User);
         // The access itself is part of the processing trail.
