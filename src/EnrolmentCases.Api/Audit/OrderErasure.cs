@@ -44,6 +44,8 @@ public static class OrderErasureEndpoint
         var orderId = Guid.CreateVersion7(now.Instant);
         var (legalBasis, reference) = (command.LegalBasis!.Trim(), command.Reference!.Trim());
         var subject = privacy.SubjectOf(command.Nik!);
+        // One transaction from the first read: an outage answers 503 at once (no read retried inside a request).
+        await session.BeginTransactionAsync(ct);
 
         var cases = await session.Query<CaseDetails>().Where(c => c.Subject == subject).Select(c => c.Id).ToListAsync(ct);
         foreach (var caseId in cases)

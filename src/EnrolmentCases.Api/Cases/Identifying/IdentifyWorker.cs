@@ -77,6 +77,9 @@ public static class IdentifyWorkerEndpoint
     {
         var caseId = Guid.CreateVersion7(now.Instant);
         var subject = privacy.SubjectOf(command.Nik!);
+        // The key is looked up inside the command's transaction, as commands on a case load it: a database
+        // outage then fails the request with 503 at once instead of being retried as a plain read would be.
+        await session.BeginTransactionAsync(ct);
         var (seals, newKeys) = await privacy.SealsForAsync(session, [subject], now.Instant, ct);
         var (stream, claim) = Open(command, caseId, now, seals[subject]);
         // A person's first case brings their data key, in the same transaction as the events sealed under it.
