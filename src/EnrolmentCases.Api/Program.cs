@@ -10,6 +10,7 @@ using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
 using JasperFx;
@@ -23,6 +24,7 @@ builder.Services
     .AddProvince(builder.Configuration)
     .AddEventStore(builder.Configuration)
     .AddMoney(builder.Configuration)
+    .AddPrivacy(builder.Configuration)
     .AddCases()
     .AddCaseDetails()
     .AddLapses(builder.Configuration)

@@ -1,6 +1,7 @@
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Imports;
+using EnrolmentCases.Privacy;
 
 namespace EnrolmentCases.Audit;
 
@@ -25,12 +26,15 @@ public sealed record PersonalDataHeld(IReadOnlyList<CaseDetails> Cases, Guid? Op
 /// that carry it, including the invalid and duplicate rows that opened no case. Subject access (and
 /// erasure) ask here, so a change to how NIKs are stored or keyed is made here once.
 /// </summary>
-public sealed class PersonalDataLocator(IQuerySession session)
+public sealed class PersonalDataLocator(IQuerySession session, PersonalData privacy)
 {
     public async Task<PersonalDataHeld> FindAsync(string nik, CancellationToken ct)
     {
-        var cases = await session.Query<CaseDetails>().Where(c => c.Nik == nik).OrderBy(c => c.OpenedAt).ToListAsync(ct);
-        var claim = await session.LoadAsync<OpenCaseClaim>(nik, ct);
+        // Cases and the claim are found by the NIK's subject id: the NIK itself is stored nowhere in clear.
+        // Erased cases no longer carry it. Uploaded rows keep the NIK as uploaded until an erasure blanks them.
+        var subject = privacy.SubjectOf(nik);
+        var cases = await session.Query<CaseDetails>().Where(c => c.Subject == subject).OrderBy(c => c.OpenedAt).ToListAsync(ct);
+        var claim = await session.LoadAsync<OpenCaseClaim>(subject, ct);
         return new PersonalDataHeld(cases, claim?.CaseId, await ImportRowsAsync(nik, ct));
     }
 

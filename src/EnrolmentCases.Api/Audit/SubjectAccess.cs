@@ -4,6 +4,7 @@ using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 
 namespace EnrolmentCases.Audit;
@@ -38,7 +39,8 @@ public static class SubjectAccessEndpoint
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, PersonalDataLocator locator,
-        PersonalDataReads reads, LapsePolicy lapses, Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
+        PersonalDataReads reads, PersonalData privacy, LapsePolicy lapses, Now now, ReferenceData reference, HttpContext http,
+        ILogger<SubjectAccessRequest> logger)
     {
         var problems = Nik.Problems(request?.Nik, reference.NikProvinceCodes);
         if (problems.Count > 0)
@@ -47,9 +49,11 @@ public static class SubjectAccessEndpoint
         var nik = request!.Nik!;
         var ct = http.RequestAborted;
         var held = await locator.FindAsync(nik, ct);
+        var keys = await privacy.KeyringAsync(session, held.Cases.Select(c => c.Subject), ct);
         var result = new List<SubjectCase>();
         foreach (var c in held.Cases)
-            result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, ct)));
+            result.Add(new SubjectCase(c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths),
+                await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, privacy, ct)));
         var caseIds = held.Cases.Select(c => c.Id).ToArray();
         var accesses = await AccessesAsync(session, caseIds, ct);
 

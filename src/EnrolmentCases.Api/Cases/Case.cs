@@ -16,11 +16,14 @@ public sealed record SubsidyTerms(Payer Payer, int BudgetYear, YearMonth StartMo
 /// The write model of a case: only what its decisions need, evolved by its events and never
 /// changed in place. Marten folds it from the stream when a command loads it; the views people
 /// read are projections of their own (GettingDetails/). Create and Apply stay public: Marten 9
-/// dispatches them from generated code.
+/// dispatches them from generated code. It knows the worker by Subject, the MAC of the NIK (never the
+/// NIK itself), which keys the open-case claim; null once the person's data was erased.
 /// </summary>
-public sealed partial record Case(Guid Id, string Nik, string RegencyCode, CaseStage Stage)
+public sealed partial record Case(Guid Id, string? Subject, string RegencyCode, CaseStage Stage)
 {
     public long Version { get; init; }
+    /// <summary>The person's data key the case was opened with: corrections are sealed under it.</summary>
+    public Guid KeyId { get; init; }
     public CaseStage? StageBeforeClosure { get; init; }
     public CaseStage? StageBeforeLapse { get; init; }
     public IReadOnlyList<Programme> Programmes { get; init; } = [];
@@ -41,7 +44,10 @@ public sealed partial record Case(Guid Id, string Nik, string RegencyCode, CaseS
         : paidThrough is { } paid && paid >= due ? paid
         : due.AddMonths(-1);
 
-    public static Case Create(WorkerIdentified e) => new(e.CaseId, e.Nik, e.RegencyCode, CaseStage.Identified);
+    public static Case Create(WorkerIdentified e) => new(e.CaseId, e.Subject, e.RegencyCode, CaseStage.Identified) { KeyId = e.KeyId };
+
+    /// <summary>An erased case no longer knows whose it was: it holds no claim on the NIK and takes no corrections.</summary>
+    public static Case Apply(PersonalDataErased e, Case c) => c with { Subject = null };
 
     public static Case Apply(ContactAttempted e, Case c) =>
         e.Outcome == ContactOutcome.Reached && c.Stage == CaseStage.Identified ? c with { Stage = CaseStage.Contacted } : c;
@@ -92,6 +98,7 @@ public sealed partial record Case(Guid Id, string Nik, string RegencyCode, CaseS
         CaseReactivated x => Apply(x, this),
         CaseClosed x => Apply(x, this),
         CaseReopened x => Apply(x, this),
+        PersonalDataErased x => Apply(x, this),
         _ => this
     };
 }

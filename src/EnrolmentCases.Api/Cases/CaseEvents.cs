@@ -6,17 +6,42 @@ namespace EnrolmentCases.Cases;
 // calendar once per command), so that nothing depends on when Marten happened to write it.
 // Their names and members are stored history: never rename them.
 
+/// <summary>
+/// Nik, FullName, District, Village and Phone are sealed (Privacy/PersonalCipher) under the data key
+/// KeyId of the person Subject (a MAC of the NIK, never the NIK): erasing the key erases them here too.
+/// </summary>
 public record WorkerIdentified(
     Guid CaseId,
-    string Nik,
-    string FullName,
+    string? Nik,
+    string? FullName,
     string RegencyCode,
     string? District,
     string? Village,
     string Occupation,
     string? Phone,
     WorkerSource Source,
-    DateTimeOffset IdentifiedAt);
+    DateTimeOffset IdentifiedAt,
+    string Subject,
+    Guid KeyId);
+
+/// <summary>
+/// A worker's details corrected (the right to correction, UU 27/2022): only the fields given, the
+/// personal ones sealed under the key the case was opened with. Reason says why; metadata says who.
+/// </summary>
+public record WorkerDetailsCorrected(
+    string? FullName,
+    string? Phone,
+    string? District,
+    string? Village,
+    string? Occupation,
+    string Reason,
+    DateTimeOffset CorrectedAt);
+
+/// <summary>
+/// A lawful erasure order destroyed the person's data key: the case's personal fields are gone for
+/// good, while its stages, dates and money stay. Carries no personal data.
+/// </summary>
+public record PersonalDataErased(Guid OrderId, string LegalBasis, string Reference, DateTimeOffset ErasedAt);
 
 /// <summary>OccurredAt is when the attempt happened in the field; RecordedAt when it was entered.</summary>
 public record ContactAttempted(ContactChannel Channel, ContactOutcome Outcome, string? Note, DateTimeOffset OccurredAt, DateTimeOffset RecordedAt);

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Identifying;
 using EnrolmentCases.Identity;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 using Wolverine;
 
@@ -17,7 +18,7 @@ namespace EnrolmentCases.Imports;
 public static class ProcessImportChunkHandler
 {
     public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
-        Now now, ImportMetrics metrics, CancellationToken ct)
+        Now now, ImportMetrics metrics, PersonalData privacy, CancellationToken ct)
     {
         var next = new OutgoingMessages();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
@@ -41,14 +42,20 @@ public static class ProcessImportChunkHandler
             else valid.Add((i, command));
         }
 
-        var claims = (await session.LoadManyAsync<OpenCaseClaim>(ct, valid.Select(v => v.Command.Nik!).Distinct()))
-            .ToDictionary(c => c.Id);
+        // Claims and data keys are keyed by each NIK's subject id (its MAC): two queries for the whole chunk.
+        var subjects = valid.ToDictionary(v => v.Position, v => privacy.SubjectOf(v.Command.Nik!));
+        var claims = (await session.LoadManyAsync<OpenCaseClaim>(ct, subjects.Values.Distinct())).ToDictionary(c => c.Id);
+        var toOpen = valid.Where(v => !claims.ContainsKey(subjects[v.Position])).Select(v => subjects[v.Position]);
+        var (seals, newKeys) = await privacy.SealsForAsync(session, toOpen, now.Instant, ct);
+        // A person's first case brings their data key, in this chunk's transaction (stored: the claim decides races, as in POST /api/cases).
+        foreach (var key in newKeys) session.Store(key);
         // A duplicate names the existing case only when the importer may see it, as POST /api/cases does.
         var importerCaller = Caller.From(importer);
         foreach (var (position, command) in valid)
         {
             var row = chunk.Rows[position].Row;
-            if (claims.TryGetValue(command.Nik!, out var existing))
+            var subject = subjects[position];
+            if (claims.TryGetValue(subject, out var existing))
             {
                 results[position] = new RowResult(row, RowOutcome.Duplicate,
                     importerCaller.CanSeeCasesOf(existing.RegencyCode) ? existing.CaseId : null);
@@ -57,10 +64,10 @@ public static class ProcessImportChunkHandler
 
             // The same opening as POST /api/cases: the case's stream and the claim on the NIK.
             var caseId = Guid.CreateVersion7(now.Instant);
-            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now);
+            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now, seals[subject]);
             stream.Execute(session);
             claim.Execute(session);
-            claims[command.Nik!] = new OpenCaseClaim(command.Nik!, caseId, command.RegencyCode!);
+            claims[subject] = new OpenCaseClaim(subject, caseId, command.RegencyCode!);
             results[position] = new RowResult(row, RowOutcome.Created, caseId);
         }
 

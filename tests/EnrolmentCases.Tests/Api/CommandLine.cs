@@ -195,7 +195,11 @@ public class CommandLine(ApiFixture api)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_ENVIRONMENT"] = "Production",
-            ["Auth:SigningKey"] = ProductionKey
+            ["Auth:SigningKey"] = ProductionKey,
+            // Outside Development the API starts only with keys for personal data of its own.
+            ["Privacy:NikKey"] = Convert.ToBase64String(new byte[32]),
+            ["Privacy:MasterKeys:production"] = Convert.ToBase64String(new byte[32]),
+            ["Privacy:CurrentMasterKeyId"] = "production"
         };
         var runs = await Task.WhenAll(
             ApiProcess.RunWithAsync(production, null, "token", "--role", "auditor"),

@@ -528,6 +528,8 @@ public class FailedImports
         // claims table rejects one worker, as a corrupt value or a full disk would reject a whole chunk.
         var file = ImportFile.Build(rows: 2_500);
         var poisoned = file.Csv.Split('\n')[1_502].Split(',')[0]; // file line 1503: the second chunk (lines 1002-2001)
+        // Claims are keyed by the NIK's subject id.
+        poisoned = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<EnrolmentCases.Privacy.PersonalData>(host.Services).SubjectOf(poisoned);
         await Sql.ExecuteAsync(database, $"alter table {Schema}.mt_doc_opencaseclaim add constraint poisoned check (id <> '{poisoned}')");
 
         var id = await host.StartImport(importer, file.Csv);

@@ -4,7 +4,9 @@ using System.Text.Json;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Privacy;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -16,7 +18,8 @@ public class IdentifyingWorkers(ApiFixture api)
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<CaseDetails>().CountAsync(c => c.Nik == nik);
+        var subject = api.Host.Services.GetRequiredService<PersonalData>().SubjectOf(nik);
+        return await session.Query<CaseDetails>().CountAsync(c => c.Subject == subject);
     }
 
     [Fact]
@@ -45,7 +48,7 @@ public class IdentifyingWorkers(ApiFixture api)
         // members the read model keeps only for the application's own queries.
         var json = await api.Host.Read<JsonElement>(_kaur, $"/api/cases/{accepted.Id}");
         Assert.Equal(
-            ["contactAttempts", "district", "fullName", "id", "nik", "occupation", "openedAt", "phone", "regencyCode", "source", "stage", "updatedAt",
+            ["contactAttempts", "district", "erased", "fullName", "id", "nik", "occupation", "openedAt", "phone", "regencyCode", "source", "stage", "updatedAt",
              "version", "village"],
             json.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
@@ -164,7 +167,8 @@ public class IdentifyingWorkers(ApiFixture api)
         Assert.Equal(1, await CasesWithNik(nik));
         await using var session = api.Store.QuerySession();
         var streams = await session.QueryAsync<int>(
-            "select count(*)::int from enrolment.mt_events where type = 'worker_identified' and data ->> 'nik' = ?", nik);
+            "select count(*)::int from enrolment.mt_events where type = 'worker_identified' and data ->> 'subject' = ?",
+            api.Host.Services.GetRequiredService<PersonalData>().SubjectOf(nik));
         Assert.Equal(1, streams.Single());
     }
 

@@ -7,6 +7,7 @@ using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Imports;
+using EnrolmentCases.Privacy;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine;
@@ -31,7 +32,8 @@ public class Imports(ApiFixture api)
     private async Task<int> CasesWithNik(string nik)
     {
         await using var session = api.Store.QuerySession();
-        return await session.Query<CaseDetails>().CountAsync(c => c.Nik == nik);
+        var subject = api.Host.Services.GetRequiredService<PersonalData>().SubjectOf(nik);
+        return await session.Query<CaseDetails>().CountAsync(c => c.Subject == subject);
     }
 
     private static Dictionary<int, RowResult> RowsOf(ImportView view) => view.Rows.ToDictionary(r => r.Row);
@@ -101,7 +103,9 @@ public class Imports(ApiFixture api)
         Assert.Equal(1_500, views.Sum(v => v.Counts.Created));
         Assert.Equal(3_000 - 1_500, views.Sum(v => v.Counts.Duplicate));
         await using var session = api.Store.QuerySession();
-        var cases = await session.Query<CaseDetails>().Where(c => c.Nik.IsOneOf(niks.ToArray())).Select(c => c.Nik).ToListAsync();
+        var privacy = api.Host.Services.GetRequiredService<PersonalData>();
+        var subjects = niks.Select(privacy.SubjectOf).ToArray();
+        var cases = await session.Query<CaseDetails>().Where(c => c.Subject.IsOneOf(subjects)).Select(c => c.Subject).ToListAsync();
         Assert.Equal(1_500, cases.Count);
         Assert.Equal(1_500, cases.Distinct().Count());
     }

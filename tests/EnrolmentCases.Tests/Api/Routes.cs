@@ -75,6 +75,7 @@ public static class Routes
         new("POST /api/cases/{id}/closure", Caseworkers, """{"reason":"declined","note":"ok"}"""),
         new("POST /api/cases/{id}/reopening", Caseworkers, """{"note":"ok"}"""),
         new("GET /api/cases/{id}/history", CaseReaders),
+        new("POST /api/cases/{id}/corrections", Caseworkers, """{"fullName":"Siti A.","phone":"081270009999","reason":"typo in the village list"}"""),
         // Imports: the importer (a caseworker) and auditors follow them.
         new("POST /api/imports?listSource=P3KE&fileName=p3ke.csv", Caseworkers, CsvHeader, "text/csv"),
         new("GET /api/imports/{id}?rowsPage=1&rowsPageSize=100", CaseReaders),
@@ -92,6 +93,7 @@ public static class Routes
         new("GET /api/audit/events?afterSequence=0&limit=10&reason=quarterly+archive", AuditorsAndAdmins),
         new("GET /api/audit/access-log?from=2026-03-01&to=2026-03-02&page=1&pageSize=50", Auditors),
         new("POST /api/audit/subject-access", Auditors, """{"nik":"{nik}"}"""),
+        new("POST /api/audit/erasures", Admins, """{"nik":"{nik}","legalBasis":"UU 27/2022 art. 8","reference":"ORD-2026-001"}"""),
         new("POST /api/audit/replay-verification", AuditorsAndAdmins),
         new("GET /api/audit/replay-verification/{id}", AuditorsAndAdmins),
         // Operations.

@@ -23,6 +23,8 @@ public class Settings(ApiFixture api)
     [InlineData("ReferenceData:Regencies:0:Code", "18.01", "ReferenceData:Regencies: '18.01' must be a code of province 17")]
     [InlineData("Health:CacheSeconds", "600", "Health:CacheSeconds must be between 0 and 60")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks: '10.0.0.0/33' is not a network")]
+    [InlineData("Privacy:NikKey", "c2hvcnQ=", "Privacy:NikKey must be set to at least 32 random bytes")]
+    [InlineData("Privacy:CurrentMasterKeyId", "retired", "Privacy:CurrentMasterKeyId must name one of MasterKeys")]
     public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
     {
         var failure = await Record.ExceptionAsync(async () =>

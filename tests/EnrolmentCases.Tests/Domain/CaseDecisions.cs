@@ -34,10 +34,13 @@ public class CaseDecisions
         };
     }
 
+    private static readonly (EnrolmentCases.Privacy.PersonSeal Seal, EnrolmentCases.Privacy.PersonKeyring Keys) Person =
+        TestPrivacy.Person("1704015506900001");
+
     private static History Identified()
     {
         var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", "farmer", WorkerSource.P3Ke, Phone: "+62 812-7000-1234");
-        var identified = IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now);
+        var identified = IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now, Person.Seal);
         return new History(Case.Create(identified), CaseDetails.Create(identified));
     }
 
@@ -60,8 +63,9 @@ public class CaseDecisions
     public void identifying_trims_names_and_normalises_the_phone()
     {
         var history = Identified();
-        Assert.Equal("Siti Aminah", history.View.FullName);
-        Assert.Equal("+6281270001234", history.View.Phone);
+        Assert.Equal("Siti Aminah", history.View.Revealed(Person.Keys).FullName);
+        Assert.Equal("+6281270001234", history.View.Revealed(Person.Keys).Phone);
+        Assert.DoesNotContain("Siti", history.View.FullName);
         Assert.Equal(CaseStage.Identified, history.Case.Stage);
     }
 

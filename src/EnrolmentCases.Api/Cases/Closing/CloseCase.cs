@@ -46,6 +46,7 @@ public static class CloseCaseEndpoint
         var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         BudgetLedger.Book(budget, @case.Id, events, now.Instant);
         // A closed case no longer holds its NIK: a new case may be opened for the worker.
-        return (answer, events, decision.Refusal is null ? MartenOps.Delete<OpenCaseClaim>(@case.Nik) : MartenOps.Nothing());
+        return (answer, events,
+            decision.Refusal is null && @case.Subject is { } subject ? MartenOps.Delete<OpenCaseClaim>(subject) : MartenOps.Nothing());
     }
 }

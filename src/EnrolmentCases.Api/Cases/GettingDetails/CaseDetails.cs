@@ -1,6 +1,7 @@
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
+using EnrolmentCases.Privacy;
 
 namespace EnrolmentCases.Cases.GettingDetails;
 
@@ -10,11 +11,14 @@ public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMon
 /// A case as caseworkers and auditors see it, kept by an inline projection of the case's stream, so
 /// the detail view and the worklist are never behind a command the caller just made. Carries
 /// personal data: never put it in aggregates. Stage is the recorded one; readers apply the lapse rule.
+/// The personal fields are stored as sealed in the events (PersonalCipher) and opened only when a
+/// response is made (Revealed), so the table holds no plaintext and a rebuild needs no keys; an
+/// erasure leaves them null and Erased true.
 /// </summary>
 public sealed partial record CaseDetails(
     Guid Id,
-    string Nik,
-    string FullName,
+    string? Nik,
+    string? FullName,
     string RegencyCode,
     string? District,
     string? Village,
@@ -35,13 +39,32 @@ public sealed partial record CaseDetails(
     public YearMonth? PaidThrough { get; init; }
     public ClosureReason? ClosedReason { get; init; }
 
+    /// <summary>True once the worker's personal data was erased: Nik, FullName, District, Village and Phone are null for good.</summary>
+    public bool Erased { get; init; }
+
+    /// <summary>The person's subject id (a MAC of the NIK) and the data key the fields are sealed under.</summary>
+    [NotInResponses] public string? Subject { get; init; }
+
+    [NotInResponses] public Guid KeyId { get; init; }
+
     [NotInResponses] public YearMonth? DueFrom { get; init; }
 
     /// <summary>Month index of Case.SettledThrough, stored so that the lapse sweep can query it.</summary>
     [NotInResponses] public int? SettledThroughIndex { get; init; }
 
     public static CaseDetails Create(WorkerIdentified e) => new(e.CaseId, e.Nik, e.FullName, e.RegencyCode, e.District, e.Village,
-        e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt, e.IdentifiedAt);
+        e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt, e.IdentifiedAt) { Subject = e.Subject, KeyId = e.KeyId };
+
+    public static CaseDetails Apply(WorkerDetailsCorrected e, CaseDetails d) => d with
+    {
+        FullName = e.FullName ?? d.FullName, Phone = e.Phone ?? d.Phone, District = e.District ?? d.District,
+        Village = e.Village ?? d.Village, Occupation = e.Occupation ?? d.Occupation, UpdatedAt = e.CorrectedAt
+    };
+
+    public static CaseDetails Apply(PersonalDataErased e, CaseDetails d) => d with
+    {
+        Nik = null, FullName = null, District = null, Village = null, Phone = null, Subject = null, Erased = true, UpdatedAt = e.ErasedAt
+    };
 
     public static CaseDetails Apply(CaseStageChanged e, CaseDetails d) => d with { Stage = e.To };
 
@@ -72,6 +95,19 @@ public sealed partial record CaseDetails(
     public static CaseDetails Apply(CaseClosed e, CaseDetails d) => d with { ClosedReason = e.Reason, UpdatedAt = e.ClosedAt };
 
     public static CaseDetails Apply(CaseReopened e, CaseDetails d) => d with { ClosedReason = null, UpdatedAt = e.ReopenedAt };
+
+    /// <summary>The view with its personal fields opened for a response; all null, and Erased, once the person's key is gone.</summary>
+    public CaseDetails Revealed(PersonKeyring keys)
+    {
+        if (keys.For(Subject, KeyId) is not { } person)
+            return this with { Nik = null, FullName = null, District = null, Village = null, Phone = null, Erased = true };
+        return this with
+        {
+            Nik = person.Open(PersonalField.Nik, Nik), FullName = person.Open(PersonalField.FullName, FullName),
+            District = person.Open(PersonalField.District, District), Village = person.Open(PersonalField.Village, Village),
+            Phone = person.Open(PersonalField.Phone, Phone)
+        };
+    }
 
     private static CaseDetails Settle(CaseDetails d) => d with { SettledThroughIndex = Case.Settled(d.DueFrom, d.PaidThrough)?.Index };
 

@@ -15,7 +15,7 @@ public static class Configuration
             opts.Schema.For<CaseDetails>()
                 .Index(c => c.RegencyCode)
                 .Index(c => c.OpenedAt)
-                .Index(c => c.Nik)
+                .Index(c => c.Subject)
                 .Duplicate(c => c.Stage)
                 .Duplicate(c => c.SettledThroughIndex);
         });

@@ -2,6 +2,7 @@ using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 
 namespace EnrolmentCases.Cases.GettingDetails;
@@ -19,7 +20,7 @@ public static class GetCaseEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, long? version, DateTimeOffset? asOf, IQuerySession session, HttpContext http,
-        LapsePolicy lapses, Now now, PersonalDataReads reads)
+        LapsePolicy lapses, Now now, PersonalData privacy, PersonalDataReads reads)
     {
         if (version is not null && asOf is not null)
             return Results.Problem(Problems.ValidationFailed("asOf", "give either version or asOf, not both"));
@@ -38,9 +39,10 @@ public static class GetCaseEndpoint
             return Results.Problem(Problems.Create(Problems.NotFound, 404, "No such version", $"Case {id} has {found.Version} versions."));
 
         http.Response.Headers.ETag = ETags.For(found.Version);
+        var shown = found.Revealed(await privacy.KeyringAsync(session, [found.Subject], ct));
         // A version is shown exactly as recorded; "now" and asOf apply the lapse rule on that day.
         return await reads.Answer(http, [id],
-            Results.Ok(version is null ? found.AsOn(asOf is { } day ? now.Calendar.DateOn(day) : now.Today, lapses.GraceMonths) : found),
-            version is { } shown ? $"version={shown}" : asOf is { } instant ? $"asOf={instant:O}" : null);
+            Results.Ok(version is null ? shown.AsOn(asOf is { } day ? now.Calendar.DateOn(day) : now.Today, lapses.GraceMonths) : shown),
+            version is { } asked ? $"version={asked}" : asOf is { } instant ? $"asOf={instant:O}" : null);
     }
 }

@@ -34,10 +34,12 @@ public static class ReopenCaseEndpoint
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
         var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
         // The case holds the NIK again; the commit fails with duplicate-case when another open case took it meanwhile.
-        return (answer, events, decision.Refusal is null ? MartenOps.Insert(OpenCaseClaim.For(@case)) : MartenOps.Nothing());
+        // An erased case knows no NIK to hold.
+        return (answer, events,
+            decision.Refusal is null && @case.Subject is { } subject ? MartenOps.Insert(OpenCaseClaim.For(@case, subject)) : MartenOps.Nothing());
     }
 
     public static Task<ProblemDetails> OnExceptionAsync(DocumentAlreadyExistsException e, Case @case, IDocumentStore store,
         HttpResponse response) =>
-        OpenCaseClaim.DuplicateProblemAsync(store, @case.Nik, Caller.From(response.HttpContext.User));
+        OpenCaseClaim.DuplicateProblemAsync(store, @case.Subject!, Caller.From(response.HttpContext.User));
 }

@@ -3,6 +3,7 @@ using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
+using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 using Marten.Pagination;
 
@@ -23,7 +24,7 @@ public static class GetWorklistEndpoint
     [Tags("Cases"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now,
+    public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
         string? regency, string? stage, int? page, int? pageSize, PersonalDataReads reads)
     {
         var errors = new ValidationErrors();
@@ -56,8 +57,9 @@ public static class GetWorklistEndpoint
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
+        var keys = await privacy.KeyringAsync(session, items.Select(c => c.Subject), http.RequestAborted);
         return await reads.Answer(http, items.Select(c => c.Id), Results.Ok(new Paged<CaseDetails>(
-            items.Select(c => c.AsOn(now.Today, lapses.GraceMonths)).ToList(), items.TotalItemCount, pageNumber, size)),
+            items.Select(c => c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths)).ToList(), items.TotalItemCount, pageNumber, size)),
             $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size}");
     }
 }
