@@ -13,6 +13,12 @@ namespace EnrolmentCases.Tests.Api;
 /// Runs the built application as a separate process, the way `./run.sh -- &lt;command&gt;` does:
 /// `dotnet EnrolmentCases.Api.dll &lt;command&gt;` in the folder holding its appsettings.json.
 /// </summary>
+/// <summary>One id per run of the test process, to keep what its hosts write outside the database apart from other runs'.</summary>
+public static class TestRun
+{
+    public static string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+}
+
 public static class ApiProcess
 {
     private const string Dll = "EnrolmentCases.Api.dll";
@@ -75,6 +81,9 @@ public static class ApiProcess
         start.Environment["ConnectionStrings__Marten"] = connectionString;
         if (schema is not null) start.Environment["EventStore__Schema"] = schema;
         else start.Environment.Remove("EventStore__Schema");
+        // Anchors of this database and schema, in this test run only: processes on one database share them, as nodes do.
+        start.Environment["Audit__Anchors__Directory"] = Path.Combine(Path.GetTempPath(), "enrolment-anchors", TestRun.Id,
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{connectionString}|{schema}")))[..16]);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             start.Environment[key.Replace(":", "__")] = value;
         return start;
