@@ -14,7 +14,10 @@ public sealed class MacOptions
 {
     public const string Section = "Audit:Mac";
 
-    /// <summary>Every key by its id, base64, at least 32 bytes. Keep retired keys: events signed with them still verify.</summary>
+    /// <summary>
+    /// Every key by its id, base64, at least 32 bytes. Keep retired keys: events signed with them still
+    /// verify. An empty value withdraws a key set in another configuration source.
+    /// </summary>
     public Dictionary<string, string> Keys { get; set; } = new();
 
     /// <summary>The key new events are signed with.</summary>
@@ -31,9 +34,9 @@ public sealed class MacOptions
         if (string.IsNullOrWhiteSpace(o.CurrentKeyId))
             yield return "CurrentKeyId must name the key events are signed with (and Keys:<id> hold it, base64, at least 32 bytes); " +
                          "generate one with `openssl rand -base64 32` and keep it outside the database";
-        else if (!o.Keys.ContainsKey(o.CurrentKeyId))
+        else if (string.IsNullOrEmpty(o.Keys.GetValueOrDefault(o.CurrentKeyId)))
             yield return $"CurrentKeyId names {o.CurrentKeyId}, which is not among Keys";
-        foreach (var (id, key) in o.Keys)
+        foreach (var (id, key) in o.Keys.Where(k => !string.IsNullOrEmpty(k.Value)))
         {
             if (id.Length is 0 or > 32 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
                 yield return $"Keys: the id {id} must be 1 to 32 letters, digits, '-', '_' or '.'";
@@ -79,7 +82,7 @@ public sealed class EventMacs
     public EventMacs(IOptions<MacOptions> options)
     {
         var settings = options.Value;
-        _keys = settings.Keys.ToDictionary(k => k.Key, k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
+        _keys = settings.Keys.Where(k => !string.IsNullOrEmpty(k.Value)).ToDictionary(k => k.Key, k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
         CurrentKeyId = settings.CurrentKeyId;
         RequiredFromSequence = settings.RequiredFromSequence;
     }

@@ -39,6 +39,9 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
     {
     }
 
+    /// <summary>Whether the host starts on a wiped schema; a host that follows another on the same data says no.</summary>
+    protected virtual bool ResetOnStart => true;
+
     /// <summary>Runs once the host is up and its schema wiped.</summary>
     protected virtual Task SeedAsync() => Task.CompletedTask;
 
@@ -67,7 +70,7 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
                 ConfigureServices(services);
             });
         });
-        await Host.ResetAllMartenDataAsync();
+        if (ResetOnStart) await Host.ResetAllMartenDataAsync();
         await SeedAsync();
     }
 
