@@ -223,6 +223,10 @@ public class AuditTrail(AuditFixture audit)
                 Assert.True(report.HeadSequence < target, report.ToString());
                 Assert.Equal(0, await audit.ScalarAsync($"select count(*) from {{s}}.mt_doc_auditlink where id >= {target}"));
                 Assert.Equal(target, await audit.ScalarAsync("select (data->>'refusedSequence')::bigint from {s}.mt_doc_auditsealerrun"));
+                // Readiness says so too.
+                var (_, health) = await audit.Host.Ready(audit.Token("admin"));
+                Assert.Equal("Degraded", health.Check("audit-sealer").Status());
+                Assert.Equal(target, health.Check("audit-sealer").GetProperty("data").GetProperty("refusedSequence").GetInt64());
             });
     }
 
