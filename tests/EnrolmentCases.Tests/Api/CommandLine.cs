@@ -204,19 +204,25 @@ public class CommandLine(ApiFixture api)
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_ENVIRONMENT"] = "Production",
-            ["Auth:SigningKey"] = ProductionKey
+            ["Auth:SigningKey"] = ProductionKey,
+            // Outside Development nothing starts without the events' MAC key (the development one is Development's only).
+            ["Audit:Mac:CurrentKeyId"] = "prod-1",
+            ["Audit:Mac:Keys:prod-1"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray())
         };
         var runs = await Task.WhenAll(
             ApiProcess.RunWithAsync(production, null, "token", "--role", "auditor"),
             ApiProcess.RunWithAsync(new Dictionary<string, string> { ["Auth:SigningKey"] = ProductionKey }, null, "token", "--role", "auditor"),
             ApiProcess.RunAsync(null, "token", "--role", "auditor", "--hours", "9"),
             ApiProcess.RunAsync(null, "token", "--role", "auditor", "system"),
-            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "auditor", "--regency", "17.04"));
+            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "auditor", "--regency", "17.04"),
+            ApiProcess.RunWithAsync(production.Where(p => !p.Key.StartsWith("Audit:Mac")).ToDictionary(), null, "token", "--role", "auditor"));
         var (inProduction, withARealKey, tooLong, systemRole, twoRoles) = (runs[0], runs[1], runs[2], runs[3], runs[4]);
+        var withoutAMacKey = runs[5];
 
         foreach (var (refused, reason) in new[]
                  {
-                     (inProduction, "development tokens only"), (withARealKey, "development key only"), (tooLong, "--hours"), (systemRole, "system")
+                     (inProduction, "development tokens only"), (withARealKey, "development key only"), (tooLong, "--hours"), (systemRole, "system"),
+                     (withoutAMacKey, "Audit:Mac:CurrentKeyId must name the key")
                  })
         {
             Assert.True(refused.ExitCode != 0, refused.ToString());
