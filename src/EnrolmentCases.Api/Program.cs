@@ -55,6 +55,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseBodyLimits();
 app.MapOperations();
 app.MapWolverineEndpoints(http =>
 {

@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Infrastructure;
 using Wolverine;
 
@@ -5,7 +6,10 @@ namespace EnrolmentCases.Audit;
 
 public static class Configuration
 {
-    /// <summary>The tamper evidence (a MAC per event, the chain, its sealer and anchors), and the replay verification.</summary>
+    /// <summary>
+    /// The tamper evidence (a MAC per event, the chain, its sealer and anchors), the access log,
+    /// subject access and the replay verification.
+    /// </summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
@@ -14,6 +18,9 @@ public static class Configuration
         services.AddSingleton<EventMacs>();
         services.AddSingleton<EventMacListener>();
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<EventMacListener>()));
+        // Who read whose personal data, when: recorded by every read that carries it.
+        services.AddAccessLog(configuration);
+        services.AddScoped<PersonalDataLocator>();
         services.AddSingleton<AuditSealer>();
         services.AddSingularAgent<AuditSealerAgent>();
         // The sealed head, published outside the database, on one node.

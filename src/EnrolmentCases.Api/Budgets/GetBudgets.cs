@@ -20,7 +20,7 @@ public static class GetBudgetsEndpoint
     /// <summary>Aggregates only: readable by every role.</summary>
     [WolverineGet("/api/budgets", OperationId = "GetBudgets", Summary = "Budgets of a year",
         Description = "Allocated, committed, paid and remaining per payer and regency.")]
-    [Tags("Budgets and forecast")]
+    [Tags("Budgets and forecast"), Authorize]
     [ProducesResponseType<BudgetYear>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(int? year, IQuerySession session, Now now, HttpContext http)

@@ -18,7 +18,7 @@ public static class GetCoverageEndpoint
     /// </summary>
     [WolverineGet("/api/coverage", OperationId = "GetCoverage", Summary = "Coverage against targets",
         Description = "Stage counts and coverage (covered workers over the eligible workers of the target) per regency and for the province, now or as of a date, on the recorded basis (what was known then) or the effective basis (effective dates as known now). Aggregates only.")]
-    [Tags("Coverage and targets")]
+    [Tags("Coverage and targets"), Authorize]
     [ProducesResponseType<CoverageReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(string? asOf, string? basis, IQuerySession session, ProvinceCalendar calendar,
@@ -45,7 +45,7 @@ public static class GetCoverageEndpoint
     /// <summary>Month-end coverage of one regency (or the province) for each month in [from, to].</summary>
     [WolverineGet("/api/coverage/{code}/timeline", OperationId = "GetCoverageTimeline", Summary = "A regency's coverage over time",
         Description = "Month-end coverage of one regency, or of the province, for each month of a range.")]
-    [Tags("Coverage and targets")]
+    [Tags("Coverage and targets"), Authorize]
     [ProducesResponseType<CoverageTimeline>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]

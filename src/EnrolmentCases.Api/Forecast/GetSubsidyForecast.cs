@@ -34,7 +34,7 @@ public static class GetSubsidyForecastEndpoint
     /// <summary>Aggregates only: readable by every role.</summary>
     [WolverineGet("/api/subsidy-forecast", OperationId = "GetSubsidyForecast", Summary = "Subsidy forecast",
         Description = "What the subsidised workers cost each budget, the month each allocation runs out, and what reaching a coverage target would add, split between the regencies and the province.")]
-    [Tags("Budgets and forecast")]
+    [Tags("Budgets and forecast"), Authorize]
     [ProducesResponseType<SubsidyForecastReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(int? year, double? targetCoverage, double? provinceShare, IQuerySession session,

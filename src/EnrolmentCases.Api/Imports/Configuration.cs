@@ -71,7 +71,13 @@ public static class Configuration
             then = (jitter ? retries.WithFullJitter() : retries).Then;
         }
 
-        then.MoveToErrorQueue().And(ImportFailure.MarkFailedAsync, "mark the import failed");
+        then.CustomAction(async (runtime, lifecycle, exception) =>
+        {
+            // The dead letter keeps the message (an import id and a chunk number) and what failed, not the
+            // exception's own text, which may quote a row's values; the log has the whole exception, masked.
+            await lifecycle.MoveToDeadLetterQueueAsync(new ImportChunkFailedException(exception));
+            await ImportFailure.MarkFailedAsync(runtime, lifecycle, exception);
+        }, "dead-letter the chunk without the exception's text and mark the import failed");
     }
 
     private static bool ClaimedMeanwhile(Exception e) =>

@@ -77,3 +77,7 @@ public static class ImportFailure
         _ => "an error of the database"
     };
 }
+
+/// <summary>What a dead-lettered chunk records as its failure: the exception's type and its cause in fixed words (ImportFailure.Cause).</summary>
+public sealed class ImportChunkFailedException(Exception exception)
+    : Exception($"{exception.GetType().Name}: {ImportFailure.Cause(exception)}");

@@ -12,12 +12,17 @@ public static class EventStore
 {
     public const string DefaultSchema = "enrolment";
 
+    /// <summary>
+    /// The configured connection, never asking the server for error detail: PostgreSQL's detail quotes the
+    /// offending row ("Key (id)=(...) already exists", "Failing row contains (...)"), and exception messages
+    /// reach logs and Wolverine's dead letters.
+    /// </summary>
     public static string ConnectionString(IConfiguration configuration) =>
-        configuration.GetConnectionString("Marten")
-        ?? throw new InvalidOperationException(
+        new Npgsql.NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Marten")
+            ?? throw new InvalidOperationException(
             "No PostgreSQL to use: set ConnectionStrings__Marten, e.g. " +
             "ConnectionStrings__Marten='Host=127.0.0.1;Port=5432;Database=enrolment;Username=enrolment;Password=...' " +
-            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves).");
+            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves).")) { IncludeErrorDetail = false }.ConnectionString;
 
     public static string SchemaName(IConfiguration configuration) => configuration["EventStore:Schema"] ?? DefaultSchema;
 

@@ -17,6 +17,9 @@ public static class Inputs
     /// <summary>Page numbers above this are refused: nobody pages that far, and offsets stay far from overflow.</summary>
     public const int MaxPage = 100_000;
 
+    /// <summary>The largest request body an endpoint takes unless it declares its own limit (imports do): 1 MiB of JSON.</summary>
+    public const long MaxBodyBytes = 1024 * 1024;
+
     /// <summary>Rp 1 billion: above any monthly income or premium of an informal worker, far below where premium arithmetic could overflow.</summary>
     public const long MaxMonthlyAmount = 1_000_000_000;
 

@@ -58,6 +58,8 @@ public static class Telemetry
                 CommandMetrics.RememberProblem(context.HttpContext, context.ProblemDetails);
             };
         });
+        // Failed statements are logged without their parameters' values (names, phones, NIKs).
+        services.ConfigureMarten((sp, opts) => opts.Logger(new StatementLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger("Marten"))));
         services.ConfigureMarten(opts =>
         {
             // A span per connection a session uses (with Npgsql's per command beneath it), and marten.event.append.

@@ -9,7 +9,7 @@ public static class GetRegenciesEndpoint
     /// <summary>The regencies and city of the province with this year's target: reference data, readable by every role.</summary>
     [WolverineGet("/api/regencies", OperationId = "GetRegencies", Summary = "The regencies",
         Description = "The regencies and city of the province, with this year's target.")]
-    [Tags("Coverage and targets")]
+    [Tags("Coverage and targets"), Authorize]
     [ProducesResponseType<RegencyView[]>(200)]
     public static async Task<RegencyView[]> Get(ReferenceData reference, IQuerySession session,
         Now now, HttpContext http)
