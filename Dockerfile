@@ -18,6 +18,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app .
+# Where compose mounts the audit anchors' volume; owned by the API's user, so a fresh volume is writable.
+RUN mkdir -p /var/lib/enrolment-cases/anchors && chown "$APP_UID" /var/lib/enrolment-cases/anchors
 
 # The image's non-root user; the API listens on 8080 (ASPNETCORE_HTTP_PORTS in the base image).
 USER $APP_UID

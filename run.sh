@@ -53,6 +53,8 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
   pg_start "$data_dir"
   export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT")"
   echo "PostgreSQL: $data_dir on port $PG_PORT" >&2
+  # The audit chain's published heads live beside the database they describe, outside it.
+  export Audit__Anchors__Directory="${Audit__Anchors__Directory:-$(dirname "$data_dir")/audit-anchors}"
 fi
 
 project=src/EnrolmentCases.Api

@@ -27,11 +27,16 @@ public sealed class AuditOptions
 /// Extends the hash chain over events that can no longer change order: those at or below the
 /// high-water mark. Writers never wait for it; it follows a second or two behind.
 /// </summary>
-public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
+public sealed class AuditSealer(IDocumentStore store, EventMacs macs, TimeProvider clock, ILogger<AuditSealer> logger)
 {
     private const int BatchSize = 2_000;
     private readonly SemaphoreSlim _one = new(1, 1);
 
+    /// <summary>
+    /// Seals the events up to the high-water mark, in order, checking each one's MAC first. It stops
+    /// before the first event that does not verify, records why in its heartbeat (readiness reports it)
+    /// and seals nothing past it: an edited event is never sealed as if genuine, however its links went.
+    /// </summary>
     public async Task<long> SealAsync(CancellationToken ct)
     {
         await _one.WaitAsync(ct);
@@ -43,28 +48,34 @@ public sealed class AuditSealer(IDocumentStore store, TimeProvider clock)
             {
                 await using var session = store.LightweightSession();
                 var last = await session.Query<AuditLink>().OrderByDescending(l => l.Id).FirstOrDefaultAsync(ct);
-                var events = await AuditChain.ReadAsync(store, last?.Id ?? 0, upTo, BatchSize, ct);
-                if (events.Count == 0)
-                {
-                    // The heartbeat readiness reads (Audit/SealerHealth.cs).
-                    session.Store(new AuditSealerRun { SealedThrough = last?.Id ?? 0 });
-                    await session.SaveChangesAsync(ct);
-                    return sealedCount;
-                }
-
+                var events = await AuditChain.ReadForCheckAsync(store, last?.Id ?? 0, upTo, BatchSize, ct);
                 var previous = last?.Hash ?? AuditChain.Genesis;
-                foreach (var e in events)
+                ChainBreak? refused = null;
+                var sealedHere = 0;
+                foreach (var checkedEvent in events)
                 {
+                    refused = EventCheck.Check(macs, checkedEvent);
+                    if (refused is not null) break;
+                    var e = checkedEvent.Event;
                     var hash = AuditChain.Link(previous, e);
                     // Insert, never update: a second sealer racing this one fails instead of rewriting links.
                     session.Insert(new AuditLink { Id = e.Sequence, Hash = hash, PreviousHash = previous, SealedAt = clock.GetUtcNow() });
                     previous = hash;
+                    sealedHere++;
                 }
 
-                // A heartbeat with every batch, so that a long catch-up (after a large import) reads as progress.
-                session.Store(new AuditSealerRun { SealedThrough = events[^1].Sequence });
+                var through = sealedHere > 0 ? events[sealedHere - 1].Event.Sequence : last?.Id ?? 0;
+                // The heartbeat readiness reads (Audit/SealerHealth.cs), with every batch, so that a long catch-up reads as progress.
+                session.Store(new AuditSealerRun { SealedThrough = through, RefusedSequence = refused?.Sequence, RefusedProblem = refused?.Detail });
                 await session.SaveChangesAsync(ct);
-                sealedCount += events.Count;
+                sealedCount += sealedHere;
+                if (refused is not null)
+                {
+                    logger.LogError("The audit sealer stops before event {Sequence}: {Problem}", refused.Sequence, refused.Detail);
+                    return sealedCount;
+                }
+
+                if (events.Count == 0) return sealedCount;
             }
         }
         finally

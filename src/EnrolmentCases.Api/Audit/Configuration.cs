@@ -6,15 +6,28 @@ namespace EnrolmentCases.Audit;
 
 public static class Configuration
 {
-    /// <summary>The tamper-evidence chain and its sealer, the access log, subject access and the replay verification.</summary>
+    /// <summary>
+    /// The tamper evidence (a MAC per event, the chain, its sealer and anchors), the access log,
+    /// subject access and the replay verification.
+    /// </summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
+        // A MAC on every event, written with it in its transaction, under a key only the application holds.
+        services.AddSettings<MacOptions>(configuration, MacOptions.Section, MacOptions.Rules);
+        services.AddSingleton<EventMacs>();
+        services.AddSingleton<EventMacListener>();
+        services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<EventMacListener>()));
         // Who read whose personal data, when: recorded by every read that carries it.
         services.AddAccessLog(configuration);
         services.AddScoped<PersonalDataLocator>();
         services.AddSingleton<AuditSealer>();
         services.AddSingularAgent<AuditSealerAgent>();
+        // The sealed head, published outside the database, on one node.
+        services.AddSettings<AnchorOptions>(configuration, AnchorOptions.Section, AnchorOptions.Rules);
+        services.AddSingleton<AnchorSink>();
+        services.AddSingleton<AnchorPublisher>();
+        services.AddSingularAgent<AnchorPublisherAgent>();
         services.AddInstruments<SealerLagGauge>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection.

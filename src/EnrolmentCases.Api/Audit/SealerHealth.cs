@@ -18,6 +18,11 @@ public sealed class AuditSealerRun
 
     /// <summary>The last event sealed when the heartbeat was written.</summary>
     public long SealedThrough { get; set; }
+
+    /// <summary>The event the sealer refused to seal on its last run, because its MAC did not verify; null when it refused none.</summary>
+    public long? RefusedSequence { get; set; }
+
+    public string? RefusedProblem { get; set; }
 }
 
 /// <summary>
@@ -40,7 +45,7 @@ public sealed class AuditSealerHealthCheck(IDocumentStore store, IOptions<AuditO
             return new HealthCheckResult(context.Registration.FailureStatus, "the audit chain's progress could not be read", e);
         }
 
-        var assessment = SealerLag.Assess(settings, progress.HighWater, progress.SealedThrough, progress.LastRunSecondsAgo);
+        var assessment = SealerLag.Assess(settings, progress.HighWater, progress.SealedThrough, progress.LastRunSecondsAgo, progress.RefusedSequence);
         return new HealthCheckResult(assessment.Degraded ? HealthStatus.Degraded : HealthStatus.Healthy, assessment.Description, null, assessment.Data);
     }
 
@@ -49,7 +54,7 @@ public sealed class AuditSealerHealthCheck(IDocumentStore store, IOptions<AuditO
 public static class SealerLag
 {
     /// <summary>The high-water mark, the last sealed event, and how long ago the sealer's heartbeat was written.</summary>
-    public sealed record Progress(long HighWater, long SealedThrough, double? LastRunSecondsAgo)
+    public sealed record Progress(long HighWater, long SealedThrough, double? LastRunSecondsAgo, long? RefusedSequence = null)
     {
         public long Unsealed => Math.Max(0, HighWater - SealedThrough);
     }
@@ -63,18 +68,20 @@ public static class SealerLag
         await using var command = new NpgsqlCommand($"""
             select coalesce((select last_seq_id from {store.Options.Events.DatabaseSchemaName}.mt_event_progression where name = '{ProjectionLag.HighWaterMark}'), 0),
                    coalesce((select max(id) from {Table<AuditLink>()}), 0),
-                   (select extract(epoch from now() - mt_last_modified)::float8 from {Table<AuditSealerRun>()} where id = @sealer)
+                   (select extract(epoch from now() - mt_last_modified)::float8 from {Table<AuditSealerRun>()} where id = @sealer),
+                   (select (data->>'refusedSequence')::bigint from {Table<AuditSealerRun>()} where id = @sealer)
             """, connection);
         command.CommandTimeout = 5;
         command.Parameters.AddWithValue("sealer", AuditSealerRun.TheSealer);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
-        return new Progress(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetDouble(2));
+        return new Progress(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetDouble(2),
+            reader.IsDBNull(3) ? null : reader.GetInt64(3));
     }
 
     public sealed record Assessment(bool Degraded, string Description, IReadOnlyDictionary<string, object> Data);
 
-    public static Assessment Assess(AuditOptions settings, long highWater, long sealedThrough, double? lastRunSecondsAgo)
+    public static Assessment Assess(AuditOptions settings, long highWater, long sealedThrough, double? lastRunSecondsAgo, long? refusedSequence = null)
     {
         var waiting = Math.Max(0, highWater - sealedThrough);
         var data = new Dictionary<string, object>
@@ -86,6 +93,13 @@ public static class SealerLag
             ["maxLagSeconds"] = settings.MaxSealLagSeconds
         };
         if (lastRunSecondsAgo is { } ago) data["lastRunSecondsAgo"] = Math.Round(Math.Max(0, ago), 1);
+
+        if (refusedSequence is { } refused)
+        {
+            data["refusedSequence"] = refused;
+            return new(true, $"the sealer refuses to seal event {refused}, whose MAC does not verify (GET /api/audit/verify reports it); " +
+                             $"{waiting} events unsealed", data);
+        }
 
         if (settings.SealIntervalSeconds <= 0)
             return new(false, $"the sealer is disabled by configuration on this node (Audit:SealIntervalSeconds = 0); {waiting} events unsealed", data);

@@ -15,6 +15,8 @@ public sealed class AuditFixture() : HostFixture(Schema)
     protected override void Configure(IDictionary<string, string> settings)
     {
         settings["Audit:SealIntervalSeconds"] = "0";
+        // The tests publish the head themselves, at the instants they choose.
+        settings["Audit:Anchors:IntervalSeconds"] = "0";
         settings["ReplayVerification:PollSeconds"] = "1";
         // Not the defaults, so that the test of the lock connection sees these settings arrive.
         settings["ReplayVerification:LockKeepaliveIdleSeconds"] = "20";
@@ -33,6 +35,16 @@ public sealed class AuditFixture() : HostFixture(Schema)
     public Task<IAsyncDisposable> LockAsync(string table) => TestSql.LockAsync(table.Replace("{s}", Schema));
 
     public Task Eventually(string condition, string what) => TestSql.Eventually(condition.Replace("{s}", Schema), what);
+
+    /// <summary>What the anchor publisher does every Audit:Anchors:IntervalSeconds: the sealed head, appended to the anchor folder.</summary>
+    public async Task<PublishedAnchor> PublishAnchorAsync()
+    {
+        var published = await Host.Services.GetRequiredService<AnchorPublisher>().PublishAsync(CancellationToken.None);
+        return Assert.IsType<PublishedAnchor>(published);
+    }
+
+    /// <summary>What the background sealer does every Audit:SealIntervalSeconds.</summary>
+    public Task<long> SealAsync() => Host.Services.GetRequiredService<AuditSealer>().SealAsync(CancellationToken.None);
 }
 
 [CollectionDefinition(Name)]
@@ -180,6 +192,178 @@ public class AuditTrail(AuditFixture audit)
             """,
             $"delete from {{s}}.mt_events where seq_id = {gap}",
             async () => AssertBrokenAt(await Verify(), gap));
+    }
+
+    private static void AssertBreak(ChainVerification report, long sequence, string problem) =>
+        Assert.True(report.Breaks.Any(b => b.Sequence == sequence && b.Problem == problem),
+            $"expected {problem} at {sequence}; got {JsonSerializer.Serialize(report.Breaks)}");
+
+    /// <summary>The sequence of a case's event, read straight from the table: nothing seals on the way.</summary>
+    private Task<long> SequenceOf(Guid caseId, int version) =>
+        audit.ScalarAsync($"select seq_id from {{s}}.mt_events where stream_id = '{caseId}' and version = {version}");
+
+    [Fact]
+    public async Task an_event_edited_the_moment_its_command_returned_is_never_sealed_and_verification_names_it()
+    {
+        var id = await audit.Host.IdentifyWorker(_kaur);
+        await audit.Host.Reach(_kaur, id);
+        var target = await SequenceOf(id, 3);
+        // No sealer runs on this host: the event is unsealed when it is edited.
+        Assert.Equal(0, await audit.ScalarAsync($"select count(*) from {{s}}.mt_doc_auditlink where id >= {target}"));
+
+        await WhileTampered(
+            $"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"refused\"') where seq_id = {target}",
+            $"update {{s}}.mt_events set data = jsonb_set(data, '{{outcome}}', '\"reached\"') where seq_id = {target}",
+            async () =>
+            {
+                var report = await Verify();
+                AssertBrokenAt(report, target);
+                AssertBreak(report, target, ChainProblems.MacMismatch);
+                // The verification sealed what it could, and nothing from the edited event on.
+                Assert.True(report.HeadSequence < target, report.ToString());
+                Assert.Equal(0, await audit.ScalarAsync($"select count(*) from {{s}}.mt_doc_auditlink where id >= {target}"));
+                Assert.Equal(target, await audit.ScalarAsync("select (data->>'refusedSequence')::bigint from {s}.mt_doc_auditsealerrun"));
+                // Readiness says so too.
+                var (_, health) = await audit.Host.Ready(audit.Token("admin"));
+                Assert.Equal("Degraded", health.Check("audit-sealer").Status());
+                Assert.Equal(target, health.Check("audit-sealer").GetProperty("data").GetProperty("refusedSequence").GetInt64());
+            });
+    }
+
+    [Fact]
+    public async Task a_sealed_event_edited_and_its_links_deleted_is_not_resealed_and_is_caught_by_its_mac_and_by_the_anchor()
+    {
+        var id = await CaseWithHistory();
+        var target = await SealedSequenceOf(id, 3);
+        var anchor = await audit.PublishAnchorAsync();
+        Assert.True(anchor.Sequence >= target);
+        Assert.True(File.ReadAllText(Directory.GetFiles(audit.AnchorDirectory).Single(f => f.Contains(anchor.PublishedAt.UtcDateTime.ToString("yyyy-MM-dd"))))
+            .Contains(anchor.Hash));
+
+        await WhileTampered(
+            $$"""
+              update {s}.mt_events set data = jsonb_set(data, '{outcome}', '"refused"') where seq_id = {{target}};
+              drop table if exists {s}.kept_links; create table {s}.kept_links as select * from {s}.mt_doc_auditlink where id >= {{target}};
+              delete from {s}.mt_doc_auditlink where id >= {{target}};
+              """,
+            $$"""
+              update {s}.mt_events set data = jsonb_set(data, '{outcome}', '"reached"') where seq_id = {{target}};
+              delete from {s}.mt_doc_auditlink where id >= {{target}};
+              insert into {s}.mt_doc_auditlink select * from {s}.kept_links; drop table {s}.kept_links;
+              """,
+            async () =>
+            {
+                // The sealer runs as it would in the background: it stops before the edited event.
+                await audit.SealAsync();
+                Assert.Equal(0, await audit.ScalarAsync($"select count(*) from {{s}}.mt_doc_auditlink where id >= {target}"));
+                var report = await Verify();
+                AssertBrokenAt(report, target);
+                AssertBreak(report, target, ChainProblems.MacMismatch);
+                AssertBreak(report, anchor.Sequence, ChainProblems.AnchorNotReached);
+            });
+    }
+
+    [Fact]
+    public async Task deleting_the_tail_with_its_links_after_an_anchor_was_published_is_caught_at_the_anchor()
+    {
+        await CaseWithHistory();
+        var id = await CaseWithHistory();
+        var cut = await SealedSequenceOf(id, 1);
+        var anchor = await audit.PublishAnchorAsync();
+        Assert.True(anchor.Sequence > cut);
+
+        await WhileTampered(
+            $$"""
+              drop table if exists {s}.kept_tail; create table {s}.kept_tail as select * from {s}.mt_events where seq_id >= {{cut}};
+              drop table if exists {s}.kept_links; create table {s}.kept_links as select * from {s}.mt_doc_auditlink where id >= {{cut}};
+              delete from {s}.mt_events where seq_id >= {{cut}}; delete from {s}.mt_doc_auditlink where id >= {{cut}};
+              """,
+            """
+            insert into {s}.mt_events select * from {s}.kept_tail; drop table {s}.kept_tail;
+            insert into {s}.mt_doc_auditlink select * from {s}.kept_links; drop table {s}.kept_links;
+            """,
+            async () =>
+            {
+                var report = await Verify();
+                Assert.False(report.Valid);
+                AssertBreak(report, anchor.Sequence, ChainProblems.AnchoredSequenceMissing);
+                // What remains is consistent in itself: without the anchor, nothing would show the cut.
+                Assert.All(report.Breaks, b => Assert.Equal(ChainProblems.AnchoredSequenceMissing, b.Problem));
+            });
+    }
+
+    [Fact]
+    public async Task two_edits_far_apart_are_two_breaks()
+    {
+        var first = await CaseWithHistory();
+        for (var i = 0; i < 3; i++) await CaseWithHistory();
+        var second = await CaseWithHistory();
+        var (a, b) = (await SealedSequenceOf(first, 5), await SealedSequenceOf(second, 3));
+        await WhileTampered(
+            $$"""
+              update {s}.mt_events set data = jsonb_set(data, '{note}', '"moved abroad"') where seq_id = {{a}};
+              update {s}.mt_events set data = jsonb_set(data, '{outcome}', '"refused"') where seq_id = {{b}};
+              """,
+            $$"""
+              update {s}.mt_events set data = jsonb_set(data, '{note}', '"prefers a private insurer"') where seq_id = {{a}};
+              update {s}.mt_events set data = jsonb_set(data, '{outcome}', '"reached"') where seq_id = {{b}};
+              """,
+            async () =>
+            {
+                var report = await Verify();
+                AssertBrokenAt(report, a);
+                AssertBreak(report, a, ChainProblems.MacMismatch);
+                AssertBreak(report, a, ChainProblems.LinkMismatch);
+                AssertBreak(report, b, ChainProblems.MacMismatch);
+                AssertBreak(report, b, ChainProblems.LinkMismatch);
+                // Each edit is reported where it is, and nowhere else.
+                Assert.Equal([a, b], report.Breaks.Select(x => x.Sequence).Distinct());
+            });
+    }
+
+    [Fact]
+    public async Task a_budget_snapshot_altered_in_the_database_is_reported_against_its_events()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        await audit.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        var budget = EnrolmentCases.Budgets.Budget.IdFor(EnrolmentCases.Money.Payer.ApbdProvince, null, year);
+        var last = await audit.ScalarAsync($"select max(seq_id) from {{s}}.mt_events where stream_id = '{budget}'");
+        Assert.True((await Verify()).SnapshotsChecked > 0);
+
+        await WhileTampered(
+            $"update {{s}}.mt_doc_budget set data = jsonb_set(data, '{{allocated}}', '900000000') where id = '{budget}'",
+            $"update {{s}}.mt_doc_budget set data = jsonb_set(data, '{{allocated}}', '1000000') where id = '{budget}'",
+            async () =>
+            {
+                var report = await Verify();
+                AssertBrokenAt(report, last);
+                AssertBreak(report, last, ChainProblems.SnapshotDiffers);
+            });
+    }
+
+    [Fact]
+    public async Task a_case_moved_to_another_regency_in_its_stored_details_is_reported()
+    {
+        var id = await audit.Host.IdentifyWorker(_kaur);
+        var first = await SealedSequenceOf(id, 1);
+        await WhileTampered(
+            $"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{regencyCode}}', '\"17.07\"') where id = '{id}'",
+            $"update {{s}}.mt_doc_casedetails set data = jsonb_set(data, '{{regencyCode}}', '\"17.04\"') where id = '{id}'",
+            async () =>
+            {
+                var report = await Verify();
+                AssertBrokenAt(report, first);
+                AssertBreak(report, first, ChainProblems.SnapshotDiffers);
+            });
+    }
+
+    [Fact]
+    public async Task every_event_carries_the_mac_and_the_id_of_its_key()
+    {
+        var id = await CaseWithHistory();
+        var keys = await audit.NamesAsync($"select distinct headers->>'macKey' from {{s}}.mt_events where stream_id = '{id}'");
+        Assert.Equal(["dev-1"], keys);
+        Assert.Equal(0, await audit.ScalarAsync($"select count(*) from {{s}}.mt_events where stream_id = '{id}' and length(headers->>'mac') <> 64"));
     }
 
     [Fact]

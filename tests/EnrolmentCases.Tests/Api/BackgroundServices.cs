@@ -26,9 +26,14 @@ public class BackgroundServices
 
     private static DateTimeOffset Wib(int year, int month, int day, int hour = 9) => new(year, month, day, hour, 0, 0, TimeSpan.FromHours(7));
 
-    private static Task<IAlbaHost> StartHost(TestClock clock, int sweepIntervalMinutes, int sealIntervalSeconds) =>
+    /// <summary>Where both hosts of a run publish the chain's head, as the nodes of one database would.</summary>
+    private readonly string _anchors = Path.Combine(Path.GetTempPath(), "enrolment-anchors", TestRun.Id, Schema);
+
+    private Task<IAlbaHost> StartHost(TestClock clock, int sweepIntervalMinutes, int sealIntervalSeconds, int anchorIntervalSeconds = 0) =>
         AlbaHost.For<Program>(web =>
         {
+            web.UseSetting("Audit:Anchors:Directory", _anchors);
+            web.UseSetting("Audit:Anchors:IntervalSeconds", anchorIntervalSeconds.ToString());
             web.UseEnvironment("Development");
             web.UseSetting("EventStore:Schema", Schema);
             web.UseSetting("Lapse:SweepIntervalMinutes", sweepIntervalMinutes.ToString());
@@ -57,9 +62,11 @@ public class BackgroundServices
     {
         Guid id;
         int eventsBeforeTheSweep;
-        await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1))
+        await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1, anchorIntervalSeconds: 1))
         {
             await host.ResetAllMartenDataAsync();
+            // Anchors describe the data they were published from: none of data the reset removed.
+            if (Directory.Exists(_anchors)) Directory.Delete(_anchors, recursive: true);
             var tokens = new HostTokens(host);
             var kaur = tokens.Token("caseworker", "17.04");
             var auditor = tokens.Token("auditor");
@@ -77,6 +84,20 @@ public class BackgroundServices
             Assert.True(verification.Valid, verification.ToString());
             Assert.Equal(0, verification.UnsealedEvents);
             Assert.True(verification.EventsChecked >= eventsBeforeTheSweep, verification.ToString());
+
+            // Nobody asks for an anchor either: the publisher appends the sealed head to the folder on its own, and verification reads it.
+            var deadline = DateTime.UtcNow + Patience;
+            while (!Directory.Exists(_anchors) || !Directory.GetFiles(_anchors, "anchors-*.ndjson")
+                       .Any(f => File.ReadAllText(f).Contains($"\"sequence\":{verification.HeadSequence},")))
+            {
+                if (DateTime.UtcNow > deadline) Assert.Fail($"no anchor of the head {verification.HeadSequence} was published within {Patience.TotalSeconds} s");
+                await Task.Delay(250);
+            }
+
+            var anchored = await host.VerifyChain(auditor);
+            Assert.True(anchored.Valid, anchored.ToString());
+            Assert.True(anchored.AnchorsChecked >= 1, anchored.ToString());
+            Assert.Equal(verification.HeadSequence, anchored.LatestAnchor!.Sequence);
         }
 
         // Premiums were due from January and none was paid: the membership lapsed on 1 May. A host
@@ -99,6 +120,11 @@ public class BackgroundServices
             // Recorded, not just evaluated on read: the worklist, which filters on the stored stage, lists it as lapsed.
             var worklist = await host.Worklist(auditor, "?regency=17.04&stage=lapsed");
             Assert.Contains(worklist.Items, c => c.Id == id);
+
+            // The sweep's event carries its MAC like a command's, and the first host's anchors still hold.
+            var verification = await host.VerifyChain(auditor);
+            Assert.True(verification.Valid, verification.ToString());
+            Assert.True(verification.AnchorsChecked >= 1, verification.ToString());
         }
     }
 }

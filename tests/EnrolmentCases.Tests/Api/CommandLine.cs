@@ -13,6 +13,12 @@ namespace EnrolmentCases.Tests.Api;
 /// Runs the built application as a separate process, the way `./run.sh -- &lt;command&gt;` does:
 /// `dotnet EnrolmentCases.Api.dll &lt;command&gt;` in the folder holding its appsettings.json.
 /// </summary>
+/// <summary>One id per run of the test process, to keep what its hosts write outside the database apart from other runs'.</summary>
+public static class TestRun
+{
+    public static string Id { get; } = Guid.NewGuid().ToString("N")[..12];
+}
+
 public static class ApiProcess
 {
     private const string Dll = "EnrolmentCases.Api.dll";
@@ -75,6 +81,9 @@ public static class ApiProcess
         start.Environment["ConnectionStrings__Marten"] = connectionString;
         if (schema is not null) start.Environment["EventStore__Schema"] = schema;
         else start.Environment.Remove("EventStore__Schema");
+        // Anchors of this database and schema, in this test run only: processes on one database share them, as nodes do.
+        start.Environment["Audit__Anchors__Directory"] = Path.Combine(Path.GetTempPath(), "enrolment-anchors", TestRun.Id,
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{connectionString}|{schema}")))[..16]);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             start.Environment[key.Replace(":", "__")] = value;
         return start;
@@ -196,22 +205,27 @@ public class CommandLine(ApiFixture api)
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Auth:SigningKey"] = ProductionKey,
-            // Outside Development the API starts only with keys for personal data of its own.
+            // Outside Development the API starts only with keys of its own: for personal data and for the events' MAC.
             ["Privacy:NikKey"] = Convert.ToBase64String(new byte[32]),
             ["Privacy:MasterKeys:production"] = Convert.ToBase64String(new byte[32]),
-            ["Privacy:CurrentMasterKeyId"] = "production"
+            ["Privacy:CurrentMasterKeyId"] = "production",
+            ["Audit:Mac:CurrentKeyId"] = "prod-1",
+            ["Audit:Mac:Keys:prod-1"] = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray())
         };
         var runs = await Task.WhenAll(
             ApiProcess.RunWithAsync(production, null, "token", "--role", "auditor"),
             ApiProcess.RunWithAsync(new Dictionary<string, string> { ["Auth:SigningKey"] = ProductionKey }, null, "token", "--role", "auditor"),
             ApiProcess.RunAsync(null, "token", "--role", "auditor", "--hours", "9"),
             ApiProcess.RunAsync(null, "token", "--role", "auditor", "system"),
-            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "auditor", "--regency", "17.04"));
+            ApiProcess.RunAsync(null, "token", "--role", "caseworker", "auditor", "--regency", "17.04"),
+            ApiProcess.RunWithAsync(production.Where(p => !p.Key.StartsWith("Audit:Mac")).ToDictionary(), null, "token", "--role", "auditor"));
         var (inProduction, withARealKey, tooLong, systemRole, twoRoles) = (runs[0], runs[1], runs[2], runs[3], runs[4]);
+        var withoutAMacKey = runs[5];
 
         foreach (var (refused, reason) in new[]
                  {
-                     (inProduction, "development tokens only"), (withARealKey, "development key only"), (tooLong, "--hours"), (systemRole, "system")
+                     (inProduction, "development tokens only"), (withARealKey, "development key only"), (tooLong, "--hours"), (systemRole, "system"),
+                     (withoutAMacKey, "Audit:Mac:CurrentKeyId must name the key")
                  })
         {
             Assert.True(refused.ExitCode != 0, refused.ToString());

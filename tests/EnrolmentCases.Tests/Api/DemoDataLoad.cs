@@ -77,6 +77,16 @@ public class DemoDataLoad(DemoFixture demo)
     }
 
     [Fact]
+    public async Task every_event_the_demo_wrote_carries_a_mac_that_verifies_and_every_budget_matches_its_events()
+    {
+        // Commands of four lanes at once, grants racing on shared budgets, and the sweep: all signed.
+        var report = await demo.Host.VerifyChain(demo.Token("auditor"));
+        Assert.True(report.Valid, JsonSerializer.Serialize(report.Breaks.Take(5)));
+        Assert.True(report.EventsChecked > 1_000, report.ToString());
+        Assert.True(report.SnapshotsChecked > demo.Summary.Cases, report.ToString());
+    }
+
+    [Fact]
     public async Task a_rebuild_of_every_projection_reproduces_the_live_read_models()
     {
         var store = demo.Host.Services.GetRequiredService<IDocumentStore>();

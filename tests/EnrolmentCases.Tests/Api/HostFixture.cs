@@ -23,6 +23,9 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
 
     public IDocumentStore Store => Host.Services.GetRequiredService<IDocumentStore>();
 
+    /// <summary>Where this host publishes its anchors (Audit:Anchors:Directory), a fresh folder per fixture.</summary>
+    public string AnchorDirectory { get; } = Path.Combine(Path.GetTempPath(), "enrolment-anchors", TestRun.Id, Guid.NewGuid().ToString("N")[..12]);
+
     /// <summary>The host's clock; only fixtures given one at construction have it.</summary>
     public TestClock Clock => clock as TestClock ?? throw new InvalidOperationException($"{GetType().Name} has no clock to move by hand.");
 
@@ -35,6 +38,9 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
     protected virtual void ConfigureServices(IServiceCollection services)
     {
     }
+
+    /// <summary>Whether the host starts on a wiped schema; a host that follows another on the same data says no.</summary>
+    protected virtual bool ResetOnStart => true;
 
     /// <summary>Runs once the host is up and its schema wiped.</summary>
     protected virtual Task SeedAsync() => Task.CompletedTask;
@@ -50,6 +56,8 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
             ["ReferenceData:HorizonYears"] = "75"
         };
         if (schema is not null) settings["EventStore:Schema"] = schema;
+        // Each host publishes the chain's head to a folder of its own: the data of any other host is not its history.
+        settings["Audit:Anchors:Directory"] = AnchorDirectory;
         Configure(settings);
 
         Host = await AlbaHost.For<Program>(web =>
@@ -62,11 +70,15 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
                 ConfigureServices(services);
             });
         });
-        await Host.ResetAllMartenDataAsync();
+        if (ResetOnStart) await Host.ResetAllMartenDataAsync();
         await SeedAsync();
     }
 
-    public async Task DisposeAsync() => await Host.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        if (Directory.Exists(AnchorDirectory)) Directory.Delete(AnchorDirectory, recursive: true);
+    }
 
     /// <summary>Moves the clock for one test; disposing puts it back for the tests that follow.</summary>
     public IDisposable ClockAt(DateTimeOffset instant)

@@ -14,13 +14,17 @@ namespace Internal.Generated.WolverineHandlers
     public sealed class GET_api_audit_verify : Wolverine.Http.HttpHandler
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
+        private readonly EnrolmentCases.Audit.AnchorSink _anchorSink;
         private readonly EnrolmentCases.Audit.AuditSealer _auditSealer;
+        private readonly EnrolmentCases.Audit.EventMacs _eventMacs;
         private readonly Marten.IDocumentStore _documentStore;
 
-        public GET_api_audit_verify(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Audit.AuditSealer auditSealer, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
+        public GET_api_audit_verify(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Audit.AnchorSink anchorSink, EnrolmentCases.Audit.AuditSealer auditSealer, EnrolmentCases.Audit.EventMacs eventMacs, Marten.IDocumentStore documentStore) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
+            _anchorSink = anchorSink;
             _auditSealer = auditSealer;
+            _eventMacs = eventMacs;
             _documentStore = documentStore;
         }
 
@@ -30,7 +34,7 @@ namespace Internal.Generated.WolverineHandlers
             var anchor = httpContext.Request.Query["anchor"];
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Audit.VerifyChainEndpoint.Get(anchor, _documentStore, _auditSealer, httpContext).ConfigureAwait(false);
+            var result = await EnrolmentCases.Audit.VerifyChainEndpoint.Get(anchor, _documentStore, _auditSealer, _eventMacs, _anchorSink, httpContext).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

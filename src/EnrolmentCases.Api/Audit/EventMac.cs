@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx;
+using JasperFx.Events;
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Audit;
+
+/// <summary>
+/// The keys of the per-event MAC. They live in configuration (a secret store, environment variables),
+/// never in the database: whoever can only write the database cannot compute a MAC that verifies.
+/// </summary>
+public sealed class MacOptions
+{
+    public const string Section = "Audit:Mac";
+
+    /// <summary>
+    /// Every key by its id, base64, at least 32 bytes. Keep retired keys: events signed with them still
+    /// verify. An empty value withdraws a key set in another configuration source.
+    /// </summary>
+    public Dictionary<string, string> Keys { get; set; } = new();
+
+    /// <summary>The key new events are signed with.</summary>
+    public string CurrentKeyId { get; set; } = "";
+
+    /// <summary>
+    /// Events below this sequence were written before events carried a MAC (a database older than the
+    /// MAC): only the hash chain covers them. 0: every event must carry one.
+    /// </summary>
+    public long RequiredFromSequence { get; set; }
+
+    public static IEnumerable<string> Rules(MacOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(o.CurrentKeyId))
+            yield return "CurrentKeyId must name the key events are signed with (and Keys:<id> hold it, base64, at least 32 bytes); " +
+                         "generate one with `openssl rand -base64 32` and keep it outside the database";
+        else if (string.IsNullOrEmpty(o.Keys.GetValueOrDefault(o.CurrentKeyId)))
+            yield return $"CurrentKeyId names {o.CurrentKeyId}, which is not among Keys";
+        foreach (var (id, key) in o.Keys.Where(k => !string.IsNullOrEmpty(k.Value)))
+        {
+            if (id.Length is 0 or > 32 || !id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                yield return $"Keys: the id {id} must be 1 to 32 letters, digits, '-', '_' or '.'";
+            var bytes = new byte[key.Length];
+            if (!Convert.TryFromBase64String(key, bytes, out var length) || length < 32)
+                yield return $"Keys:{id} must be base64 of at least 32 bytes";
+        }
+
+        if (o.RequiredFromSequence < 0) yield return $"RequiredFromSequence must be 0 or more (is {o.RequiredFromSequence})";
+    }
+}
+
+/// <summary>What the MAC of one event covers: everything the writer knows before the insert.</summary>
+public sealed record MacInput(
+    Guid StreamId,
+    long Version,
+    Guid EventId,
+    string Type,
+    string? UserName,
+    string? CorrelationId,
+    string? CausationId,
+    string CanonicalHeaders,
+    string CanonicalData,
+    string PreviousMac)
+{
+    public const string Format = "enrolment-event-mac/v1";
+
+    /// <summary>The fields joined with U+001F, behind the format's name.</summary>
+    public string Text() => string.Join('\u001f', Format, StreamId.ToString("N"), Version, EventId.ToString("N"), Type,
+        UserName ?? "", CorrelationId ?? "", CausationId ?? "", CanonicalHeaders, CanonicalData, PreviousMac);
+}
+
+/// <summary>The key ring: signs with the current key, verifies with whichever key an event names.</summary>
+public sealed class EventMacs
+{
+    /// <summary>The headers the MAC writes on each event: itself and the id of its key. Left out of what it covers.</summary>
+    public const string MacHeader = "mac";
+
+    public const string KeyHeader = "macKey";
+
+    private readonly Dictionary<string, byte[]> _keys;
+
+    public EventMacs(IOptions<MacOptions> options)
+    {
+        var settings = options.Value;
+        _keys = settings.Keys.Where(k => !string.IsNullOrEmpty(k.Value)).ToDictionary(k => k.Key, k => Convert.FromBase64String(k.Value), StringComparer.Ordinal);
+        CurrentKeyId = settings.CurrentKeyId;
+        RequiredFromSequence = settings.RequiredFromSequence;
+    }
+
+    public string CurrentKeyId { get; }
+
+    public long RequiredFromSequence { get; }
+
+    public bool Knows(string keyId) => _keys.ContainsKey(keyId);
+
+    /// <summary>HMAC-SHA256 of the input under the named key, lowercase hex.</summary>
+    public string Compute(string keyId, MacInput input) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_keys[keyId], Encoding.UTF8.GetBytes(input.Text())));
+
+    public bool Verifies(string keyId, MacInput input, string mac)
+    {
+        var expected = Encoding.ASCII.GetBytes(Compute(keyId, input));
+        var given = Encoding.ASCII.GetBytes(mac);
+        return CryptographicOperations.FixedTimeEquals(expected, given);
+    }
+}
+
+/// <summary>
+/// Signs every event a session appends, in the same transaction: the MAC lands in the event's own
+/// headers before Marten writes the row. Each MAC chains to the MAC of the stream's previous event,
+/// so deleting or reordering events inside a stream breaks the next one. The stream's expected
+/// version is pinned to the tail that was read, so a concurrent append fails instead of forking the chain.
+/// </summary>
+public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBase
+{
+    public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    {
+        var streams = session.PendingChanges.Streams().Where(s => s.Events.Count > 0).ToList();
+        if (streams.Count == 0) return;
+
+        var appended = streams.Where(s => s.ActionType == StreamActionType.Append).Select(s => s.Id).Distinct().ToArray();
+        var tails = appended.Length == 0 ? new Dictionary<Guid, (long Version, string Mac)>() : await TailsAsync(session, appended, token);
+        var metadata = session as IMetadataContext;
+
+        foreach (var stream in streams)
+        {
+            var (version, previous) = stream.ActionType == StreamActionType.Start
+                ? (0L, "")
+                : tails.GetValueOrDefault(stream.Id, (0L, ""));
+            if (stream.ActionType == StreamActionType.Append && version > 0)
+                // A different expectation already set fails at commit anyway; otherwise pin what was read.
+                stream.ExpectedVersionOnServer ??= version;
+
+            foreach (var e in stream.Events)
+            {
+                version++;
+                // What Marten takes from the session at commit, put on the event now, so the MAC covers what is stored.
+                e.UserName ??= session.LastModifiedBy;
+                e.CorrelationId ??= session.CorrelationId;
+                e.CausationId ??= session.CausationId;
+                if (metadata?.Headers is { } shared)
+                    foreach (var (key, value) in shared)
+                        if (e.GetHeader(key) is null) e.SetHeader(key, value);
+                e.SetHeader(EventMacs.KeyHeader, macs.CurrentKeyId);
+
+                var headers = CanonicalJson.Of(session.DocumentStore.Options.Serializer().ToJson(e.Headers ?? new Dictionary<string, object>()), EventMacs.MacHeader,
+                    EventMacs.KeyHeader);
+                var input = new MacInput(stream.Id, version, e.Id, e.EventTypeName, e.UserName, e.CorrelationId, e.CausationId,
+                    headers, CanonicalJson.Of(session.DocumentStore.Options.Serializer().ToJson(e.Data)), previous);
+                var mac = macs.Compute(macs.CurrentKeyId, input);
+                e.SetHeader(EventMacs.MacHeader, mac);
+                previous = mac;
+            }
+        }
+    }
+
+    /// <summary>Each stream's last version and its MAC, in one query inside the session's own connection.</summary>
+    private static async Task<Dictionary<Guid, (long, string)>> TailsAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct)
+    {
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        var rows = await session.QueryAsync<string>(
+            $"select distinct on (stream_id) stream_id::text || '|' || version || '|' || coalesce(headers->>'{EventMacs.MacHeader}', '') " +
+            $"from {schema}.mt_events where stream_id = any(?) order by stream_id, version desc", ct, streamIds);
+        return rows.Select(r => r.Split('|')).ToDictionary(p => Guid.Parse(p[0]), p => (long.Parse(p[1]), p[2]));
+    }
+}
