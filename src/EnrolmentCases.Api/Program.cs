@@ -55,6 +55,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseIdempotencyKeys();
 app.MapOperations();
 app.MapWolverineEndpoints(http =>
 {

@@ -17,6 +17,9 @@ public static class Inputs
     /// <summary>Page numbers above this are refused: nobody pages that far, and offsets stay far from overflow.</summary>
     public const int MaxPage = 100_000;
 
+    /// <summary>Why a record was corrected (an allocation adjustment): enough for a decree's number and a sentence or two.</summary>
+    public const int MaxReasonLength = 1000;
+
     /// <summary>Rp 1 billion: above any monthly income or premium of an informal worker, far below where premium arithmetic could overflow.</summary>
     public const long MaxMonthlyAmount = 1_000_000_000;
 
