@@ -48,6 +48,8 @@ public static class SubjectAccessEndpoint
         // The access itself is part of the processing trail.
         logger.LogInformation("Subject access report for NIK ending {NikEnd} produced by {Auditor}: {Cases} cases",
             nik[^4..], auditor.Id, cases.Count);
+        // Personal data: no cache, and no idempotency record, may keep a copy.
+        http.Response.Headers.CacheControl = "no-store";
         return Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, claim?.CaseId, result,
             "Personal data is held only in these cases and their events; coverage, budget and forecast figures are aggregates without it."));
     }

@@ -152,7 +152,7 @@ public static class Idempotency
 
             var caller = http.User.FindFirstValue("sub") ?? http.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? "";
             var id = RecordId(caller, key!);
-            var fingerprint = await FingerprintAsync(request, http.RequestAborted);
+            var fingerprint = await FingerprintAsync(key!, request, http.RequestAborted);
             var waited = Stopwatch.StartNew();
             while (true)
             {
@@ -327,13 +327,15 @@ public static class Idempotency
         }
 
         /// <summary>
-        /// What makes two requests the same: method, path, query, media type and body. A form is read field by
+        /// What makes two requests the same: method, path, query, media type and body (hashed with the key). A form is read field by
         /// field and file by file, so a retry that draws a new multipart boundary is still the same request.
         /// </summary>
-        private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken ct)
+        private static async Task<string> FingerprintAsync(string key, HttpRequest request, CancellationToken ct)
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             void Add(string? text) => hash.AppendData(Encoding.UTF8.GetBytes($"{text?.Length ?? -1}:{text}\n"));
+            // The key, which the database never holds, first: so nobody can confirm a guessed body (a NIK) from the hash.
+            Add(key);
             Add(request.Method);
             Add(request.Path.Value);
             Add(request.QueryString.Value);
