@@ -276,6 +276,26 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task the_openapi_document_offers_the_key_on_every_post_and_put()
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url("/openapi/v1.json");
+            s.StatusCodeShouldBeOk();
+        });
+        var doc = await result.ReadAsJsonAsync<JsonElement>();
+        var writes = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Where(o => o.Name is "post" or "put").Select(o => (Route: $"{o.Name} {p.Name}", Operation: o.Value)))
+            .ToList();
+        Assert.Contains(writes, w => w.Route == "post /api/budgets/adjustments");
+        Assert.All(writes, w =>
+        {
+            Assert.True(w.Operation.GetProperty("parameters").EnumerateArray().Any(p => p.GetProperty("name").GetString() == Idempotency.Header), w.Route);
+            Assert.True(w.Operation.GetProperty("responses").TryGetProperty("422", out _), w.Route);
+        });
+    }
+
+    [Fact]
     public async Task another_callers_same_key_is_a_key_of_its_own()
     {
         var key = IdempotentRequests.NewKey();
