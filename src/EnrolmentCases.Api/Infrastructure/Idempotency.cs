@@ -185,11 +185,12 @@ public static class Idempotency
                 IdempotencyRecord? record;
                 await using (var session = store.QuerySession())
                     record = await session.LoadAsync<IdempotencyRecord>(id, ct);
-                if (record is not null && record.ExpiresAt <= clock.GetUtcNow())
+                var now = clock.GetUtcNow();
+                if (record is not null && record.ExpiresAt <= now)
                 {
+                    // Only while expired: a twin's fresh record, written meanwhile, stays.
                     await using var cleanup = store.LightweightSession();
-                    var expiredAt = record.ExpiresAt;
-                    cleanup.DeleteWhere<IdempotencyRecord>(r => r.Id == id && r.ExpiresAt == expiredAt);
+                    cleanup.DeleteWhere<IdempotencyRecord>(r => r.Id == id && r.ExpiresAt <= now);
                     await cleanup.SaveChangesAsync(ct);
                     record = null;
                 }
@@ -229,6 +230,7 @@ public static class Idempotency
             var original = response.Body;
             using var buffer = new MemoryStream();
             var scope = new Scope(record);
+            if (http.Request.Body.CanSeek) http.Request.Body.Position = 0;
             response.Body = buffer;
             Current.Value = scope;
             ExceptionDispatchInfo? failure = null;

@@ -84,11 +84,21 @@ public class BudgetAdjustments(ApiFixture api)
     [InlineData("admin", null, "17.04")]
     public async Task only_the_budgets_planners_adjust_it(string role, string? claim, string? budgetRegency)
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate(budgetRegency is null ? "APBD_PROVINCE" : "APBD_REGENCY", budgetRegency, year, 1_000_000);
+        var year = await ScopeYear.Value;
         await Adjust(api.Token(role, claim is null ? [] : [claim]), Adjustment(year, -1_000, budgetRegency), 403);
         Assert.Equal(1_000_000, (await api.Host.BudgetLine(year, budgetRegency is null ? Payer.ApbdProvince : Payer.ApbdRegency, budgetRegency)).Allocated);
     }
+
+    /// <summary>One budget year for every refusal: none of them may change it.</summary>
+    private Lazy<Task<int>> ScopeYear => _scopeYear ??= new Lazy<Task<int>>(async () =>
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        await api.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
+        return year;
+    });
+
+    private static Lazy<Task<int>>? _scopeYear;
 
     [Theory]
     [InlineData("""{"payer":"APBD_REGENCY","regencyCode":"17.04","year":2041,"amount":0,"reason":"x"}""", "amount")]
@@ -112,26 +122,29 @@ public class BudgetAdjustments(ApiFixture api)
     [Fact]
     public async Task a_long_reason_is_refused()
     {
-        await Adjust(api.Token("planner"), Adjustment(MoneyScenarios.FreshBudgetYear(), 1_000, reason: new string('r', 1001)), 400);
+        await Adjust(api.Token("planner"), Adjustment(2041, 1_000, reason: new string('r', 1001)), 400);
     }
 
     [Fact]
     public async Task a_reduction_racing_a_grant_for_the_same_money_never_overdraws_the_budget()
     {
-        var caseworker = api.Token("caseworker", "17.04");
-        for (var round = 0; round < 4; round++)
+        // One budget year, a regency per round.
+        var year = MoneyScenarios.FreshBudgetYear();
+        foreach (var regency in new[] { "17.01", "17.02", "17.03", "17.05" })
         {
             // 100,000 left; the grant needs 67,200 and the reduction takes 50,000: both fit alone, not together.
-            var funded = await api.Host.EnrolledCaseWithABudget(caseworker, allocation: 100_000);
+            var caseworker = api.Token("caseworker", regency);
+            await api.Host.Allocate("APBD_REGENCY", regency, year, 100_000);
+            var id = await api.Host.EnrolledCase(caseworker, regency);
             using var caseClient = api.Host.Client(caseworker);
             using var plannerClient = api.Host.Client(api.Token("planner"));
-            var grant = caseClient.PostJson($"/api/cases/{funded.Id}/subsidy", MoneyScenarios.Grant("APBD_REGENCY", funded.Year, $"{funded.Year}-01", 4));
-            var reduction = plannerClient.PostJson(Url, Adjustment(funded.Year, -50_000));
+            var grant = caseClient.PostJson($"/api/cases/{id}/subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 4));
+            var reduction = plannerClient.PostJson(Url, Adjustment(year, -50_000, regency));
             var statuses = (await Task.WhenAll(grant, reduction)).Select(r => (int)r.StatusCode).ToArray();
 
             Assert.Single(statuses, 200);
             Assert.Single(statuses, 409);
-            var line = await api.Host.BudgetLine(funded.Year, Payer.ApbdRegency, "17.04");
+            var line = await api.Host.BudgetLine(year, Payer.ApbdRegency, regency);
             Assert.True(line.Remaining >= 0);
             Assert.Equal(line.Allocated - line.Committed, line.Remaining);
             Assert.Equal(statuses[0] == 200 ? (100_000L, 100_000L - 67_200) : (50_000L, 50_000L), (line.Allocated, line.Remaining));

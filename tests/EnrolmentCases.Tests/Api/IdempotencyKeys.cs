@@ -60,10 +60,12 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
 
     /// <summary>Sends the request twice with one key: both answers, and the user's events after each.</summary>
     private static async Task<(HttpAnswer First, HttpAnswer Repeat)> Twice(string subject, HttpClient client, HttpMethod method, string url,
-        Func<HttpContent?> content)
+        Func<HttpContent?> content, Func<HttpAnswer, Task>? settled = null)
     {
         var key = IdempotentRequests.NewKey();
         var first = await client.Send(method, url, content, key);
+        // Work the first request queued (an import's rows) writes in the background, under the caller's name.
+        if (settled is not null) await settled(first);
         var written = await IdempotentRequests.EventsBy(subject);
         var repeat = await client.Send(method, url, content, key);
         Assert.Equal(written, await IdempotentRequests.EventsBy(subject));
@@ -90,8 +92,9 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
     [MemberData(nameof(CaseCommands))]
     public async Task a_repeated_case_command_gets_the_first_answer_and_appends_nothing(string action)
     {
-        var year = MoneyScenarios.FreshBudgetYear();
-        await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
+        // Only the money commands take a budget year of their own: there are only so many years to take.
+        var year = action is "subsidy" or "premium-payments" ? MoneyScenarios.FreshBudgetYear() : 2026;
+        if (action is "subsidy" or "premium-payments") await api.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
         var id = await api.Host.IdentifyWorker(_setup);
         if (action is "enrolment" or "subsidy" or "premium-payments") await api.Host.Reach(_setup, id);
         if (action is "subsidy" or "premium-payments") await api.Host.Enrol(_setup, id);
@@ -149,13 +152,27 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
         var (subject, client) = Caller("caseworker", "17.04");
         var csv = "nik,fullName,regencyCode,district,village,occupation,phone,source\n" +
                   $"{Niks.Next("1704")},Dewi Lestari,17.04,Kaur Selatan,Padang Petron,farmer,,P3KE\n";
-        var (first, _) = await Twice(subject, client, HttpMethod.Post, "/api/imports", () => new StringContent(csv, Encoding.UTF8, "text/csv"));
+        var (first, _) = await Twice(subject, client, HttpMethod.Post, "/api/imports", () => new StringContent(csv, Encoding.UTF8, "text/csv"),
+            answer => Finished(client, answer));
 
         Assert.Equal(202, first.Status);
         var id = first.Json.GetProperty("id").GetGuid();
         Assert.Equal($"/api/imports/{id}", first.Location);
         await using var session = api.Store.QuerySession();
         Assert.Equal(1, await session.Query<Import>().CountAsync(i => i.ImportedBy == subject));
+    }
+
+    private static async Task Finished(HttpClient client, HttpAnswer accepted)
+    {
+        var url = $"/api/imports/{accepted.Json.GetProperty("id").GetGuid()}";
+        for (var i = 0; i < 250; i++)
+        {
+            var view = await client.GetFromJsonAsync<ImportView>(url, Json.Options);
+            if (view!.Status is ImportStatus.Completed or ImportStatus.Failed) return;
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{url} did not finish");
     }
 
     [Fact]
@@ -172,7 +189,7 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
             return form;
         }
 
-        var (first, _) = await Twice(subject, client, HttpMethod.Post, "/api/imports", Form);
+        var (first, _) = await Twice(subject, client, HttpMethod.Post, "/api/imports", Form, answer => Finished(client, answer));
         Assert.Equal(202, first.Status);
         await using var session = api.Store.QuerySession();
         Assert.Equal(1, await session.Query<Import>().CountAsync(i => i.ImportedBy == subject));
@@ -360,7 +377,10 @@ public class IdempotencyKeys(ApiFixture api, ITestOutputHelper output)
         var key = IdempotentRequests.NewKey();
         var body = IdempotentRequests.Json(new { channel = "sms", outcome = "unreachable" });
 
-        var first = await client.Send(HttpMethod.Post, $"/api/cases/{id}/contact-attempts", body, key);
+        HttpAnswer first;
+        // An instant finer than PostgreSQL's microseconds, as real clocks give.
+        using (api.ClockAt(api.Clock.GetUtcNow().AddTicks(1_234_567)))
+            first = await client.Send(HttpMethod.Post, $"/api/cases/{id}/contact-attempts", body, key);
         using (api.ClockAt(api.Clock.GetUtcNow().AddHours(23)))
             Assert.True((await client.Send(HttpMethod.Post, $"/api/cases/{id}/contact-attempts", body, key)).Replayed);
         Assert.Equal(1, await IdempotentRequests.EventsBy(subject));
