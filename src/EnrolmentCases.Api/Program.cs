@@ -58,6 +58,7 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseBodyLimits();
+app.UseIdempotencyKeys();
 app.MapOperations();
 app.MapWolverineEndpoints(http =>
 {

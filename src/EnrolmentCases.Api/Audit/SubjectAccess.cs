@@ -61,6 +61,8 @@ public static class SubjectAccessEndpoint
         // The access itself is part of the processing trail.
         logger.LogInformation("Subject access report for NIK ending {NikEnd} produced by {Auditor}: {Cases} cases, {Rows} import rows",
             nik[^4..], auditor.Id, held.Cases.Count, held.ImportRows.Count);
+        // Personal data: no cache, and no idempotency record, may keep a copy.
+        http.Response.Headers.CacheControl = "no-store";
         return await reads.Answer(http, caseIds, Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, held.OpenCaseId, result,
                 held.ImportRows, accesses.Take(MaxAccesses).ToList(), accesses.Count > MaxAccesses,
                 "Personal data is held only in these cases and their events, and in the rows of the uploaded lists shown; coverage, budget and forecast figures are aggregates without it.")),

@@ -9,6 +9,9 @@ namespace EnrolmentCases.Budgets;
 
 public record BudgetAllocated(Payer Payer, string? RegencyCode, int Year, long Amount, BudgetKind Kind, string? Note, DateTimeOffset RecordedAt);
 
+/// <summary>A planner corrected the allocation (up or down) and said why; who is on the event's metadata.</summary>
+public record AllocationAdjusted(Payer Payer, string? RegencyCode, int Year, long Amount, string Reason, DateTimeOffset RecordedAt);
+
 /// <summary>A subsidy reserved premium x months of this budget for a case.</summary>
 public record SubsidyCommitted(Guid CaseId, long Amount, YearMonth StartMonth, int Months, long MonthlyPremium, DateTimeOffset CommittedAt);
 
@@ -42,6 +45,7 @@ public sealed partial record Budget(Payer Payer, string? RegencyCode, int Year)
     public static Budget Create(BudgetAllocated e) => new(e.Payer, e.RegencyCode, e.Year) { Allocated = e.Amount };
 
     public static Budget Apply(BudgetAllocated e, Budget b) => b with { Allocated = b.Allocated + e.Amount };
+    public static Budget Apply(AllocationAdjusted e, Budget b) => b with { Allocated = b.Allocated + e.Amount };
     public static Budget Apply(SubsidyCommitted e, Budget b) => b with { Committed = b.Committed + e.Amount };
     public static Budget Apply(CommitmentReleased e, Budget b) => b with { Committed = b.Committed - e.Amount };
     public static Budget Apply(PremiumDisbursed e, Budget b) => b with { Paid = b.Paid + e.Amount };

@@ -29,23 +29,9 @@ public static class RecordAllocationEndpoint
             errors.Add("regencyCode", "must be empty for the provincial budget");
     });
 
-    /// <summary>
-    /// Who may record it: a province planner (no `regency` claims) for any budget; a regency's planner
-    /// for that regency's budget only, never the province's (403, nothing written). A missing payer or
-    /// unknown regency is the input rules' to report.
-    /// </summary>
-    public static ProblemDetails Before(RecordAllocation? command, ClaimsPrincipal user, ReferenceData reference)
-    {
-        if (command?.Payer is not { } payer) return WolverineContinue.NoProblems;
-        if (payer == Payer.ApbdRegency && reference.FindRegency(command.RegencyCode) is null) return WolverineContinue.NoProblems;
-        var regency = payer == Payer.ApbdRegency ? command.RegencyCode : null;
-        return Caller.From(user).CanPlanFor(regency)
-            ? WolverineContinue.NoProblems
-            : Problems.Create(Problems.Forbidden, 403, "Not one of your regencies",
-                regency is null
-                    ? "Only the province's planners (without regency claims) may record the provincial budget."
-                    : $"You may only record allocations for your own regencies, not {regency}.");
-    }
+    /// <summary>Who may record it: the planners of the budget (see <see cref="BudgetPlanners"/>).</summary>
+    public static ProblemDetails Before(RecordAllocation? command, ClaimsPrincipal user, ReferenceData reference) =>
+        BudgetPlanners.Refuse(command?.Payer, command?.RegencyCode, user, reference, "record allocations");
 
     /// <summary>
     /// An allocation or APBD-P top-up; the budget's stream starts with its first allocation. It takes

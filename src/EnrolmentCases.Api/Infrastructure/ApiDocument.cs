@@ -108,7 +108,23 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         if (path.Contains('{')) Add(404, "Unknown id, or outside the caller's regencies (not-found)");
         if (method == "POST" && path.StartsWith("api/cases"))
             Add(409, "duplicate-case, invalid-transition or concurrency-conflict");
-        if (method is "POST" or "PUT") Add(415, "The body must be application/json (unsupported-media-type)");
+        if (method is "POST" or "PUT")
+        {
+            Add(415, "The body must be application/json (unsupported-media-type)");
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = Idempotency.Header,
+                In = ParameterLocation.Header,
+                Description = "1-100 visible ASCII characters. A repeat with the same key (same caller, within 24 hours) gets the " +
+                              "first answer and writes nothing; the same key with another request is idempotency-key-reused (422).",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = Idempotency.MaxKeyLength, Pattern = "^[!-~]+$" }
+            });
+            Add(422, "This Idempotency-Key came with another request before (idempotency-key-reused)");
+            if (!operation.Responses.ContainsKey("409"))
+                Add(409, "The first request with this Idempotency-Key has no answer yet (idempotency-key-in-use)");
+        }
+
         Add(429, "Too many requests (rate-limited)");
         Add(500, "Unexpected error; nothing was saved (server-error)");
         if (!anonymous) Add(503, "The database cannot be reached; retry after the Retry-After delay (service-unavailable)");

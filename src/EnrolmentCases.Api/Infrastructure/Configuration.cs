@@ -17,6 +17,7 @@ public static class Configuration
         services.AddProblemResponses(configuration);
         services.AddOperations(configuration);
         services.AddProxies(configuration);
+        services.AddIdempotency(configuration);
         return services;
     }
 }

@@ -20,6 +20,9 @@ public static class Inputs
     /// <summary>The largest request body an endpoint takes unless it declares its own limit (imports do): 1 MiB of JSON.</summary>
     public const long MaxBodyBytes = 1024 * 1024;
 
+    /// <summary>Why a record was corrected (an allocation adjustment): enough for a decree's number and a sentence or two.</summary>
+    public const int MaxReasonLength = 1000;
+
     /// <summary>Rp 1 billion: above any monthly income or premium of an informal worker, far below where premium arithmetic could overflow.</summary>
     public const long MaxMonthlyAmount = 1_000_000_000;
 

@@ -13,6 +13,8 @@ public static class Problems
     public const string ConcurrencyConflict = "concurrency-conflict";
     public const string BudgetExceeded = "budget-exceeded";
     public const string JobRunning = "job-running";
+    public const string IdempotencyKeyReused = "idempotency-key-reused";
+    public const string IdempotencyKeyInUse = "idempotency-key-in-use";
     public const string RateLimited = "rate-limited";
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
@@ -38,6 +40,7 @@ public static class Problems
         409 => (ConcurrencyConflict, "Conflict"),
         413 => (PayloadTooLarge, "The request body is too large"),
         415 => (UnsupportedMediaType, "Unsupported media type"),
+        422 => (IdempotencyKeyReused, "This Idempotency-Key was used for another request"),
         429 => (RateLimited, "Too many requests"),
         503 => (ServiceUnavailable, "The database cannot be reached"),
         _ => (status >= 500 ? ServerError : "error", status >= 500 ? "Unexpected server error" : "Request failed")

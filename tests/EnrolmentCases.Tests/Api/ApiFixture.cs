@@ -29,6 +29,8 @@ public sealed class ApiFixture() : HostFixture(clock: new TestClock(new DateTime
     {
         settings["RateLimiting:PermitLimit"] = RateLimit.ToString();
         settings["RateLimiting:WindowSeconds"] = RateWindowSeconds.ToString();
+        // A repeat whose first answer never comes (IdempotencyKeys) gives up after this, not the production 10 s.
+        settings["Idempotency:WaitMilliseconds"] = "3000";
     }
 }
 

@@ -52,8 +52,9 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
             ["Lapse:SweepIntervalMinutes"] = "0",
             ["RateLimiting:PermitLimit"] = "100000",
             // Money tests take budget years of their own from 2041 upwards (MoneyScenarios.FreshBudgetYear),
-            // past the production horizon; InputBounds tests the production value on a host of its own.
-            ["ReferenceData:HorizonYears"] = "75"
+            // past the production horizon, up to 2126 (the most the setting allows); InputBounds tests the
+            // production value on a host of its own.
+            ["ReferenceData:HorizonYears"] = "100"
         };
         if (schema is not null) settings["EventStore:Schema"] = schema;
         // Each host publishes the chain's head to a folder of its own: the data of any other host is not its history.

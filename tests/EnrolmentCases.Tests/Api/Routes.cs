@@ -87,6 +87,7 @@ public static class Routes
         new("GET /api/coverage/{code}/timeline?from=2026-01&to=2026-03&basis=effective", EveryRole),
         new("GET /api/budgets?year=2026", EveryRole),
         new("POST /api/budgets", Planners, """{"payer":"APBD_PROVINCE","year":2026,"amount":1000,"kind":"APBD","note":"ok"}"""),
+        new("POST /api/budgets/adjustments", Planners, """{"payer":"APBD_PROVINCE","year":2026,"amount":-10,"reason":"a decree lowered the allocation"}"""),
         new("GET /api/subsidy-forecast?year=2026&targetCoverage=0.5&provinceShare=0.3", EveryRole),
         // Audit.
         new("GET /api/audit/verify", AuditorsAndAdmins),
