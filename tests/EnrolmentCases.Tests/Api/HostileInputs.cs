@@ -26,6 +26,8 @@ public class HostileInputs(InputsFixture api)
     private static readonly JsonNode?[] AbsurdText = [Huge, "\u0000", "a\u001bb", 1e308, -1, long.MaxValue, true, new JsonObject()];
     private static readonly JsonNode?[] AbsurdNumbers = [1e308, -1, -1e308, long.MaxValue, ulong.MaxValue, "NaN", "Infinity", "\u0000", Huge, true, 0.5,
         JsonNode.Parse(new string('9', 5_000))];
+    /// <summary>For a field whose sample is negative (an adjustment's amount): a signed amount, so -1 is fair, and 0 is not.</summary>
+    private static readonly JsonNode?[] AbsurdSignedNumbers = [.. AbsurdNumbers.Where(n => n?.ToJsonString() != "-1"), 0];
     private static readonly JsonNode?[] AbsurdDates = ["9999-12-31", "0001-01-01", "1900-01-01", "2026-02-30", "yesterday", 1e308, -1, "\u0000", Huge];
     private static readonly JsonNode?[] AbsurdInstants = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2013-12-31T00:00:00Z", "2026-03-01T25:00:00Z",
         "now", 1e308, -1, "\u0000", Huge];
@@ -37,6 +39,7 @@ public class HostileInputs(InputsFixture api)
         JsonValue v when v.TryGetValue<string>(out var text) && Regex.IsMatch(text, @"^\d{4}-\d{2}-\d{2}$") => AbsurdDates,
         JsonValue v when v.TryGetValue<string>(out var text) && Regex.IsMatch(text, @"^\d{4}-\d{2}-\d{2}T") => AbsurdInstants,
         JsonValue v when v.TryGetValue<string>(out var text) && Regex.IsMatch(text, @"^\d{4}-\d{2}$") => AbsurdMonths,
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number && v.ToJsonString().StartsWith('-') => AbsurdSignedNumbers,
         JsonValue v when v.GetValueKind() == JsonValueKind.Number => AbsurdNumbers,
         _ => AbsurdText
     };
