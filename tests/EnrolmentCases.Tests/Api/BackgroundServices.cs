@@ -59,7 +59,7 @@ public class BackgroundServices
         int eventsBeforeTheSweep;
         await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1))
         {
-            await host.ResetAllMartenDataAsync();
+            await host.ResetAllDataAsOwnerAsync();
             var tokens = new HostTokens(host);
             var kaur = tokens.Token("caseworker", "17.04");
             var auditor = tokens.Token("auditor");

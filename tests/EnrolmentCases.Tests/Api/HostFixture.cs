@@ -62,7 +62,7 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
                 ConfigureServices(services);
             });
         });
-        await Host.ResetAllMartenDataAsync();
+        await Host.ResetAllDataAsOwnerAsync();
         await SeedAsync();
     }
 

@@ -36,7 +36,7 @@ public class ReplayVerificationShutdown
     private static async Task<IAlbaHost> HostWithACase()
     {
         var host = await StartHost();
-        await host.ResetAllMartenDataAsync();
+        await host.ResetAllDataAsOwnerAsync();
         await host.IdentifyWorker(new HostTokens(host).Token("caseworker", "17.04"));
         await host.ProjectionsCaughtUp();
         return host;
@@ -147,7 +147,7 @@ public class ReplayVerificationShutdown
         // What a process killed mid-run leaves: its job marked running, holding the slot, and its copy of the events.
         var dead = Guid.CreateVersion7();
         var leftover = $"{Schema}_replay_{dead.ToString("N")[^12..]}";
-        await TestSql.ExecuteAsync($$"""
+        await TestSql.ExecuteAsRuntimeAsync($$"""
             insert into {{Schema}}.mt_doc_replayverificationjob (id, data, mt_dotnet_type) values ('{{dead}}',
               '{"id": "{{dead}}", "status": "running", "requestedBy": "auditor-gone", "requestedAt": "2026-03-02T01:00:00+00:00", "startedAt": "2026-03-02T01:00:01+00:00"}',
               'EnrolmentCases.Audit.ReplayVerificationJob');

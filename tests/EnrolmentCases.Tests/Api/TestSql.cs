@@ -2,12 +2,15 @@ using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
-/// <summary>Plain SQL on the test database, for what tests do beside (and after) their hosts.</summary>
+/// <summary>
+/// Plain SQL on the test database, for what tests do beside (and after) their hosts: as the schemas' owner, who
+/// may do what the API's runtime role may not (edit events, change tables), unless a method says otherwise.
+/// </summary>
 public static class TestSql
 {
-    private static async Task<NpgsqlConnection> OpenAsync()
+    private static async Task<NpgsqlConnection> OpenAsync(string? connectionString = null)
     {
-        var connection = new NpgsqlConnection(ApiProcess.TestDatabase);
+        var connection = new NpgsqlConnection(connectionString ?? ApiProcess.OwnerDatabase);
         await connection.OpenAsync();
         return connection;
     }
@@ -15,6 +18,14 @@ public static class TestSql
     public static async Task ExecuteAsync(string sql)
     {
         await using var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>As the runtime role the API serves as: what an API process could have left behind (its scratch schemas).</summary>
+    public static async Task ExecuteAsRuntimeAsync(string sql)
+    {
+        await using var connection = await OpenAsync(ApiProcess.TestDatabase);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
