@@ -18,7 +18,8 @@ public sealed record AppendOnlyDocument(Type DocumentType);
 /// which may read and write data but change no table's shape, and only add to the event log and the
 /// append-only documents (docs/adr/0016-least-privilege-database-roles.md). Configured by giving the migration
 /// role a connection string of its own, <c>ConnectionStrings:MartenMigration</c>, beside the runtime role's
-/// <c>ConnectionStrings:Marten</c>; without it, the one role does everything, as before.
+/// <c>ConnectionStrings:Marten</c>; without it, the one role does everything, as before. A node given only the
+/// runtime role's connection sets <c>EventStore:ApplySchemaAtStart</c> to false and leaves the schema to `db-migrate`.
 /// </summary>
 public static class DatabaseRoles
 {
@@ -28,6 +29,12 @@ public static class DatabaseRoles
 
     /// <summary>True when the schema has an owner of its own, which the API itself never serves as.</summary>
     public static bool Separated(IConfiguration configuration) => MigrationConnectionString(configuration) is not null;
+
+    /// <summary>False on a node that may not change the schema: it serves only once `db-migrate` has applied it.</summary>
+    public static bool AppliesSchemaAtStart(IConfiguration configuration) => configuration.GetValue("EventStore:ApplySchemaAtStart", true);
+
+    /// <summary>Whether the role the store serves as creates and updates the schema itself (the one-role setup, as before).</summary>
+    public static bool ServingRoleAppliesSchema(IConfiguration configuration) => !Separated(configuration) && AppliesSchemaAtStart(configuration);
 
     /// <summary>Rows of <typeparamref name="T"/> are inserted and read by the runtime role, never updated or deleted.</summary>
     public static IServiceCollection AddAppendOnlyDocument<T>(this IServiceCollection services) =>
@@ -40,13 +47,15 @@ public static class DatabaseRoles
     public static IServiceCollection AddDatabaseRoles(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<SchemaMigration>();
-        if (Separated(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
+        if (Separated(configuration) && AppliesSchemaAtStart(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
         return services;
     }
 
-    /// <summary>Creates or updates the schema as its owner and grants the runtime role, as at start.</summary>
+    /// <summary>Creates or updates the schema as its owner and grants the runtime role, as at start (unless this node leaves that to `db-migrate`).</summary>
     public static Task ApplySchemaAsync(this IServiceProvider services, CancellationToken ct = default) =>
-        services.GetRequiredService<SchemaMigration>().ApplyAsync(ct);
+        AppliesSchemaAtStart(services.GetRequiredService<IConfiguration>())
+            ? services.GetRequiredService<SchemaMigration>().ApplyAsync(ct)
+            : Task.CompletedTask;
 }
 
 /// <summary>
@@ -166,7 +175,7 @@ public class MigrateDatabaseCommand : JasperFxAsyncCommand<NetCoreInput>
     public override async Task<bool> Execute(NetCoreInput input)
     {
         using var host = input.BuildHost();
-        await host.Services.ApplySchemaAsync();
+        await host.Services.GetRequiredService<SchemaMigration>().ApplyAsync(CancellationToken.None);
         Console.Error.WriteLine($"Schema {EventStore.SchemaName(host.Services.GetRequiredService<IConfiguration>())} is up to date.");
         return true;
     }

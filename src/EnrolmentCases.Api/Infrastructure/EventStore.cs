@@ -28,14 +28,14 @@ public static class EventStore
         var marten = services.AddMarten(opts =>
             {
                 Configure(opts, ConnectionString(configuration), SchemaName(configuration));
-                if (DatabaseRoles.Separated(configuration)) opts.AutoCreateSchemaObjects = AutoCreate.None;
+                if (!DatabaseRoles.ServingRoleAppliesSchema(configuration)) opts.AutoCreateSchemaObjects = AutoCreate.None;
             })
             .UseLightweightSessions()
             // The async projections run as Wolverine agents: each on exactly one node of the cluster, moved to
             // another when its node dies (see Cluster). No AddAsyncDaemon: the two do not mix.
             .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true);
         // Serialised by an advisory lock, so nodes starting together never race on the schema.
-        if (!DatabaseRoles.Separated(configuration)) marten.ApplyAllDatabaseChangesOnStartup();
+        if (DatabaseRoles.ServingRoleAppliesSchema(configuration)) marten.ApplyAllDatabaseChangesOnStartup();
         return services.AddCluster(configuration);
     }
 

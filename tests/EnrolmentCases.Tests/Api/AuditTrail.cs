@@ -24,7 +24,7 @@ public sealed class AuditFixture() : HostFixture(Schema)
 
     public Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema));
 
-    public Task RuntimeSqlAsync(string sql) => TestSql.ExecuteAsRuntimeAsync(sql.Replace("{s}", Schema));
+    public Task RuntimeSqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema), asRuntime: true);
 
     public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(sql.Replace("{s}", Schema));
 
@@ -299,7 +299,7 @@ public class AuditTrail(AuditFixture audit)
     }
 
     private async Task<IReadOnlyList<string>> ScratchSchemas() => await audit.NamesAsync(
-        $"select schema_name from information_schema.schemata where starts_with(schema_name, '{AuditFixture.Schema}_replay') order by 1");
+        $"select nspname::text from pg_namespace where starts_with(nspname, '{AuditFixture.Schema}_replay') order by 1");
 
     private async Task<ReplayVerificationJob> Verified(string token)
     {
@@ -525,7 +525,7 @@ public class AuditTrail(AuditFixture audit)
         foreach (var leftover in new[] { "{s}_replay_00000000feed", "{s}_replay_00000000f00d" })
         {
             await audit.RuntimeSqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
-            await audit.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'",
+            await audit.Eventually($"select count(*) = 0 from pg_namespace where nspname = '{leftover}'",
                 $"{leftover.Replace("{s}", AuditFixture.Schema)} is dropped by a poll");
         }
 

@@ -325,7 +325,7 @@ public class ProjectionCommands
         Assert.True(differing.ExitCode == 1, differing.ToString());
         Assert.Contains("Read models DIFFER", differing.Stdout);
         Assert.Contains(id, differing.Stdout.Split('\n').Single(l => l.StartsWith("CaseDetails ")));
-        Assert.Empty(await TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')"));
+        Assert.Empty(await TestSql.NamesAsync($"select nspname::text from pg_namespace where starts_with(nspname, '{Schema}_replay')"));
     }
 }
 

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
@@ -80,13 +82,24 @@ public class LeastPrivilege(ApiFixture api)
     }
 
     [Fact]
-    public async Task a_document_table_a_module_adds_later_is_granted_to_the_runtime_role_by_the_next_migration()
+    public async Task a_node_with_only_the_runtime_role_serves_a_schema_db_migrate_applied_and_a_table_added_later_is_granted_by_the_next()
     {
         _ = MigrationDatabase;
         const string schema = "roles_later";
         await TestSql.ExecuteAsync($"drop schema if exists {schema} cascade");
         var first = await ApiProcess.RunAsync(schema, "db-migrate");
         Assert.True(first.ExitCode == 0, first.ToString());
+
+        // As compose runs its nodes: no owner's credentials, and no schema work at start.
+        await using (var node = await ApiServer.StartAsync(schema, ApiProcess.TestDatabase,
+                         new Dictionary<string, string> { ["EventStore:ApplySchemaAtStart"] = "false" }, waitUntilReady: true))
+        {
+            using var opened = await node.Client.SendAsync(ApiServer.Authorized(HttpMethod.Post, "/api/cases", node.Token("caseworker", "17.04"),
+                JsonContent.Create(Scenarios.NewWorker(regency: "17.04"))));
+            Assert.True(opened.StatusCode == HttpStatusCode.Created, $"{opened.StatusCode}: {await opened.Content.ReadAsStringAsync()}\n{node.RecentOutput}");
+        }
+
+        Assert.True(await TestSql.ScalarAsync($"select count(*) from {schema}.mt_events") > 0, "the case was stored");
 
         // A table the runtime role has never heard of, created by the owner as a module's next version would.
         await TestSql.ExecuteAsync($"create table {schema}.mt_doc_personkey (id text primary key, data jsonb)");
