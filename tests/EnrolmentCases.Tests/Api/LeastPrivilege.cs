@@ -32,7 +32,7 @@ public class LeastPrivilege(ApiFixture api)
         _ = MigrationDatabase;
         var kaur = api.Token("caseworker", "17.04");
         var caseId = await api.Host.IdentifyWorker(kaur);
-        Assert.True((await api.Host.VerifyChain(api.Token("auditor"))).Valid);
+        await TestSql.Eventually($"select count(*) > 0 from {Schema}.mt_doc_auditlink", "the sealer has added links to the chain");
 
         // The role the API serves as, and the schema's owner, are two roles.
         string runtimeRole;
@@ -49,7 +49,6 @@ public class LeastPrivilege(ApiFixture api)
 
         var events = await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_events");
         var links = await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_auditlink");
-        Assert.True(links > 0, "the chain has links to tamper with");
         var newest = $"(select max(seq_id) from {Schema}.mt_events)";
         var newestLink = $"(select max(id) from {Schema}.mt_doc_auditlink)";
         string[] refused =
