@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Identity;
@@ -30,12 +31,12 @@ public static class CaseHistoryEndpoint
     [Tags("Audit"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<CaseHistory>(200)]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
-    public static async Task<IResult> Get(Guid id, IQuerySession session, ProvinceCalendar calendar, HttpContext http)
+    public static async Task<IResult> Get(Guid id, IQuerySession session, ProvinceCalendar calendar, HttpContext http, PersonalDataReads reads)
     {
         var found = await session.LoadAsync<CaseDetails>(id, http.RequestAborted);
         if (found is null || !Caller.From(http.User).CanSeeCasesOf(found.RegencyCode))
             return Results.Problem(Problems.CaseNotFound(id));
-        return Results.Ok(await LoadAsync(session, id, calendar, http.RequestAborted));
+        return await reads.Answer(http, [id], Results.Ok(await LoadAsync(session, id, calendar, http.RequestAborted)));
     }
 
     public static async Task<CaseHistory> LoadAsync(IQuerySession session, Guid id, ProvinceCalendar calendar, CancellationToken ct)

@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Infrastructure;
 using Wolverine;
 
@@ -5,10 +6,13 @@ namespace EnrolmentCases.Audit;
 
 public static class Configuration
 {
-    /// <summary>The tamper-evidence chain and its sealer, and the replay verification.</summary>
+    /// <summary>The tamper-evidence chain and its sealer, the access log, subject access and the replay verification.</summary>
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSettings<AuditOptions>(configuration, AuditOptions.Section, AuditOptions.Rules);
+        // Who read whose personal data, when: recorded by every read that carries it.
+        services.AddAccessLog(configuration);
+        services.AddScoped<PersonalDataLocator>();
         services.AddSingleton<AuditSealer>();
         services.AddSingularAgent<AuditSealerAgent>();
         services.AddInstruments<SealerLagGauge>();

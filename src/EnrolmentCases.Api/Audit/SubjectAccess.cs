@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
@@ -16,21 +17,28 @@ public sealed record SubjectAccessReport(
     string ProducedBy,
     Guid? OpenCaseId,
     IReadOnlyList<SubjectCase> Cases,
+    IReadOnlyList<ImportRowHeld> ImportRows,
+    IReadOnlyList<AccessLogEntry> Accesses,
+    bool AccessesTruncated,
     string Note);
 
 public static class SubjectAccessEndpoint
 {
+    /// <summary>The newest access-log entries a report lists; GET /api/audit/access-log?caseId= pages through the rest.</summary>
+    public const int MaxAccesses = 1_000;
+
     /// <summary>
     /// Auditors only. Every case ever opened for the NIK, as it stands and with its full history
-    /// (who processed it, when and why). The NIK travels in the body, not the URL, so it stays out of access logs.
+    /// (who processed it, when and why), every row of an uploaded list that named it, and who read
+    /// the person's cases when. The NIK travels in the body, not the URL, so it stays out of access logs.
     /// </summary>
     [WolverinePost("/api/audit/subject-access", OperationId = "SubjectAccess", Summary = "Subject access report",
-        Description = "Everything held about one person (by NIK in the body), for a request under Law 27/2022.")]
+        Description = "Everything held about one person (by NIK in the body), for a request under Law 27/2022: cases and their histories, rows of uploaded lists, and the access-log entries about the cases.")]
     [Tags("Audit"), Authorize(Roles = Roles.Auditor)]
     [ProducesResponseType<SubjectAccessReport>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, LapsePolicy lapses,
-        Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
+    public static async Task<IResult> Post(SubjectAccessRequest? request, IQuerySession session, PersonalDataLocator locator,
+        PersonalDataReads reads, LapsePolicy lapses, Now now, ReferenceData reference, HttpContext http, ILogger<SubjectAccessRequest> logger)
     {
         var problems = Nik.Problems(request?.Nik, reference.NikProvinceCodes);
         if (problems.Count > 0)
@@ -38,18 +46,41 @@ public static class SubjectAccessEndpoint
 
         var nik = request!.Nik!;
         var ct = http.RequestAborted;
-        var cases = await session.Query<CaseDetails>().Where(c => c.Nik == nik).OrderBy(c => c.OpenedAt).ToListAsync(ct);
-        var claim = await session.LoadAsync<OpenCaseClaim>(nik, ct);
+        var held = await locator.FindAsync(nik, ct);
         var result = new List<SubjectCase>();
-        foreach (var c in cases)
+        foreach (var c in held.Cases)
             result.Add(new SubjectCase(c.AsOn(now.Today, lapses.GraceMonths), await CaseHistoryEndpoint.LoadAsync(session, c.Id, now.Calendar, ct)));
+        var caseIds = held.Cases.Select(c => c.Id).ToArray();
+        var accesses = await AccessesAsync(session, caseIds, ct);
 
         var auditor = Caller.From(http.User);
         // The access itself is part of the processing trail.
-        logger.LogInformation("Subject access report for NIK ending {NikEnd} produced by {Auditor}: {Cases} cases",
-            nik[^4..], auditor.Id, cases.Count);
-        return Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, claim?.CaseId, result,
-            "Personal data is held only in these cases and their events; coverage, budget and forecast figures are aggregates without it."));
+        logger.LogInformation("Subject access report for NIK ending {NikEnd} produced by {Auditor}: {Cases} cases, {Rows} import rows",
+            nik[^4..], auditor.Id, held.Cases.Count, held.ImportRows.Count);
+        return await reads.Answer(http, caseIds, Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, held.OpenCaseId, result,
+                held.ImportRows, accesses.Take(MaxAccesses).ToList(), accesses.Count > MaxAccesses,
+                "Personal data is held only in these cases and their events, and in the rows of the uploaded lists shown; coverage, budget and forecast figures are aggregates without it.")),
+            $"import rows: {held.ImportRows.Count}");
+    }
+
+    /// <summary>Who read these cases, newest first; each entry names only these cases, not the others read with them.</summary>
+    private static async Task<List<AccessLogEntry>> AccessesAsync(IQuerySession session, Guid[] caseIds, CancellationToken ct)
+    {
+        var found = new Dictionary<Guid, AccessLogEntry>();
+        foreach (var id in caseIds)
+        {
+            var entries = await session.Query<AccessLogEntry>().Where(e => e.CaseIds.Contains(id))
+                .OrderByDescending(e => e.ReadAt).Take(MaxAccesses + 1).ToListAsync(ct);
+            foreach (var entry in entries) found.TryAdd(entry.Id, entry);
+        }
+
+        return found.Values.Select(e => new AccessLogEntry
+            {
+                Id = e.Id, ReadAt = e.ReadAt, UserId = e.UserId, UserName = e.UserName, Roles = e.Roles, Route = e.Route,
+                CaseIds = e.CaseIds.Intersect(caseIds).ToArray(), Detail = e.Detail, Reason = e.Reason, TraceId = e.TraceId,
+                CorrelationId = e.CorrelationId
+            })
+            .OrderByDescending(e => e.ReadAt).ThenByDescending(e => e.Id).ToList();
     }
 }
 

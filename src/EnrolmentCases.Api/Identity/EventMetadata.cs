@@ -31,7 +31,7 @@ public static class EventMetadata
         session.SetHeader("role", caller.Role);
     }
 
-    private static string CorrelationIdOf(HttpContext http)
+    public static string CorrelationIdOf(HttpContext http)
     {
         var supplied = http.Request.Headers[CorrelationHeader].ToString();
         // Accept a caller's id only when it is short and plain, so it cannot smuggle content into the log.

@@ -59,13 +59,7 @@ public static class WorkerCsv
     /// </summary>
     public static IdentifyWorker ToCommand(ParsedCsv csv, CsvRow row, List<string> problems)
     {
-        string? Cell(string column)
-        {
-            var index = csv.Columns.ToList().FindIndex(c => c.Equals(column, StringComparison.OrdinalIgnoreCase));
-            if (index < 0 || index >= row.Fields.Length) return null;
-            var value = string.Join(' ', row.Fields[index].Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Trim();
-            return value.Length == 0 ? null : value;
-        }
+        string? Cell(string column) => CellOf(csv.Columns, row, column);
 
         if (row.Fields.Length != csv.Columns.Count)
             problems.Add($"has {row.Fields.Length} cells where the header has {csv.Columns.Count}");
@@ -79,6 +73,15 @@ public static class WorkerCsv
 
         return new IdentifyWorker(Cell("nik"), Cell("fullName"), Cell("regencyCode"), Cell("occupation"), source,
             Cell("district"), Cell("village"), Cell("phone"));
+    }
+
+    /// <summary>A row's cell in a column, as the import reads it (trimmed, in-cell breaks as spaces; null when empty or absent).</summary>
+    public static string? CellOf(IReadOnlyList<string> columns, CsvRow row, string column)
+    {
+        var index = columns.ToList().FindIndex(c => c.Equals(column, StringComparison.OrdinalIgnoreCase));
+        if (index < 0 || index >= row.Fields.Length) return null;
+        var value = string.Join(' ', row.Fields[index].Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Trim();
+        return value.Length == 0 ? null : value;
     }
 
     private static readonly Dictionary<WorkerSource, string> WireNames = Enum.GetValues<WorkerSource>().ToDictionary(s => s,

@@ -51,6 +51,21 @@ public static class DatabaseRoles
         return services;
     }
 
+    /// <summary>
+    /// A store of the same modules on the owner's connection (the one role's, without a migration role), for the
+    /// little that only the owner may do: pruning an append-only log, wiping the store in tests. Dispose it.
+    /// </summary>
+    public static DocumentStore OwnerStore(this IServiceProvider services, Action<StoreOptions>? configure = null)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        return DocumentStore.For(opts =>
+        {
+            EventStore.Configure(opts, MigrationConnectionString(configuration) ?? EventStore.ConnectionString(configuration), EventStore.SchemaName(configuration));
+            EventStore.ApplyModules(opts, services);
+            configure?.Invoke(opts);
+        });
+    }
+
     /// <summary>Creates or updates the schema as its owner and grants the runtime role, as at start (unless this node leaves that to `db-migrate`).</summary>
     public static Task ApplySchemaAsync(this IServiceProvider services, CancellationToken ct = default) =>
         AppliesSchemaAtStart(services.GetRequiredService<IConfiguration>())
@@ -84,12 +99,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
         {
             // Wolverine's tables (the same objects its message store would create) go in with Marten's.
             var messages = ((IFeatureSchema)services.GetRequiredService<IMessageStore>()).Objects;
-            using var store = DocumentStore.For(opts =>
-            {
-                EventStore.Configure(opts, ownerConnection, schema);
-                EventStore.ApplyModules(opts, services);
-                opts.Storage.ExtendedSchemaObjects.AddRange(messages);
-            });
+            using var store = services.OwnerStore(opts => opts.Storage.ExtendedSchemaObjects.AddRange(messages));
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
             if (ownerConnection == runtimeConnection) return;

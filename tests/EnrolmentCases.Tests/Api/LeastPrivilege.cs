@@ -59,6 +59,7 @@ public class LeastPrivilege(ApiFixture api)
             $"update {Schema}.mt_doc_auditlink set data = data where id = {newestLink}",
             $"delete from {Schema}.mt_doc_auditlink where id = {newestLink}",
             $"truncate {Schema}.mt_doc_auditlink",
+            $"delete from {Schema}.mt_doc_accesslogentry",
             // A stream's events go with its row (on delete cascade): streams are not deleted either.
             $"delete from {Schema}.mt_streams where id = '{caseId}'",
             $"alter table {Schema}.mt_events add column forged text",

@@ -1,7 +1,6 @@
 using EnrolmentCases.Infrastructure;
 using Marten;
 using Marten.Events.Daemon.Coordination;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -15,23 +14,9 @@ public static class OwnerReset
     /// </summary>
     public static async Task ResetAllDataAsOwnerAsync(this IHost host)
     {
-        var configuration = host.Services.GetRequiredService<IConfiguration>();
-        if (DatabaseRoles.MigrationConnectionString(configuration) is not { } owner)
-        {
-            await host.ResetAllMartenDataAsync();
-            return;
-        }
-
         var coordinator = host.Services.GetService<IProjectionCoordinator>();
         if (coordinator is not null) await coordinator.PauseAsync();
-        using (var store = DocumentStore.For(opts =>
-               {
-                   EventStore.Configure(opts, owner, EventStore.SchemaName(configuration));
-                   EventStore.ApplyModules(opts, host.Services);
-               }))
-        {
-            await store.Advanced.ResetAllData();
-        }
+        using (var store = host.Services.OwnerStore()) await store.Advanced.ResetAllData();
 
         if (coordinator is not null) await coordinator.ResumeAsync();
     }

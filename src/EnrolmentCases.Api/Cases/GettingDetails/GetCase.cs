@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
@@ -18,7 +19,7 @@ public static class GetCaseEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(Guid id, long? version, DateTimeOffset? asOf, IQuerySession session, HttpContext http,
-        LapsePolicy lapses, Now now)
+        LapsePolicy lapses, Now now, PersonalDataReads reads)
     {
         if (version is not null && asOf is not null)
             return Results.Problem(Problems.ValidationFailed("asOf", "give either version or asOf, not both"));
@@ -38,6 +39,8 @@ public static class GetCaseEndpoint
 
         http.Response.Headers.ETag = ETags.For(found.Version);
         // A version is shown exactly as recorded; "now" and asOf apply the lapse rule on that day.
-        return Results.Ok(version is null ? found.AsOn(asOf is { } day ? now.Calendar.DateOn(day) : now.Today, lapses.GraceMonths) : found);
+        return await reads.Answer(http, [id],
+            Results.Ok(version is null ? found.AsOn(asOf is { } day ? now.Calendar.DateOn(day) : now.Today, lapses.GraceMonths) : found),
+            version is { } shown ? $"version={shown}" : asOf is { } instant ? $"asOf={instant:O}" : null);
     }
 }

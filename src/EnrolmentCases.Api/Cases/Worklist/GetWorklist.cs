@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
@@ -23,7 +24,7 @@ public static class GetWorklistEndpoint
     [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now,
-        string? regency, string? stage, int? page, int? pageSize)
+        string? regency, string? stage, int? page, int? pageSize, PersonalDataReads reads)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -55,7 +56,8 @@ public static class GetWorklistEndpoint
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
-        return Results.Ok(new Paged<CaseDetails>(items.Select(c => c.AsOn(now.Today, lapses.GraceMonths)).ToList(),
-            items.TotalItemCount, pageNumber, size));
+        return await reads.Answer(http, items.Select(c => c.Id), Results.Ok(new Paged<CaseDetails>(
+            items.Select(c => c.AsOn(now.Today, lapses.GraceMonths)).ToList(), items.TotalItemCount, pageNumber, size)),
+            $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size}");
     }
 }

@@ -2,7 +2,10 @@
 #pragma warning disable
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
+using Marten;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -19,15 +22,21 @@ namespace Internal.Generated.WolverineHandlers
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
         private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
+        private readonly Marten.IDocumentStore _documentStore;
+        private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> _loggerOfPersonalDataReads;
+        private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> _optionsOfResilienceOptions;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _lapsePolicy = lapsePolicy;
             _provinceCalendar = provinceCalendar;
             _referenceData = referenceData;
+            _documentStore = documentStore;
+            _loggerOfPersonalDataReads = loggerOfPersonalDataReads;
+            _optionsOfResilienceOptions = optionsOfResilienceOptions;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -36,6 +45,7 @@ namespace Internal.Generated.WolverineHandlers
         {
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
+            var personalDataReads = new EnrolmentCases.Audit.AccessLog.PersonalDataReads(_documentStore, now, _optionsOfResilienceOptions, _loggerOfPersonalDataReads);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Cases.Worklist.GetWorklistEndpoint").SetTag("http.route", "/api/cases").SetTag("http.request.method", "GET");
@@ -69,7 +79,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, regency, stage, page, pageSize).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, regency, stage, page, pageSize, personalDataReads).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -2,8 +2,10 @@
 #pragma warning disable
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Regencies;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -20,17 +22,23 @@ namespace Internal.Generated.WolverineHandlers
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
         private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
+        private readonly Marten.IDocumentStore _documentStore;
+        private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> _loggerOfPersonalDataReads;
         private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.SubjectAccessRequest> _loggerForMessage;
+        private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> _optionsOfResilienceOptions;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_audit_subject_access(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.SubjectAccessRequest> loggerForMessage, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public POST_api_audit_subject_access(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.SubjectAccessRequest> loggerForMessage, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _lapsePolicy = lapsePolicy;
             _provinceCalendar = provinceCalendar;
             _referenceData = referenceData;
+            _documentStore = documentStore;
+            _loggerOfPersonalDataReads = loggerOfPersonalDataReads;
             _loggerForMessage = loggerForMessage;
+            _optionsOfResilienceOptions = optionsOfResilienceOptions;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -39,15 +47,17 @@ namespace Internal.Generated.WolverineHandlers
         {
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             var now = new EnrolmentCases.Regencies.Now(_provinceCalendar, _referenceData);
+            var personalDataReads = new EnrolmentCases.Audit.AccessLog.PersonalDataReads(_documentStore, now, _optionsOfResilienceOptions, _loggerOfPersonalDataReads);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
+            var personalDataLocator = new EnrolmentCases.Audit.PersonalDataLocator(((Marten.IQuerySession)documentSession));
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "EnrolmentCases.Audit.SubjectAccessEndpoint").SetTag("http.route", "/api/audit/subject-access").SetTag("http.request.method", "POST");
             // Reading the request body via JSON deserialization
             var (request, jsonContinue) = await ReadJsonAsync<EnrolmentCases.Audit.SubjectAccessRequest>(httpContext, true);
             if (jsonContinue == Wolverine.HandlerContinuation.Stop) return;
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Audit.SubjectAccessEndpoint.Post(request, ((Marten.IQuerySession)documentSession), _lapsePolicy, now, _referenceData, httpContext, _loggerForMessage).ConfigureAwait(false);
+            var result = await EnrolmentCases.Audit.SubjectAccessEndpoint.Post(request, ((Marten.IQuerySession)documentSession), personalDataLocator, personalDataReads, _lapsePolicy, now, _referenceData, httpContext, _loggerForMessage).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
