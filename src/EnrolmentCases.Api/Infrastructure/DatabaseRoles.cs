@@ -41,7 +41,7 @@ public static class DatabaseRoles
         services.AddSingleton(new AppendOnlyDocument(typeof(T)));
 
     /// <summary>
-    /// The migration step, for `db-migrate` and the projection commands; with two roles, also run at start, before
+    /// The migration step, for `db-migrate` and `verify-projections`; with two roles, also run at start, before
     /// anything else touches the database (so register this before Marten and Wolverine).
     /// </summary>
     public static IServiceCollection AddDatabaseRoles(this IServiceCollection services, IConfiguration configuration)
@@ -125,7 +125,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
     }
 
     /// <summary>What the runtime role may do in the owned schemas, in one transaction.</summary>
-    public static string Grants(IEnumerable<string> schemas, string eventSchema, IEnumerable<string> appendOnlyTables, string role)
+    private static string Grants(IEnumerable<string> schemas, string eventSchema, IEnumerable<string> appendOnlyTables, string role)
     {
         var sql = new StringBuilder("begin;\n");
         foreach (var schema in schemas.Distinct().Select(Quote))
