@@ -90,6 +90,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
         var runtimeConnection = EventStore.ConnectionString(configuration);
         var ownerConnection = DatabaseRoles.MigrationConnectionString(configuration) ?? runtimeConnection;
         var schema = EventStore.SchemaName(configuration);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         await using var owner = new NpgsqlConnection(ownerConnection);
         await owner.OpenAsync(ct);
@@ -116,7 +117,8 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
                 .Prepend($"{Quote(store.Options.Events.DatabaseSchemaName)}.mt_events");
             var schemas = messages.Select(o => o.Identifier.Schema).Append(schema);
             await ExecuteAsync(owner, Grants(schemas, store.Options.Events.DatabaseSchemaName, addOnly, Quote(runtimeRole)), ct);
-            logger.LogInformation("Schema {Schema} applied as {Owner}; {Runtime} granted", schema, ownerRole, runtimeRole);
+            logger.LogInformation("Schema {Schema} applied as {Owner} and granted to {Runtime} in {Milliseconds:F0} ms", schema, ownerRole, runtimeRole,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {
