@@ -5,7 +5,8 @@
 #   ./run.sh --urls http://...    serve on another address (or set ASPNETCORE_URLS)
 #   ./run.sh -- <command> [args]  run an application command against the same database,
 #                                 e.g. ./run.sh -- token --role auditor
-# ConnectionStrings__Marten points it at an existing PostgreSQL instead of the private one.
+# ConnectionStrings__Marten points it at an existing PostgreSQL instead of the private one (and
+# ConnectionStrings__MartenMigration, when the schema has an owner role of its own: see README).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$PWD
@@ -51,8 +52,9 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
   chmod 755 "$(dirname "$data_dir")"
   if ! pg_running_port "$data_dir" >/dev/null 2>&1; then started_here=1; fi
   pg_start "$data_dir"
-  export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT")"
-  echo "PostgreSQL: $data_dir on port $PG_PORT" >&2
+  # The API serves as the runtime role and applies the schema as its owner (docs/adr/0016).
+  pg_export_connection_strings "$PG_PORT"
+  echo "PostgreSQL: $data_dir on port $PG_PORT (roles $PG_OWNER_ROLE and $PG_RUNTIME_ROLE)" >&2
   # The audit chain's published heads live beside the database they describe, outside it.
   export Audit__Anchors__Directory="${Audit__Anchors__Directory:-$(dirname "$data_dir")/audit-anchors}"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test. Starts a throwaway PostgreSQL unless ConnectionStrings__Marten is set.
+# Runs every test. Starts a throwaway PostgreSQL unless ConnectionStrings__Marten is set (with
+# ConnectionStrings__MartenMigration too when the database has an owner role of its own).
 # Extra arguments go to `dotnet test`, e.g. ./test.sh --filter "FullyQualifiedName~Nik".
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,7 +15,8 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
   trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
   # Durability settings off: this database lives for one test run.
   pg_start "$scratch/pg" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300
-  export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT")"
+  # Hosts serve as the runtime role and apply their schemas as the owner; tests that tamper use the owner.
+  pg_export_connection_strings "$PG_PORT"
   echo "Test PostgreSQL on port $PG_PORT" >&2
 fi
 

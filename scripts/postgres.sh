@@ -82,6 +82,48 @@ pg_stop() {
   pg_as_owner "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# pg_connection_string PORT [ROLE]: the private cluster's database as ROLE (the superuser by default).
 pg_connection_string() {
-  echo "Host=127.0.0.1;Port=$1;Database=postgres;Username=postgres;Include Error Detail=true"
+  echo "Host=127.0.0.1;Port=$1;Database=postgres;Username=${2:-postgres};Include Error Detail=true"
+}
+
+# The API's two roles (docs/adr/0016-least-privilege-database-roles.md): PG_OWNER_ROLE owns the schemas and
+# applies every change, PG_RUNTIME_ROLE is what the API serves as. Trust authentication on this private
+# cluster, so no passwords. Schemas an older run created as the superuser are handed to the owner.
+PG_OWNER_ROLE=enrolment_owner
+PG_RUNTIME_ROLE=enrolment_api
+
+pg_create_roles() {
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -v ON_ERROR_STOP=1 -q >/dev/null <<SQL
+do \$\$
+declare r record;
+begin
+  if not exists (select from pg_roles where rolname = '$PG_OWNER_ROLE') then create role $PG_OWNER_ROLE login; end if;
+  if not exists (select from pg_roles where rolname = '$PG_RUNTIME_ROLE') then create role $PG_RUNTIME_ROLE login; end if;
+  for r in select nspname from pg_namespace where nspowner = 'postgres'::regrole
+           and nspname not like 'pg\_%' and nspname not in ('information_schema', 'public') loop
+    execute format('alter schema %I owner to $PG_OWNER_ROLE', r.nspname);
+  end loop;
+  for r in select c.oid::regclass as name, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           where n.nspowner = '$PG_OWNER_ROLE'::regrole and c.relowner = 'postgres'::regrole and c.relkind in ('r', 'p', 'S')
+           and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype in ('a', 'i'))
+           order by c.relkind desc loop
+    execute format('alter %s %s owner to $PG_OWNER_ROLE', case r.relkind when 'S' then 'sequence' else 'table' end, r.name);
+  end loop;
+  for r in select p.oid::regprocedure as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+           where n.nspowner = '$PG_OWNER_ROLE'::regrole and p.proowner = 'postgres'::regrole loop
+    execute format('alter function %s owner to $PG_OWNER_ROLE', r.name);
+  end loop;
+end
+\$\$;
+-- Both create schemas: the owner the API's, the runtime role the replay verification's scratch copies.
+grant create on database postgres to $PG_OWNER_ROLE, $PG_RUNTIME_ROLE;
+SQL
+}
+
+# Exports the runtime and migration connection strings for the cluster on port $1.
+pg_export_connection_strings() {
+  pg_create_roles "$1" || return 1
+  export ConnectionStrings__Marten="$(pg_connection_string "$1" "$PG_RUNTIME_ROLE")"
+  export ConnectionStrings__MartenMigration="$(pg_connection_string "$1" "$PG_OWNER_ROLE")"
 }

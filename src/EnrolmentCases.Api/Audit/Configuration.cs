@@ -38,7 +38,8 @@ public static class Configuration
         services.AddSingularAgent<ErasureReapplicationAgent>();
         services.AddInstruments<SealerLagGauge>();
         services.AddSingleton<ReplayVerification>();
-        // One link per event, written by the sealer, never by a projection.
+        // One link per event, written by the sealer, never by a projection; the API may only add links.
+        services.AddAppendOnlyDocument<AuditLink>();
         services.ConfigureMarten(opts =>
         {
             opts.Schema.For<AuditLink>();

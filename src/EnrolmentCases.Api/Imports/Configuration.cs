@@ -43,6 +43,12 @@ public static class Configuration
         configuration.GetSection(ImportOptions.Section).Bind(options);
         opts.Services.AddSettings<ImportOptions>(configuration, ImportOptions.Section, ImportOptions.Rules);
         opts.Policies.Add(new ChunkFailurePolicy(options));
+        // Declared, so the schema step creates their tables: the runtime role the API serves as cannot (ADR 16).
+        opts.Services.ConfigureMarten(marten =>
+        {
+            marten.Schema.For<Import>();
+            marten.Schema.For<ImportChunk>();
+        });
         return opts;
     }
 

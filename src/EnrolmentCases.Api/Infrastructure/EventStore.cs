@@ -28,13 +28,19 @@ public static class EventStore
 
     public static IServiceCollection AddEventStore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddMarten(opts => Configure(opts, ConnectionString(configuration), SchemaName(configuration)))
+        // First: with a migration role, the schema is applied as its owner before anything else starts (DatabaseRoles).
+        services.AddDatabaseRoles(configuration);
+        var marten = services.AddMarten(opts =>
+            {
+                Configure(opts, ConnectionString(configuration), SchemaName(configuration));
+                if (!DatabaseRoles.ServingRoleAppliesSchema(configuration)) opts.AutoCreateSchemaObjects = AutoCreate.None;
+            })
             .UseLightweightSessions()
             // The async projections run as Wolverine agents: each on exactly one node of the cluster, moved to
             // another when its node dies (see Cluster). No AddAsyncDaemon: the two do not mix.
-            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true)
-            // Serialised by an advisory lock, so nodes starting together never race on the schema.
-            .ApplyAllDatabaseChangesOnStartup();
+            .IntegrateWithWolverine(wolverine => wolverine.UseWolverineManagedEventSubscriptionDistribution = true);
+        // Serialised by an advisory lock, so nodes starting together never race on the schema.
+        if (DatabaseRoles.ServingRoleAppliesSchema(configuration)) marten.ApplyAllDatabaseChangesOnStartup();
         return services.AddCluster(configuration);
     }
 

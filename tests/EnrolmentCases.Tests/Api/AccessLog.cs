@@ -4,6 +4,7 @@ using EnrolmentCases.Audit;
 using EnrolmentCases.Audit.AccessLog;
 using EnrolmentCases.Cases.Worklist;
 using EnrolmentCases.Imports;
+using EnrolmentCases.Infrastructure;
 using Marten;
 
 namespace EnrolmentCases.Tests.Api;
@@ -337,7 +338,7 @@ public class AccessLog(ApiFixture api)
         using (api.ClockAt(old)) await api.Host.GetCase(token, id);
         using (api.ClockAt(old.AddDays(2))) await api.Host.GetCase(token, id);
 
-        await AccessLogRetention.PruneAsync(api.Store, old.AddDays(1), CancellationToken.None);
+        using (var owner = api.Host.Services.OwnerStore()) await AccessLogRetention.PruneAsync(owner, old.AddDays(1), CancellationToken.None);
         Assert.Equal([old.AddDays(2)], (await Log($"user={reader}")).Items.Select(e => e.ReadAt));
         Assert.Equal(old.AddDays(1), AccessLogRetention.CutoffAt(old.AddDays(731), new AccessLogOptions()));
     }

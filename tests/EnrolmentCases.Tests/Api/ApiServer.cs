@@ -45,19 +45,21 @@ public sealed class ApiServer : IAsyncDisposable
     /// <summary>
     /// Starts the API and waits until /health/live answers (and /health/ready too when asked to).
     /// <paramref name="settings"/> are configuration keys ("Audit:SealIntervalSeconds") passed as environment
-    /// variables; the connection string defaults to the tests' database.
+    /// variables; the connection strings (the runtime role's, and the migration role's that applies the schema at
+    /// start) default to the tests' database.
     /// </summary>
     public static async Task<ApiServer> StartAsync(string schema, string? connectionString = null,
-        IReadOnlyDictionary<string, string>? settings = null, bool waitUntilReady = false, TimeSpan? timeout = null)
+        IReadOnlyDictionary<string, string>? settings = null, bool waitUntilReady = false, TimeSpan? timeout = null,
+        string? migrationConnectionString = null)
     {
-        connectionString ??= ApiProcess.TestDatabase;
+        if (connectionString is null) (connectionString, migrationConnectionString) = (ApiProcess.TestDatabase, ApiProcess.MigrationDatabase);
         settings ??= new Dictionary<string, string>();
         var auth = AuthOptionsOf(settings);
         // A port found free may be taken before the API binds it; then the API exits at once and another is tried.
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
-            var server = Launch(connectionString, schema, settings, port, auth);
+            var server = Launch(connectionString, migrationConnectionString, schema, settings, port, auth);
             try
             {
                 await server.WaitUntilAsync("/health/live", timeout ?? TimeSpan.FromSeconds(120));
@@ -76,10 +78,11 @@ public sealed class ApiServer : IAsyncDisposable
         }
     }
 
-    private static ApiServer Launch(string connectionString, string schema, IReadOnlyDictionary<string, string> settings, int port, AuthOptions auth)
+    private static ApiServer Launch(string connectionString, string? migrationConnectionString, string schema,
+        IReadOnlyDictionary<string, string> settings, int port, AuthOptions auth)
     {
         var address = new Uri($"http://127.0.0.1:{port}");
-        var start = ApiProcess.StartInfo(connectionString, schema, [], settings);
+        var start = ApiProcess.StartInfo(connectionString, migrationConnectionString, schema, [], settings);
         start.Environment["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/');
         var process = new Process { StartInfo = start };
         var server = new ApiServer(process, address, auth);

@@ -26,6 +26,8 @@ public sealed class AuditFixture() : HostFixture(Schema)
 
     public Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema));
 
+    public Task RuntimeSqlAsync(string sql) => TestSql.ExecuteAsync(sql.Replace("{s}", Schema), asRuntime: true);
+
     public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(sql.Replace("{s}", Schema));
 
     public Task<object?> ValueAsync(string sql) => TestSql.ValueAsync(sql.Replace("{s}", Schema));
@@ -481,7 +483,7 @@ public class AuditTrail(AuditFixture audit)
     }
 
     private async Task<IReadOnlyList<string>> ScratchSchemas() => await audit.NamesAsync(
-        $"select schema_name from information_schema.schemata where starts_with(schema_name, '{AuditFixture.Schema}_replay') order by 1");
+        $"select nspname::text from pg_namespace where starts_with(nspname, '{AuditFixture.Schema}_replay') order by 1");
 
     private async Task<ReplayVerificationJob> Verified(string token)
     {
@@ -672,7 +674,7 @@ public class AuditTrail(AuditFixture audit)
             }
 
             foreach (var leftover in new[] { $"{{s}}_replay_{dead.Id.ToString("N")[^12..]}", "{s}_replay" })
-                await audit.SqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
+                await audit.RuntimeSqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
             Assert.Equal(2, (await ScratchSchemas()).Count);
         }
 
@@ -706,8 +708,8 @@ public class AuditTrail(AuditFixture audit)
         // Twice: the first copy might still meet the worker's start-up sweep, the second only a poll.
         foreach (var leftover in new[] { "{s}_replay_00000000feed", "{s}_replay_00000000f00d" })
         {
-            await audit.SqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
-            await audit.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'",
+            await audit.RuntimeSqlAsync($"create schema {leftover}; create table {leftover}.mt_events as select * from {{s}}.mt_events");
+            await audit.Eventually($"select count(*) = 0 from pg_namespace where nspname = '{leftover}'",
                 $"{leftover.Replace("{s}", AuditFixture.Schema)} is dropped by a poll");
         }
 

@@ -64,7 +64,7 @@ public class BackgroundServices
         int eventsBeforeTheSweep;
         await using (var host = await StartHost(new TestClock(Wib(2026, 1, 5)), sweepIntervalMinutes: 0, sealIntervalSeconds: 1, anchorIntervalSeconds: 1))
         {
-            await host.ResetAllMartenDataAsync();
+            await host.ResetAllDataAsOwnerAsync();
             // Anchors describe the data they were published from: none of data the reset removed.
             if (Directory.Exists(_anchors)) Directory.Delete(_anchors, recursive: true);
             var tokens = new HostTokens(host);

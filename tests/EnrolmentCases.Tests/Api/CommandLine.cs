@@ -56,15 +56,25 @@ public static class ApiProcess
         return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
-    /// <summary>The tests' database, as ./test.sh gives it to them.</summary>
+    /// <summary>The tests' database as the runtime role the API serves as, as ./test.sh gives it to them.</summary>
     public static string TestDatabase => Environment.GetEnvironmentVariable("ConnectionStrings__Marten")
                                          ?? throw new InvalidOperationException("ConnectionStrings__Marten is not set (./test.sh sets it)");
 
     /// <summary>
-    /// `dotnet EnrolmentCases.Api.dll args...` in the Development environment, against the given database and
-    /// schema (the default one when null), with further settings as configuration keys ("Audit:SealIntervalSeconds").
+    /// The same database as the schema's owner (ConnectionStrings__MartenMigration), for what only the owner may do:
+    /// apply schemas, wipe or tamper with events. Null when the tests run on one role that does everything.
     /// </summary>
-    public static ProcessStartInfo StartInfo(string connectionString, string? schema, IEnumerable<string> args,
+    public static string? MigrationDatabase => Environment.GetEnvironmentVariable("ConnectionStrings__MartenMigration");
+
+    /// <summary>Whichever role owns the schemas: the migration role, or the one role.</summary>
+    public static string OwnerDatabase => MigrationDatabase ?? TestDatabase;
+
+    /// <summary>
+    /// `dotnet EnrolmentCases.Api.dll args...` in the Development environment, against the given database (as the
+    /// runtime role, with the migration role's connection when there is one) and schema (the default one when null),
+    /// with further settings as configuration keys ("Audit:SealIntervalSeconds").
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string connectionString, string? migrationConnectionString, string? schema, IEnumerable<string> args,
         IReadOnlyDictionary<string, string>? settings = null)
     {
         var start = new ProcessStartInfo(DotnetHost())
@@ -79,6 +89,8 @@ public static class ApiProcess
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["DOTNET_ENVIRONMENT"] = "Development";
         start.Environment["ConnectionStrings__Marten"] = connectionString;
+        if (migrationConnectionString is not null) start.Environment["ConnectionStrings__MartenMigration"] = migrationConnectionString;
+        else start.Environment.Remove("ConnectionStrings__MartenMigration");
         if (schema is not null) start.Environment["EventStore__Schema"] = schema;
         else start.Environment.Remove("EventStore__Schema");
         // Anchors of this database and schema, in this test run only: processes on one database share them, as nodes do.
@@ -108,7 +120,7 @@ public static class ApiProcess
             ["Audit:SealIntervalSeconds"] = "0"
         };
         foreach (var (key, value) in settings) all[key] = value;
-        var start = StartInfo(TestDatabase, schema, args, all);
+        var start = StartInfo(TestDatabase, MigrationDatabase, schema, args, all);
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -284,7 +296,7 @@ public class ProjectionCommands
             web.UseSetting("RateLimiting:PermitLimit", "100000");
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(clock));
         });
-        await host.ResetAllMartenDataAsync();
+        await host.ResetAllDataAsOwnerAsync();
         var tokens = new HostTokens(host);
         var kaur = tokens.Token("caseworker", "17.04");
         var planner = tokens.Token("planner");
@@ -301,13 +313,7 @@ public class ProjectionCommands
         await host.ProjectionsCaughtUp();
     }
 
-    private static async Task SqlAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten"));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    private static Task SqlAsync(string sql) => TestSql.ExecuteAsync(sql);
 
     [Fact]
     public async Task projections_rebuild_restores_the_read_models_and_verify_projections_then_finds_them_matching()
@@ -337,7 +343,7 @@ public class ProjectionCommands
         Assert.True(differing.ExitCode == 1, differing.ToString());
         Assert.Contains("Read models DIFFER", differing.Stdout);
         Assert.Contains(id, differing.Stdout.Split('\n').Single(l => l.StartsWith("CaseDetails ")));
-        Assert.Empty(await TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')"));
+        Assert.Empty(await TestSql.NamesAsync($"select nspname::text from pg_namespace where starts_with(nspname, '{Schema}_replay')"));
     }
 }
 
@@ -349,12 +355,7 @@ public class DemoCommandLine
     [Fact]
     public async Task the_demo_command_plays_its_plan_through_the_api_into_an_empty_database_and_only_into_one()
     {
-        await using (var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten")))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop schema if exists {Schema} cascade", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await TestSql.ExecuteAsync($"drop schema if exists {Schema} cascade");
 
         var load = await ApiProcess.RunAsync(Schema, "demo", "--scale", "0.002", "--workers", "2");
         Assert.True(load.ExitCode == 0, load.ToString());

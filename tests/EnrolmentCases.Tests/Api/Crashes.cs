@@ -53,7 +53,7 @@ public class Crashes(ITestOutputHelper output)
     public async Task an_api_killed_mid_load_loses_and_doubles_nothing_it_acknowledged_and_its_import_resumes()
     {
         const string schema = "crash_kill";
-        var database = ApiProcess.TestDatabase;
+        var database = ApiProcess.OwnerDatabase;
         await Sql.ExecuteAsync(database, $"drop schema if exists {schema} cascade; drop schema if exists {schema}_replay cascade");
 
         var file = ImportFile.Build(rows: 3_000);
@@ -156,7 +156,8 @@ public class DatabaseRestarts(ITestOutputHelper output)
     {
         const string schema = "crash_restart";
         await using var postgres = await PrivatePostgres.StartAsync();
-        await using var api = await ApiServer.StartAsync(schema, postgres.ConnectionString, ServerSettings, waitUntilReady: true);
+        await using var api = await ApiServer.StartAsync(schema, postgres.ConnectionString, ServerSettings, waitUntilReady: true,
+            migrationConnectionString: postgres.OwnerConnectionString);
         var load = Load.Start(api, clients: 4);
         await Eventually(() => Task.FromResult(load.Acknowledged.Count >= 20 ? "" : null), TimeSpan.FromSeconds(60), api);
 
@@ -518,8 +519,8 @@ public class FailedImports
             web.UseSetting("EventStore:Schema", Schema);
             web.UseSetting("Lapse:SweepIntervalMinutes", "0");
         });
-        await host.ResetAllMartenDataAsync();
-        var database = ApiProcess.TestDatabase;
+        await host.ResetAllDataAsOwnerAsync();
+        var database = ApiProcess.OwnerDatabase;
         await Sql.ExecuteAsync(database, $"delete from {Schema}.wolverine_dead_letters");
         var tokens = new HostTokens(host);
         var (importer, auditor) = (tokens.Token("caseworker", "17.02"), tokens.Token("auditor"));

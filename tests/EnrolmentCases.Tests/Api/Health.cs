@@ -37,13 +37,7 @@ public static class Readiness
     public static string[] AsyncProjections(this IDocumentStore store) =>
         ((StoreOptions)store.Options).Projections.AllShards().Select(s => s.Name.Identity).ToArray();
 
-    public static async Task Sql(string sql)
-    {
-        await using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable("ConnectionStrings__Marten"));
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    public static Task Sql(string sql) => TestSql.ExecuteAsync(sql);
 }
 
 [Collection(ApiCollection.Name)]

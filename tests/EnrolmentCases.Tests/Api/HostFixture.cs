@@ -72,7 +72,7 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
                 ConfigureServices(services);
             });
         });
-        if (ResetOnStart) await Host.ResetAllMartenDataAsync();
+        if (ResetOnStart) await Host.ResetAllDataAsOwnerAsync();
         await SeedAsync();
     }
 

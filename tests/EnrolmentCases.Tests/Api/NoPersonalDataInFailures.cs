@@ -33,7 +33,7 @@ public class NoPersonalDataInFailures
                 services.Configure<LoggerFilterOptions>(filters => filters.AddFilter<LogCapture>(null, LogLevel.Trace));
             });
         });
-        await host.ResetAllMartenDataAsync();
+        await host.ResetAllDataAsOwnerAsync();
         await TestSql.ExecuteAsync($"delete from {Schema}.wolverine_dead_letters");
         var tokens = new HostTokens(host);
         var caseworker = tokens.Token("caseworker", "17.04");

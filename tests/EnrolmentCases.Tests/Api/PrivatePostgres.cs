@@ -11,6 +11,8 @@ namespace EnrolmentCases.Tests.Api;
 /// every server command runs as the `postgres` user, from a data directory that user can reach (under the
 /// temp folder), on a free port. fsync and full-page writes are off (the data lives for one test); commits
 /// stay synchronous, so that a commit acknowledged before an immediate restart survives it, as in production.
+/// Like the suite's database, it has the API's two roles: <see cref="ConnectionString"/> is the runtime role the
+/// API serves as, <see cref="OwnerConnectionString"/> the migration role that owns the schemas.
 /// </summary>
 public sealed class PrivatePostgres : IAsyncDisposable
 {
@@ -30,8 +32,16 @@ public sealed class PrivatePostgres : IAsyncDisposable
 
     private string Log => Path.Combine(_scratch, "server.log");
 
-    public string ConnectionString =>
-        $"Host=127.0.0.1;Port={Port};Database=postgres;Username=postgres;Include Error Detail=true";
+    public string ConnectionString => As(RuntimeRole);
+
+    public string OwnerConnectionString => As(OwnerRole);
+
+    private string SuperuserConnectionString => As("postgres");
+
+    private const string OwnerRole = "enrolment_owner";
+    private const string RuntimeRole = "enrolment_api";
+
+    private string As(string role) => $"Host=127.0.0.1;Port={Port};Database=postgres;Username={role};Include Error Detail=true";
 
     private static bool IsRoot => Environment.UserName == "root";
 
@@ -54,6 +64,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
             if (IsRoot) await Run("chown", "postgres", scratch);
             await cluster.AsOwner("initdb", "-D", cluster.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8");
             await cluster.StartServerAsync();
+            await cluster.CreateRolesAsync();
             return cluster;
         }
         catch
@@ -61,6 +72,16 @@ public sealed class PrivatePostgres : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The roles scripts/postgres.sh creates (trust authentication, so no passwords).</summary>
+    private async Task CreateRolesAsync()
+    {
+        await using var connection = new NpgsqlConnection(SuperuserConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"create role {OwnerRole} login; create role {RuntimeRole} login; grant create on database postgres to {OwnerRole}, {RuntimeRole}", connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>The newest server binaries installed (/usr/lib/postgresql/&lt;version&gt;/bin).</summary>

@@ -36,7 +36,7 @@ public class ReplayVerificationShutdown
     private static async Task<IAlbaHost> HostWithACase()
     {
         var host = await StartHost();
-        await host.ResetAllMartenDataAsync();
+        await host.ResetAllDataAsOwnerAsync();
         await host.IdentifyWorker(new HostTokens(host).Token("caseworker", "17.04"));
         await host.ProjectionsCaughtUp();
         return host;
@@ -55,20 +55,21 @@ public class ReplayVerificationShutdown
         {
             job = await start();
             scratch = $"{Schema}_replay_{job.ToString("N")[^12..]}";
-            await TestSql.Eventually($"select to_regclass('{scratch}.mt_doc_casedetails') is not null", "the run has created its scratch schema");
-            await TestSql.ExecuteAsync($"""
+            // The scratch schema and the run's sessions are the runtime role's: only it may enter the one and see the others' state.
+            await TestSql.Eventually($"select to_regclass('{scratch}.mt_doc_casedetails') is not null", "the run has created its scratch schema", asRuntime: true);
+            await TestSql.ExecuteAsync(asRuntime: true, sql: $"""
                 create function {scratch}.stall() returns trigger language plpgsql as $$ begin perform pg_sleep(600); return new; end $$;
                 create trigger stall before insert or update on {scratch}.mt_doc_casedetails for each row execute function {scratch}.stall();
                 """);
         }
 
         await TestSql.Eventually($"select count(*) > 0 from pg_stat_activity where application_name = '{scratch}' and wait_event = 'PgSleep'",
-            "the run's rebuild is stuck in the database");
+            "the run's rebuild is stuck in the database", asRuntime: true);
         return (job, scratch);
     }
 
     private static Task<IReadOnlyList<string>> ScratchSchemas() =>
-        TestSql.NamesAsync($"select schema_name from information_schema.schemata where starts_with(schema_name, '{Schema}_replay')");
+        TestSql.NamesAsync($"select nspname::text from pg_namespace where starts_with(nspname, '{Schema}_replay')");
 
     private static Task<IReadOnlyList<string>> StatusOf(Guid job) =>
         TestSql.NamesAsync($"select data->>'status' from {Schema}.mt_doc_replayverificationjob where id = '{job}'");
@@ -97,7 +98,7 @@ public class ReplayVerificationShutdown
         // Without cancellation reaching the run, the host would wait out its 30 s shutdown timeout.
         Assert.True(stopping < TimeSpan.FromSeconds(10), $"the host took {stopping.TotalSeconds:N1} s to stop");
         Assert.Empty(await ScratchSchemas());
-        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'"));
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'", asRuntime: true));
         Assert.Equal(["failed"], await StatusOf(job));
         Assert.StartsWith("interrupted", (await TestSql.NamesAsync($"select data->>'reason' from {Schema}.mt_doc_replayverificationjob where id = '{job}'")).Single());
         Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_replayverificationslot"));
@@ -129,9 +130,9 @@ public class ReplayVerificationShutdown
         Assert.Equal(["running"], await StatusOf(job));
 
         await using var host = await StartHost();
-        await TestSql.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{scratch}'", "the copy is dropped at start-up");
+        await TestSql.Eventually($"select count(*) = 0 from pg_namespace where nspname = '{scratch}'", "the copy is dropped at start-up");
         // Its rebuild, still asleep in the server after its process died, was ended too.
-        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'"));
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from pg_stat_activity where application_name = '{scratch}'", asRuntime: true));
         var auditor = new HostTokens(host).Token("auditor");
         var interrupted = await host.GetReplayVerification(auditor, job);
         Assert.Equal(ReplayJobStatus.Failed, interrupted.Status);
@@ -147,7 +148,8 @@ public class ReplayVerificationShutdown
         // What a process killed mid-run leaves: its job marked running, holding the slot, and its copy of the events.
         var dead = Guid.CreateVersion7();
         var leftover = $"{Schema}_replay_{dead.ToString("N")[^12..]}";
-        await TestSql.ExecuteAsync($$"""
+        // As the API's runtime role, whose leftovers these are.
+        await TestSql.ExecuteAsync(asRuntime: true, sql: $$"""
             insert into {{Schema}}.mt_doc_replayverificationjob (id, data, mt_dotnet_type) values ('{{dead}}',
               '{"id": "{{dead}}", "status": "running", "requestedBy": "auditor-gone", "requestedAt": "2026-03-02T01:00:00+00:00", "startedAt": "2026-03-02T01:00:01+00:00"}',
               'EnrolmentCases.Audit.ReplayVerificationJob');
@@ -158,7 +160,7 @@ public class ReplayVerificationShutdown
             """);
 
         await using var host = await StartHost();
-        await TestSql.Eventually($"select count(*) = 0 from information_schema.schemata where schema_name = '{leftover}'", "the copy is dropped at start-up");
+        await TestSql.Eventually($"select count(*) = 0 from pg_namespace where nspname = '{leftover}'", "the copy is dropped at start-up");
         var auditor = new HostTokens(host).Token("auditor");
         var interrupted = await host.GetReplayVerification(auditor, dead);
         Assert.Equal(ReplayJobStatus.Failed, interrupted.Status);

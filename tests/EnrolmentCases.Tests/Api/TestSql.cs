@@ -2,31 +2,36 @@ using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
-/// <summary>Plain SQL on the test database, for what tests do beside (and after) their hosts.</summary>
+/// <summary>
+/// Plain SQL on the test database, for what tests do beside (and after) their hosts: as the schemas' owner, who
+/// may do what the API's runtime role may not (edit events, change tables). With <c>asRuntime</c>, as the runtime
+/// role the API serves as instead: for what belongs to it (the replay verification's scratch schemas, which the
+/// owner may not enter, and its sessions, whose state only that role sees).
+/// </summary>
 public static class TestSql
 {
-    private static async Task<NpgsqlConnection> OpenAsync()
+    private static async Task<NpgsqlConnection> OpenAsync(bool asRuntime = false)
     {
-        var connection = new NpgsqlConnection(ApiProcess.TestDatabase);
+        var connection = new NpgsqlConnection(asRuntime ? ApiProcess.TestDatabase : ApiProcess.OwnerDatabase);
         await connection.OpenAsync();
         return connection;
     }
 
-    public static async Task ExecuteAsync(string sql)
+    public static async Task ExecuteAsync(string sql, bool asRuntime = false)
     {
-        await using var connection = await OpenAsync();
+        await using var connection = await OpenAsync(asRuntime);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
 
-    public static async Task<object?> ValueAsync(string sql)
+    public static async Task<object?> ValueAsync(string sql, bool asRuntime = false)
     {
-        await using var connection = await OpenAsync();
+        await using var connection = await OpenAsync(asRuntime);
         await using var command = new NpgsqlCommand(sql, connection);
         return await command.ExecuteScalarAsync();
     }
 
-    public static async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync(sql));
+    public static async Task<long> ScalarAsync(string sql, bool asRuntime = false) => Convert.ToInt64(await ValueAsync(sql, asRuntime));
 
     /// <summary>The first column of every row, as text.</summary>
     public static async Task<IReadOnlyList<string>> NamesAsync(string sql)
@@ -40,10 +45,10 @@ public static class TestSql
     }
 
     /// <summary>Waits, generously, until the query answers true.</summary>
-    public static async Task Eventually(string condition, string what)
+    public static async Task Eventually(string condition, string what, bool asRuntime = false)
     {
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (await ValueAsync(condition) is not true)
+        while (await ValueAsync(condition, asRuntime) is not true)
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not yet: {what}");
             await Task.Delay(100);

@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using JasperFx.CommandLine;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +17,7 @@ public static class AccessLogRetention
     public static DateTimeOffset CutoffAt(DateTimeOffset now, AccessLogOptions options) => now.AddDays(-options.RetentionDays);
 }
 
-[Description("Deletes access-log entries older than AccessLog:RetentionDays; run it with the schema owner's connection", Name = Name)]
+[Description("Deletes access-log entries older than AccessLog:RetentionDays, as the schema owner (ConnectionStrings:MartenMigration)", Name = Name)]
 public class PruneAccessLogCommand : JasperFxAsyncCommand<NetCoreInput>
 {
     public const string Name = "prune-access-log";
@@ -26,7 +27,9 @@ public class PruneAccessLogCommand : JasperFxAsyncCommand<NetCoreInput>
         using var host = input.BuildHost();
         var cutoff = AccessLogRetention.CutoffAt(host.Services.GetRequiredService<TimeProvider>().GetUtcNow(),
             host.Services.GetRequiredService<IOptions<AccessLogOptions>>().Value);
-        await AccessLogRetention.PruneAsync(host.Services.GetRequiredService<IDocumentStore>(), cutoff, CancellationToken.None);
+        // The owner's store (ConnectionStrings:MartenMigration): the runtime role may not delete entries.
+        using var owner = host.Services.OwnerStore();
+        await AccessLogRetention.PruneAsync(owner, cutoff, CancellationToken.None);
         Console.Error.WriteLine($"Removed the access-log entries read before {cutoff:O}.");
         return true;
     }

@@ -13,6 +13,7 @@ public static class Configuration
     {
         services.AddSettings<AccessLogOptions>(configuration, AccessLogOptions.Section, AccessLogOptions.Rules);
         services.AddScoped<PersonalDataReads>();
+        services.AddAppendOnlyDocument<AccessLogEntry>();
         services.ConfigureMarten(opts => opts.Schema.For<AccessLogEntry>()
             .Duplicate(e => e.ReadAt)
             .Duplicate(e => e.UserId)

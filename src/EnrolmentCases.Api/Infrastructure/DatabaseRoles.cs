@@ -1,0 +1,194 @@
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx;
+using JasperFx.CommandLine;
+using Npgsql;
+using Weasel.Core;
+using Weasel.Core.Migrations;
+using Wolverine.Persistence.Durability;
+
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>A document whose rows the runtime role may add and read but never change or remove (a chain, a ledger).</summary>
+public sealed record AppendOnlyDocument(Type DocumentType);
+
+/// <summary>
+/// Two database roles: a migration role that owns the schema (Marten's tables, functions and sequences and
+/// Wolverine's durability tables) and applies every change to it, and the runtime role the API serves with,
+/// which may read and write data but change no table's shape, and only add to the event log and the
+/// append-only documents (docs/adr/0016-least-privilege-database-roles.md). Configured by giving the migration
+/// role a connection string of its own, <c>ConnectionStrings:MartenMigration</c>, beside the runtime role's
+/// <c>ConnectionStrings:Marten</c>; without it, the one role does everything, as before. A node given only the
+/// runtime role's connection sets <c>EventStore:ApplySchemaAtStart</c> to false and leaves the schema to `db-migrate`.
+/// </summary>
+public static class DatabaseRoles
+{
+    public const string MigrationConnectionName = "MartenMigration";
+
+    public static string? MigrationConnectionString(IConfiguration configuration) => configuration.GetConnectionString(MigrationConnectionName);
+
+    /// <summary>True when the schema has an owner of its own, which the API itself never serves as.</summary>
+    public static bool Separated(IConfiguration configuration) => MigrationConnectionString(configuration) is not null;
+
+    /// <summary>False on a node that may not change the schema: it serves only once `db-migrate` has applied it.</summary>
+    public static bool AppliesSchemaAtStart(IConfiguration configuration) => configuration.GetValue("EventStore:ApplySchemaAtStart", true);
+
+    /// <summary>Whether the role the store serves as creates and updates the schema itself (the one-role setup, as before).</summary>
+    public static bool ServingRoleAppliesSchema(IConfiguration configuration) => !Separated(configuration) && AppliesSchemaAtStart(configuration);
+
+    /// <summary>Rows of <typeparamref name="T"/> are inserted and read by the runtime role, never updated or deleted.</summary>
+    public static IServiceCollection AddAppendOnlyDocument<T>(this IServiceCollection services) =>
+        services.AddSingleton(new AppendOnlyDocument(typeof(T)));
+
+    /// <summary>
+    /// The migration step, for `db-migrate` and `verify-projections`; with two roles, also run at start, before
+    /// anything else touches the database (so register this before Marten and Wolverine).
+    /// </summary>
+    public static IServiceCollection AddDatabaseRoles(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<SchemaMigration>();
+        if (Separated(configuration) && AppliesSchemaAtStart(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
+        return services;
+    }
+
+    /// <summary>
+    /// A store of the same modules on the owner's connection (the one role's, without a migration role), for the
+    /// little that only the owner may do: pruning an append-only log, wiping the store in tests. Dispose it.
+    /// </summary>
+    public static DocumentStore OwnerStore(this IServiceProvider services, Action<StoreOptions>? configure = null)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        return DocumentStore.For(opts =>
+        {
+            EventStore.Configure(opts, MigrationConnectionString(configuration) ?? EventStore.ConnectionString(configuration), EventStore.SchemaName(configuration));
+            EventStore.ApplyModules(opts, services);
+            configure?.Invoke(opts);
+        });
+    }
+
+    /// <summary>Creates or updates the schema as its owner and grants the runtime role, as at start (unless this node leaves that to `db-migrate`).</summary>
+    public static Task ApplySchemaAsync(this IServiceProvider services, CancellationToken ct = default) =>
+        AppliesSchemaAtStart(services.GetRequiredService<IConfiguration>())
+            ? services.GetRequiredService<SchemaMigration>().ApplyAsync(ct)
+            : Task.CompletedTask;
+}
+
+/// <summary>
+/// Creates or updates the schema with the owner's connection (a store of the same modules, as the replay
+/// verification builds one, and Wolverine's message store), then grants the runtime role what it needs, all
+/// under one advisory lock so that nodes starting together apply it once and the others wait.
+/// Grants are given again after every apply, over whatever tables exist then, so a table a module adds later
+/// is covered without being named here: the runtime role may read, write and truncate every table but the
+/// event log, whose streams it may not delete (a stream's events go with it) and the append-only documents,
+/// to which it may only add.
+/// </summary>
+public sealed class SchemaMigration(IConfiguration configuration, IServiceProvider services, IEnumerable<AppendOnlyDocument> appendOnly,
+    ILogger<SchemaMigration> logger)
+{
+    public async Task ApplyAsync(CancellationToken ct)
+    {
+        var runtimeConnection = EventStore.ConnectionString(configuration);
+        var ownerConnection = DatabaseRoles.MigrationConnectionString(configuration) ?? runtimeConnection;
+        var schema = EventStore.SchemaName(configuration);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        await using var owner = new NpgsqlConnection(ownerConnection);
+        await owner.OpenAsync(ct);
+        var key = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"enrolment-cases:schema-migration:{schema}")), 0);
+        await ExecuteAsync(owner, $"select pg_advisory_lock({key})", ct);
+        try
+        {
+            // Wolverine's tables (the same objects its message store would create) go in with Marten's.
+            var messages = ((IFeatureSchema)services.GetRequiredService<IMessageStore>()).Objects;
+            using var store = services.OwnerStore(opts => opts.Storage.ExtendedSchemaObjects.AddRange(messages));
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+            if (ownerConnection == runtimeConnection) return;
+
+            var ownerRole = await CurrentUserAsync(owner, ct);
+            var runtimeRole = await RuntimeRoleAsync(runtimeConnection, ct);
+            if (ownerRole == runtimeRole)
+                throw new InvalidOperationException(
+                    $"ConnectionStrings:{DatabaseRoles.MigrationConnectionName} and ConnectionStrings:Marten log in as the same role ({ownerRole}): " +
+                    "the API must serve as another role, or leave the migration connection unset.");
+
+            var options = (IReadOnlyStoreOptions)store.Options;
+            var addOnly = appendOnly.Select(d => options.FindOrResolveDocumentType(d.DocumentType).TableName.QualifiedName)
+                .Prepend($"{Quote(store.Options.Events.DatabaseSchemaName)}.mt_events");
+            var schemas = messages.Select(o => o.Identifier.Schema).Append(schema);
+            await ExecuteAsync(owner, Grants(schemas, store.Options.Events.DatabaseSchemaName, addOnly, Quote(runtimeRole)), ct);
+            logger.LogInformation("Schema {Schema} applied as {Owner} and granted to {Runtime} in {Milliseconds:F0} ms", schema, ownerRole, runtimeRole,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        finally
+        {
+            await ExecuteAsync(owner, $"select pg_advisory_unlock({key})", CancellationToken.None);
+        }
+    }
+
+    /// <summary>What the runtime role may do in the owned schemas, in one transaction.</summary>
+    private static string Grants(IEnumerable<string> schemas, string eventSchema, IEnumerable<string> appendOnlyTables, string role)
+    {
+        var sql = new StringBuilder("begin;\n");
+        foreach (var schema in schemas.Distinct().Select(Quote))
+        {
+            sql.AppendLine($"""
+                grant usage on schema {schema} to {role};
+                revoke create on schema {schema} from {role};
+                revoke execute on all functions in schema {schema} from public;
+                grant execute on all functions in schema {schema} to {role};
+                grant select, insert, update, delete, truncate on all tables in schema {schema} to {role};
+                revoke references, trigger on all tables in schema {schema} from {role};
+                grant usage, select on all sequences in schema {schema} to {role};
+                revoke update on all sequences in schema {schema} from {role};
+                """);
+        }
+
+        // Deleting a stream row deletes its events with it (on delete cascade, done with the table owner's rights).
+        sql.AppendLine($"revoke delete, truncate on {Quote(eventSchema)}.mt_streams from {role};");
+        foreach (var table in appendOnlyTables) sql.AppendLine($"revoke update, delete, truncate on {table} from {role};");
+        return sql.AppendLine("commit;").ToString();
+    }
+
+    private static async Task<string> RuntimeRoleAsync(string connectionString, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return await CurrentUserAsync(connection, ct);
+    }
+
+    private static async Task<string> CurrentUserAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("select current_user::text", connection);
+        return (string)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+}
+
+/// <summary>With two roles, the schema is applied as its owner before the store or Wolverine is used.</summary>
+internal sealed class SchemaMigrationAtStart(SchemaMigration migration) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => migration.ApplyAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+[Description("Creates or updates the schema as the migration role (ConnectionStrings:MartenMigration) and grants the runtime role, then exits",
+    Name = "db-migrate")]
+public class MigrateDatabaseCommand : JasperFxAsyncCommand<NetCoreInput>
+{
+    public override async Task<bool> Execute(NetCoreInput input)
+    {
+        using var host = input.BuildHost();
+        await host.Services.GetRequiredService<SchemaMigration>().ApplyAsync(CancellationToken.None);
+        Console.Error.WriteLine($"Schema {EventStore.SchemaName(host.Services.GetRequiredService<IConfiguration>())} is up to date.");
+        return true;
+    }
+}
