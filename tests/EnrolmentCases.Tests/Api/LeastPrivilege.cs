@@ -102,14 +102,14 @@ public class LeastPrivilege(ApiFixture api)
         Assert.True(await TestSql.ScalarAsync($"select count(*) from {schema}.mt_events") > 0, "the case was stored");
 
         // A table the runtime role has never heard of, created by the owner as a module's next version would.
-        await TestSql.ExecuteAsync($"create table {schema}.mt_doc_personkey (id text primary key, data jsonb)");
-        var denied = await Assert.ThrowsAsync<PostgresException>(() => AsRuntimeRole($"select count(*) from {schema}.mt_doc_personkey"));
+        await TestSql.ExecuteAsync($"create table {schema}.mt_doc_addedlater (id text primary key, data jsonb)");
+        var denied = await Assert.ThrowsAsync<PostgresException>(() => AsRuntimeRole($"select count(*) from {schema}.mt_doc_addedlater"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, denied.SqlState);
 
         var again = await ApiProcess.RunAsync(schema, "db-migrate");
         Assert.True(again.ExitCode == 0, again.ToString());
-        await AsRuntimeRole($"insert into {schema}.mt_doc_personkey values ('p1', '{{}}'); update {schema}.mt_doc_personkey set data = '{{\"k\": 1}}'");
-        await AsRuntimeRole($"delete from {schema}.mt_doc_personkey where id = 'p1'");
+        await AsRuntimeRole($"insert into {schema}.mt_doc_addedlater values ('p1', '{{}}'); update {schema}.mt_doc_addedlater set data = '{{\"k\": 1}}'");
+        await AsRuntimeRole($"delete from {schema}.mt_doc_addedlater where id = 'p1'");
         var events = await Assert.ThrowsAsync<PostgresException>(() => AsRuntimeRole($"delete from {schema}.mt_events"));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, events.SqlState);
         await TestSql.ExecuteAsync($"drop schema {schema} cascade");

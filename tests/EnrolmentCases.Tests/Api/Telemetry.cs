@@ -29,12 +29,19 @@ public sealed class TelemetryFixture() : HostFixture("telemetry_check", new Test
     public LogCapture Logs { get; } = new();
 
     // The sealer runs only when a test calls it, so that unsealed events can be counted exactly.
-    protected override void Configure(IDictionary<string, string> settings) => settings["Audit:SealIntervalSeconds"] = "0";
+    protected override void Configure(IDictionary<string, string> settings)
+    {
+        settings["Audit:SealIntervalSeconds"] = "0";
+        // One node that runs every agent itself: no leader reassigns the projections a test pauses to make lag.
+        settings["Cluster:Mode"] = "Solo";
+    }
 
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
-        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics));
+        // Exported only when a test reads (ReadMetrics): a periodic export racing a read would hand it an older snapshot.
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics,
+            reader => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = Timeout.Infinite));
         services.AddSingleton<ILoggerProvider>(Logs);
         services.Configure<LoggerFilterOptions>(filters => filters.AddFilter<LogCapture>(null, LogLevel.Trace));
     }
