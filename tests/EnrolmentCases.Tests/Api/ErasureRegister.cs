@@ -198,7 +198,8 @@ public class ErasureAfterARestore
 
     private static async Task Pg(string tool, params string[] args)
     {
-        var connection = new NpgsqlConnectionStringBuilder(ApiProcess.TestDatabase);
+        // As the schema's owner, who restores it as a DBA would; the API then serves it as the runtime role.
+        var connection = new NpgsqlConnectionStringBuilder(ApiProcess.OwnerDatabase);
         var bin = Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", tool)).Where(File.Exists)
                 .OrderByDescending(p => Version.TryParse(Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(p))), out var v) ? v : new Version())
