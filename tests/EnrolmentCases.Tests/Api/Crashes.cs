@@ -273,7 +273,7 @@ internal static class CrashChecks
     /// Waits until every async projection has processed every event, whichever node runs it and however long
     /// its assignment takes: compares each projection's progress with the highest sequence in the store.
     /// </summary>
-    /// <summary>The async projections, by the name their progress rows start with: each must have a row, not just those already started.</summary>
+    /// <summary>The async projections, by a part of their progress rows' names: each must have a row, not just those already started.</summary>
     private static readonly string[] AsyncProjections = ["CoverageMonth", "CoverageDelta"];
 
     public static async Task ProjectionsCaughtUp(string database, string schema, ApiServer api)
@@ -286,7 +286,8 @@ internal static class CrashChecks
                 from {schema}.mt_event_progression p where p.name not like 'HighWater%'
                 """, r => (Name: r.GetString(0), Sequence: r.GetInt64(1), Head: r.GetInt64(2)));
             behind = string.Join(", ", rows.Where(r => r.Sequence < r.Head).Select(r => $"{r.Name} at {r.Sequence} of {r.Head}")
-                .Concat(AsyncProjections.Where(name => !rows.Any(r => r.Name.StartsWith(name))).Select(name => $"{name} not started")));
+                .Concat(AsyncProjections.Where(name => !rows.Any(r => r.Name.Contains(name, StringComparison.OrdinalIgnoreCase)))
+                    .Select(name => $"{name} not started (progress rows: {string.Join(", ", rows.Select(r => r.Name))})")));
             return behind.Length == 0 ? "" : null;
         }, TimeSpan.FromSeconds(120), api, () => $"projections behind: {behind}");
     }

@@ -29,12 +29,7 @@ public sealed class TelemetryFixture() : HostFixture("telemetry_check", new Test
     public LogCapture Logs { get; } = new();
 
     // The sealer runs only when a test calls it, so that unsealed events can be counted exactly.
-    protected override void Configure(IDictionary<string, string> settings)
-    {
-        settings["Audit:SealIntervalSeconds"] = "0";
-        // One node that runs every agent itself: no leader reassigns the projections a test pauses to make lag.
-        settings["Cluster:Mode"] = "Solo";
-    }
+    protected override void Configure(IDictionary<string, string> settings) => settings["Audit:SealIntervalSeconds"] = "0";
 
     protected override void ConfigureServices(IServiceCollection services)
     {
@@ -319,42 +314,54 @@ public class Observability(TelemetryFixture telemetry)
         Assert.Equal(shards.Append("HighWaterMark").Order(), caughtUp.Keys.Order());
         Assert.All(caughtUp.Values, lag => Assert.Equal(0, lag));
 
-        // The daemon stops (as the readiness tests stop it): the next case's two events are past the
-        // high-water mark, which no longer moves, and the projections are level with the mark.
-        var coordinator = Host.Services.GetRequiredService<IProjectionCoordinator>();
+        // The daemon is held still by locks on its progress rows (it waits to write them; readers do not): the
+        // next case's two events are past the high-water mark, which cannot move, and the projections are level with it.
         Dictionary<string, long> Lags() =>
             telemetry.ReadMetrics().Points("enrolment.projection.lag").ToDictionary(p => p.Tags["projection"], p => p.Value);
-        await coordinator.PauseAsync();
-        try
+        await using (var shardsHeld = await HoldProgress("name not like 'HighWater%'"))
         {
-            await Host.IdentifyWorker(caseworker);
-            var stalled = Lags();
-            Assert.Equal(2, stalled["HighWaterMark"]);
-            Assert.All(shards, s => Assert.Equal(0, stalled[s]));
-
-            // The mark moves on as the daemon's own agent would move it: every projection is two behind.
-            await using (var connection = telemetry.Store.Storage.Database.CreateConnection())
+            await using (await HoldProgress("name = 'HighWaterMark'"))
             {
-                await connection.OpenAsync();
-                var schema = telemetry.Store.Options.Events.DatabaseSchemaName;
-                await using var command = new Npgsql.NpgsqlCommand($"""
-                    update {schema}.mt_event_progression set last_seq_id = (select last_value from {schema}.mt_events_sequence)
-                    where name = 'HighWaterMark'
-                    """, connection);
-                await command.ExecuteNonQueryAsync();
+                await Host.IdentifyWorker(caseworker);
+                var stalled = Lags();
+                Assert.Equal(2, stalled["HighWaterMark"]);
+                Assert.All(shards, s => Assert.Equal(0, stalled[s]));
             }
 
+            // The mark moves on, the projections cannot: every projection is two behind.
+            await HighWaterMarkReachesTheLastEvent();
             var behind = Lags();
             Assert.Equal(0, behind["HighWaterMark"]);
             Assert.All(shards, s => Assert.Equal(2, behind[s]));
         }
-        finally
-        {
-            await coordinator.ResumeAsync();
-        }
 
         await Host.ProjectionsCaughtUp();
         Assert.All(Lags().Values, lag => Assert.Equal(0, lag));
+    }
+
+    /// <summary>Locks the daemon's progress rows that match, until disposed: whoever would update them waits.</summary>
+    private async Task<IAsyncDisposable> HoldProgress(string rows)
+    {
+        var connection = telemetry.Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using (var command = new Npgsql.NpgsqlCommand(
+                         $"select name from {telemetry.Store.Options.Events.DatabaseSchemaName}.mt_event_progression where {rows} for update",
+                         connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new Held(async () =>
+        {
+            await transaction.RollbackAsync();
+            await connection.DisposeAsync();
+        });
+    }
+
+    private sealed class Held(Func<Task> release) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await release();
     }
 
     private async Task HighWaterMarkReachesTheLastEvent()
