@@ -28,6 +28,14 @@ public static class Configuration
         services.AddSingleton<AnchorSink>();
         services.AddSingleton<AnchorPublisher>();
         services.AddSingularAgent<AnchorPublisherAgent>();
+        // Erasure orders registered outside the database too, and carried out again on a restored one (ADR 0017).
+        services.AddSettings<ErasureRegisterOptions>(configuration, ErasureRegisterOptions.Section, ErasureRegisterOptions.Rules);
+        services.AddSingleton<ErasureRegister>();
+        services.AddSingleton<ErasureRegisterListener>();
+        services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<ErasureRegisterListener>()));
+        services.AddSingleton<ErasureReapplication>();
+        services.AddHostedService<ErasureReapplicationAtStart>();
+        services.AddSingularAgent<ErasureReapplicationAgent>();
         services.AddInstruments<SealerLagGauge>();
         services.AddSingleton<ReplayVerification>();
         // One link per event, written by the sealer, never by a projection; the API may only add links.

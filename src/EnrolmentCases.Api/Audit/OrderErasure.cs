@@ -14,8 +14,20 @@ public record OrderErasure(string? Nik, string? LegalBasis, string? Reference);
 /// <summary>The same answer whether or not anything was held about the person: an admin does not read cases.</summary>
 public sealed record ErasureAccepted(Guid Id, DateTimeOffset OrderedAt);
 
-/// <summary>The order itself, in a stream of its own: why and on what authority; who is in its metadata. No personal data.</summary>
-public record ErasureOrdered(Guid OrderId, string LegalBasis, string Reference, DateTimeOffset OrderedAt);
+/// <summary>
+/// The order itself, in a stream of its own: why and on what authority; who is in its metadata. No
+/// personal data: the person is named by their subject id (a MAC of the NIK), which the erased case
+/// events carry too, so that the erasure register can be rebuilt from it (ADR 0017). Orders recorded
+/// before the register existed have no Subject.
+/// </summary>
+public record ErasureOrdered(Guid OrderId, string LegalBasis, string Reference, DateTimeOffset OrderedAt, string? Subject = null);
+
+/// <summary>
+/// An order carried out again, because the database held the person's data once more (a restored
+/// backup): appended to the order's stream, or starting it anew after the order itself, when the
+/// restore lost it too.
+/// </summary>
+public record ErasureReapplied(Guid OrderId, DateTimeOffset ReappliedAt);
 
 public static class OrderErasureEndpoint
 {
@@ -47,19 +59,53 @@ public static class OrderErasureEndpoint
         // One transaction from the first read: an outage answers 503 at once (no read retried inside a request).
         await session.BeginTransactionAsync(ct);
 
-        var cases = await session.Query<CaseDetails>().Where(c => c.Subject == subject).Select(c => c.Id).ToListAsync(ct);
+        var erased = new PersonalDataErased(orderId, legalBasis, reference, now.Instant);
+        var cases = await PersonErasure.EraseAsync(session, subject, await PersonErasure.CasesOfAsync(session, subject, ct), erased, ct);
+        var rows = await ImportRowErasure.EraseAsync(session, command.Nik!, ct);
+        session.Events.StartStream(orderId, new ErasureOrdered(orderId, legalBasis, reference, now.Instant, subject));
+
+        // Once this transaction commits, ErasureRegisterListener appends the order to the register outside the database.
+        logger.LogInformation("Erasure order {OrderId} carried out: {Cases} cases, {Rows} import rows", orderId, cases, rows);
+        return Results.Created((string?)null, new ErasureAccepted(orderId, now.Instant));
+    }
+}
+
+/// <summary>
+/// The steps that erase one person in the database, shared by an order and by its re-application
+/// after a restore (ErasureReapplication): each still-linked case gets PersonalDataErased under its
+/// row lock, and the person's key and open-case claim are deleted. Import rows are ImportRowErasure's.
+/// </summary>
+public static class PersonErasure
+{
+    /// <summary>The cases whose view still links them to the person: the ones an erasure has not reached.</summary>
+    public static async Task<IReadOnlyList<Guid>> CasesOfAsync(IQuerySession session, string subject, CancellationToken ct) =>
+        await session.Query<CaseDetails>().Where(c => c.Subject == subject).Select(c => c.Id).ToListAsync(ct);
+
+    /// <summary>Erases the person: the erasure event on each of the cases given (those still linked to them), their key and claim deleted.</summary>
+    /// <returns>How many cases got the erasure event.</returns>
+    public static async Task<int> EraseAsync(IDocumentSession session, string subject, IEnumerable<Guid> cases, PersonalDataErased erased,
+        CancellationToken ct)
+    {
+        var marked = await MarkCasesAsync(session, cases, erased, ct);
+        session.Delete<PersonKey>(subject);
+        session.Delete<OpenCaseClaim>(subject);
+        return marked;
+    }
+
+    /// <summary>The erasure event on each case, under its row lock, unless the case is erased already.</summary>
+    public static async Task<int> MarkCasesAsync(IDocumentSession session, IEnumerable<Guid> cases, PersonalDataErased erased, CancellationToken ct)
+    {
+        var marked = 0;
         foreach (var caseId in cases)
         {
             // Under the case's row lock, as every command on it: a concurrent command waits, and the view's version stays exact.
             var stream = await session.Events.FetchForExclusiveWriting<Case>(caseId, ct);
-            stream.AppendOne(new PersonalDataErased(orderId, legalBasis, reference, now.Instant));
+            // Erased meanwhile (by a concurrent order or re-application): one erasure event per erasure.
+            if (stream.Aggregate?.Subject is null) continue;
+            stream.AppendOne(erased);
+            marked++;
         }
-        session.Delete<PersonKey>(subject);
-        session.Delete<OpenCaseClaim>(subject);
-        var rows = await ImportRowErasure.EraseAsync(session, command.Nik!, ct);
-        session.Events.StartStream(orderId, new ErasureOrdered(orderId, legalBasis, reference, now.Instant));
 
-        logger.LogInformation("Erasure order {OrderId} carried out: {Cases} cases, {Rows} import rows", orderId, cases.Count, rows);
-        return Results.Created((string?)null, new ErasureAccepted(orderId, now.Instant));
+        return marked;
     }
 }

@@ -25,4 +25,36 @@ public static class ImportRowErasure
 
         return erased;
     }
+
+    /// <summary>
+    /// The same for people known only by their subject id (an erasure re-applied after a restore,
+    /// when the NIK is no longer known): every chunk is read, a page at a time, and a row is blanked
+    /// when the subject id of its nik cell is one of theirs. A full scan, run only when a re-application is needed.
+    /// </summary>
+    /// <returns>How many rows were blanked.</returns>
+    public static async Task<int> EraseSubjectsAsync(IDocumentSession session, IReadOnlySet<string> subjects, Func<string, string> subjectOf,
+        CancellationToken ct)
+    {
+        if (subjects.Count == 0) return 0;
+        var columns = (await session.Query<Import>().Select(i => new { i.Id, i.Columns }).ToListAsync(ct)).ToDictionary(i => i.Id, i => i.Columns);
+        var ids = await session.Query<ImportChunk>().OrderBy(c => c.Id).Select(c => c.Id).ToListAsync(ct);
+        var erased = 0;
+        foreach (var page in ids.Chunk(20))
+        foreach (var chunk in await session.LoadManyAsync<ImportChunk>(ct, page))
+        {
+            if (!columns.TryGetValue(chunk.ImportId, out var header)) continue;
+            var blanked = 0;
+            chunk.Rows = chunk.Rows.Select(r =>
+            {
+                if (WorkerCsv.CellOf(header, r, "nik") is not { } nik || !subjects.Contains(subjectOf(nik))) return r;
+                blanked++;
+                return r with { Fields = r.Fields.Select(_ => "").ToArray() };
+            }).ToList();
+            if (blanked == 0) continue;
+            erased += blanked;
+            session.Store(chunk);
+        }
+
+        return erased;
+    }
 }

@@ -59,6 +59,7 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
         if (schema is not null) settings["EventStore:Schema"] = schema;
         // Each host publishes the chain's head to a folder of its own: the data of any other host is not its history.
         settings["Audit:Anchors:Directory"] = AnchorDirectory;
+        settings["Audit:ErasureRegister:IntervalSeconds"] = "0"; // the erasure register (beside the anchors) is checked at start only
         Configure(settings);
 
         Host = await AlbaHost.For<Program>(web =>
