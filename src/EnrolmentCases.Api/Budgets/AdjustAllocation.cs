@@ -20,12 +20,7 @@ public static class AdjustAllocationEndpoint
             errors.Add("amount", "must be a non-zero amount in rupiah (negative to reduce the allocation)");
         errors.Required("reason", c.Reason);
         errors.Text("reason", c.Reason, Inputs.MaxReasonLength, multiline: true);
-        errors.Text("regencyCode", c.RegencyCode, 10);
-
-        if (c.Payer == Payer.ApbdRegency && reference.FindRegency(c.RegencyCode) is null)
-            errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");
-        if (c.Payer == Payer.ApbdProvince && !string.IsNullOrEmpty(c.RegencyCode))
-            errors.Add("regencyCode", "must be empty for the provincial budget");
+        BudgetPlanners.CheckBudget(errors, c.Payer, c.RegencyCode, reference);
     });
 
     public static ProblemDetails Before(AdjustAllocation? command, ClaimsPrincipal user, ReferenceData reference) =>

@@ -25,4 +25,14 @@ public static class BudgetPlanners
                     ? $"Only the province's planners (without regency claims) may {action} for the provincial budget."
                     : $"You may only {action} for your own regencies, not {regency}.");
     }
+
+    /// <summary>Which budget is meant: a regency budget names a regency of the province, the provincial budget none.</summary>
+    public static void CheckBudget(ValidationErrors errors, Payer? payer, string? regencyCode, ReferenceData reference)
+    {
+        errors.Text("regencyCode", regencyCode, 10);
+        if (payer == Payer.ApbdRegency && reference.FindRegency(regencyCode) is null)
+            errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");
+        if (payer == Payer.ApbdProvince && !string.IsNullOrEmpty(regencyCode))
+            errors.Add("regencyCode", "must be empty for the provincial budget");
+    }
 }

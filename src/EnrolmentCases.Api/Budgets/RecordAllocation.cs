@@ -21,12 +21,7 @@ public static class RecordAllocationEndpoint
         if (c.Amount is not { } amount) errors.Add("amount", "is required");
         else if (amount is <= 0 or > MaxAmount) errors.Add("amount", "must be a positive amount in rupiah");
         errors.Text("note", c.Note, 2000, multiline: true);
-        errors.Text("regencyCode", c.RegencyCode, 10);
-
-        if (c.Payer == Payer.ApbdRegency && reference.FindRegency(c.RegencyCode) is null)
-            errors.Add("regencyCode", $"must name a regency of {reference.ProvinceName} for a regency budget");
-        if (c.Payer == Payer.ApbdProvince && !string.IsNullOrEmpty(c.RegencyCode))
-            errors.Add("regencyCode", "must be empty for the provincial budget");
+        BudgetPlanners.CheckBudget(errors, c.Payer, c.RegencyCode, reference);
     });
 
     /// <summary>Who may record it: the planners of the budget (see <see cref="BudgetPlanners"/>).</summary>
