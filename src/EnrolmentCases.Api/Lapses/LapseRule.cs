@@ -30,6 +30,18 @@ public static class LapseRule
 {
     public static DateOnly LapsesOn(YearMonth settledThrough, int graceMonths) => settledThrough.AddMonths(graceMonths + 2).FirstDay;
 
+    /// <summary>
+    /// The settled months (by index) of the cases that lapse after today and before the day, unless paid:
+    /// a lapse day is the first of a month, so it falls before the day when its month starts no later than
+    /// the day's (the day's own month only when the day is not its first).
+    /// </summary>
+    public static (int From, int To) SettledBetween(DateOnly today, DateOnly before, int graceMonths)
+    {
+        var lastLapseMonth = YearMonth.Of(before).Index - (before.Day == 1 ? 1 : 0);
+        var firstLapseMonth = YearMonth.Of(today).Index + 1;
+        return (firstLapseMonth - graceMonths - 2, lastLapseMonth - graceMonths - 2);
+    }
+
     /// <summary>Is a case at this stage, settled through this month, lapsed on that day (recorded or not)?</summary>
     public static bool IsLapsedOn(CaseStage stage, YearMonth? settledThrough, DateOnly day, int graceMonths) =>
         stage is CaseStage.Enrolled or CaseStage.Subsidized && settledThrough is { } settled && day >= LapsesOn(settled, graceMonths);

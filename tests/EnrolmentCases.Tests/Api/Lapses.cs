@@ -18,6 +18,65 @@ public class Lapses(SweepFixture api)
     private Task Sweep() => api.Host.Services.GetRequiredService<CaseSweep>().RunOnceAsync(CancellationToken.None);
 
     [Fact]
+    public async Task an_active_membership_says_when_it_lapses_and_the_worklist_lists_those_lapsing_before_a_day()
+    {
+        Guid unpaid, paid, identified;
+        using (api.ClockAt(Wib(2026, 1, 5)))
+        {
+            unpaid = await api.Host.EnrolledCase(_mukomuko, "17.06", effectiveDate: "2026-01-01");
+            paid = await api.Host.EnrolledCase(_mukomuko, "17.06", effectiveDate: "2026-01-01");
+            identified = await api.Host.IdentifyWorker(_mukomuko, Scenarios.NewWorker(regency: "17.06"));
+            foreach (var month in new[] { "2026-01", "2026-02" })
+                await api.Host.Command(_mukomuko, paid, "premium-payments", new { month, amount = 16_800, paidOn = "2026-01-05" });
+        }
+
+        using (api.ClockAt(Wib(2026, 3, 10)))
+        {
+            // Nothing paid since January: four unpaid months (January to April) end it on 1 May; paid through February, on 1 July.
+            Assert.Equal(new DateOnly(2026, 5, 1), (await api.Host.GetCase(_mukomuko, unpaid)).LapsesOn);
+            Assert.Equal(new DateOnly(2026, 7, 1), (await api.Host.GetCase(_mukomuko, paid)).LapsesOn);
+            Assert.Null((await api.Host.GetCase(_mukomuko, identified)).LapsesOn);
+
+            var before2May = await Lapsing("2026-05-02");
+            Assert.Contains(unpaid, before2May);
+            Assert.DoesNotContain(paid, before2May);
+            Assert.DoesNotContain(unpaid, await Lapsing("2026-05-01")); // lapsing on the day is not before it
+            Assert.Contains(paid, await Lapsing("2026-07-02"));
+        }
+
+        using (api.ClockAt(Wib(2026, 5, 1, 8)))
+        {
+            // Lapsed on read: nothing pending any more, and no longer on the list of those about to lapse.
+            var lapsed = await api.Host.GetCase(_mukomuko, unpaid);
+            Assert.Equal(CaseStage.Lapsed, lapsed.Stage);
+            Assert.Null(lapsed.LapsesOn);
+            var lapsing = await Lapsing("2026-07-02");
+            Assert.DoesNotContain(unpaid, lapsing);
+            Assert.Contains(paid, lapsing);
+
+            await api.Host.Scenario(s =>
+            {
+                s.Get.Url("/api/cases?lapsingBefore=9999-12-31");
+                s.WithBearerToken(_mukomuko);
+                s.StatusCodeShouldBe(400);
+            });
+        }
+    }
+
+    /// <summary>
+    /// The worklist's answer to lapsingBefore, checked against the case views themselves: every Mukomuko
+    /// case whose lapsesOn falls before the day, and no other.
+    /// </summary>
+    private async Task<HashSet<Guid>> Lapsing(string day)
+    {
+        var listed = (await api.Host.Worklist(_mukomuko, $"?regency=17.06&lapsingBefore={day}&pageSize=200")).Items.Select(c => c.Id).ToHashSet();
+        var all = (await api.Host.Worklist(_mukomuko, "?regency=17.06&pageSize=200")).Items;
+        var expected = all.Where(c => c.LapsesOn is { } on && on < DateOnly.Parse(day)).Select(c => c.Id).ToHashSet();
+        Assert.Equal(expected.Order(), listed.Order());
+        return listed;
+    }
+
+    [Fact]
     public async Task a_membership_unpaid_for_more_than_three_months_lapses_and_a_later_payment_reactivates_it()
     {
         Guid id;

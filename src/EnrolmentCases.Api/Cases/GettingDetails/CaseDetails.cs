@@ -111,9 +111,23 @@ public sealed partial record CaseDetails(
 
     private static CaseDetails Settle(CaseDetails d) => d with { SettledThroughIndex = Case.Settled(d.DueFrom, d.PaidThrough)?.Index };
 
-    /// <summary>The details with the lapse rule applied at a day: a sweep that has not yet run never shows a lapsed membership as active.</summary>
-    public CaseDetails AsOn(DateOnly day, int graceMonths) =>
-        Lapses.LapseRule.IsLapsedOn(Stage, SettledThroughIndex is { } i ? YearMonth.FromIndex(i) : null, day, graceMonths)
-            ? this with { Stage = CaseStage.Lapsed }
-            : this;
+    /// <summary>
+    /// The day the membership lapses unless a payment arrives first; null when no lapse is pending (not yet
+    /// enrolled, lapsed, closed). Shown on the case as it stands on a day, never stored.
+    /// </summary>
+    public DateOnly? LapsesOn { get; init; }
+
+    /// <summary>
+    /// The details with the lapse rule applied at a day: a sweep that has not yet run never shows a lapsed
+    /// membership as active, and an active one says when it lapses.
+    /// </summary>
+    public CaseDetails AsOn(DateOnly day, int graceMonths)
+    {
+        var settled = SettledThroughIndex is { } i ? YearMonth.FromIndex(i) : (YearMonth?)null;
+        if (Lapses.LapseRule.IsLapsedOn(Stage, settled, day, graceMonths)) return this with { Stage = CaseStage.Lapsed, LapsesOn = null };
+        return this with
+        {
+            LapsesOn = Stage is CaseStage.Enrolled or CaseStage.Subsidized && settled is { } month ? Lapses.LapseRule.LapsesOn(month, graceMonths) : null
+        };
+    }
 }

@@ -20,12 +20,12 @@ public static class GetWorklistEndpoint
     /// own regencies; asking for another one yields an empty page rather than a hint that it exists.
     /// </summary>
     [WolverineGet("/api/cases", OperationId = "GetWorklist", Summary = "The worklist",
-        Description = "Cases of your regencies, newest first, paged, optionally narrowed to a regency and a stage.")]
+        Description = "Cases of your regencies, newest first, paged, optionally narrowed to a regency, a stage, and (lapsingBefore) the active memberships that lapse after today and before that day unless a payment arrives.")]
     [Tags("Cases"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
-        string? regency, string? stage, int? page, int? pageSize, PersonalDataReads reads)
+        string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, PersonalDataReads reads)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -41,6 +41,7 @@ public static class GetWorklistEndpoint
         errors.Page("page", pageNumber);
         errors.Text("regency", regency, 10);
         if (size is < 1 or > MaxPageSize) errors.Add("pageSize", $"must be between 1 and {MaxPageSize}");
+        errors.Date("lapsingBefore", lapsingBefore, now.Bounds);
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var caller = Caller.From(http.User);
@@ -53,6 +54,13 @@ public static class GetWorklistEndpoint
 
         if (!string.IsNullOrEmpty(regency)) query = query.Where(c => c.RegencyCode == regency);
         if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
+        if (lapsingBefore is { } day)
+        {
+            // Active memberships whose lapse day, counted from their settled month, is after today and before the day.
+            var (from, to) = LapseRule.SettledBetween(now.Today, day, lapses.GraceMonths);
+            query = query.Where(c => (c.Stage == CaseStage.Enrolled || c.Stage == CaseStage.Subsidized)
+                                     && c.SettledThroughIndex >= from && c.SettledThroughIndex <= to);
+        }
 
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)

@@ -80,9 +80,22 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            string lapsingBefore_rawValue = httpContext.Request.Query["lapsingBefore"];
+            System.Nullable<System.DateOnly> lapsingBefore = default;
+
+            if (lapsingBefore_rawValue != null && System.DateOnly.TryParse(lapsingBefore_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var lapsingBefore_parsed))
+            {
+                lapsingBefore = lapsingBefore_parsed;
+            }
+            else if (!string.IsNullOrEmpty(lapsingBefore_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "lapsingBefore", lapsingBefore_rawValue, "System.DateOnly").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, personalDataReads).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, personalDataReads).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
