@@ -63,6 +63,49 @@ public class Lapses(SweepFixture api)
         }
     }
 
+    [Fact]
+    public async Task lapse_risk_lists_the_memberships_that_lapse_within_the_window_unless_paid()
+    {
+        Guid unpaid;
+        using (api.ClockAt(Wib(2026, 1, 5)))
+            unpaid = await api.Host.EnrolledCase(_mukomuko, "17.06", effectiveDate: "2026-01-01");
+
+        using (api.ClockAt(Wib(2026, 4, 5)))
+        {
+            var month = await Risk(30);
+            var item = Assert.Single(month.Items, i => i.CaseId == unpaid);
+            Assert.Equal(new DateOnly(2026, 5, 1), item.LapsesOn);
+            Assert.Equal(new YearMonth(2026, 1), item.FirstUnpaidMonth);
+            Assert.Null(item.Payer); // the worker pays
+            Assert.Null(item.BudgetCanPay);
+            Assert.DoesNotContain((await Risk(20)).Items, i => i.CaseId == unpaid); // 1 May is 26 days away
+
+            // Another caseworker's regencies are not theirs to see; bad windows are refused.
+            var kaur = api.Token("caseworker", "17.04");
+            var other = await api.Host.Read<EnrolmentCases.Lapses.Risk.LapseRisk>(kaur, "/api/lapse-risk?regency=17.06&withinDays=30");
+            Assert.Empty(other.Items);
+            foreach (var bad in new[] { "withinDays=0", "withinDays=367", "page=0", "pageSize=201" })
+                await api.Host.Scenario(s =>
+                {
+                    s.Get.Url($"/api/lapse-risk?{bad}");
+                    s.WithBearerToken(_mukomuko);
+                    s.StatusCodeShouldBe(400);
+                });
+        }
+    }
+
+    /// <summary>Lapse risk for Mukomuko, checked against the case views: every case whose lapsesOn is after today and within the window.</summary>
+    private async Task<EnrolmentCases.Lapses.Risk.LapseRisk> Risk(int withinDays)
+    {
+        var risk = await api.Host.Read<EnrolmentCases.Lapses.Risk.LapseRisk>(_mukomuko, $"/api/lapse-risk?regency=17.06&withinDays={withinDays}&pageSize=200");
+        var today = DateOnly.FromDateTime(api.Clock.GetUtcNow().ToOffset(TimeSpan.FromHours(7)).DateTime);
+        var views = (await api.Host.Worklist(_mukomuko, "?regency=17.06&pageSize=200")).Items;
+        var expected = views.Where(c => c.LapsesOn is { } on && on > today && on <= today.AddDays(withinDays)).Select(c => c.Id).Order();
+        Assert.Equal(expected, risk.Items.Select(i => i.CaseId).Order());
+        Assert.Equal(risk.Items.OrderBy(i => i.LapsesOn).Select(i => i.LapsesOn), risk.Items.Select(i => i.LapsesOn));
+        return risk;
+    }
+
     /// <summary>
     /// The worklist's answer to lapsingBefore, checked against the case views themselves: every Mukomuko
     /// case whose lapsesOn falls before the day, and no other.

@@ -75,6 +75,7 @@ public static class Routes
         new("POST /api/cases/{id}/closure", Caseworkers, """{"reason":"declined","note":"ok"}"""),
         new("POST /api/cases/{id}/reopening", Caseworkers, """{"note":"ok"}"""),
         new("GET /api/cases/{id}/history", CaseReaders),
+        new("GET /api/lapse-risk?regency=17.04&withinDays=30&page=1&pageSize=50", CaseReaders),
         new("POST /api/cases/{id}/corrections", Caseworkers, """{"fullName":"Siti A.","phone":"081270009999","reason":"typo in the village list"}"""),
         // Imports: the importer (a caseworker) and auditors follow them.
         new("POST /api/imports?listSource=P3KE&fileName=p3ke.csv", Caseworkers, CsvHeader, "text/csv"),
