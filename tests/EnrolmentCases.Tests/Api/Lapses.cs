@@ -94,6 +94,43 @@ public class Lapses(SweepFixture api)
         }
     }
 
+    [Fact]
+    public async Task lapse_risk_says_whether_the_subsidising_budget_has_reserved_the_month_that_falls_due()
+    {
+        var year = MoneyScenarios.FreshBudgetYear();
+        Guid covered, ending;
+        using (api.ClockAt(Wib(year - 1, 12, 10)))
+        {
+            await api.Host.Allocate("APBD_REGENCY", "17.06", year, 1_000_000);
+            covered = await api.Host.EnrolledCase(_mukomuko, "17.06", effectiveDate: $"{year - 1}-12-01");
+            ending = await api.Host.EnrolledCase(_mukomuko, "17.06", effectiveDate: $"{year - 1}-12-01");
+            await api.Host.Command(_mukomuko, covered, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 2));
+            await api.Host.Command(_mukomuko, ending, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 1));
+        }
+
+        using (api.ClockAt(Wib(year, 1, 5)))
+            await api.Host.Command(_mukomuko, ending, "premium-payments", new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-01-05" });
+
+        using (api.ClockAt(Wib(year, 4, 5)))
+        {
+            // Nothing paid: January falls due, and the two-month subsidy has January reserved.
+            var item = Assert.Single((await Risk(30)).Items, i => i.CaseId == covered);
+            Assert.Equal(new DateOnly(year, 5, 1), item.LapsesOn);
+            Assert.Equal(Payer.ApbdRegency, item.Payer);
+            Assert.True(item.BudgetCanPay);
+        }
+
+        using (api.ClockAt(Wib(year, 5, 10)))
+        {
+            // January paid: February falls due, after the one-month subsidy ended, so nothing is reserved for it.
+            var item = Assert.Single((await Risk(30)).Items, i => i.CaseId == ending);
+            Assert.Equal(new DateOnly(year, 6, 1), item.LapsesOn);
+            Assert.Equal(new YearMonth(year, 2), item.FirstUnpaidMonth);
+            Assert.Equal(Payer.ApbdRegency, item.Payer);
+            Assert.False(item.BudgetCanPay);
+        }
+    }
+
     /// <summary>Lapse risk for Mukomuko, checked against the case views: every case whose lapsesOn is after today and within the window.</summary>
     private async Task<EnrolmentCases.Lapses.Risk.LapseRisk> Risk(int withinDays)
     {

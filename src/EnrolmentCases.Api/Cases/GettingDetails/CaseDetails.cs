@@ -5,7 +5,11 @@ using EnrolmentCases.Privacy;
 
 namespace EnrolmentCases.Cases.GettingDetails;
 
-public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMonth, int Months, long MonthlyPremium);
+public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMonth, int Months, long MonthlyPremium)
+{
+    /// <summary>Is the month one the budget has reserved this subsidy's premium for?</summary>
+    public bool Covers(YearMonth month) => month >= StartMonth && month <= StartMonth.AddMonths(Months - 1);
+}
 
 /// <summary>
 /// A case as caseworkers and auditors see it, kept by an inline projection of the case's stream, so

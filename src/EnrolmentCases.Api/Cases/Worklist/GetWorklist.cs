@@ -36,31 +36,13 @@ public static class GetWorklistEndpoint
             if (wantedStage is null) errors.Add("stage", "must be one of identified, contacted, enrolled, subsidized, lapsed, closed");
         }
 
-        var pageNumber = page ?? 1;
-        var size = pageSize ?? 50;
-        errors.Page("page", pageNumber);
-        errors.Text("regency", regency, 10);
-        if (size is < 1 or > MaxPageSize) errors.Add("pageSize", $"must be between 1 and {MaxPageSize}");
+        var (pageNumber, size) = CheckPage(errors, page, pageSize, regency);
         errors.Date("lapsingBefore", lapsingBefore, now.Bounds);
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
-        var caller = Caller.From(http.User);
-        IQueryable<CaseDetails> query = session.Query<CaseDetails>();
-        if (!caller.Has(Roles.Auditor))
-        {
-            var visible = caller.Regencies.ToArray();
-            query = query.Where(c => visible.Contains(c.RegencyCode));
-        }
-
-        if (!string.IsNullOrEmpty(regency)) query = query.Where(c => c.RegencyCode == regency);
+        var query = VisibleTo(session, Caller.From(http.User), regency);
         if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
-        if (lapsingBefore is { } day)
-        {
-            // Active memberships whose lapse day, counted from their settled month, is after today and before the day.
-            var (from, to) = LapseRule.SettledBetween(now.Today, day, lapses.GraceMonths);
-            query = query.Where(c => (c.Stage == CaseStage.Enrolled || c.Stage == CaseStage.Subsidized)
-                                     && c.SettledThroughIndex >= from && c.SettledThroughIndex <= to);
-        }
+        if (lapsingBefore is { } day) query = LapsingBetween(query, now.Today, day, lapses.GraceMonths);
 
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
@@ -69,5 +51,36 @@ public static class GetWorklistEndpoint
         return await reads.Answer(http, items.Select(c => c.Id), Results.Ok(new Paged<CaseDetails>(
             items.Select(c => c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths)).ToList(), items.TotalItemCount, pageNumber, size)),
             $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size}");
+    }
+
+    /// <summary>The page asked for, checked the way every case list checks it (the regency filter with it).</summary>
+    public static (int Page, int PageSize) CheckPage(ValidationErrors errors, int? page, int? pageSize, string? regency)
+    {
+        var (pageNumber, size) = (page ?? 1, pageSize ?? 50);
+        errors.Page("page", pageNumber);
+        errors.Text("regency", regency, 10);
+        if (size is < 1 or > MaxPageSize) errors.Add("pageSize", $"must be between 1 and {MaxPageSize}");
+        return (pageNumber, size);
+    }
+
+    /// <summary>The case views a caller may list: all for auditors, their own regencies for caseworkers; narrowed to a regency if asked.</summary>
+    public static IQueryable<CaseDetails> VisibleTo(IQuerySession session, Caller caller, string? regency)
+    {
+        IQueryable<CaseDetails> query = session.Query<CaseDetails>();
+        if (!caller.Has(Roles.Auditor))
+        {
+            var visible = caller.Regencies.ToArray();
+            query = query.Where(c => visible.Contains(c.RegencyCode));
+        }
+
+        return string.IsNullOrEmpty(regency) ? query : query.Where(c => c.RegencyCode == regency);
+    }
+
+    /// <summary>Active memberships whose lapse day, counted from their settled month, is after today and before the day.</summary>
+    public static IQueryable<CaseDetails> LapsingBetween(IQueryable<CaseDetails> query, DateOnly today, DateOnly before, int graceMonths)
+    {
+        var (from, to) = LapseRule.SettledBetween(today, before, graceMonths);
+        return query.Where(c => (c.Stage == CaseStage.Enrolled || c.Stage == CaseStage.Subsidized)
+                                && c.SettledThroughIndex >= from && c.SettledThroughIndex <= to);
     }
 }

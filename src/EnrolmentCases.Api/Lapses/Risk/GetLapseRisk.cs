@@ -37,38 +37,22 @@ public static class GetLapseRiskEndpoint
     {
         var errors = new ValidationErrors();
         var days = withinDays ?? 30;
-        var pageNumber = page ?? 1;
-        var size = pageSize ?? 50;
         if (days is < 1 or > MaxWithinDays) errors.Add("withinDays", $"must be between 1 and {MaxWithinDays}");
-        errors.Page("page", pageNumber);
-        errors.Text("regency", regency, 10);
-        if (size is < 1 or > GetWorklistEndpoint.MaxPageSize) errors.Add("pageSize", $"must be between 1 and {GetWorklistEndpoint.MaxPageSize}");
+        var (pageNumber, size) = GetWorklistEndpoint.CheckPage(errors, page, pageSize, regency);
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
-        var caller = Caller.From(http.User);
-        IQueryable<CaseDetails> query = session.Query<CaseDetails>();
-        if (!caller.Has(Roles.Auditor))
-        {
-            var visible = caller.Regencies.ToArray();
-            query = query.Where(c => visible.Contains(c.RegencyCode));
-        }
-
-        if (!string.IsNullOrEmpty(regency)) query = query.Where(c => c.RegencyCode == regency);
         // Lapsing on the last day of the window counts: before the day after it.
-        var (from, to) = LapseRule.SettledBetween(now.Today, now.Today.AddDays(days + 1), lapses.GraceMonths);
-        var found = await query
-            .Where(c => (c.Stage == CaseStage.Enrolled || c.Stage == CaseStage.Subsidized)
-                        && c.SettledThroughIndex >= from && c.SettledThroughIndex <= to)
+        var found = await GetWorklistEndpoint
+            .LapsingBetween(GetWorklistEndpoint.VisibleTo(session, Caller.From(http.User), regency), now.Today, now.Today.AddDays(days + 1),
+                lapses.GraceMonths)
             .OrderBy(c => c.SettledThroughIndex).ThenBy(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
 
         var items = found.Select(c =>
         {
-            var settled = YearMonth.FromIndex(c.SettledThroughIndex!.Value);
-            var due = settled.AddMonths(1);
-            var subsidy = c.Subsidy;
-            return new LapseRiskItem(c.Id, c.RegencyCode, c.Stage, LapseRule.LapsesOn(settled, lapses.GraceMonths), due, subsidy?.Payer,
-                subsidy is null ? null : due >= subsidy.StartMonth && due <= subsidy.StartMonth.AddMonths(subsidy.Months - 1));
+            var due = YearMonth.FromIndex(c.SettledThroughIndex!.Value).AddMonths(1);
+            return new LapseRiskItem(c.Id, c.RegencyCode, c.Stage, c.AsOn(now.Today, lapses.GraceMonths).LapsesOn!.Value, due,
+                c.Subsidy?.Payer, c.Subsidy?.Covers(due));
         }).ToList();
         return Results.Ok(new LapseRisk(now.Today, days, items, found.TotalItemCount, pageNumber, size));
     }
