@@ -40,16 +40,11 @@ public sealed class PersonalDataLocator(IQuerySession session, PersonalData priv
 
     private async Task<List<ImportRowHeld>> ImportRowsAsync(string nik, CancellationToken ct)
     {
-        // The NIK anywhere in a chunk's text narrows the search; the row's own nik cell, read as the import reads it, decides.
-        var chunks = await session.QueryAsync<ImportChunk>("where strpos(d.data::text, ?) > 0", ct, nik);
-        if (chunks.Count == 0) return [];
-        var imports = (await session.LoadManyAsync<Import>(ct, chunks.Select(c => c.ImportId).Distinct())).ToDictionary(i => i.Id);
         var held = new List<ImportRowHeld>();
-        foreach (var chunk in chunks)
+        foreach (var (import, chunk) in await ImportRowErasure.ChunksNamingAsync(session, nik, ct))
         {
-            if (!imports.TryGetValue(chunk.ImportId, out var import)) continue;
             var outcomes = (chunk.Results ?? []).ToDictionary(r => r.Row);
-            foreach (var row in chunk.Rows.Where(r => WorkerCsv.CellOf(import.Columns, r, "nik") == nik))
+            foreach (var row in chunk.Rows.Where(r => ImportRowErasure.Names(import, r, nik)))
             {
                 var outcome = outcomes.GetValueOrDefault(row.Row);
                 held.Add(new ImportRowHeld(import.Id, import.FileName, import.ListSource, import.CreatedAt, import.ImportedBy, row.Row,

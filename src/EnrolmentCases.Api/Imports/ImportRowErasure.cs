@@ -7,24 +7,39 @@ namespace EnrolmentCases.Imports;
 /// </summary>
 public static class ImportRowErasure
 {
+    /// <summary>
+    /// The kept chunks with rows whose nik cell, read as the import reads it, is the NIK, each with its import
+    /// (for the header). Subject access reports these rows and erasure blanks them: both ask here.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Import Import, ImportChunk Chunk)>> ChunksNamingAsync(IQuerySession session, string nik,
+        CancellationToken ct)
+    {
+        // The NIK anywhere in a chunk's text narrows the search; the row's own nik cell decides (Names).
+        var chunks = await session.QueryAsync<ImportChunk>("where strpos(d.data::text, ?) > 0", ct, nik);
+        if (chunks.Count == 0) return [];
+        var imports = (await session.LoadManyAsync<Import>(ct, chunks.Select(c => c.ImportId).Distinct())).ToDictionary(i => i.Id);
+        return chunks.Where(c => imports.ContainsKey(c.ImportId)).Select(c => (imports[c.ImportId], c)).ToList();
+    }
+
+    public static bool Names(Import import, CsvRow row, string nik) => WorkerCsv.CellOf(import.Columns, row, "nik") == nik;
+
     /// <returns>How many rows were blanked.</returns>
     public static async Task<int> EraseAsync(IDocumentSession session, string nik, CancellationToken ct)
     {
-        // Erasure is rare: a scan of the chunks' text finds the row wherever the NIK sits and however it was spaced.
-        var chunks = await session.QueryAsync<ImportChunk>("where data::text like ?", ct, $"%{nik}%");
         var erased = 0;
-        foreach (var chunk in chunks)
+        foreach (var (import, chunk) in await ChunksNamingAsync(session, nik, ct))
         {
-            var rows = chunk.Rows.Select(r => r.Fields.Any(f => f.Contains(nik, StringComparison.Ordinal))
-                ? r with { Fields = new string[r.Fields.Length].Select(_ => "").ToArray() }
-                : r).ToList();
-            erased += rows.Where((r, i) => !ReferenceEquals(r, chunk.Rows[i])).Count();
-            chunk.Rows = rows;
+            var blanked = chunk.Rows.Count(r => Names(import, r, nik));
+            if (blanked == 0) continue;
+            chunk.Rows = chunk.Rows.Select(r => Names(import, r, nik) ? Blank(r) : r).ToList();
             session.Store(chunk);
+            erased += blanked;
         }
 
         return erased;
     }
+
+    private static CsvRow Blank(CsvRow row) => row with { Fields = row.Fields.Select(_ => "").ToArray() };
 
     /// <summary>
     /// The same for people known only by their subject id (an erasure re-applied after a restore,
@@ -48,7 +63,7 @@ public static class ImportRowErasure
             {
                 if (WorkerCsv.CellOf(header, r, "nik") is not { } nik || !subjects.Contains(subjectOf(nik))) return r;
                 blanked++;
-                return r with { Fields = r.Fields.Select(_ => "").ToArray() };
+                return Blank(r);
             }).ToList();
             if (blanked == 0) continue;
             erased += blanked;
