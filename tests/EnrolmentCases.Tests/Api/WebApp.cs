@@ -43,7 +43,7 @@ public class WebApp(DemoFixture demo, BrowserFixture browser) : IClassFixture<Br
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Unduh CSV" }).ClickAsync());
         var csv = await File.ReadAllTextAsync(await download.PathAsync());
         Assert.StartsWith("\ufeffcode,name,identified,contacted,enrolled,subsidized,lapsed,closed,covered,eligibleWorkers,ratio,asOf,basis", csv);
-        Assert.Contains("\r\n17.04,Kaur,", csv);
+        Assert.Matches(@"\r\n17\.04,Kabupaten Kaur,(\d+,){7}\d+,0\.7\d*,", csv);
 
         // A year earlier the province had covered fewer workers: the figures follow the date.
         await page.GetByLabel("Per tanggal").FillAsync("2025-11-24");
@@ -100,12 +100,16 @@ public class WebApp(DemoFixture demo, BrowserFixture browser) : IClassFixture<Br
         await NoHorizontalScrollAsync(page, "caseworker: worklist");
         await browser.ScreenshotAsync(page, "caseworker-worklist");
 
-        await page.GetByLabel("Tahap").SelectOptionAsync("enrolled");
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("stage=enrolled"));
-        await Expect(cards.First.Locator(".stage")).ToHaveTextAsync("Terdaftar");
-        foreach (var stage in await cards.Locator(".stage").AllTextContentsAsync()) Assert.Equal("Terdaftar", stage);
+        var first = await cards.First.Locator("a").GetAttributeAsync("href");
         await page.GetByRole(AriaRole.Button, new() { Name = "Berikutnya" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("page=2"));
+        await Expect(page.GetByText("Halaman 2 dari")).ToBeVisibleAsync();
+        await Expect(cards.First.Locator("a")).Not.ToHaveAttributeAsync("href", first!);
+
+        await page.GetByLabel("Tahap").SelectOptionAsync("enrolled");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/cases\\?stage=enrolled$"));
+        await Expect(cards.Locator(".stage").Filter(new() { HasNotText = "Terdaftar" })).ToHaveCountAsync(0);
+        await Expect(cards.First).ToBeVisibleAsync();
 
         await cards.First.Locator("a").ClickAsync();
         await Expect(page.GetByTestId("case-stage")).ToHaveTextAsync("Terdaftar");

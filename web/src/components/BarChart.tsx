@@ -40,7 +40,7 @@ export function RatioBars({ labels, values, lines, format, label }: {
     const max = Math.max(1, ...values.map(v => v ?? 0), ...lines.map(l => l.value));
     chart.current?.setOption({
       animation: false,
-      grid: { left: 8, right: 48, top: 28, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 48, top: 18 + 16 * lines.length, bottom: 8, containLabel: true },
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: (v: unknown) => format(Number(v)) },
       xAxis: { type: 'value', max: Math.min(1, Math.ceil(max * 10) / 10), axisLabel: { formatter: (v: number) => format(v) } },
       // Highest first, at the top.
@@ -52,8 +52,11 @@ export function RatioBars({ labels, values, lines, format, label }: {
         label: { show: true, position: 'right', formatter: (p: { value: unknown }) => p.value == null ? '' : format(Number(p.value)) },
         markLine: {
           symbol: 'none',
-          label: { formatter: (p: { name?: string }) => p.name ?? '', position: 'insideEndTop', color: '#1f2933' },
-          data: lines.map(l => ({ name: l.label, xAxis: l.value, lineStyle: { color: l.color, type: 'dashed', width: 2 } }))
+          // Labels stacked above the chart, so two close lines (37 % and 39 %) never overlap.
+          data: lines.map((l, i) => ({
+            name: l.label, xAxis: l.value, lineStyle: { color: l.color, type: 'dashed', width: 2 },
+            label: { formatter: l.label, position: 'end', offset: [0, -16 * i], color: l.color, fontWeight: 'bold' }
+          }))
         }
       }]
     }, true);
