@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using EnrolmentCases.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -210,6 +211,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     private IPlaywright? _playwright;
     private IBrowser? _browser;
     private ApiServer? _server;
+    private DemoFixture? _demo;
+    private IReadOnlyList<Uri> _hostAgents = [];
 
     public static string RepositoryRoot { get; } = FindRoot();
 
@@ -227,7 +230,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         await _starting.WaitAsync();
         try
         {
-            return _server ??= await ApiServer.StartAsync("demo_check", settings: new Dictionary<string, string>
+            if (_server is not null) return _server;
+            _demo = demo;
+            _hostAgents = Agents(demo);
+            return _server = await ApiServer.StartAsync("demo_check", settings: new Dictionary<string, string>
             {
                 ["Audit:Anchors:Directory"] = demo.AnchorDirectory,
                 ["Lapse:SweepIntervalMinutes"] = "0",
@@ -294,10 +300,21 @@ public sealed class BrowserFixture : IAsyncLifetime
         await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
     }
 
+    private static IReadOnlyList<Uri> Agents(DemoFixture demo) =>
+        demo.Host.Services.GetRequiredService<Wolverine.Runtime.IWolverineRuntime>().Agents.AllRunningAgentUris();
+
     public async Task DisposeAsync()
     {
         if (_browser is not null) await _browser.CloseAsync();
         _playwright?.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
+        if (_server is null) return;
+        // Stopped as a node stops (SIGTERM). The loading host, which the second node took agents from, runs them all
+        // again before the collection's next tests (a projection rebuild must not meet an agent starting up).
+        await _server.StopAsync();
+        await _server.DisposeAsync();
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (_hostAgents.Except(Agents(_demo!)).Any() && DateTime.UtcNow < until) await Task.Delay(250);
+        var missing = _hostAgents.Except(Agents(_demo!)).ToList();
+        if (missing.Count > 0) throw new TimeoutException($"The demo host did not take back {string.Join(", ", missing)}");
     }
 }

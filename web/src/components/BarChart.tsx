@@ -52,10 +52,10 @@ export function RatioBars({ labels, values, lines, format, label }: {
         label: { show: true, position: 'right', formatter: (p: { value: unknown }) => p.value == null ? '' : format(Number(p.value)) },
         markLine: {
           symbol: 'none',
-          // Labels stacked above the chart, so two close lines (37 % and 39 %) never overlap.
+          // Labels stacked above the chart (the start of a line: the y axis runs top down), so two close lines never overlap.
           data: lines.map((l, i) => ({
             name: l.label, xAxis: l.value, lineStyle: { color: l.color, type: 'dashed', width: 2 },
-            label: { formatter: l.label, position: 'end', offset: [0, -16 * i], color: l.color, fontWeight: 'bold' }
+            label: { formatter: l.label, position: 'start', offset: [0, -16 * i], color: l.color, fontWeight: 'bold' }
           }))
         }
       }]
