@@ -13,6 +13,7 @@ using EnrolmentCases.Money;
 using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
+using EnrolmentCases.WebApp;
 using JasperFx;
 using Wolverine;
 
@@ -32,7 +33,8 @@ builder.Services
     .AddTargets()
     .AddCoverage()
     .AddForecast(builder.Configuration)
-    .AddAudit(builder.Configuration);
+    .AddAudit(builder.Configuration)
+    .AddWebApp(builder.Configuration);
 builder.AddTelemetry();
 
 builder.Host.UseWolverine(opts =>
@@ -54,6 +56,8 @@ var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The web app's files and client routes are public: served before authentication (WebApp/Configuration.cs).
+app.UseWebApp();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

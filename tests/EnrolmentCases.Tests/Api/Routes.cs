@@ -100,6 +100,8 @@ public static class Routes
         new("GET /api/audit/replay-verification/{id}", AuditorsAndAdmins),
         // Operations.
         new("GET /api/operations/agents", Admins),
+        // The web app's sign-in settings, read before anyone has signed in.
+        new("GET /api/app-config", Anyone),
         new("ANY /health/live", Anyone),
         new("GET /health/ready", Anyone),
         new("GET /openapi/{documentName}.json", Anyone),
