@@ -38,10 +38,10 @@ public static class StartImportEndpoint
         errors.Text("fileName", file!.Name, MaxFileNameLength);
         if (errors.Any) return (Results.Problem(errors.ToProblem()), none);
 
-        ParsedCsv csv;
+        ParsedList csv;
         try
         {
-            csv = WorkerCsv.Parse(TableReader.Read(file, new TableLimits(MaxRows)));
+            csv = WorkerList.Parse(TableReader.Read(file, new TableLimits(MaxRows)));
         }
         catch (TableFormatException e)
         {

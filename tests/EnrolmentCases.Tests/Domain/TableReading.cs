@@ -100,7 +100,7 @@ public class TableReading
     [Theory]
     [InlineData("1.70402E+15", false, "scientific notation")]
     [InlineData("1,70402E+15", false, "scientific notation")]
-    [InlineData("1704021234567890", true, "stored it as a number")]
+    [InlineData("1704021234567890", true, "stored by the spreadsheet as a number")]
     [InlineData("1704021234567890.0", false, "decimal part")]
     [InlineData("1704021234567890", false, null)]
     [InlineData("17040212345678", false, null)]
