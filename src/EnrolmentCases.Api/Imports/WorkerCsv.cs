@@ -26,6 +26,23 @@ public static class WorkerCsv
 
     public static ParsedCsv Parse(string text, int maxRows)
     {
+        var table = Table(text, maxRows);
+        var columns = table.Columns;
+        var errors = new List<string>();
+        var known = Required.Concat(Optional).ToList();
+        foreach (var column in columns.Where(c => !known.Contains(c, StringComparer.OrdinalIgnoreCase)))
+            errors.Add($"unknown column '{column}'; the columns are {string.Join(",", known)}");
+        foreach (var column in Required.Where(r => !columns.Contains(r, StringComparer.OrdinalIgnoreCase)))
+            errors.Add($"missing column '{column}'");
+        foreach (var repeated in columns.GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            errors.Add($"column '{repeated.Key}' appears twice");
+        if (errors.Count > 0) throw new CsvFormatException(new Dictionary<string, string[]> { ["header"] = errors.ToArray() });
+        return table;
+    }
+
+    /// <summary>Any CSV table the way offices write it: the header's columns (trimmed) and the non-blank rows, at most maxRows.</summary>
+    public static ParsedCsv Table(string text, int maxRows)
+    {
         if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
         var firstLineEnd = text.IndexOfAny(['\r', '\n']);
         var headerLine = firstLineEnd < 0 ? text : text[..firstLineEnd];
@@ -36,19 +53,9 @@ public static class WorkerCsv
             throw new CsvFormatException(new Dictionary<string, string[]> { ["header"] = ["the file is empty; the first line must name the columns"] });
 
         var columns = records[0].Fields.Select(c => c.Trim()).ToList();
-        var errors = new List<string>();
-        var known = Required.Concat(Optional).ToList();
-        foreach (var column in columns.Where(c => !known.Contains(c, StringComparer.OrdinalIgnoreCase)))
-            errors.Add($"unknown column '{column}'; the columns are {string.Join(",", known)}");
-        foreach (var column in Required.Where(r => !columns.Contains(r, StringComparer.OrdinalIgnoreCase)))
-            errors.Add($"missing column '{column}'");
-        foreach (var repeated in columns.GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
-            errors.Add($"column '{repeated.Key}' appears twice");
-        if (errors.Count > 0) throw new CsvFormatException(new Dictionary<string, string[]> { ["header"] = errors.ToArray() });
-
         var rows = records.Skip(1).Where(r => !r.Fields.All(string.IsNullOrWhiteSpace)).ToList();
         if (rows.Count > maxRows)
-            throw new CsvFormatException(new Dictionary<string, string[]> { ["file"] = [$"has {rows.Count} rows; at most {maxRows} per import"] });
+            throw new CsvFormatException(new Dictionary<string, string[]> { ["file"] = [$"has {rows.Count} rows; at most {maxRows} per file"] });
         return new ParsedCsv(columns, rows, delimiter);
     }
 
