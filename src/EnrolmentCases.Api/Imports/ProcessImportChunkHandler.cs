@@ -28,7 +28,7 @@ public static class ProcessImportChunkHandler
         var importer = new ClaimsPrincipal(new ClaimsIdentity(
             import.ImporterRegencies.Select(r => new Claim(ClaimNames.Regency, r)).Append(new Claim(ClaimNames.Role, Roles.Caseworker)),
             "import"));
-        var csv = new ParsedCsv(import.Columns, chunk.Rows, ',');
+        var csv = new ParsedCsv(import.Columns, chunk.Rows);
 
         var results = new RowResult?[chunk.Rows.Count];
         var valid = new List<(int Position, IdentifyWorker Command)>();

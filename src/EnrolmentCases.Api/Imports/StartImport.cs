@@ -1,7 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Infrastructure.Tables;
 using EnrolmentCases.Regencies;
 using Wolverine;
 
@@ -32,21 +31,19 @@ public static class StartImportEndpoint
         IDocumentSession session, Now now)
     {
         var none = new OutgoingMessages();
-        var (text, name, unsupported) = await ReadFileAsync(request, fileName);
+        var (file, unsupported) = await TableReader.ReceiveAsync(request, fileName);
         if (unsupported is not null) return (Results.Problem(unsupported), none);
         var errors = new ValidationErrors();
         errors.Text("listSource", listSource, MaxListSourceLength);
-        errors.Text("fileName", name, MaxFileNameLength);
-        // PostgreSQL cannot store NUL in text or jsonb: such a file is refused whole rather than failing in the database.
-        if (text!.Contains('\0')) errors.Add("file", "must not contain NUL characters");
+        errors.Text("fileName", file!.Name, MaxFileNameLength);
         if (errors.Any) return (Results.Problem(errors.ToProblem()), none);
 
         ParsedCsv csv;
         try
         {
-            csv = WorkerCsv.Parse(text!, MaxRows);
+            csv = WorkerCsv.Parse(TableReader.Read(file, new TableLimits(MaxRows)));
         }
-        catch (CsvFormatException e)
+        catch (TableFormatException e)
         {
             return (Results.Problem(Problems.ValidationFailed(e.Errors, "The file's header or size is not acceptable; nothing was imported.")), none);
         }
@@ -56,8 +53,8 @@ public static class StartImportEndpoint
         {
             Id = Guid.CreateVersion7(now.Instant),
             Status = ImportStatus.Queued,
-            FileName = name!,
-            FileSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text!))),
+            FileName = file.Name,
+            FileSha256 = file.Sha256,
             ListSource = listSource?.Trim(),
             ImportedBy = caller.Id,
             ImportedByName = caller.Name,
@@ -80,29 +77,5 @@ public static class StartImportEndpoint
         }
 
         return (Results.Accepted($"/api/imports/{import.Id}", new ImportAccepted(import.Id, import.Total)), next);
-    }
-
-    private static async Task<(string? Text, string? Name, ProblemDetails? Unsupported)> ReadFileAsync(HttpRequest request, string? fileName)
-    {
-        var type = request.ContentType ?? "";
-        if (type.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
-        {
-            var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
-            var file = form.Files.FirstOrDefault();
-            if (file is null)
-                return (null, null, Problems.ValidationFailed("file", "the form must carry the worker list as a file"));
-            using var reader = new StreamReader(file.OpenReadStream(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            return (await reader.ReadToEndAsync(), fileName ?? file.FileName, null);
-        }
-
-        if (type.StartsWith("text/csv", StringComparison.OrdinalIgnoreCase) || type.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) ||
-            type.StartsWith("application/csv", StringComparison.OrdinalIgnoreCase))
-        {
-            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-            return (await reader.ReadToEndAsync(request.HttpContext.RequestAborted), fileName ?? "upload.csv", null);
-        }
-
-        return (null, null, Problems.Create(Problems.UnsupportedMediaType, 415, "Unsupported media type",
-            "Send the worker list as text/csv, or as a file in multipart/form-data."));
     }
 }

@@ -1,32 +1,26 @@
-using System.Text;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.Identifying;
+using EnrolmentCases.Infrastructure.Tables;
 
 namespace EnrolmentCases.Imports;
 
 /// <summary>One data row of a worker list, as written (row is the spreadsheet row number: the header is row 1).</summary>
 public sealed record CsvRow(int Row, string[] Fields);
 
-public sealed record ParsedCsv(IReadOnlyList<string> Columns, IReadOnlyList<CsvRow> Rows, char Delimiter);
-
-public sealed class CsvFormatException(IDictionary<string, string[]> errors) : Exception("The file is not a worker list this endpoint can read")
-{
-    public IDictionary<string, string[]> Errors { get; } = errors;
-}
+public sealed record ParsedCsv(IReadOnlyList<string> Columns, IReadOnlyList<CsvRow> Rows);
 
 /// <summary>
-/// Reads worker lists the way offices produce them: UTF-8 with or without a byte-order mark, comma or
-/// semicolon separated (spreadsheets in Indonesian locales write semicolons), RFC 4180 quoting,
-/// Windows or Unix line endings, blank lines ignored.
+/// A worker list's columns and rows, read from any table the upload was (Infrastructure/Tables): the
+/// header must name the required columns, once each, and nothing else.
 /// </summary>
 public static class WorkerCsv
 {
     public static readonly string[] Required = ["nik", "fullName", "regencyCode", "occupation", "source"];
     public static readonly string[] Optional = ["district", "village", "phone"];
 
-    public static ParsedCsv Parse(string text, int maxRows)
+    /// <summary>The list's rows; throws TableFormatException with the header's problems.</summary>
+    public static ParsedCsv Parse(Table table)
     {
-        var table = Table(text, maxRows);
         var columns = table.Columns;
         var errors = new List<string>();
         var known = Required.Concat(Optional).ToList();
@@ -36,27 +30,8 @@ public static class WorkerCsv
             errors.Add($"missing column '{column}'");
         foreach (var repeated in columns.GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
             errors.Add($"column '{repeated.Key}' appears twice");
-        if (errors.Count > 0) throw new CsvFormatException(new Dictionary<string, string[]> { ["header"] = errors.ToArray() });
-        return table;
-    }
-
-    /// <summary>Any CSV table the way offices write it: the header's columns (trimmed) and the non-blank rows, at most maxRows.</summary>
-    public static ParsedCsv Table(string text, int maxRows)
-    {
-        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
-        var firstLineEnd = text.IndexOfAny(['\r', '\n']);
-        var headerLine = firstLineEnd < 0 ? text : text[..firstLineEnd];
-        var delimiter = headerLine.Count(c => c == ';') > headerLine.Count(c => c == ',') ? ';' : ',';
-
-        var records = Records(text, delimiter).ToList();
-        if (records.Count == 0 || records[0].Fields.All(string.IsNullOrWhiteSpace))
-            throw new CsvFormatException(new Dictionary<string, string[]> { ["header"] = ["the file is empty; the first line must name the columns"] });
-
-        var columns = records[0].Fields.Select(c => c.Trim()).ToList();
-        var rows = records.Skip(1).Where(r => !r.Fields.All(string.IsNullOrWhiteSpace)).ToList();
-        if (rows.Count > maxRows)
-            throw new CsvFormatException(new Dictionary<string, string[]> { ["file"] = [$"has {rows.Count} rows; at most {maxRows} per file"] });
-        return new ParsedCsv(columns, rows, delimiter);
+        if (errors.Count > 0) throw new TableFormatException(new Dictionary<string, string[]> { ["header"] = errors.ToArray() });
+        return new ParsedCsv(columns, table.Rows.Select(r => new CsvRow(r.Row, r.Cells.Select(c => c.Text).ToArray())).ToList());
     }
 
     /// <summary>
@@ -97,46 +72,4 @@ public static class WorkerCsv
             .Cast<System.Text.Json.Serialization.JsonStringEnumMemberNameAttribute>().Single().Name);
 
     private static string Wire(WorkerSource source) => WireNames[source];
-
-    private static IEnumerable<CsvRow> Records(string text, char delimiter)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        var inQuotes = false;
-        var line = 1;
-        var recordStart = 1;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (inQuotes)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') inQuotes = false;
-                else
-                {
-                    if (c == '\n') line++;
-                    field.Append(c);
-                }
-            }
-            else if (c == '"' && field.Length == 0) inQuotes = true;
-            else if (c == delimiter) { fields.Add(field.ToString()); field.Clear(); }
-            else if (c is '\r' or '\n')
-            {
-                if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
-                fields.Add(field.ToString());
-                field.Clear();
-                yield return new CsvRow(recordStart, fields.ToArray());
-                fields.Clear();
-                line++;
-                recordStart = line;
-            }
-            else field.Append(c);
-        }
-
-        if (field.Length > 0 || fields.Count > 0)
-        {
-            fields.Add(field.ToString());
-            yield return new CsvRow(recordStart, fields.ToArray());
-        }
-    }
 }

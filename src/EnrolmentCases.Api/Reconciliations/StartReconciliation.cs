@@ -1,6 +1,7 @@
 using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Infrastructure.Tables;
 using EnrolmentCases.Regencies;
 using JasperFx;
 using Wolverine;
@@ -34,7 +35,7 @@ public static class StartReconciliationEndpoint
     /// 200 with the reconciliation it already is, and writes nothing.
     /// </summary>
     [WolverinePost("/api/reconciliations", OperationId = "StartReconciliation", Summary = "Reconcile with the insurer's status file",
-        Description = "Takes BPJS Ketenagakerjaan's status file (CSV as the body or as a multipart file; columns kpj, nik, status active|inactive, paidThrough YYYY-MM, reportedOn YYYY-MM-DD) and, in the background, matches each row to a case of your regencies by KPJ and NIK together and records what the insurer said on the case. Answers 202 with the reconciliation's id; the same file sent again for the same regencies answers 200 with the existing one and changes nothing. Follow it with GET /api/reconciliations/{id}.")]
+        Description = "Takes BPJS Ketenagakerjaan's status file (CSV or .xlsx, as the body or as a multipart file; columns kpj, nik, status active|inactive, paidThrough YYYY-MM, reportedOn YYYY-MM-DD) and, in the background, matches each row to a case of your regencies by KPJ and NIK together and records what the insurer said on the case. Answers 202 with the reconciliation's id; the same file sent again for the same regencies answers 200 with the existing one and changes nothing. Follow it with GET /api/reconciliations/{id}.")]
     [Tags("Reconciliations"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Planner}")]
     [RequestSizeLimit(MaxBytes)]
     [ProducesResponseType<ReconciliationAccepted>(202)]
@@ -53,21 +54,21 @@ public static class StartReconciliationEndpoint
             return (Results.Problem(Problems.Create(Problems.Forbidden, 403, "No regency to reconcile",
                 "Your token names no regency whose cases you may reconcile.")), none, MartenOps.Nothing());
 
-        var (bytes, name, unsupported) = await StatusFiles.ReceiveAsync(request, fileName);
+        var (upload, unsupported) = await TableReader.ReceiveAsync(request, fileName);
         if (unsupported is not null) return (Results.Problem(unsupported), none, MartenOps.Nothing());
         var errors = new ValidationErrors();
-        errors.Text("fileName", name, StartImportEndpoint.MaxFileNameLength);
+        errors.Text("fileName", upload!.Name, StartImportEndpoint.MaxFileNameLength);
         if (errors.Any) return (Results.Problem(errors.ToProblem()), none, MartenOps.Nothing());
 
         StatusFile file;
         try
         {
-            file = StatusFiles.Read(bytes!, name!, MaxRows);
+            file = StatusFiles.Read(upload, MaxRows);
         }
-        catch (StatusFileException e)
+        catch (TableFormatException e)
         {
-            return (Results.Problem(Problems.ValidationFailed(e.Errors, "The file's header or size is not acceptable; nothing was reconciled.")), none,
-                MartenOps.Nothing());
+            return (Results.Problem(Problems.ValidationFailed(e.Errors, "The file cannot be read, or its header or size is not acceptable; nothing was reconciled.")),
+                none, MartenOps.Nothing());
         }
 
         var key = Reconciliation.KeyFor(file.Sha256, scope);

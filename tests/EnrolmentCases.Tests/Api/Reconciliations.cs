@@ -276,6 +276,28 @@ public class Reconciliations(ApiFixture api)
     }
 
     [Fact]
+    public async Task a_workbook_is_read_like_csv_and_a_nik_the_spreadsheet_turned_into_a_number_is_an_invalid_row()
+    {
+        var worker = await Enrolled();
+        var xlsx = Workbooks.Xlsx(
+            ["KPJ", "NIK", "Status", "paidThrough", "reportedOn"],
+            [worker.Kpj, worker.Nik, "inactive", "2026-02", "2026-02-28"],
+            [NextKpj(), 1.70402e15, "active", "", "2026-02-28"]);
+        using var client = api.Host.Client(_seluma);
+        using var content = new ByteArrayContent(xlsx);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        var response = await client.PostAsync("/api/reconciliations?fileName=status.xlsx", content);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+
+        var view = await Finished((await response.Content.ReadFromJsonAsync<ReconciliationAccepted>())!.Id);
+        Assert.Equal(("status.xlsx", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(xlsx))), (view.FileName, view.FileSha256));
+        Assert.Equal((worker.Id, Finding.Drift), (RowAt(view, 2).CaseId, RowAt(view, 2).Finding));
+        Assert.Equal(Finding.Invalid, RowAt(view, 3).Finding);
+        Assert.Contains(RowAt(view, 3).Reasons!, r => r.StartsWith("nik: ") && r.Contains("format the column as Text"));
+    }
+
+    [Fact]
     public async Task subject_access_finds_a_status_file_row_and_erasure_blanks_it()
     {
         var nik = Niks.Next("1705");
