@@ -298,6 +298,33 @@ public class Reconciliations(ApiFixture api)
     }
 
     [Fact]
+    public async Task findings_and_caseworkers_commands_racing_on_the_same_cases_lose_nothing_and_decide_on_what_was_there()
+    {
+        var workers = new List<(Guid Id, string Nik, string Kpj)>();
+        for (var i = 0; i < 8; i++) workers.Add(await Enrolled());
+
+        using var client = api.Host.Client(_seluma);
+        var send = Send(_seluma, workers.Select(w => Row(w.Kpj, w.Nik, "active", "2026-03")).ToArray());
+        var payments = workers.Select(w => client.PostJson($"/api/cases/{w.Id}/premium-payments",
+            new { month = "2026-03", amount = 16800, paidOn = "2026-03-01" })).ToList();
+        var view = await Finished((await send).Id);
+        Assert.All(await Task.WhenAll(payments), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(8, view.Counts.Matched);
+
+        await using var session = api.Store.QuerySession();
+        foreach (var worker in workers)
+        {
+            var stream = (await session.Events.FetchStreamAsync(worker.Id)).Select(e => e.Data).ToList();
+            Assert.Single(stream.OfType<PremiumPaid>());
+            var report = Assert.Single(stream.OfType<InsurerStatusReported>());
+            // The finding saw exactly the payments recorded before it in the stream, never a stale view.
+            var paidBefore = stream.TakeWhile(e => e is not InsurerStatusReported).OfType<PremiumPaid>().Any();
+            Assert.Equal(paidBefore ? new YearMonth(2026, 3) : null, report.OurPaidThrough);
+            Assert.Equal(paidBefore ? [] : [Drift.PaidThroughDiffers], report.Drift);
+        }
+    }
+
+    [Fact]
     public async Task subject_access_finds_a_status_file_row_and_erasure_blanks_it()
     {
         var nik = Niks.Next("1705");
