@@ -83,7 +83,8 @@ public static class ReconcileChunkHandler
 
                 var onTheDay = details.AsOn(now.Today, lapses.GraceMonths);
                 var reported = InsurerFindings.Decide(onTheDay, row, reconciliation.Id, reconciliation.FileSha256, now.Instant);
-                session.Events.Append(caseId, reported);
+                // At the version read under the lock: the event gets its version here, and the case view with it.
+                session.Events.Append(caseId, details.Version + 1, reported);
                 recorded[caseId] = row.Row;
                 findings[position] = new RowFinding(row.Row, !reported.Applied ? Finding.OlderThanShown : reported.Drift.Length > 0 ? Finding.Drift : Finding.InSync,
                     caseId, details.RegencyCode, reported.Drift, onTheDay.Stage, onTheDay.PaidThrough,

@@ -128,6 +128,8 @@ public class Reconciliations(ApiFixture api)
         Assert.Equal((MembershipStatus.Active, new YearMonth(2026, 3)), (insurer.OurStatus, insurer.OurPaidThrough));
         Assert.Equal([Drift.PaidThroughDiffers], insurer.Drift);
         Assert.Equal((CaseStage.Enrolled, new YearMonth(2026, 3)), (paid.Stage, paid.PaidThrough));
+        await using (var events = api.Store.QuerySession())
+            Assert.Equal((await events.Events.FetchStreamAsync(paidHere.Id)).Count, paid.Version);
         Assert.Equal(CaseStage.Closed, (await api.Host.GetCase(_seluma, closedHere.Id)).Stage);
 
         // The history says what the insurer said, from which file, and who sent it.
