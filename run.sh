@@ -73,7 +73,9 @@ if [ ${#app_args[@]} -gt 0 ]; then
 fi
 
 if [ "$demo" = 1 ]; then
-  (cd "$out" && dotnet EnrolmentCases.Api.dll demo)
+  # Beside the demo data: the insurer's status file about its memberships, for POST /api/reconciliations (README).
+  mkdir -p "$root/.data"
+  (cd "$out" && dotnet EnrolmentCases.Api.dll demo --insurer-file "$root/.data/insurer-status-2026-11.csv")
 fi
 
 echo "Serving on $urls (Ctrl-C to stop)" >&2

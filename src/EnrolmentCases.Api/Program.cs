@@ -11,6 +11,7 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
 using EnrolmentCases.Privacy;
+using EnrolmentCases.Reconciliations;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
 using EnrolmentCases.WebApp;
@@ -48,6 +49,7 @@ builder.Host.UseWolverine(opts =>
     // Imports move chunk by chunk through a durable local queue: a crash resumes where it stopped.
     opts.Policies.UseDurableLocalQueues();
     opts.AddImports(builder.Configuration);
+    opts.AddReconciliations(builder.Configuration);
 });
 builder.Services.AddWolverineHttp();
 

@@ -4,6 +4,7 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Privacy;
+using EnrolmentCases.Reconciliations;
 using JasperFx.CommandLine;
 using JasperFx.Events;
 using Microsoft.Extensions.Options;
@@ -116,7 +117,8 @@ public sealed class ErasureReapplication(IDocumentStore store, ErasureRegister r
 
         if (reapplied == 0) return new ErasureCheck(orders.Count, missing.Count, 0, 0, 0, 0, unreadable);
         // The NIK is known nowhere: the rows are found by the subject id of their nik cell. A full scan, and rare.
-        var rows = await ImportRowErasure.EraseSubjectsAsync(session, everything, privacy.SubjectOf, ct);
+        var rows = await ImportRowErasure.EraseSubjectsAsync(session, everything, privacy.SubjectOf, ct) +
+                   await ReconciliationRowErasure.EraseSubjectsAsync(session, everything, privacy.SubjectOf, ct);
         await session.SaveChangesAsync(ct);
         logger.LogWarning("Re-applied {Orders} erasure orders: {Cases} cases, {Keys} keys, {Rows} import rows", reapplied, casesErased, keysDeleted, rows);
         return new ErasureCheck(orders.Count, missing.Count, reapplied, casesErased, keysDeleted, rows, unreadable);

@@ -4,6 +4,7 @@ using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Privacy;
+using EnrolmentCases.Reconciliations;
 using EnrolmentCases.Regencies;
 
 namespace EnrolmentCases.Audit;
@@ -43,10 +44,10 @@ public static class OrderErasureEndpoint
     /// <summary>
     /// Destroys the person's data key, which makes every sealed field of theirs unreadable for good
     /// (events stay byte-identical, so the audit chain still verifies); records the erasure on each
-    /// of their cases, which nulls the case views; frees the NIK's claim; and blanks their import rows.
+    /// of their cases, which nulls the case views; frees the NIK's claim; and blanks their import rows and status file rows.
     /// </summary>
     [WolverinePost("/api/audit/erasures", OperationId = "OrderErasure", Summary = "Carry out a lawful erasure order",
-        Description = "Erases one person's NIK, name, phone, district and village everywhere the service holds them (cases, their history, import rows), keeping stages, dates, money, counts and the audit chain. Answers 201 with the order's id, the same whether or not anything was held.")]
+        Description = "Erases one person's NIK, name, phone, district and village everywhere the service holds them (cases, their history, import rows, rows of insurer status files), keeping stages, dates, money, counts and the audit chain. Answers 201 with the order's id, the same whether or not anything was held.")]
     [Tags("Audit"), Authorize(Roles = Roles.Admin)]
     [ProducesResponseType<ErasureAccepted>(201)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
@@ -61,11 +62,11 @@ public static class OrderErasureEndpoint
 
         var erased = new PersonalDataErased(orderId, legalBasis, reference, now.Instant);
         var cases = await PersonErasure.EraseAsync(session, subject, await PersonErasure.CasesOfAsync(session, subject, ct), erased, ct);
-        var rows = await ImportRowErasure.EraseAsync(session, command.Nik!, ct);
+        var rows = await ImportRowErasure.EraseAsync(session, command.Nik!, ct) + await ReconciliationRowErasure.EraseAsync(session, command.Nik!, ct);
         session.Events.StartStream(orderId, new ErasureOrdered(orderId, legalBasis, reference, now.Instant, subject));
 
         // Once this transaction commits, ErasureRegisterListener appends the order to the register outside the database.
-        logger.LogInformation("Erasure order {OrderId} carried out: {Cases} cases, {Rows} import rows", orderId, cases, rows);
+        logger.LogInformation("Erasure order {OrderId} carried out: {Cases} cases, {Rows} import and status file rows", orderId, cases, rows);
         return Results.Created((string?)null, new ErasureAccepted(orderId, now.Instant));
     }
 }

@@ -19,6 +19,7 @@ public sealed record SubjectAccessReport(
     Guid? OpenCaseId,
     IReadOnlyList<SubjectCase> Cases,
     IReadOnlyList<ImportRowHeld> ImportRows,
+    IReadOnlyList<ReconciliationRowHeld> ReconciliationRows,
     IReadOnlyList<AccessLogEntry> Accesses,
     bool AccessesTruncated,
     string Note);
@@ -64,9 +65,9 @@ public static class SubjectAccessEndpoint
         // Personal data: no cache, and no idempotency record, may keep a copy.
         http.Response.Headers.CacheControl = "no-store";
         return await reads.Answer(http, caseIds, Results.Ok(new SubjectAccessReport(nik, now.Instant, auditor.Id, held.OpenCaseId, result,
-                held.ImportRows, accesses.Take(MaxAccesses).ToList(), accesses.Count > MaxAccesses,
-                "Personal data is held only in these cases and their events, and in the rows of the uploaded lists shown; coverage, budget and forecast figures are aggregates without it.")),
-            $"import rows: {held.ImportRows.Count}");
+                held.ImportRows, held.ReconciliationRows, accesses.Take(MaxAccesses).ToList(), accesses.Count > MaxAccesses,
+                "Personal data is held only in these cases and their events, and in the rows of the uploaded lists and insurer status files shown; coverage, budget and forecast figures are aggregates without it.")),
+            $"import rows: {held.ImportRows.Count}, status file rows: {held.ReconciliationRows.Count}");
     }
 
     /// <summary>Who read these cases, newest first; each entry names only these cases, not the others read with them.</summary>

@@ -71,3 +71,25 @@ public record PremiumPaid(YearMonth Month, long Amount, DateOnly PaidOn, Guid? B
 public record CaseLapsed(YearMonth FirstUnpaidMonth, int UnpaidMonths, DateOnly EffectiveOn, string Reason, DateTimeOffset RecordedAt);
 
 public record CaseReactivated(YearMonth PaidMonth, CaseStage ToStage, DateTimeOffset ReactivatedAt);
+
+/// <summary>
+/// BPJS Ketenagakerjaan reported on the membership (Reconciliations): what it said, in row Row of the status file
+/// ReconciliationId (FileSha256 its SHA-256), and what our case said at that moment. Applied is false
+/// when the case already shows a report of a later day (an older file does not override it).
+/// Nothing else about the case changes: its stage and payments are the caseworker's to act on.
+/// Carries no personal data (the KPJ is the membership number the case already holds).
+/// </summary>
+public record InsurerStatusReported(
+    Guid ReconciliationId,
+    string FileSha256,
+    int Row,
+    string Kpj,
+    MembershipStatus Status,
+    YearMonth? PaidThrough,
+    DateOnly ReportedOn,
+    CaseStage OurStage,
+    MembershipStatus OurStatus,
+    YearMonth? OurPaidThrough,
+    Drift[] Drift,
+    bool Applied,
+    DateTimeOffset RecordedAt);

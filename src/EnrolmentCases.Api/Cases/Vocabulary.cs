@@ -53,3 +53,18 @@ public enum ClosureReason
     [JsonStringEnumMemberName("moved_away")] MovedAway,
     [JsonStringEnumMemberName("wage_earner")] WageEarner
 }
+
+/// <summary>A membership's status as BPJS Ketenagakerjaan reports it, or as our case stands (enrolled or subsidized and not lapsed: active).</summary>
+public enum MembershipStatus
+{
+    [JsonStringEnumMemberName("active")] Active,
+    [JsonStringEnumMemberName("inactive")] Inactive
+}
+
+/// <summary>How our record and the insurer's disagree.</summary>
+public enum Drift
+{
+    [JsonStringEnumMemberName("activeHereInactiveThere")] ActiveHereInactiveThere,
+    [JsonStringEnumMemberName("inactiveHereActiveThere")] InactiveHereActiveThere,
+    [JsonStringEnumMemberName("paidThroughDiffers")] PaidThroughDiffers
+}

@@ -12,6 +12,10 @@ public class DemoInput : NetCoreInput
     [Description("Cases loaded in parallel")]
     [FlagAlias("workers")]
     public int WorkersFlag { get; set; } = 4;
+
+    [Description("Where to write the insurer's sample status file for the demo (CSV), to post to /api/reconciliations")]
+    [FlagAlias("insurer-file")]
+    public string? InsurerFileFlag { get; set; }
 }
 
 [Description("Loads the deterministic Bengkulu demo data into an empty database, through the API", Name = Name)]
@@ -28,6 +32,17 @@ public class DemoCommand : JasperFxAsyncCommand<DemoInput>
         }
 
         using var host = input.BuildHost();
+        if (!string.IsNullOrEmpty(input.InsurerFileFlag))
+        {
+            // From the plan alone: the same file for the same scale, loaded or not.
+            var tariff = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Money.TariffOptions>>().Value;
+            var share = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Forecast.ForecastOptions>>().Value.ProvinceShare;
+            var plan = DemoPlan.Cases(input.ScaleFlag, Money.Tariff.SubsidisedPackage(tariff), share);
+            await File.WriteAllTextAsync(input.InsurerFileFlag, DemoInsurerFile.Csv(plan));
+            Console.Error.WriteLine($"Wrote the insurer's sample status file to {input.InsurerFileFlag}.");
+        }
+
+
         await host.StartAsync();
         try
         {

@@ -3,7 +3,6 @@ using Wolverine;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using Wolverine.Configuration;
-using Wolverine.ErrorHandling;
 using Wolverine.Runtime.Handlers;
 
 namespace EnrolmentCases.Imports;
@@ -58,32 +57,16 @@ public static class Configuration
         public void Apply(IReadOnlyList<HandlerChain> chains, GenerationRules rules, IServiceContainer container)
         {
             foreach (var chain in chains.Where(c => c.MessageType == typeof(ProcessImportChunk)))
-            {
-                RetryThenFail(chain.OnException(ClaimedMeanwhile, "a worker was claimed by a concurrent import"),
-                    options.ClaimRetryMilliseconds, jitter: false);
-                RetryThenFail(chain.OnException(DatabaseFailures.IsTransient, "a database outage, deadlock or serialization failure"),
-                    options.OutageRetryMilliseconds, jitter: true);
-                RetryThenFail(chain.OnException(_ => true, "any other failure"), [], jitter: false);
-            }
+                ChunkFailures.Apply(chain,
+                [
+                    new ChunkRetry(ClaimedMeanwhile, "a worker was claimed by a concurrent import", options.ClaimRetryMilliseconds, Jitter: false),
+                    new ChunkRetry(DatabaseFailures.IsTransient, "a database outage, deadlock or serialization failure", options.OutageRetryMilliseconds,
+                        Jitter: true)
+                ],
+                    // The dead letter keeps the message (an import id and a chunk number) and what failed, not the
+                    // exception's own text, which may quote a row's values; the log has the whole exception, masked.
+                    exception => new ImportChunkFailedException(exception), ImportFailure.MarkFailedAsync);
         }
-    }
-
-    private static void RetryThenFail(PolicyExpression rule, int[] cooldownMilliseconds, bool jitter)
-    {
-        IFailureActions then = rule;
-        if (cooldownMilliseconds.Length > 0)
-        {
-            var retries = rule.RetryWithCooldown(ResilienceOptions.Cooldowns(cooldownMilliseconds));
-            then = (jitter ? retries.WithFullJitter() : retries).Then;
-        }
-
-        then.CustomAction(async (runtime, lifecycle, exception) =>
-        {
-            // The dead letter keeps the message (an import id and a chunk number) and what failed, not the
-            // exception's own text, which may quote a row's values; the log has the whole exception, masked.
-            await lifecycle.MoveToDeadLetterQueueAsync(new ImportChunkFailedException(exception));
-            await ImportFailure.MarkFailedAsync(runtime, lifecycle, exception);
-        }, "dead-letter the chunk without the exception's text and mark the import failed");
     }
 
     private static bool ClaimedMeanwhile(Exception e) =>

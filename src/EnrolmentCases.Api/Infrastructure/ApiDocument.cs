@@ -18,6 +18,7 @@ internal sealed class ApiDocument : IOpenApiDocumentTransformer, IOpenApiOperati
         ("Cases", "A worker's case from identification to enrolment and closure: caseworkers of the worker's regency."),
         ("Subsidies and payments", "A regional budget takes over the premium; each month's premium is recorded."),
         ("Imports", "Worker lists (P3KE, DTSEN, village lists) opened as cases in bulk."),
+        ("Reconciliations", "BPJS Ketenagakerjaan's status files matched to cases: where our record and the insurer's disagree."),
         ("Coverage and targets", "Coverage per regency against the planners' targets, now or as of a date: aggregates only."),
         ("Budgets and forecast", "Regional budget allocations, what is committed and paid, and what a target would cost."),
         ("Audit", "Every change with who, when and why; the tamper-evidence chain; subject access."),

@@ -31,8 +31,48 @@ public sealed class DemoCollection : ICollectionFixture<DemoFixture>
 }
 
 [Collection(DemoCollection.Name)]
-public class DemoDataLoad(DemoFixture demo)
+public class DemoDataLoad(DemoFixture demo, Xunit.Abstractions.ITestOutputHelper output)
 {
+    [Fact]
+    public async Task the_insurers_sample_file_reconciles_with_the_drift_it_was_written_with()
+    {
+        var plan = DemoPlan.Cases(DemoFixture.Scale, 16_800, 0.3);
+        var csv = DemoInsurerFile.Csv(plan);
+        // What the file says against what the plan ends in, counted here without the API.
+        var ours = plan.Where(c => c.Steps.Any(s => s.Command is EnrolmentCases.Cases.Enrolling.EnrolWorker)).ToDictionary(
+            c => c.Steps.Select(s => s.Command).OfType<EnrolmentCases.Cases.Enrolling.EnrolWorker>().Single().MembershipNumber!,
+            c => (Active: c.FinalStage is CaseStage.Enrolled or CaseStage.Subsidized,
+                PaidThrough: c.Steps.Select(s => s.Command).OfType<EnrolmentCases.Payments.RecordPremiumPayment>().Max(p => p.Month) ?? ""));
+        var rows = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).ToList();
+        var known = rows.Where(r => ours.ContainsKey(r[0])).ToList();
+        var expectedDrift = known.Count(r => (r[2] == "active") != ours[r[0]].Active || r[3] != ours[r[0]].PaidThrough);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var client = demo.Host.Client(demo.Token("planner"));
+        var response = await client.PostAsync("/api/reconciliations?fileName=insurer-status-2026-11.csv",
+            new StringContent(csv, System.Text.Encoding.UTF8, "text/csv"));
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var id = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<EnrolmentCases.Reconciliations.ReconciliationAccepted>(response.Content))!.Id;
+        var auditor = demo.Token("auditor");
+        EnrolmentCases.Reconciliations.ReconciliationView view;
+        do
+        {
+            await Task.Delay(100);
+            view = await demo.Host.Read<EnrolmentCases.Reconciliations.ReconciliationView>(auditor, $"/api/reconciliations/{id}?pageSize=1");
+        } while (view.Status is EnrolmentCases.Imports.ImportStatus.Queued or EnrolmentCases.Imports.ImportStatus.Running);
+        output.WriteLine($"{view.Total} rows ({known.Count} matched) reconciled in {clock.ElapsedMilliseconds} ms");
+
+        Assert.Equal(EnrolmentCases.Imports.ImportStatus.Completed, view.Status);
+        Assert.Equal((known.Count, expectedDrift, rows.Count - known.Count, 0), (view.Counts.Matched, view.Counts.Drift, view.Counts.Unknown, view.Counts.Invalid));
+        Assert.InRange((double)expectedDrift / known.Count, 0.02, 0.15);
+        Assert.Equal(expectedDrift, view.Regencies.Sum(r => r.ActiveHereInactiveThere + r.InactiveHereActiveThere) +
+                                    view.Regencies.Sum(r => r.PaidThroughDiffers) - Overlap(known, ours));
+    }
+
+    /// <summary>Rows that drift in status and in paid-through month at once (counted in two kinds, one row).</summary>
+    private static int Overlap(List<string[]> known, Dictionary<string, (bool Active, string PaidThrough)> ours) =>
+        known.Count(r => (r[2] == "active") != ours[r[0]].Active && r[3] != ours[r[0]].PaidThrough);
+
     [Fact]
     public async Task the_demo_reproduces_the_articles_coverage_through_the_real_commands()
     {

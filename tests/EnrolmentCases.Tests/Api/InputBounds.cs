@@ -17,12 +17,12 @@ public sealed class InputsFixture() : HostFixture("inputs_check", new TestClock(
 {
     protected override void Configure(IDictionary<string, string> settings) => settings["ReferenceData:HorizonYears"] = "10";
 
-    /// <summary>Everything the store holds that a command could have written: events and imports.</summary>
-    public async Task<(long Events, int Imports)> WrittenAsync()
+    /// <summary>Everything the store holds that a command could have written: events, imports and reconciliations.</summary>
+    public async Task<(long Events, int Imports, int Reconciliations)> WrittenAsync()
     {
         var events = await TestSql.ScalarAsync("select count(*) from inputs_check.mt_events");
         await using var session = Store.QuerySession();
-        return (events, await session.Query<Import>().CountAsync());
+        return (events, await session.Query<Import>().CountAsync(), await session.Query<EnrolmentCases.Reconciliations.Reconciliation>().CountAsync());
     }
 }
 

@@ -54,7 +54,7 @@ public class Operations(ApiFixture api)
         });
         var doc = await result.ReadAsJsonAsync<JsonElement>();
         var parts = doc.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["Cases", "Subsidies and payments", "Imports", "Coverage and targets", "Budgets and forecast", "Audit", "Operations", "Reference"], parts);
+        Assert.Equal(["Cases", "Subsidies and payments", "Imports", "Reconciliations", "Coverage and targets", "Budgets and forecast", "Audit", "Operations", "Reference"], parts);
 
         var operations = doc.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject()).Select(o => o.Value).ToList();
         Assert.True(operations.Count >= 26);

@@ -52,6 +52,8 @@ public static class Routes
     private static readonly string[] Caseworkers = [Roles.Caseworker];
     private static readonly string[] CaseReaders = [Roles.Caseworker, Roles.Auditor];
     private static readonly string[] Planners = [Roles.Planner];
+    private static readonly string[] CaseworkersAndPlanners = [Roles.Caseworker, Roles.Planner];
+    private static readonly string[] ReconciliationReaders = [Roles.Caseworker, Roles.Planner, Roles.Auditor];
     private static readonly string[] Auditors = [Roles.Auditor];
     private static readonly string[] AuditorsAndAdmins = [Roles.Auditor, Roles.Admin];
     private static readonly string[] Admins = [Roles.Admin];
@@ -62,11 +64,13 @@ public static class Routes
 
     public const string CsvHeader = "nik,fullName,regencyCode,district,village,occupation,phone,source\r\n";
 
+    public const string StatusHeader = "kpj,nik,status,paidThrough,reportedOn\r\n";
+
     public static readonly Route[] All =
     [
         // Cases: caseworkers of the case's regency act; caseworkers and auditors read.
         new("POST /api/cases", Caseworkers, Worker),
-        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01", CaseReaders),
+        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&insurerStatus=inactive&drift=true", CaseReaders),
         new("GET /api/cases/{id}?version=1", CaseReaders),
         new("POST /api/cases/{id}/contact-attempts", Caseworkers, """{"channel":"visit","outcome":"reached","note":"ok","occurredAt":"2026-03-01T09:00:00+07:00"}"""),
         new("POST /api/cases/{id}/enrolment", Caseworkers, """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}"""),
@@ -83,6 +87,9 @@ public static class Routes
         new("GET /api/imports/{id}/outcomes.csv", CaseReaders),
         new("GET /api/imports/{id}/outcomes.xlsx", CaseReaders),
         new("GET /api/imports/template.xlsx", Caseworkers),
+        // Reconciliations: caseworkers and planners send the insurer's status file; they and auditors read the report.
+        new("POST /api/reconciliations?fileName=status.csv", CaseworkersAndPlanners, StatusHeader, "text/csv"),
+        new("GET /api/reconciliations/{id}?page=1&pageSize=100&finding=drift", ReconciliationReaders),
         // Aggregates: every role reads them; planners set targets and record allocations.
         new("GET /api/regencies", EveryRole),
         new("PUT /api/regencies/{code}/targets/{year}", Planners, """{"eligibleWorkers":100,"source":"BPS","note":"ok"}"""),

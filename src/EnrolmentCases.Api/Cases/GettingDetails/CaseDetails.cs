@@ -11,6 +11,23 @@ public sealed record SubsidyView(Payer Payer, int BudgetYear, YearMonth StartMon
     public bool Covers(YearMonth month) => month >= StartMonth && month <= StartMonth.AddMonths(Months - 1);
 }
 
+/// <summary>The latest insurer report a case shows (GET /api/cases/{id} `insurer`), with our values when it was recorded.</summary>
+public sealed record InsurerView(
+    MembershipStatus Status,
+    YearMonth? PaidThrough,
+    DateOnly ReportedOn,
+    Guid ReconciliationId,
+    MembershipStatus OurStatus,
+    YearMonth? OurPaidThrough,
+    Drift[] Drift)
+{
+    /// <summary>Stored so that the worklist can filter on it (drift=true).</summary>
+    public bool Drifting => Drift.Length > 0;
+
+    public static InsurerView Of(InsurerStatusReported e) =>
+        new(e.Status, e.PaidThrough, e.ReportedOn, e.ReconciliationId, e.OurStatus, e.OurPaidThrough, e.Drift);
+}
+
 /// <summary>
 /// A case as caseworkers and auditors see it, kept by an inline projection of the case's stream, so
 /// the detail view and the worklist are never behind a command the caller just made. Carries
@@ -42,6 +59,12 @@ public sealed partial record CaseDetails(
     public SubsidyView? Subsidy { get; init; }
     public YearMonth? PaidThrough { get; init; }
     public ClosureReason? ClosedReason { get; init; }
+
+    /// <summary>The latest report of BPJS Ketenagakerjaan on this membership (by its reportedOn), with our values when it was recorded.</summary>
+    public InsurerView? Insurer { get; init; }
+
+    /// <summary>The SHA-256 of every status file recorded on the case: the same file sent again records nothing.</summary>
+    [NotInResponses] public string[] InsurerFiles { get; init; } = [];
 
     /// <summary>True once the worker's personal data was erased: Nik, FullName, District, Village and Phone are null for good.</summary>
     public bool Erased { get; init; }
@@ -97,6 +120,12 @@ public sealed partial record CaseDetails(
     public static CaseDetails Apply(CaseReactivated e, CaseDetails d) => d with { UpdatedAt = e.ReactivatedAt };
 
     public static CaseDetails Apply(CaseClosed e, CaseDetails d) => d with { ClosedReason = e.Reason, UpdatedAt = e.ClosedAt };
+
+    /// <summary>Recorded always; shown when it is not older than the report the case shows. Stage and payments stay.</summary>
+    public static CaseDetails Apply(InsurerStatusReported e, CaseDetails d) => d with
+    {
+        Insurer = e.Applied ? InsurerView.Of(e) : d.Insurer, InsurerFiles = d.InsurerFiles.Contains(e.FileSha256) ? d.InsurerFiles : [..d.InsurerFiles, e.FileSha256]
+    };
 
     public static CaseDetails Apply(CaseReopened e, CaseDetails d) => d with { ClosedReason = null, UpdatedAt = e.ReopenedAt };
 

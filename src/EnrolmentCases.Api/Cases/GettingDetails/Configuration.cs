@@ -16,6 +16,8 @@ public static class Configuration
                 .Index(c => c.RegencyCode)
                 .Index(c => c.OpenedAt)
                 .Index(c => c.Subject)
+                // Insurer status files find cases by KPJ (Reconciliations).
+                .Index(c => c.MembershipNumber)
                 .Duplicate(c => c.Stage)
                 .Duplicate(c => c.SettledThroughIndex);
         });

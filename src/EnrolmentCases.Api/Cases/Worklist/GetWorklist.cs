@@ -20,12 +20,13 @@ public static class GetWorklistEndpoint
     /// own regencies; asking for another one yields an empty page rather than a hint that it exists.
     /// </summary>
     [WolverineGet("/api/cases", OperationId = "GetWorklist", Summary = "The worklist",
-        Description = "Cases of your regencies, newest first, paged, optionally narrowed to a regency, a stage, and (lapsingBefore) the active memberships that lapse after today and before that day unless a payment arrives.")]
+        Description = "Cases of your regencies, newest first, paged, optionally narrowed to a regency, a stage, (lapsingBefore) the active memberships that lapse after today and before that day unless a payment arrives, and what the insurer's latest status file said (insurerStatus=active|inactive; drift=true for a report that disagreed with the case).")]
     [Tags("Cases"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
     [ProducesResponseType<Paged<CaseDetails>>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
-        string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, PersonalDataReads reads)
+        string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, PersonalDataReads reads,
+        string? insurerStatus, bool? drift)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -36,6 +37,14 @@ public static class GetWorklistEndpoint
             if (wantedStage is null) errors.Add("stage", "must be one of identified, contacted, enrolled, subsidized, lapsed, closed");
         }
 
+        MembershipStatus? insurer = insurerStatus?.ToLowerInvariant() switch
+        {
+            "active" => MembershipStatus.Active,
+            "inactive" => MembershipStatus.Inactive,
+            _ => null
+        };
+        if (!string.IsNullOrEmpty(insurerStatus) && insurer is null) errors.Add("insurerStatus", "must be active or inactive");
+
         var (pageNumber, size) = CheckPage(errors, page, pageSize, regency);
         errors.Date("lapsingBefore", lapsingBefore, now.Bounds);
         if (errors.Any) return Results.Problem(errors.ToProblem());
@@ -43,6 +52,9 @@ public static class GetWorklistEndpoint
         var query = VisibleTo(session, Caller.From(http.User), regency);
         if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
         if (lapsingBefore is { } day) query = LapsingBetween(query, now.Today, day, lapses.GraceMonths);
+        // What the insurer's latest report (Reconciliations) says about the membership, and whether it disagreed with ours.
+        if (insurer is { } said) query = query.Where(c => c.Insurer != null && c.Insurer.Status == said);
+        if (drift is { } drifting) query = query.Where(c => c.Insurer != null && c.Insurer.Drifting == drifting);
 
         var items = await query
             .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
@@ -50,7 +62,7 @@ public static class GetWorklistEndpoint
         var keys = await privacy.KeyringAsync(session, items.Select(c => c.Subject), http.RequestAborted);
         return await reads.Answer(http, items.Select(c => c.Id), Results.Ok(new Paged<CaseDetails>(
             items.Select(c => c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths)).ToList(), items.TotalItemCount, pageNumber, size)),
-            $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size}");
+            $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size} insurerStatus={insurer} drift={drift}");
     }
 
     /// <summary>The page asked for, checked the way every case list checks it (the regency filter with it).</summary>

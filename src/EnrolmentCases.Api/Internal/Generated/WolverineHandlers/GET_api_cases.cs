@@ -93,9 +93,23 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var insurerStatus = httpContext.Request.Query["insurerStatus"];
+            string drift_rawValue = httpContext.Request.Query["drift"];
+            System.Nullable<bool> drift = default;
+
+            if (bool.TryParse(drift_rawValue, out var drift_parsed))
+            {
+                drift = drift_parsed;
+            }
+            else if (!string.IsNullOrEmpty(drift_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "drift", drift_rawValue, "bool").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, personalDataReads).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, personalDataReads, insurerStatus, drift).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
