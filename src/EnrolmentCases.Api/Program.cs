@@ -2,6 +2,7 @@ using EnrolmentCases.Audit;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
 using EnrolmentCases.DemoData;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Forecast;
@@ -27,6 +28,7 @@ builder.Services
     .AddPrivacy(builder.Configuration)
     .AddCases()
     .AddCaseDetails()
+    .AddCaseSearch()
     .AddLapses(builder.Configuration)
     .AddBudgets()
     .AddTargets()

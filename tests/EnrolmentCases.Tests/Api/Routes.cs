@@ -66,7 +66,7 @@ public static class Routes
     [
         // Cases: caseworkers of the case's regency act; caseworkers and auditors read.
         new("POST /api/cases", Caseworkers, Worker),
-        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01", CaseReaders),
+        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&q=siti+padang", CaseReaders),
         new("GET /api/cases/{id}?version=1", CaseReaders),
         new("POST /api/cases/{id}/contact-attempts", Caseworkers, """{"channel":"visit","outcome":"reached","note":"ok","occurredAt":"2026-03-01T09:00:00+07:00"}"""),
         new("POST /api/cases/{id}/enrolment", Caseworkers, """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}"""),
