@@ -9,6 +9,7 @@ using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses.Risk;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
 using EnrolmentCases.Privacy;
@@ -30,6 +31,7 @@ builder.Services
     .AddCaseDetails()
     .AddCaseSearch()
     .AddLapses(builder.Configuration)
+    .AddDailyLapseRisk(builder.Configuration)
     .AddBudgets()
     .AddTargets()
     .AddCoverage()

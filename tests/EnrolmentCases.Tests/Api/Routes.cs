@@ -53,6 +53,7 @@ public static class Routes
     private static readonly string[] CaseReaders = [Roles.Caseworker, Roles.Auditor];
     private static readonly string[] Planners = [Roles.Planner];
     private static readonly string[] Auditors = [Roles.Auditor];
+    private static readonly string[] PlannersAndAuditors = [Roles.Planner, Roles.Auditor];
     private static readonly string[] AuditorsAndAdmins = [Roles.Auditor, Roles.Admin];
     private static readonly string[] Admins = [Roles.Admin];
     private static readonly string[] EveryRole = Roles.All;
@@ -76,6 +77,7 @@ public static class Routes
         new("POST /api/cases/{id}/reopening", Caseworkers, """{"note":"ok"}"""),
         new("GET /api/cases/{id}/history", CaseReaders),
         new("GET /api/lapse-risk?regency=17.04&withinDays=30&page=1&pageSize=50", CaseReaders),
+        new("GET /api/lapse-risk/daily?regency=17.04&on=2026-03-02&page=1&pageSize=50", PlannersAndAuditors),
         new("POST /api/cases/{id}/corrections", Caseworkers, """{"fullName":"Siti A.","phone":"081270009999","reason":"typo in the village list"}"""),
         // Imports: the importer (a caseworker) and auditors follow them.
         new("POST /api/imports?listSource=P3KE&fileName=p3ke.csv", Caseworkers, CsvHeader, "text/csv"),
