@@ -13,7 +13,7 @@ public static class GetDailyLapseRiskEndpoint
     /// <summary>The list the daily job recorded for a regency on a day (default today); 404 when none was recorded.</summary>
     [WolverineGet("/api/lapse-risk/daily", OperationId = "GetDailyLapseRisk", Summary = "A regency's lapse-risk list as recorded on a day",
         Description = "The memberships that lapsed within the configured window unless paid, as the daily job recorded them for the regency on the day (default today, in WIB), with counts by payer and whether the budget could pay. Case ids only. Planners of the regency (a planner without regency claims: any) and auditors.")]
-    [Tags("Coverage"), Authorize(Roles = $"{Roles.Planner},{Roles.Auditor}")]
+    [Tags("Coverage and targets"), Authorize(Roles = $"{Roles.Planner},{Roles.Auditor}")]
     [ProducesResponseType<DailyLapseRiskList>(200)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
