@@ -2,12 +2,14 @@ using EnrolmentCases.Audit;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
 using EnrolmentCases.DemoData;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses.Risk;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
 using EnrolmentCases.Privacy;
@@ -29,7 +31,9 @@ builder.Services
     .AddPrivacy(builder.Configuration)
     .AddCases()
     .AddCaseDetails()
+    .AddCaseSearch()
     .AddLapses(builder.Configuration)
+    .AddDailyLapseRisk(builder.Configuration)
     .AddBudgets()
     .AddTargets()
     .AddCoverage()

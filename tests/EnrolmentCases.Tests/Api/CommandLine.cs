@@ -219,6 +219,7 @@ public class CommandLine(ApiFixture api)
             ["Auth:SigningKey"] = ProductionKey,
             // Outside Development the API starts only with keys of its own: for personal data and for the events' MAC.
             ["Privacy:NikKey"] = Convert.ToBase64String(new byte[32]),
+            ["Privacy:SearchKey"] = Convert.ToBase64String(new byte[32]),
             ["Privacy:MasterKeys:production"] = Convert.ToBase64String(new byte[32]),
             ["Privacy:CurrentMasterKeyId"] = "production",
             ["Audit:Mac:CurrentKeyId"] = "prod-1",

@@ -55,6 +55,7 @@ public static class Routes
     private static readonly string[] CaseworkersAndPlanners = [Roles.Caseworker, Roles.Planner];
     private static readonly string[] ReconciliationReaders = [Roles.Caseworker, Roles.Planner, Roles.Auditor];
     private static readonly string[] Auditors = [Roles.Auditor];
+    private static readonly string[] PlannersAndAuditors = [Roles.Planner, Roles.Auditor];
     private static readonly string[] AuditorsAndAdmins = [Roles.Auditor, Roles.Admin];
     private static readonly string[] Admins = [Roles.Admin];
     private static readonly string[] EveryRole = Roles.All;
@@ -70,7 +71,7 @@ public static class Routes
     [
         // Cases: caseworkers of the case's regency act; caseworkers and auditors read.
         new("POST /api/cases", Caseworkers, Worker),
-        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&insurerStatus=inactive&drift=true", CaseReaders),
+        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&insurerStatus=inactive&drift=true&q=siti+padang", CaseReaders),
         new("GET /api/cases/{id}?version=1", CaseReaders),
         new("POST /api/cases/{id}/contact-attempts", Caseworkers, """{"channel":"visit","outcome":"reached","note":"ok","occurredAt":"2026-03-01T09:00:00+07:00"}"""),
         new("POST /api/cases/{id}/enrolment", Caseworkers, """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}"""),
@@ -80,6 +81,7 @@ public static class Routes
         new("POST /api/cases/{id}/reopening", Caseworkers, """{"note":"ok"}"""),
         new("GET /api/cases/{id}/history", CaseReaders),
         new("GET /api/lapse-risk?regency=17.04&withinDays=30&page=1&pageSize=50", CaseReaders),
+        new("GET /api/lapse-risk/daily?regency=17.04&on=2026-03-02&page=1&pageSize=50", PlannersAndAuditors),
         new("POST /api/cases/{id}/corrections", Caseworkers, """{"fullName":"Siti A.","phone":"081270009999","reason":"typo in the village list"}"""),
         // Imports: the importer (a caseworker) and auditors follow them.
         new("POST /api/imports?listSource=P3KE&fileName=p3ke.csv", Caseworkers, CsvHeader, "text/csv"),
