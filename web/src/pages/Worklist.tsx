@@ -23,7 +23,7 @@ export function WorklistPage({ api, query }: { api: Api; query: URLSearchParams 
   useEffect(() => setSearch(q), [q]);
   useEffect(() => {
     let current = true;
-    answer(api.GET('/api/cases', { params: { query: { q: q || undefined, stage: stage || undefined, page, pageSize } as never } }))
+    answer(api.GET('/api/cases', { params: { query: { q: q || undefined, stage: stage || undefined, page, pageSize } } }))
       .then(r => { if (current) { setResult(r as WorklistPage); setProblem(undefined); } })
       .catch(e => { if (current) setProblem(e instanceof ApiProblem ? e.problem : { title: String(e) }); });
     return () => { current = false; };
