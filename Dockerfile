@@ -1,5 +1,13 @@
 # The Enrolment Cases API. Built and run by docker-compose.yml; see README.md.
 
+# The web app (web/): built from its lock file, copied into the API's build below (served at /).
+FROM node:22-bookworm-slim AS web
+WORKDIR /source/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /source
 
@@ -8,6 +16,7 @@ COPY src/EnrolmentCases.Api/EnrolmentCases.Api.csproj src/EnrolmentCases.Api/
 RUN dotnet restore src/EnrolmentCases.Api/EnrolmentCases.Api.csproj
 
 COPY src/ src/
+COPY --from=web /source/web/dist web/dist
 RUN dotnet publish src/EnrolmentCases.Api/EnrolmentCases.Api.csproj \
     -c Release -o /app --no-restore -p:UseAppHost=false
 

@@ -49,10 +49,12 @@ echo "PostgreSQL on port $PG_PORT ($scratch/pg)" >&2
 
 dotnet build src/EnrolmentCases.Api -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 dotnet build bench/EnrolmentCases.Bench -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet build bench/EnrolmentCases.Floor -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 
 dotnet bench/EnrolmentCases.Bench/bin/Release/net10.0/EnrolmentCases.Bench.dll \
   --connection "$(pg_connection_string "$PG_PORT")" \
   --api "$root/src/EnrolmentCases.Api/bin/Release/net10.0" \
+  --floor "$root/bench/EnrolmentCases.Floor/bin/Release/net10.0" \
   --pg-pid "$(head -n 1 "$scratch/pg/postmaster.pid")" \
   --results "$results/results.md" \
   --scratch "$scratch" \

@@ -60,6 +60,8 @@ if [ -z "${ConnectionStrings__Marten:-}" ]; then
 fi
 
 project=src/EnrolmentCases.Api
+# The web app served at / (web/ into web/dist, which the API's build copies beside it).
+scripts/web.sh
 # The Release build loads Wolverine's code generated ahead of time: bring it up to date first.
 scripts/codegen.sh --if-stale
 dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >&2

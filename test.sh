@@ -24,6 +24,15 @@ fi
 # (commit what changes); CI tests the committed code as it is, and GeneratedCodeIsCurrent says when to regenerate.
 if [ "${CI:-}" != true ]; then scripts/codegen.sh --if-stale; fi
 
+# The web app: built into web/dist (the API's build copies it beside the API), and its unit tests.
+web_status=0
+web_counts=$(scripts/web.sh --test) || web_status=$?
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work everywhere).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ]; then
+  echo "Installing Chromium for the browser tests (apt-get install chromium)..." >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+fi
+
 log=$(mktemp)
 status=0
 dotnet test "$root/EnrolmentCases.sln" -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
@@ -31,8 +40,8 @@ dotnet test "$root/EnrolmentCases.sln" -c Release --logger "console;verbosity=no
 # One closing line for the whole run, summed over the per-assembly summaries
 # ("Total tests: N" followed by "Passed: N", "Failed: N", "Skipped: N" lines).
 count() { { grep -E "^ +$1: +[0-9]+$" "$log" || true; } | awk '{s+=$2} END {print s+0}'; }
-passed=$(count Passed)
-failed=$(count Failed)
+passed=$(( $(count Passed) + $(echo "$web_counts" | awk '{print $1+0}') ))
+failed=$(( $(count Failed) + $(echo "$web_counts" | awk '{print $3+0}') ))
 skipped=$(count Skipped)
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
@@ -40,4 +49,5 @@ if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "No test ran." >&2
   exit 1
 fi
+if [ "$status" -eq 0 ]; then status=$web_status; fi
 exit "$status"

@@ -23,12 +23,22 @@ public sealed class ApiProcess : IAsyncDisposable
     /// <summary>From process start to the first 200 on /health/live.</summary>
     public TimeSpan LiveAfter { get; private set; }
 
-    public static async Task<ApiProcess> StartAsync(Settings settings, string database, string logName,
-        IReadOnlyDictionary<string, string>? environment = null)
+    public static Task<ApiProcess> StartAsync(Settings settings, string database, string logName,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(settings, database, logName, settings.ApiDirectory, "EnrolmentCases.Api.dll", environment);
+
+    /// <summary>The framework's floor (bench/EnrolmentCases.Floor), started the same way as the API.</summary>
+    public static Task<ApiProcess> StartFloorAsync(Settings settings, string database, string logName) =>
+        StartAsync(settings, database, logName, settings.FloorDirectory, "EnrolmentCases.Floor.dll", null);
+
+    private static async Task<ApiProcess> StartAsync(Settings settings, string database, string logName, string directory, string dll,
+        IReadOnlyDictionary<string, string>? environment)
     {
         var port = FreePort();
         var address = new Uri($"http://127.0.0.1:{port}");
         var info = Command(settings, database, "EnrolmentCases.Api.dll", "--urls", address.ToString().TrimEnd('/'));
+        info.WorkingDirectory = directory;
+        info.ArgumentList[0] = dll;
         info.Environment["RateLimiting__PermitLimit"] = "100000000";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
@@ -48,7 +58,7 @@ public sealed class ApiProcess : IAsyncDisposable
         while (true)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"The API exited with code {process.ExitCode}; see {logName}.log");
+                throw new InvalidOperationException($"{dll} exited with code {process.ExitCode}; see {logName}.log");
             if (Stopwatch.GetElapsedTime(started) > TimeSpan.FromMinutes(2))
                 throw new TimeoutException("The API did not answer /health/live within 2 minutes");
             try

@@ -6,6 +6,7 @@ namespace EnrolmentCases.Bench;
 public sealed record Settings(
     string ConnectionString,
     string ApiDirectory,
+    string FloorDirectory,
     int PostgresPid,
     string ResultsFile,
     string ScratchDirectory,
@@ -33,7 +34,7 @@ public sealed record Settings(
     {
         string Arg(string name) =>
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
-        return new Settings(Arg("--connection"), Arg("--api"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
+        return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
             args.Contains("--full"));
     }
 }

@@ -2,18 +2,21 @@ using EnrolmentCases.Audit;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
 using EnrolmentCases.DemoData;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Forecast;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Lapses.Risk;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
 using EnrolmentCases.Privacy;
 using EnrolmentCases.Reconciliations;
 using EnrolmentCases.Regencies;
 using EnrolmentCases.Targets;
+using EnrolmentCases.WebApp;
 using JasperFx;
 using Wolverine;
 
@@ -28,12 +31,15 @@ builder.Services
     .AddPrivacy(builder.Configuration)
     .AddCases()
     .AddCaseDetails()
+    .AddCaseSearch()
     .AddLapses(builder.Configuration)
+    .AddDailyLapseRisk(builder.Configuration)
     .AddBudgets()
     .AddTargets()
     .AddCoverage()
     .AddForecast(builder.Configuration)
-    .AddAudit(builder.Configuration);
+    .AddAudit(builder.Configuration)
+    .AddWebApp(builder.Configuration);
 builder.AddTelemetry();
 
 builder.Host.UseWolverine(opts =>
@@ -56,6 +62,8 @@ var app = builder.Build();
 app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// The web app's files and client routes are public: served before authentication (WebApp/Configuration.cs).
+app.UseWebApp();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -39,5 +39,23 @@ public static class Workbooks
         return stream.ToArray();
     }
 
+    /// <summary>The package with one part's uncompressed size understated in its local header and its central directory, as a crafted bomb would.</summary>
+    public static byte[] Understating(byte[] zip, string name, uint size)
+    {
+        var bytes = zip.ToArray();
+        var span = bytes.AsSpan();
+        for (var i = 0; i + 46 < bytes.Length; i++)
+        {
+            if (BitConverter.ToUInt32(bytes, i) != 0x02014b50) continue;
+            var nameLength = BitConverter.ToUInt16(bytes, i + 28);
+            if (System.Text.Encoding.UTF8.GetString(bytes, i + 46, nameLength) != name) continue;
+            BitConverter.TryWriteBytes(span[(i + 24)..], size);
+            var local = (int)BitConverter.ToUInt32(bytes, i + 42);
+            BitConverter.TryWriteBytes(span[(local + 22)..], size);
+        }
+
+        return bytes;
+    }
+
     private static string Column(int index) => index < 26 ? ((char)('A' + index)).ToString() : Column(index / 26 - 1) + (char)('A' + index % 26);
 }

@@ -1,4 +1,5 @@
 using EnrolmentCases.Cases;
+using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using JasperFx.Events;
 using Marten.Events.Projections;
@@ -57,7 +58,24 @@ public class CoverageMonth : StageCounts
     public static string KeyFor(Basis basis, string regencyCode, int monthIndex) => $"{basis}|{regencyCode}|{monthIndex}";
 }
 
-/// <summary>One stage change's effect on one count, kept for answering "as of" inside a month.</summary>
+/// <summary>
+/// The net change of stage counts in one regency during one day (in the province's time zone), on one
+/// basis: "as of" a day inside the current month reads at most a month of these per regency.
+/// </summary>
+public class CoverageDay : StageCounts
+{
+    public string Id { get; set; } = "";
+    public Basis Basis { get; set; }
+    public string RegencyCode { get; set; } = "";
+    public int MonthIndex { get; set; }
+
+    /// <summary>The local date as <see cref="DateOnly.DayNumber"/>.</summary>
+    public int DayNumber { get; set; }
+
+    public static string KeyFor(Basis basis, string regencyCode, int dayNumber) => $"{basis}|{regencyCode}|{dayNumber}";
+}
+
+/// <summary>One stage change's effect on one count, kept for answering "as of" an instant inside a day.</summary>
 public class CoverageDelta
 {
     public string Id { get; set; } = "";
@@ -104,6 +122,48 @@ public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMon
             Basis = Enum.Parse<Basis>(parts[0]),
             RegencyCode = parts[1],
             MonthIndex = int.Parse(parts[2])
+        };
+    }
+}
+
+public partial class CoverageDayProjection : MultiStreamProjection<CoverageDay, string>
+{
+    private readonly ProvinceCalendar _calendar;
+
+    public CoverageDayProjection(ProvinceCalendar calendar)
+    {
+        _calendar = calendar;
+        Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
+    }
+
+    private int DayOf(DateTimeOffset at) => _calendar.DateOn(at).DayNumber;
+
+    private IEnumerable<string> Keys(CaseStageChanged e) =>
+        e.Recorded.Select(d => CoverageDay.KeyFor(Basis.Recorded, e.RegencyCode, DayOf(d.At)))
+            .Concat(e.Effective.Select(d => CoverageDay.KeyFor(Basis.Effective, e.RegencyCode, DayOf(d.At))));
+
+    public override CoverageDay Evolve(CoverageDay? snapshot, string id, IEvent e)
+    {
+        var day = snapshot ?? New(id);
+        if (e.Data is not CaseStageChanged change) return day;
+
+        var deltas = day.Basis == Basis.Recorded ? change.Recorded : change.Effective;
+        foreach (var delta in deltas.Where(d => DayOf(d.At) == day.DayNumber))
+            day.Add(delta.Stage, delta.Change);
+        return day;
+    }
+
+    private CoverageDay New(string id)
+    {
+        var parts = id.Split('|');
+        var dayNumber = int.Parse(parts[2]);
+        return new CoverageDay
+        {
+            Id = id,
+            Basis = Enum.Parse<Basis>(parts[0]),
+            RegencyCode = parts[1],
+            DayNumber = dayNumber,
+            MonthIndex = YearMonth.Of(DateOnly.FromDayNumber(dayNumber)).Index
         };
     }
 }

@@ -39,18 +39,32 @@ public static class CoverageReader
         "covered / eligible: workers with an active membership (enrolled or subsidised, not lapsed) over the eligible " +
         "workers of the planners' target for the year";
 
-    /// <summary>Stage counts per regency at an instant: whole months from the monthly rows, the rest of the month from its deltas.</summary>
+    /// <summary>
+    /// Stage counts per regency at an instant: whole months before its month from the monthly rows, whole days before
+    /// its day from the daily rows, and the rest of its day from the day's deltas (none when the instant is the end of a
+    /// day, which is what "as of a date" means). The work depends on regencies, months and days, not on activity, except
+    /// for an instant inside a day, which reads at most that day's changes.
+    /// </summary>
     public static async Task<Dictionary<string, StageCounts>> CountsAtAsync(IQuerySession session, ProvinceCalendar calendar,
         Basis basis, DateTimeOffset at, CancellationToken ct)
     {
         var month = calendar.MonthIndexOf(at);
+        var date = calendar.DateOn(at);
+        var wholeDay = at >= calendar.EndOf(date);
+        var lastWholeDay = wholeDay ? date.DayNumber : date.DayNumber - 1;
         var counts = new Dictionary<string, StageCounts>();
         var months = await session.Query<CoverageMonth>()
             .Where(m => m.Basis == basis && m.MonthIndex < month).ToListAsync(ct);
         foreach (var row in months) CountsFor(counts, row.RegencyCode).Add(row);
 
+        var days = await session.Query<CoverageDay>()
+            .Where(d => d.Basis == basis && d.MonthIndex == month && d.DayNumber <= lastWholeDay).ToListAsync(ct);
+        foreach (var row in days) CountsFor(counts, row.RegencyCode).Add(row);
+        if (wholeDay) return counts;
+
+        var startOfDay = calendar.StartOf(date);
         var deltas = await session.Query<CoverageDelta>()
-            .Where(d => d.Basis == basis && d.MonthIndex == month && d.At <= at).ToListAsync(ct);
+            .Where(d => d.Basis == basis && d.MonthIndex == month && d.At >= startOfDay && d.At <= at).ToListAsync(ct);
         foreach (var delta in deltas) CountsFor(counts, delta.RegencyCode).Add(delta.Stage, delta.Change);
         return counts;
     }

@@ -24,22 +24,29 @@ public static class GetCoverageEndpoint
     public static async Task<IResult> Get(string? asOf, string? basis, IQuerySession session, ProvinceCalendar calendar,
         ReferenceData reference, Now now, HttpContext http)
     {
+        var (report, problem) = await ReportAsync(asOf, basis, session, calendar, reference, now, http.RequestAborted);
+        return problem is null ? Results.Ok(report) : Results.Problem(problem);
+    }
+
+    /// <summary>The report GET /api/coverage answers (its download too), or the problem with the query.</summary>
+    public static async Task<(CoverageReport? Report, ProblemDetails? Problem)> ReportAsync(string? asOf, string? basis, IQuerySession session,
+        ProvinceCalendar calendar, ReferenceData reference, Now now, CancellationToken ct)
+    {
         var errors = new ValidationErrors();
         var at = now.Instant;
         if (asOf is not null && !CoverageReader.TryParseInstant(asOf, calendar, now.Bounds, out at))
             errors.Add("asOf", "must be a date (YYYY-MM-DD, meaning the end of that day) or an ISO-8601 instant");
         else if (asOf is not null) errors.Instant("asOf", at, now.Bounds);
         if (!TryBasis(basis, out var chosen)) errors.Add("basis", "must be recorded or effective");
-        if (errors.Any) return Results.Problem(errors.ToProblem());
+        if (errors.Any) return (null, errors.ToProblem());
 
         at = at.ToUniversalTime();
-        var ct = http.RequestAborted;
         var counts = await CoverageReader.CountsAtAsync(session, calendar, chosen, at, ct);
         var year = calendar.DateOn(at).Year;
         var targets = await RegencyTarget.ForYearAsync(session, year, ct);
         var (province, regencies) = CoverageReader.Rows(reference, counts, targets, year,
             chosen == Basis.Recorded ? at : null);
-        return Results.Ok(new CoverageReport(at, chosen, province, regencies));
+        return (new CoverageReport(at, chosen, province, regencies), null);
     }
 
     /// <summary>Month-end coverage of one regency (or the province) for each month in [from, to].</summary>

@@ -1,6 +1,6 @@
-using System.Text;
 using EnrolmentCases.Identity;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Infrastructure.Tables;
 
 namespace EnrolmentCases.Imports;
 
@@ -41,7 +41,7 @@ public static class GetImportEndpoint
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var import = await VisibleImportAsync(session, id, http);
-        if (import is null) return Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
+        if (import is null) return NotFound(id);
 
         // Past the last row (a page far beyond the import): no rows, without computing offsets that could overflow.
         var first = (long)(page - 1) * size >= import.Total ? import.Total : (page - 1) * size;
@@ -63,22 +63,44 @@ public static class GetImportEndpoint
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Download(Guid id, IQuerySession session, HttpContext http)
     {
-        var import = await VisibleImportAsync(session, id, http);
-        if (import is null) return Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
+        var outcomes = await OutcomesAsync(session, id, http);
+        return outcomes is null
+            ? NotFound(id)
+            : Results.File(TableWriter.Csv(outcomes.Columns, outcomes.Rows), TableWriter.CsvContentType, $"import-{id:N}-outcomes.csv");
+    }
 
-        var csv = new StringBuilder("row,outcome,caseId,reasons\r\n");
+    /// <summary>The same outcomes as an .xlsx workbook (one sheet, the same columns).</summary>
+    [WolverineGet("/api/imports/{id}/outcomes.xlsx", OperationId = "DownloadImportOutcomesXlsx", Summary = "Download the outcomes as .xlsx",
+        Description = "Every row's outcome as an Excel workbook, with the same columns as outcomes.csv.")]
+    [Tags("Imports"), Authorize(Roles = $"{Roles.Caseworker},{Roles.Auditor}")]
+    [ProducesResponseType(typeof(byte[]), 200, TableWriter.XlsxContentType)]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    public static async Task<IResult> DownloadXlsx(Guid id, IQuerySession session, HttpContext http)
+    {
+        var outcomes = await OutcomesAsync(session, id, http);
+        return outcomes is null
+            ? NotFound(id)
+            : Results.File(TableWriter.Xlsx(outcomes), TableWriter.XlsxContentType, $"import-{id:N}-outcomes.xlsx");
+    }
+
+    /// <summary>One row per file row, in file order; null when the import is not visible to the caller.</summary>
+    private static async Task<TableSheet?> OutcomesAsync(IQuerySession session, Guid id, HttpContext http)
+    {
+        var import = await VisibleImportAsync(session, id, http);
+        if (import is null) return null;
+        var rows = new List<IReadOnlyList<object?>>();
         for (var i = 0; i < import.Chunks; i++)
         {
             var chunk = await session.LoadAsync<ImportChunk>(ImportChunk.IdFor(id, i), http.RequestAborted);
             foreach (var r in chunk?.Results ?? [])
-            {
-                var reasons = string.Join("; ", r.Reasons ?? []).Replace("\"", "\"\"");
-                csv.Append($"{r.Row},{r.Outcome.ToString().ToLowerInvariant()},{r.CaseId},\"{reasons}\"\r\n");
-            }
+                rows.Add([r.Row, r.Outcome, r.CaseId, string.Join("; ", r.Reasons ?? [])]);
         }
 
-        return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", $"import-{id:N}-outcomes.csv");
+        return new TableSheet("outcomes", ["row", "outcome", "caseId", "reasons"], rows);
     }
+
+    private static IResult NotFound(Guid id) =>
+        Results.Problem(Problems.Create(Problems.NotFound, 404, "Import not found", $"No import {id} is visible to you."));
 
     private static async Task<Import?> VisibleImportAsync(IQuerySession session, Guid id, HttpContext http)
     {

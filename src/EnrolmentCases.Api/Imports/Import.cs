@@ -60,7 +60,7 @@ public class ImportChunk
     public string Id { get; set; } = "";
     public Guid ImportId { get; set; }
     public int Index { get; set; }
-    public List<CsvRow> Rows { get; set; } = [];
+    public List<ListRow> Rows { get; set; } = [];
     public List<RowResult>? Results { get; set; }
 
     public static string IdFor(Guid importId, int index) => $"{importId:N}:{index:D5}";

@@ -21,7 +21,7 @@ public static class ImportRowErasure
         return chunks.Where(c => imports.ContainsKey(c.ImportId)).Select(c => (imports[c.ImportId], c)).ToList();
     }
 
-    public static bool Names(Import import, CsvRow row, string nik) => WorkerCsv.CellOf(import.Columns, row, "nik") == nik;
+    public static bool Names(Import import, ListRow row, string nik) => WorkerList.CellOf(import.Columns, row, "nik") == nik;
 
     /// <returns>How many rows were blanked.</returns>
     public static async Task<int> EraseAsync(IDocumentSession session, string nik, CancellationToken ct)
@@ -39,7 +39,7 @@ public static class ImportRowErasure
         return erased;
     }
 
-    private static CsvRow Blank(CsvRow row) => row with { Fields = row.Fields.Select(_ => "").ToArray() };
+    private static ListRow Blank(ListRow row) => row with { Fields = row.Fields.Select(_ => "").ToArray() };
 
     /// <summary>
     /// The same for people known only by their subject id (an erasure re-applied after a restore,
@@ -61,7 +61,7 @@ public static class ImportRowErasure
             var blanked = 0;
             chunk.Rows = chunk.Rows.Select(r =>
             {
-                if (WorkerCsv.CellOf(header, r, "nik") is not { } nik || !subjects.Contains(subjectOf(nik))) return r;
+                if (WorkerList.CellOf(header, r, "nik") is not { } nik || !subjects.Contains(subjectOf(nik))) return r;
                 blanked++;
                 return Blank(r);
             }).ToList();

@@ -28,15 +28,17 @@ public static class ProcessImportChunkHandler
         var importer = new ClaimsPrincipal(new ClaimsIdentity(
             import.ImporterRegencies.Select(r => new Claim(ClaimNames.Regency, r)).Append(new Claim(ClaimNames.Role, Roles.Caseworker)),
             "import"));
-        var csv = new ParsedCsv(import.Columns, chunk.Rows);
+        var list = new ParsedList(import.Columns, chunk.Rows);
 
         var results = new RowResult?[chunk.Rows.Count];
         var valid = new List<(int Position, IdentifyWorker Command)>();
         for (var i = 0; i < chunk.Rows.Count; i++)
         {
             var problems = new List<string>();
-            var command = WorkerCsv.ToCommand(csv, chunk.Rows[i], problems);
-            problems.AddRange(Reasons(IdentifyWorkerEndpoint.Validate(command, reference)));
+            var command = WorkerList.ToCommand(list, chunk.Rows[i], problems);
+            // A field the file itself explains (a NIK a spreadsheet turned into a number) is not also reported as malformed.
+            var explained = problems.Select(p => p.Split(':')[0]).ToHashSet();
+            problems.AddRange(Reasons(IdentifyWorkerEndpoint.Validate(command, reference)).Where(r => !explained.Contains(r.Split(':')[0])));
             if (problems.Count == 0) problems.AddRange(Reasons(IdentifyWorkerEndpoint.Before(command, importer, reference)));
             if (problems.Count > 0) results[i] = new RowResult(chunk.Rows[i].Row, RowOutcome.Invalid, Reasons: problems);
             else valid.Add((i, command));

@@ -17,11 +17,11 @@ public static class StartImportEndpoint
     public const int MaxListSourceLength = 300;
 
     /// <summary>
-    /// Accepts a worker list (text/csv body, or a multipart form with one file), checks its header,
+    /// Accepts a worker list (a text/csv or .xlsx body, or a multipart form with one file), checks its header,
     /// and queues it: rows are validated and turned into cases in the background, chunk by chunk.
     /// </summary>
     [WolverinePost("/api/imports", OperationId = "StartImport", Summary = "Import a worker list",
-        Description = "Takes a CSV list (as the body or as a multipart file) and opens a case for every valid worker on it in the background, with the same rules as identifying one worker. Answers 202 with the import's id; follow it with GET /api/imports/{id}.")]
+        Description = "Takes a CSV list or an .xlsx workbook (its first sheet), as the body or as a multipart file, with the API's or the Indonesian column names, and opens a case for every valid worker on it in the background, with the same rules as identifying one worker. Answers 202 with the import's id; follow it with GET /api/imports/{id}.")]
     [Tags("Imports"), Authorize(Roles = Roles.Caseworker)]
     [RequestSizeLimit(MaxBytes)]
     [ProducesResponseType<ImportAccepted>(202)]
@@ -38,10 +38,10 @@ public static class StartImportEndpoint
         errors.Text("fileName", file!.Name, MaxFileNameLength);
         if (errors.Any) return (Results.Problem(errors.ToProblem()), none);
 
-        ParsedCsv csv;
+        ParsedList csv;
         try
         {
-            csv = WorkerCsv.Parse(TableReader.Read(file, new TableLimits(MaxRows)));
+            csv = WorkerList.Parse(TableReader.Read(file, new TableLimits(MaxRows)));
         }
         catch (TableFormatException e)
         {

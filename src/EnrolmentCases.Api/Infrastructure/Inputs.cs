@@ -23,6 +23,15 @@ public static class Inputs
     /// <summary>Why a record was corrected (an allocation adjustment): enough for a decree's number and a sentence or two.</summary>
     public const int MaxReasonLength = 1000;
 
+    /// <summary>Columns an uploaded table (CSV or a workbook's sheet) may have: lists have a dozen; more is not a list.</summary>
+    public const int MaxTableColumns = 100;
+
+    /// <summary>What an uploaded workbook may expand to, all its parts together: about ten times the 20 MB a body may hold.</summary>
+    public const long MaxWorkbookUncompressedBytes = 256L * 1024 * 1024;
+
+    /// <summary>Parts (files in its ZIP package) an uploaded workbook may have: a list's has about ten.</summary>
+    public const int MaxWorkbookParts = 10_000;
+
     /// <summary>Rp 1 billion: above any monthly income or premium of an informal worker, far below where premium arithmetic could overflow.</summary>
     public const long MaxMonthlyAmount = 1_000_000_000;
 

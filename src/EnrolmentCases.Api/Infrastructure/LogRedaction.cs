@@ -10,14 +10,18 @@ namespace EnrolmentCases.Infrastructure;
 /// claim's key in PostgreSQL's error detail, the parameters Marten writes beside a failed command, a
 /// query string, a framework's debug output. So every logger the host hands out masks any run of
 /// exactly 16 digits to its first 6 (the region of registration) and asterisks, in the message, the
-/// structured values, the scopes and the exception, before any provider sees them.
+/// structured values, the scopes and the exception, before any provider sees them. A search's free text
+/// (the query parameter q: names, villages) is masked whole, wherever a URL or query string is logged.
 /// </summary>
 public static partial class LogRedaction
 {
     [GeneratedRegex(@"(?<!\d)(\d{6})\d{10}(?!\d)")]
     private static partial Regex SixteenDigits();
 
-    public static string Mask(string text) => SixteenDigits().Replace(text, "$1**********");
+    [GeneratedRegex(@"(?<=[?&]q=)[^&#\s""]+", RegexOptions.IgnoreCase)]
+    private static partial Regex SearchText();
+
+    public static string Mask(string text) => SearchText().Replace(SixteenDigits().Replace(text, "$1**********"), "***");
 
     public static ILoggingBuilder RedactNiks(this ILoggingBuilder logging)
     {

@@ -219,6 +219,7 @@ public class CommandLine(ApiFixture api)
             ["Auth:SigningKey"] = ProductionKey,
             // Outside Development the API starts only with keys of its own: for personal data and for the events' MAC.
             ["Privacy:NikKey"] = Convert.ToBase64String(new byte[32]),
+            ["Privacy:SearchKey"] = Convert.ToBase64String(new byte[32]),
             ["Privacy:MasterKeys:production"] = Convert.ToBase64String(new byte[32]),
             ["Privacy:CurrentMasterKeyId"] = "production",
             ["Audit:Mac:CurrentKeyId"] = "prod-1",
@@ -328,7 +329,7 @@ public class ProjectionCommands
         var verify = await ApiProcess.RunAsync(Schema, "verify-projections");
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Contains("Read models match", verify.Stdout);
-        foreach (var model in new[] { "Budget", "CaseDetails", "CoverageDelta", "CoverageMonth", "RegencyTarget" })
+        foreach (var model in new[] { "Budget", "CaseDetails", "CoverageDay", "CoverageDelta", "CoverageMonth", "RegencyTarget" })
         {
             var line = verify.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith(model + " "));
             Assert.True(line is not null, $"no line for {model}:\n{verify}");

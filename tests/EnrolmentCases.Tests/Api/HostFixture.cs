@@ -11,8 +11,8 @@ namespace EnrolmentCases.Tests.Api;
 
 /// <summary>
 /// One API host over the test PostgreSQL, with what every test host has in common: the Development
-/// environment (whose signing key the tests' tokens are issued with), no background sweep (tests run it
-/// themselves, at the instants they choose) and an allowance per client that no test comes near unless
+/// environment (whose signing key the tests' tokens are issued with), no background sweep or daily lapse-risk list
+/// (tests run them themselves, at the instants they choose) and an allowance per client that no test comes near unless
 /// a fixture lowers it. A fixture may give its host a schema of its own, so that what its tests do to
 /// the whole store (sweeps, tampering, bulk loads) meets only its own collection's data, and a clock
 /// the tests move by hand.
@@ -50,6 +50,8 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
         var settings = new Dictionary<string, string>
         {
             ["Lapse:SweepIntervalMinutes"] = "0",
+            // Nor the daily lapse-risk list: its tests record it at the instants they choose.
+            ["LapseRisk:Daily:Enabled"] = "false",
             ["RateLimiting:PermitLimit"] = "100000",
             // Money tests take budget years of their own from 2041 upwards (MoneyScenarios.FreshBudgetYear),
             // past the production horizon, up to 2126 (the most the setting allows); InputBounds tests the

@@ -188,6 +188,38 @@ public class HostileInputs(InputsFixture api)
             ["/api/imports?fileName=" + Uri.EscapeDataString(Huge[..1000]), "/api/imports?fileName=a%00b", "/api/imports?listSource=%1b"],
             validBody: "nik,fullName,regencyCode,district,village,occupation,phone,source\r\n");
 
+    /// <summary>Workbooks that are damaged, disguised, too wide, or that would inflate to gigabytes: each a 400 problem, nothing written.</summary>
+    [Fact]
+    public async Task hostile_workbooks_are_refused()
+    {
+        var good = Workbooks.Xlsx(["nik", "fullName", "regencyCode", "occupation", "source"], [Niks.Next(), "Siti", "17.04", "fisher", "P3KE"]);
+        var garbled = good.ToArray();
+        for (var i = 100; i < garbled.Length - 100; i += 5) garbled[i] ^= 0x55;
+        // 300 MB of zeros packed into a few hundred kilobytes: refused from the sizes its directory declares, before any inflating.
+        var bomb = Workbooks.WithPart(good, "xl/media/zeros.bin", part =>
+        {
+            var zeros = new byte[1024 * 1024];
+            for (var i = 0; i < 300; i++) part.Write(zeros);
+        });
+        var wide = Workbooks.Xlsx([.. Enumerable.Range(0, 150).Select(i => (object?)$"c{i}")], ["x"]);
+        byte[] legacy = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, .. new byte[512]];
+        byte[][] bodies = [good[..(good.Length / 2)], garbled, bomb, wide, legacy, "PK\u0003\u0004 not a zip"u8.ToArray()];
+
+        using var client = api.Host.Client(api.Token("caseworker", "17.04"));
+        var before = await api.WrittenAsync();
+        foreach (var (body, i) in bodies.Select((b, i) => (b, i)))
+        foreach (var type in new[] { EnrolmentCases.Infrastructure.Tables.TableReader.XlsxContentType, "text/csv" })
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new MediaTypeHeaderValue(type);
+            using var response = await client.PostAsync("/api/imports?fileName=list.xlsx", content);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == 400 && text.Contains("/problems/validation"), $"workbook {i} as {type}: {(int)response.StatusCode} {Shorten(text)}");
+        }
+
+        Assert.Equal(before, await api.WrittenAsync());
+    }
+
     /// <summary>Sends each body to the url (or a valid body to each of the extra urls); every answer must be a 4xx problem and nothing may be written.</summary>
     private async Task AssertRefused(string token, string method, string? url, IEnumerable<string> bodies, string contentType,
         IEnumerable<string>? urls = null, string? validBody = null, int? expected = null)

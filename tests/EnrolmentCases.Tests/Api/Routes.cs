@@ -55,6 +55,7 @@ public static class Routes
     private static readonly string[] CaseworkersAndPlanners = [Roles.Caseworker, Roles.Planner];
     private static readonly string[] ReconciliationReaders = [Roles.Caseworker, Roles.Planner, Roles.Auditor];
     private static readonly string[] Auditors = [Roles.Auditor];
+    private static readonly string[] PlannersAndAuditors = [Roles.Planner, Roles.Auditor];
     private static readonly string[] AuditorsAndAdmins = [Roles.Auditor, Roles.Admin];
     private static readonly string[] Admins = [Roles.Admin];
     private static readonly string[] EveryRole = Roles.All;
@@ -70,7 +71,7 @@ public static class Routes
     [
         // Cases: caseworkers of the case's regency act; caseworkers and auditors read.
         new("POST /api/cases", Caseworkers, Worker),
-        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&insurerStatus=inactive&drift=true", CaseReaders),
+        new("GET /api/cases?regency=17.04&stage=contacted&page=1&pageSize=50&lapsingBefore=2026-06-01&insurerStatus=inactive&drift=true&q=siti+padang", CaseReaders),
         new("GET /api/cases/{id}?version=1", CaseReaders),
         new("POST /api/cases/{id}/contact-attempts", Caseworkers, """{"channel":"visit","outcome":"reached","note":"ok","occurredAt":"2026-03-01T09:00:00+07:00"}"""),
         new("POST /api/cases/{id}/enrolment", Caseworkers, """{"membershipNumber":"12345678901","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"2026-03-01"}"""),
@@ -80,11 +81,14 @@ public static class Routes
         new("POST /api/cases/{id}/reopening", Caseworkers, """{"note":"ok"}"""),
         new("GET /api/cases/{id}/history", CaseReaders),
         new("GET /api/lapse-risk?regency=17.04&withinDays=30&page=1&pageSize=50", CaseReaders),
+        new("GET /api/lapse-risk/daily?regency=17.04&on=2026-03-02&page=1&pageSize=50", PlannersAndAuditors),
         new("POST /api/cases/{id}/corrections", Caseworkers, """{"fullName":"Siti A.","phone":"081270009999","reason":"typo in the village list"}"""),
         // Imports: the importer (a caseworker) and auditors follow them.
         new("POST /api/imports?listSource=P3KE&fileName=p3ke.csv", Caseworkers, CsvHeader, "text/csv"),
         new("GET /api/imports/{id}?rowsPage=1&rowsPageSize=100", CaseReaders),
         new("GET /api/imports/{id}/outcomes.csv", CaseReaders),
+        new("GET /api/imports/{id}/outcomes.xlsx", CaseReaders),
+        new("GET /api/imports/template.xlsx", Caseworkers),
         // Reconciliations: caseworkers and planners send the insurer's status file; they and auditors read the report.
         new("POST /api/reconciliations?fileName=status.csv", CaseworkersAndPlanners, StatusHeader, "text/csv"),
         new("GET /api/reconciliations/{id}?page=1&pageSize=100&finding=drift", ReconciliationReaders),
@@ -92,8 +96,10 @@ public static class Routes
         new("GET /api/regencies", EveryRole),
         new("PUT /api/regencies/{code}/targets/{year}", Planners, """{"eligibleWorkers":100,"source":"BPS","note":"ok"}"""),
         new("GET /api/coverage?asOf=2026-03-01&basis=recorded", EveryRole),
+        new("GET /api/coverage.xlsx?asOf=2026-03-01&basis=recorded", EveryRole),
         new("GET /api/coverage/{code}/timeline?from=2026-01&to=2026-03&basis=effective", EveryRole),
         new("GET /api/budgets?year=2026", EveryRole),
+        new("GET /api/budgets.xlsx?year=2026", EveryRole),
         new("POST /api/budgets", Planners, """{"payer":"APBD_PROVINCE","year":2026,"amount":1000,"kind":"APBD","note":"ok"}"""),
         new("POST /api/budgets/adjustments", Planners, """{"payer":"APBD_PROVINCE","year":2026,"amount":-10,"reason":"a decree lowered the allocation"}"""),
         new("GET /api/subsidy-forecast?year=2026&targetCoverage=0.5&provinceShare=0.3", EveryRole),
@@ -107,6 +113,8 @@ public static class Routes
         new("GET /api/audit/replay-verification/{id}", AuditorsAndAdmins),
         // Operations.
         new("GET /api/operations/agents", Admins),
+        // The web app's sign-in settings, read before anyone has signed in.
+        new("GET /api/app-config", Anyone),
         new("ANY /health/live", Anyone),
         new("GET /health/ready", Anyone),
         new("GET /openapi/{documentName}.json", Anyone),

@@ -25,6 +25,9 @@ public class Settings(ApiFixture api)
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks: '10.0.0.0/33' is not a network")]
     [InlineData("Privacy:NikKey", "c2hvcnQ=", "Privacy:NikKey must be set to at least 32 random bytes")]
     [InlineData("Privacy:CurrentMasterKeyId", "retired", "Privacy:CurrentMasterKeyId must name one of MasterKeys")]
+    [InlineData("Privacy:SearchKey", "c2hvcnQ=", "Privacy:SearchKey must be set to at least 32 random bytes")]
+    [InlineData("LapseRisk:Daily:At", "6am", "LapseRisk:Daily:At must be a time of day as HH:mm")]
+    [InlineData("LapseRisk:Daily:WithinDays", "0", "LapseRisk:Daily:WithinDays must be between 1 and 366")]
     public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
     {
         var failure = await Record.ExceptionAsync(async () =>

@@ -25,7 +25,8 @@ public class SeveralNodes(ITestOutputHelper output)
 {
     private const string Sealer = "audit-sealer:///";
     private const string Sweep = "lapse-sweep:///";
-    private const int AgentCount = 6; // two async projections, the sealer, the anchor publisher, the sweep, the erasure register check
+    private const int AsyncProjections = 3; // CoverageMonth, CoverageDay, CoverageDelta
+    private const int AgentCount = AsyncProjections + 4; // the async projections, the sealer, the anchor publisher, the sweep, the erasure register check
     private static readonly TimeSpan Failover = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -64,7 +65,7 @@ public class SeveralNodes(ITestOutputHelper output)
             placement = await AgentsAsync(nodes, admin);
         }
 
-        Assert.Equal(2, placement.Values.Sum(p => p.Agents.Count(a => a.StartsWith("event-subscriptions://", StringComparison.Ordinal))));
+        Assert.Equal(AsyncProjections, placement.Values.Sum(p => p.Agents.Count(a => a.StartsWith("event-subscriptions://", StringComparison.Ordinal))));
 
         // Commands through both nodes, each case moved along by alternate nodes; the enrolments lie far enough back
         // that the sweep (wherever it runs) records each case's lapse.
@@ -212,7 +213,7 @@ public class SeveralNodes(ITestOutputHelper output)
             await reader.ReadAsync();
             var (newest, sealedUpTo, slowest, projections) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
             state = $"newest event {newest}, sealed up to {sealedUpTo}, slowest projection at {slowest} ({projections} projections)";
-            if (newest > 0 && sealedUpTo == newest && slowest == newest && projections == 2) return;
+            if (newest > 0 && sealedUpTo == newest && slowest == newest && projections == AsyncProjections) return;
             await Task.Delay(500);
         }
 

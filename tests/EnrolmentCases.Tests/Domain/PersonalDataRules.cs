@@ -10,6 +10,7 @@ public static class TestPrivacy
     public static PrivacyOptions Options(string current = "b") => new()
     {
         NikKey = Convert.ToBase64String(SHA256.HashData("nik key"u8)),
+        SearchKey = Convert.ToBase64String(SHA256.HashData("search key"u8)),
         MasterKeys = new() { ["a"] = Convert.ToBase64String(SHA256.HashData("master a"u8)), ["b"] = Convert.ToBase64String(SHA256.HashData("master b"u8)) },
         CurrentMasterKeyId = current
     };
@@ -116,10 +117,13 @@ public class PersonalDataRules
     [InlineData("", "a", "NikKey must be set")]
     [InlineData("c2hvcnQ=", "a", "NikKey must be set")]
     [InlineData(null, "missing", "CurrentMasterKeyId must name one of MasterKeys")]
-    public void start_up_refuses_missing_or_weak_keys(string? nikKey, string current, string rule)
+    [InlineData(null, "a", "SearchKey must be set", "")]
+    [InlineData(null, "a", "SearchKey must be set", "c2hvcnQ=")]
+    public void start_up_refuses_missing_or_weak_keys(string? nikKey, string current, string rule, string? searchKey = null)
     {
         var options = TestPrivacy.Options(current);
         if (nikKey is not null) options.NikKey = nikKey;
+        if (searchKey is not null) options.SearchKey = searchKey;
         Assert.Contains(PrivacyOptions.Rules(options), r => r.StartsWith(rule));
         Assert.Empty(PrivacyOptions.Rules(TestPrivacy.Options()));
     }

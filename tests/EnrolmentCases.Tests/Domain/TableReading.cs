@@ -80,6 +80,27 @@ public class TableReading
     }
 
     [Fact]
+    public void a_part_whose_directory_understates_its_size_inflates_no_further_than_declared()
+    {
+        var bomb = Workbooks.WithPart(Workbooks.Xlsx(["a"], ["b"]), "xl/media/zeros.bin", part =>
+        {
+            var zeros = new byte[1024 * 1024];
+            for (var i = 0; i < 5; i++) part.Write(zeros);
+        });
+        Assert.Contains("expands to more than 4 MB", Refusal(() => Xlsx(bomb)));
+
+        // Declared as 100 bytes: the ZIP reader stops at the declared size (and the byte budget would stop it past
+        // the limit), so the 5 MB behind it are never inflated and the sheet reads as it is.
+        var lying = Workbooks.Understating(bomb, "xl/media/zeros.bin", 100);
+        using (var zip = new System.IO.Compression.ZipArchive(new MemoryStream(lying)))
+        using (var part = zip.GetEntry("xl/media/zeros.bin")!.Open())
+            Assert.True(CountBytes(part) <= 100);
+        var table = Xlsx(lying);
+        Assert.Equal(["a"], table.Columns);
+        Assert.Equal("b", table.Rows.Single().Cells[0].Text);
+    }
+
+    [Fact]
     public void too_many_rows_or_columns_are_refused()
     {
         var wide = Workbooks.Xlsx(Enumerable.Range(0, 11).Select(i => (object?)$"c{i}").ToArray(), ["x"]);
@@ -100,7 +121,7 @@ public class TableReading
     [Theory]
     [InlineData("1.70402E+15", false, "scientific notation")]
     [InlineData("1,70402E+15", false, "scientific notation")]
-    [InlineData("1704021234567890", true, "stored it as a number")]
+    [InlineData("1704021234567890", true, "stored by the spreadsheet as a number")]
     [InlineData("1704021234567890.0", false, "decimal part")]
     [InlineData("1704021234567890", false, null)]
     [InlineData("17040212345678", false, null)]
@@ -109,6 +130,14 @@ public class TableReading
         var mangling = DigitIdentifiers.Mangling(new TableCell(text, isNumber));
         if (expected is null) Assert.Null(mangling);
         else Assert.Contains(expected, mangling);
+    }
+
+    private static long CountBytes(Stream stream)
+    {
+        var buffer = new byte[81920];
+        long total = 0;
+        for (int read; (read = stream.Read(buffer)) > 0;) total += read;
+        return total;
     }
 
     private static string Refusal(Action read) => string.Join(" ", Assert.Throws<TableFormatException>(read).Errors.SelectMany(e => e.Value));

@@ -10,7 +10,8 @@ namespace EnrolmentCases.Infrastructure.Tables;
 public static partial class DigitIdentifiers
 {
     /// <summary>
-    /// What the spreadsheet did to the cell, in words for the sender ("was stored as a number..."), or null when
+    /// What a spreadsheet did to the cell, in words for the sender ("is in scientific notation..."), never quoting the
+    /// cell (it may be most of a NIK), or null when
     /// the cell looks untouched (it may still be invalid for other reasons: the caller's own rules decide that).
     /// </summary>
     public static string? Mangling(TableCell cell)
@@ -18,11 +19,11 @@ public static partial class DigitIdentifiers
         var text = cell.Text.Trim();
         if (text.Length == 0) return null;
         if (Scientific().IsMatch(text))
-            return $"'{text}' is in scientific notation: the spreadsheet turned the digits into a number and lost some of them";
+            return "is in scientific notation (like 1.70402E+15): a spreadsheet turned the digits into a number and lost some of them";
         if (cell.IsNumber)
-            return "the spreadsheet stored it as a number, which keeps only 15 significant digits and drops leading zeros, so its digits cannot be trusted";
+            return "was stored by the spreadsheet as a number, which keeps only 15 significant digits and drops leading zeros, so its digits cannot be trusted";
         if (DecimalTail().IsMatch(text))
-            return $"'{text}' ends in a decimal part: the spreadsheet treated it as a number";
+            return "ends in a decimal part (like .0): a spreadsheet treated the digits as a number";
         return null;
     }
 

@@ -41,7 +41,7 @@ public sealed record TableFile(string Name, TableFormat Format, byte[] Bytes)
 /// What a route accepts. MaxRows counts data rows; MaxRowNumber bounds the sheet's last row number (blank rows
 /// included); MaxUncompressedBytes bounds what a workbook may expand to (all its parts together).
 /// </summary>
-public sealed record TableLimits(int MaxRows, int MaxColumns = 100, long MaxUncompressedBytes = 256L * 1024 * 1024)
+public sealed record TableLimits(int MaxRows, int MaxColumns = Inputs.MaxTableColumns, long MaxUncompressedBytes = Inputs.MaxWorkbookUncompressedBytes)
 {
     public int MaxRowNumber => Math.Min(1_048_576, MaxRows * 2 + 1_000);
 }

@@ -15,7 +15,6 @@ namespace EnrolmentCases.Infrastructure.Tables;
 /// </summary>
 public static class XlsxTables
 {
-    private const int MaxParts = 10_000;
     private const string RelationshipNs = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
     private static readonly XmlReaderSettings Xml = new() { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, IgnoreWhitespace = true };
@@ -67,8 +66,8 @@ public static class XlsxTables
     private static (string SheetName, int LastRow, int LastColumn) Inspect(byte[] bytes, TableLimits limits)
     {
         using var zip = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
-        if (zip.Entries.Count > MaxParts)
-            throw new TableFormatException("file", $"is a workbook of {zip.Entries.Count} parts; at most {MaxParts}");
+        if (zip.Entries.Count > Inputs.MaxWorkbookParts)
+            throw new TableFormatException("file", $"is a workbook of {zip.Entries.Count} parts; at most {Inputs.MaxWorkbookParts}");
         var declared = zip.Entries.Sum(e => e.Length);
         if (declared > limits.MaxUncompressedBytes)
             throw TooLarge(limits);

@@ -41,19 +41,28 @@ public static class GetLapseRiskEndpoint
         var (pageNumber, size) = GetWorklistEndpoint.CheckPage(errors, page, pageSize, regency);
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
-        // Lapsing on the last day of the window counts: before the day after it.
-        var found = await GetWorklistEndpoint
-            .LapsingBetween(GetWorklistEndpoint.VisibleTo(session, Caller.From(http.User), regency), now.Today, now.Today.AddDays(days + 1),
+        var found = await LapseRiskList.Within(GetWorklistEndpoint.VisibleTo(session, Caller.From(http.User), regency), now.Today, days,
                 lapses.GraceMonths)
-            .OrderBy(c => c.SettledThroughIndex).ThenBy(c => c.Id)
             .ToPagedListAsync(pageNumber, size, http.RequestAborted);
 
-        var items = found.Select(c =>
-        {
-            var due = YearMonth.FromIndex(c.SettledThroughIndex!.Value).AddMonths(1);
-            return new LapseRiskItem(c.Id, c.RegencyCode, c.Stage, c.AsOn(now.Today, lapses.GraceMonths).LapsesOn!.Value, due,
-                c.Subsidy?.Payer, c.Subsidy?.Covers(due));
-        }).ToList();
+        var items = found.Select(c => LapseRiskList.ItemOf(c, now.Today, lapses.GraceMonths)).ToList();
         return Results.Ok(new LapseRisk(now.Today, days, items, found.TotalItemCount, pageNumber, size));
+    }
+}
+
+/// <summary>What a lapse-risk list holds, the same for the live list and the daily one.</summary>
+public static class LapseRiskList
+{
+    /// <summary>The active memberships among the cases whose lapse day falls after today and within the days, soonest first.</summary>
+    public static IQueryable<CaseDetails> Within(IQueryable<CaseDetails> cases, DateOnly today, int days, int graceMonths) =>
+        // Lapsing on the last day of the window counts: before the day after it.
+        GetWorklistEndpoint.LapsingBetween(cases, today, today.AddDays(days + 1), graceMonths)
+            .OrderBy(c => c.SettledThroughIndex).ThenBy(c => c.Id);
+
+    public static LapseRiskItem ItemOf(CaseDetails c, DateOnly today, int graceMonths)
+    {
+        var due = YearMonth.FromIndex(c.SettledThroughIndex!.Value).AddMonths(1);
+        return new LapseRiskItem(c.Id, c.RegencyCode, c.Stage, c.AsOn(today, graceMonths).LapsesOn!.Value, due, c.Subsidy?.Payer,
+            c.Subsidy?.Covers(due));
     }
 }

@@ -1,0 +1,10 @@
+namespace EnrolmentCases.Cases.Searching;
+
+/// <summary>
+/// A case's entry in the worklist search's blind index: keyed hashes of the prefixes of the words of its name
+/// and village (SearchWords), never the words. Kept beside the events rather than projected from them: the
+/// tokens need the person's key, which rebuilds and the replay verification never hold (ADR 0017), so
+/// SearchIndexListener writes them in the transaction that changes the name or village and deletes them in the
+/// one that erases the person; the search-index command rebuilds them from the case views and keys.
+/// </summary>
+public sealed record CaseSearchEntry(Guid Id, long[] Tokens);

@@ -1,0 +1,22 @@
+using EnrolmentCases.Infrastructure;
+using Weasel.Postgresql.Tables;
+
+namespace EnrolmentCases.Cases.Searching;
+
+public static class Configuration
+{
+    /// <summary>
+    /// The worklist search's blind index (ADR 0022): a bigint[] column of tokens per case under a GIN index,
+    /// written with the events that change a name or village.
+    /// </summary>
+    public static IServiceCollection AddCaseSearch(this IServiceCollection services)
+    {
+        services.AddSingleton<SearchIndex>();
+        services.AddSingleton<SearchIndexListener>();
+        services.AddSingleton<SearchIndexRebuild>();
+        services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
+        services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
+            .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true));
+        return services;
+    }
+}

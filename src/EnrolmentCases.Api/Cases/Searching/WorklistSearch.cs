@@ -1,0 +1,48 @@
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Privacy;
+using Marten.Linq.MatchesSql;
+
+namespace EnrolmentCases.Cases.Searching;
+
+/// <summary>
+/// The worklist's q: a NIK, found exactly through the subject id every case view carries, or words, each of
+/// which must begin a word of the name or the village. The database narrows by the index; the page's cases are
+/// then decrypted and checked, so a hash collision never shows a case that does not match.
+/// </summary>
+public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyCollection<string> Words, long[] Tokens)
+{
+    public const int MaxLength = 100;
+
+    /// <summary>The search q asks for; null when there is none. Bad queries add to the errors.</summary>
+    public static WorklistSearch? From(ValidationErrors errors, string? q, PersonalData privacy, SearchIndex index)
+    {
+        errors.Text("q", q, MaxLength);
+        var text = q?.Trim();
+        if (string.IsNullOrEmpty(text)) return null;
+        if (SearchWords.IsNik(text)) return new WorklistSearch(text, privacy.SubjectOf(text), [], []);
+
+        var words = SearchWords.OfQuery(text);
+        if (words.Length == 0)
+            errors.Add("q", $"must be a NIK (16 digits) or hold a word of at least {SearchWords.MinLength} letters of a name or village");
+        if (words.Length > SearchWords.MaxQueryWords) errors.Add("q", $"may hold at most {SearchWords.MaxQueryWords} words");
+        return new WorklistSearch(null, null, words, index.QueryTokens(words));
+    }
+
+    /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's).</summary>
+    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session)
+    {
+        if (Subject is { } subject) return query.Where(c => c.Subject == subject);
+        var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
+        // An array from a subquery is computed once, through the GIN index, whatever the planner guesses about
+        // the tokens' frequency: a semi-join let it walk the newest-first index over every case for a rare word.
+        return query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ?))", Tokens));
+    }
+
+    /// <summary>Does the case, decrypted, match? Erased cases never do.</summary>
+    public bool Matches(CaseDetails revealed) =>
+        !revealed.Erased && (Nik is { } nik ? revealed.Nik == nik : SearchWords.Match(Words, revealed.FullName, revealed.Village));
+
+    /// <summary>What the access log records of the search: its kind, never the query.</summary>
+    public string Detail => Nik is not null ? "search=nik" : $"search=words({Words.Count})";
+}

@@ -1,0 +1,310 @@
+using System.Diagnostics;
+using Alba;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
+using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Privacy;
+using Marten;
+using Marten.Linq;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>A host on a schema of its own: the scale test loads thousands of case views straight into the store.</summary>
+public sealed class SearchFixture() : HostFixture(Schema, new TestClock(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7))))
+{
+    public const string Schema = "search_check";
+}
+
+[CollectionDefinition(Name)]
+public sealed class SearchCollection : ICollectionFixture<SearchFixture>
+{
+    public const string Name = "search";
+}
+
+[Collection(SearchCollection.Name)]
+public class Search(SearchFixture api, ITestOutputHelper output)
+{
+    private readonly string _kaur = api.Token("caseworker", "17.04");
+    private readonly string _auditor = api.Token("auditor");
+
+    /// <summary>A word no other case holds: letters only, so it is a word of a name.</summary>
+    private static string UniqueWord() => new(Guid.NewGuid().ToString("N").Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16) % 26)).Take(7).ToArray());
+
+    private static string Capitalised(string word) => char.ToUpperInvariant(word[0]) + word[1..];
+
+    private static object Worker(string nik, string fullName, string village, string regency = "17.04") => new
+    {
+        nik, fullName, regencyCode = regency, district = "Kaur Selatan", village, occupation = "rubber tapper", source = "P3KE"
+    };
+
+    private async Task<List<Guid>> Found(string token, string q, string query = "")
+    {
+        var page = await api.Host.Worklist(token, $"?q={Uri.EscapeDataString(q)}&pageSize=200{query}");
+        Assert.Equal(page.Items.Count, page.Total);
+        return page.Items.Select(c => c.Id).Order().ToList();
+    }
+
+    private static List<Guid> Ids(params Guid[] ids) => ids.Order().ToList();
+
+    [Fact]
+    public async Task q_finds_by_exact_nik_or_by_the_beginnings_of_words_of_the_name_or_village_in_any_case()
+    {
+        var (name, village) = (UniqueWord(), UniqueWord());
+        var (sitiNik, manNik, lebongNik) = (Niks.Next(), Niks.Next(), Niks.Next());
+        var siti = await api.Host.IdentifyWorker(_kaur, Worker(sitiNik, $"Siti {Capitalised(name)}wati", $"{Capitalised(village)} Jaya"));
+        var man = await api.Host.IdentifyWorker(_kaur, Worker(manNik, $"{Capitalised(name)}man Saputra", $"Desa {Capitalised(village)}rejo"));
+        var lebong = api.Token("caseworker", "17.07");
+        var other = await api.Host.IdentifyWorker(lebong, Worker(lebongNik, $"{Capitalised(name)}wati Lestari", "Tanjung Agung", "17.07"));
+
+        Assert.Equal(Ids(siti), await Found(_kaur, sitiNik));
+        Assert.Equal(Ids(siti), await Found(_kaur, $" {sitiNik} "));
+        Assert.Empty(await Found(_kaur, sitiNik[..15])); // part of a NIK is no NIK, and no word either
+        Assert.Equal(Ids(siti, man), await Found(_kaur, name.ToUpperInvariant()));
+        Assert.Equal(Ids(siti), await Found(_kaur, $"{name}wat"));
+        Assert.Equal(Ids(siti, man), await Found(_kaur, village)); // a word of its own in one village, the start of one in the other
+        Assert.Equal(Ids(man), await Found(_kaur, $"{village}RE"));
+        // Every word must match: one of the name, one of the village.
+        Assert.Equal(Ids(man), await Found(_kaur, $"{name} {village}rej"));
+        Assert.Equal(Ids(siti), await Found(_kaur, $"siti, {name}"));
+        Assert.Empty(await Found(_kaur, $"{name} tanjung"));
+        // Near misses: a letter off, a longer word, a word from inside a word.
+        Assert.Empty(await Found(_kaur, $"{name}wato"));
+        Assert.Empty(await Found(_kaur, $"{name}watii"));
+        Assert.Empty(await Found(_kaur, name[1..]));
+
+        // Visibility: Kaur's caseworker never finds Lebong's case; its own caseworker and auditors do.
+        Assert.Equal(Ids(other), await Found(lebong, name));
+        Assert.Equal(Ids(siti, man, other), await Found(_auditor, name));
+        Assert.Equal(Ids(other), await Found(_auditor, name, "&regency=17.07"));
+        Assert.Empty(await Found(_kaur, lebongNik));
+        Assert.Empty(await Found(_kaur, name, "&regency=17.07"));
+        // With the other filters: only the reached case is contacted.
+        await api.Host.Reach(_kaur, man);
+        Assert.Equal(Ids(man), await Found(_kaur, name, "&stage=contacted"));
+
+        // The answer shows the case decrypted, as the worklist always does.
+        var shown = Assert.Single((await api.Host.Worklist(_kaur, $"?q={sitiNik}")).Items);
+        Assert.Equal(($"Siti {Capitalised(name)}wati", sitiNik), (shown.FullName, shown.Nik));
+    }
+
+    [Fact]
+    public async Task cases_opened_by_an_import_are_found_too()
+    {
+        var (name, nik) = (UniqueWord(), Niks.Next());
+        var csv = Routes.CsvHeader + $"{nik},Agus {Capitalised(name)},17.04,Kaur Tengah,Bintuhan,fisher,,P3KE\r\n";
+        var import = await api.Host.FinishedImport(_auditor, await api.Host.StartImport(_kaur, csv));
+        Assert.Equal(1, import.Counts.Created);
+
+        var found = Assert.Single((await api.Host.Worklist(_kaur, $"?q={name}%20bintuhan")).Items);
+        Assert.Equal((nik, $"Agus {Capitalised(name)}"), (found.Nik, found.FullName));
+    }
+
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("a b-c")]
+    [InlineData("one two three four five six seven eight nine")]
+    public async Task a_query_without_a_word_of_three_letters_or_with_too_many_words_is_refused(string q)
+    {
+        var result = await api.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases?q={Uri.EscapeDataString(q)}");
+            s.WithBearerToken(_kaur);
+            s.StatusCodeShouldBe(400);
+        });
+        Assert.True((await result.Problem()).GetProperty("errors").TryGetProperty("q", out _));
+    }
+
+    [Fact]
+    public async Task a_corrected_name_is_found_by_its_new_words_and_no_longer_by_the_old()
+    {
+        var (old, corrected, village) = (UniqueWord(), UniqueWord(), UniqueWord());
+        var id = await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"Rina {old}", village));
+        Assert.Equal(Ids(id), await Found(_kaur, old));
+
+        await api.Host.Command(_kaur, id, "corrections", new { fullName = $"Rina {corrected}", reason = "spelling on the village list" });
+        Assert.Empty(await Found(_kaur, old));
+        Assert.Equal(Ids(id), await Found(_kaur, corrected));
+        Assert.Equal(Ids(id), await Found(_kaur, $"{corrected} {village}")); // the village it kept still counts
+
+        var newVillage = UniqueWord();
+        await api.Host.Command(_kaur, id, "corrections", new { village = newVillage, reason = "moved within the district" });
+        Assert.Empty(await Found(_kaur, village));
+        Assert.Equal(Ids(id), await Found(_kaur, $"{corrected} {newVillage}"));
+    }
+
+    [Fact]
+    public async Task an_erased_person_is_found_neither_by_nik_nor_by_name_and_leaves_no_index_entry()
+    {
+        var (name, nik) = (UniqueWord(), Niks.Next());
+        var id = await api.Host.IdentifyWorker(_kaur, Worker(nik, $"Dewi {name}", "Padang Petron"));
+        Assert.Equal(Ids(id), await Found(_auditor, name));
+
+        await api.Host.Scenario(s =>
+        {
+            s.Post.Json(new { nik, legalBasis = "UU 27/2022 art. 8", reference = "ORD-SEARCH-1" }).ToUrl("/api/audit/erasures");
+            s.WithBearerToken(api.Token("admin"));
+            s.StatusCodeShouldBe(201);
+        });
+
+        Assert.Empty(await Found(_auditor, name));
+        Assert.Empty(await Found(_auditor, nik));
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry where id = '{id}'"));
+
+        // Rebuilt from the views and keys, the index still leaves the erased person out, and finds the others again.
+        var (kept, keptName) = (await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"Dewi {UniqueWord()}", "Padang Petron")), UniqueWord());
+        await api.Host.Command(_kaur, kept, "corrections", new { fullName = $"Dewi {keptName}", reason = "typo" });
+        await TestSql.ExecuteAsync($"delete from {SearchFixture.Schema}.mt_doc_casesearchentry");
+        Assert.Empty(await Found(_auditor, keptName));
+        await api.Host.Services.GetRequiredService<SearchIndexRebuild>().RunAsync(CancellationToken.None);
+        Assert.Equal(Ids(kept), await Found(_auditor, keptName));
+        Assert.Empty(await Found(_auditor, name));
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry where id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task the_access_log_records_a_search_by_its_kind_and_never_its_words()
+    {
+        var (name, nik) = (UniqueWord(), Niks.Next());
+        var id = await api.Host.IdentifyWorker(_kaur, Worker(nik, $"Yanti {name}", "Bintuhan"));
+        Assert.Equal(Ids(id), await Found(_kaur, $"yanti {name}"));
+        Assert.Equal(Ids(id), await Found(_kaur, nik));
+
+        var entries = await TestSql.NamesAsync(
+            $"select data::text from {SearchFixture.Schema}.mt_doc_accesslogentry where data->'caseIds' ? '{id}'");
+        Assert.Contains(entries, e => e.Contains("search=words(2)"));
+        Assert.Contains(entries, e => e.Contains("search=nik"));
+        Assert.All(entries, e => Assert.DoesNotContain(name, e, StringComparison.OrdinalIgnoreCase));
+        Assert.All(entries, e => Assert.DoesNotContain(nik, e));
+    }
+
+    private static readonly string[] GivenNames =
+    [
+        "Siti", "Nur", "Dewi", "Sri", "Rina", "Yanti", "Ani", "Wati", "Agus", "Budi", "Joko", "Rahmat", "Hidayat", "Darmawan", "Slamet",
+        "Ahmad", "Muhammad", "Putri", "Lestari", "Wahyuni", "Kurniawan", "Saputra", "Pratama", "Hasanah", "Aminah", "Fitri", "Rizki",
+        "Indah", "Yusuf", "Ismail", "Hendra", "Eko", "Bambang", "Suparman", "Sutrisno", "Mulyadi", "Herlina", "Nurhayati", "Rosmawati"
+    ];
+
+    private static readonly string[] Villages =
+    [
+        "Padang Petron", "Bintuhan", "Tanjung Kemuning", "Muara Sahung", "Tanjung Agung", "Sukarami", "Air Kering", "Pagar Dewa",
+        "Talang Padang", "Suka Jaya", "Tebat Monok", "Lubuk Gedang", "Rimbo Pengadang", "Pasar Manna", "Kota Agung", "Karang Anyar"
+    ];
+
+    /// <summary>
+    /// Case views with their keys and index entries written straight into the store (not through HTTP), as many as
+    /// SEARCH_SCALE_ROWS says (20,000 by default), then the query plan of a search and its latency through the API.
+    /// The latency is printed, not asserted.
+    /// </summary>
+    [Fact]
+    public async Task a_search_over_many_cases_is_served_by_the_index()
+    {
+        var rows = int.TryParse(Environment.GetEnvironmentVariable("SEARCH_SCALE_ROWS"), out var n) ? n : 20_000;
+        var privacy = api.Host.Services.GetRequiredService<PersonalData>();
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var random = new Random(2026);
+        var rare = UniqueWord();
+        var opened = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.FromHours(7));
+        var loading = Stopwatch.StartNew();
+        for (var start = 0; start < rows; start += 5_000)
+        {
+            var keys = new List<PersonKey>();
+            var views = new List<CaseDetails>();
+            var entries = new List<CaseSearchEntry>();
+            for (var i = start; i < Math.Min(rows, start + 5_000); i++)
+            {
+                var nik = $"1704{i:D12}";
+                var (seal, key) = privacy.NewKey(privacy.SubjectOf(nik), opened);
+                var name = i == rows / 2 ? $"Siti {Capitalised(rare)}" : string.Join(' ', Enumerable.Range(0, 2 + random.Next(2)).Select(_ => GivenNames[random.Next(GivenNames.Length)]));
+                var view = new CaseDetails(Guid.NewGuid(), seal.Seal(PersonalField.Nik, nik), seal.Seal(PersonalField.FullName, name),
+                    $"17.{1 + i % 10:D2}", null, seal.Seal(PersonalField.Village, Villages[random.Next(Villages.Length)]), "farmer", null,
+                    EnrolmentCases.Cases.WorkerSource.P3Ke, EnrolmentCases.Cases.CaseStage.Identified, opened.AddMinutes(i), opened.AddMinutes(i))
+                {
+                    Subject = seal.Subject, KeyId = seal.KeyId, Version = 1
+                };
+                keys.Add(key);
+                views.Add(view);
+                entries.Add(new CaseSearchEntry(view.Id, index.TokensOf(seal, view.FullName, view.Village)));
+            }
+
+            await api.Store.BulkInsertDocumentsAsync(keys);
+            await api.Store.BulkInsertDocumentsAsync(views);
+            await api.Store.BulkInsertDocumentsAsync(entries);
+        }
+
+        output.WriteLine($"{rows} case views, keys and index entries loaded in {loading.Elapsed.TotalSeconds:F1} s");
+        await TestSql.ExecuteAsync($"analyze {SearchFixture.Schema}.mt_doc_casesearchentry; analyze {SearchFixture.Schema}.mt_doc_casedetails");
+
+        // The plan of the worklist's search as the endpoint builds it.
+        await using (var session = api.Store.QuerySession())
+        {
+            var search = new WorklistSearch(null, null, [rare], index.QueryTokens([rare]));
+            var command = search.Narrow(session.Query<CaseDetails>(), session).OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
+                .Stats(out _).Take(50).ToCommand();
+            await using var connection = new NpgsqlConnection(ApiProcess.OwnerDatabase);
+            await connection.OpenAsync();
+            command.CommandText = "explain " + command.CommandText;
+            command.Connection = connection;
+            var plan = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync())
+                while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+            output.WriteLine(string.Join('\n', plan));
+            Assert.Contains(plan, line => line.Contains("Bitmap Index Scan on mt_doc_casesearchentry_idx_tokens"));
+        }
+
+        var auditor = api.Token("auditor");
+        foreach (var (what, q) in new[] { ("a rare word", rare), ("a common word", "siti"), ("two common words", "siti aminah"), ("a NIK", $"1704{rows / 3:D12}") })
+        {
+            await api.Host.Worklist(auditor, $"?q={Uri.EscapeDataString(q)}"); // warm
+            var times = new List<double>();
+            Paged<CaseDetails> page = null!;
+            for (var i = 0; i < 20; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                page = await api.Host.Worklist(auditor, $"?q={Uri.EscapeDataString(q)}");
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            times.Sort();
+            output.WriteLine($"{what} over {rows} cases: {page.Total} found, median {times[times.Count / 2]:F1} ms, max {times[^1]:F1} ms");
+            Assert.True(page.Total >= 1, what);
+            var words = SearchWords.OfQuery(q);
+            Assert.All(page.Items, c => Assert.True(SearchWords.IsNik(q) ? c.Nik == q : SearchWords.Match(words, c.FullName, c.Village)));
+        }
+    }
+}
+
+/// <summary>A search's words are personal data: no log line (at the most verbose level) and no span carries them.</summary>
+[Collection(TelemetryCollection.Name)]
+public class SearchTelemetry(TelemetryFixture telemetry)
+{
+    [Fact]
+    public async Task a_search_leaves_its_words_in_no_log_entry_and_no_span()
+    {
+        var name = new string(Guid.NewGuid().ToString("N").Where(char.IsLetter).Concat("qwertyzx").Take(8).ToArray());
+        var caseworker = telemetry.Token("caseworker", "17.04");
+        var nik = Niks.Next();
+        await telemetry.Host.IdentifyWorker(caseworker, new
+        {
+            nik, fullName = $"Siti {name}", regencyCode = "17.04", village = "Padang Petron", occupation = "farmer", source = "P3KE"
+        });
+        var trace = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var result = await telemetry.Host.Scenario(s =>
+        {
+            s.Get.Url($"/api/cases?q=Siti+{name}&pageSize=5");
+            s.WithBearerToken(caseworker);
+            s.WithRequestHeader("traceparent", $"00-{trace.ToHexString()}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
+            s.StatusCodeShouldBeOk();
+        });
+        Assert.Single((await result.ReadAsJsonAsync<Paged<CaseDetails>>())!.Items);
+
+        var spans = await telemetry.TraceOnceItHas(trace, s => s.Kind == System.Diagnostics.ActivityKind.Server);
+        Assert.All(spans, s => Assert.DoesNotContain(name, string.Join(" ", s.TagObjects.Select(t => $"{t.Key}={t.Value}")
+            .Concat(s.Events.SelectMany(e => e.Tags.Select(t => $"{t.Key}={t.Value}"))).Append(s.DisplayName)), StringComparison.OrdinalIgnoreCase));
+        var entries = telemetry.Logs.Entries;
+        Assert.Contains(entries, e => e.TraceIds.Contains(trace.ToHexString()) && e.Text.Contains("/api/cases"));
+        Assert.All(entries, e => Assert.DoesNotContain(name, e.Text, StringComparison.OrdinalIgnoreCase));
+    }
+}

@@ -1,0 +1,39 @@
+using EnrolmentCases.Cases.Searching;
+
+namespace EnrolmentCases.Tests.Domain;
+
+public class SearchWordRules
+{
+    private static readonly byte[] Key = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
+
+    [Fact]
+    public void words_are_lower_cased_without_diacritics_or_apostrophes_and_split_on_anything_else()
+    {
+        Assert.Equal(["siti", "maruf", "elok", "ab", "2"], SearchWords.Of("SITI Ma'ruf, Élok-ab 2"));
+        Assert.Equal(["maruf", "elok"], SearchWords.OfQuery("Ma’ruf  elok ab maruf"));
+    }
+
+    [Fact]
+    public void a_query_word_matches_a_word_it_begins_and_every_query_word_must_match()
+    {
+        Assert.True(SearchWords.Match(["sit", "padang"], "Siti Aminah", "Padang Petron"));
+        Assert.False(SearchWords.Match(["iti"], "Siti Aminah", "Padang Petron"));
+        Assert.False(SearchWords.Match(["siti", "bintuhan"], "Siti Aminah", "Padang Petron"));
+    }
+
+    [Fact]
+    public void the_index_holds_a_token_for_every_prefix_a_query_may_name_and_no_other()
+    {
+        var tokens = SearchWords.IndexTokens(Key, "Siti Aminah", "Padang Petron").ToHashSet();
+        // siti: sit, siti; aminah: ami .. aminah (4); padang 4; petron 4.
+        Assert.Equal(14, tokens.Count);
+        foreach (var query in new[] { "sit", "SITI", "amin", "Aminah", "pad", "petron" })
+            Assert.Subset(tokens, SearchWords.QueryTokens(Key, SearchWords.OfQuery(query)).ToHashSet());
+        foreach (var near in new[] { "sitti", "aminahs", "min", "petrom" })
+            Assert.False(SearchWords.QueryTokens(Key, SearchWords.OfQuery(near)).ToHashSet().IsSubsetOf(tokens), near);
+        // Another key, other tokens.
+        Assert.Empty(SearchWords.IndexTokens(Key.Reverse().ToArray(), "Siti Aminah", "Padang Petron").Intersect(tokens));
+        Assert.True(SearchWords.IsNik("1704015408920003"));
+        Assert.False(SearchWords.IsNik("170401540892000"));
+    }
+}
