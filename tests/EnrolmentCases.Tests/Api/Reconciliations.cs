@@ -8,6 +8,7 @@ using EnrolmentCases.Imports;
 using EnrolmentCases.Money;
 using EnrolmentCases.Reconciliations;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -351,5 +352,26 @@ public class Reconciliations(ApiFixture api)
         Assert.Empty(await session.QueryAsync<ReconciliationChunk>("where strpos(d.data::text, ?) > 0", nik));
         var after = await Finished(view.Id);
         Assert.Equal((Finding.Unknown, null, null), (RowAt(after, 2).Finding, RowAt(after, 2).MaskedNik, RowAt(after, 2).Kpj));
+    }
+
+    [Fact]
+    public async Task an_erasure_re_applied_by_subject_id_after_a_restore_blanks_the_status_file_rows_too()
+    {
+        var (nik, other) = (Niks.Next("1705"), Niks.Next("1705"));
+        var view = await Reconciled(_seluma, Row(NextKpj(), nik, "active"), Row(NextKpj(), other, "inactive"));
+        var privacy = api.Host.Services.GetRequiredService<EnrolmentCases.Privacy.PersonalData>();
+
+        // What ErasureReapplication runs when the register names a person the restored database holds again.
+        await using (var session = api.Store.LightweightSession())
+        {
+            var blanked = await ReconciliationRowErasure.EraseSubjectsAsync(session, new HashSet<string> { privacy.SubjectOf(nik) }, privacy.SubjectOf,
+                CancellationToken.None);
+            await session.SaveChangesAsync();
+            Assert.Equal(1, blanked);
+        }
+
+        var after = await Finished(view.Id);
+        Assert.Equal((null, null), (RowAt(after, 2).MaskedNik, RowAt(after, 2).Insurer.Status));
+        Assert.Equal(other[..6] + "**********", RowAt(after, 3).MaskedNik);
     }
 }
