@@ -112,7 +112,7 @@ export const planAuditId = {
   fromDate: 'Dari tanggal',
   toDate: 'Sampai tanggal',
   paFields: {
-    amount: 'harus berupa jumlah rupiah yang positif (penyesuaian: tidak nol)',
+    amount: 'harus berupa jumlah rupiah yang positif',
     payer: 'pilih pembayar',
     regencyCode: 'pilih kabupaten/kota yang dikenal',
     year: 'tahun di luar rentang yang diterima',
@@ -244,7 +244,7 @@ export const planAuditEn: typeof planAuditId = {
   fromDate: 'From',
   toDate: 'To',
   paFields: {
-    amount: 'must be a positive amount in rupiah (an adjustment: not zero)',
+    amount: 'must be a positive amount in rupiah',
     payer: 'choose a payer',
     regencyCode: 'choose a known regency',
     year: 'is a year outside the accepted range',
