@@ -56,7 +56,7 @@ export function AccessLogPage({ api, query }: { api: Api; query: URLSearchParams
       {data && (
         <div aria-busy={loading}>
           <p>{t.pageOf(data.page, pages, formatNumber(data.total, lang))}</p>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table data-testid="access-log">
               <caption>{t.accessLogTitle}</caption>
               <thead><tr><th scope="col">{t.readAt}</th><th scope="col">{t.reader}</th><th scope="col">{t.route}</th><th scope="col">{t.casesRead}</th></tr></thead>

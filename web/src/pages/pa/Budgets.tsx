@@ -72,7 +72,7 @@ export function BudgetsPage({ api, query, canPlan }: { api: Api; query: URLSearc
             <button type="button" class="secondary" onClick={workbook}>{t.downloadXlsx}</button>
           </div>
           <ProblemNotice problem={xlsxProblem} />
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table data-testid="budgets-table">
               <caption>{t.budgetsTitle} {year}</caption>
               <thead>

@@ -104,7 +104,7 @@ export function ForecastPage({ api, query }: { api: Api; query: URLSearchParams 
             <figcaption class="help">{t.forecastCaption}</figcaption>
           </figure>
           <button type="button" class="secondary" onClick={() => download(`subsidy-forecast-${data.year}.csv`, forecastCsv(data))}>{t.downloadCsv}</button>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table data-testid="forecast-table">
               <caption>{t.forecastTitle} {data.year}</caption>
               <thead>

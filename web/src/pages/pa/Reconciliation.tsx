@@ -122,7 +122,7 @@ export function ReconciliationPage({ api, id, query }: { api: Api; id: string; q
             <div><dt>{t.findings.unknown}</dt><dd>{formatNumber(data.counts.unknown ?? 0, lang)}</dd></div>
             <div><dt>{t.findings.invalid}</dt><dd>{formatNumber(data.counts.invalid ?? 0, lang)}</dd></div>
           </dl>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table>
               <caption>{t.driftPerRegency}</caption>
               <thead><tr><th scope="col">{t.regency}</th><th scope="col" class="num">{t.activeHereInactiveThere}</th>
@@ -139,7 +139,7 @@ export function ReconciliationPage({ api, id, query }: { api: Api; id: string; q
               {findingKinds.map(k => <option key={k} value={k}>{t.findings[k]}</option>)}
             </select>
           </div>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table data-testid="recon-rows">
               <caption>{t.rows} · {t.pageOf(data.rows.page, pages, formatNumber(data.rows.total, lang))}</caption>
               <thead><tr><th scope="col">{t.row}</th><th scope="col">{t.finding}</th><th scope="col">KPJ</th><th scope="col">{t.nik}</th><th scope="col">{t.regency}</th><th scope="col">{t.notes}</th></tr></thead>

@@ -68,7 +68,7 @@ export function SubjectAccessPage({ api }: { api: Api }) {
             </article>
           ))}
           {report.accesses.length > 0 && (
-            <div class="table-scroll">
+            <div class="table-scroll" tabIndex={0}>
               <table>
                 <caption>{t.accessesHeld}</caption>
                 <thead><tr><th scope="col">{t.readAt}</th><th scope="col">{t.reader}</th><th scope="col">{t.route}</th></tr></thead>

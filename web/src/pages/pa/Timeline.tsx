@@ -79,7 +79,7 @@ export function TimelinePage({ api, code, query, canPlan }: { api: Api; code: st
           <button type="button" class="secondary" onClick={() => download(`coverage-timeline-${code}-${data.basis}.csv`, timelineCsv(data))}>
             {t.downloadCsv}
           </button>
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0}>
             <table data-testid="timeline-table">
               <caption>{t.timelineTitle} · {name}</caption>
               <thead>
