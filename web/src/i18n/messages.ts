@@ -1,5 +1,8 @@
+import { planAuditEn, planAuditId } from './planaudit';
+
 // Every text the app shows, in Indonesian (the default) and English. A key missing from English is a type error.
 export const id = {
+  ...planAuditId,
   appName: 'Kasus Kepesertaan',
   appSubtitle: 'Perlindungan BPJS Ketenagakerjaan bagi pekerja rentan di Bengkulu',
   language: 'Bahasa',
@@ -121,6 +124,7 @@ export const id = {
 export type Messages = typeof id;
 
 export const en: Messages = {
+  ...planAuditEn,
   appName: 'Enrolment Cases',
   appSubtitle: 'BPJS Ketenagakerjaan protection for vulnerable workers in Bengkulu',
   language: 'Language',
