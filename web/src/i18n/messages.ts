@@ -1,5 +1,7 @@
+import { caseworkerEn, caseworkerId } from './caseworker';
 // Every text the app shows, in Indonesian (the default) and English. A key missing from English is a type error.
 export const id = {
+  ...caseworkerId,
   appName: 'Kasus Kepesertaan',
   appSubtitle: 'Perlindungan BPJS Ketenagakerjaan bagi pekerja rentan di Bengkulu',
   language: 'Bahasa',
@@ -121,6 +123,7 @@ export const id = {
 export type Messages = typeof id;
 
 export const en: Messages = {
+  ...caseworkerEn,
   appName: 'Enrolment Cases',
   appSubtitle: 'BPJS Ketenagakerjaan protection for vulnerable workers in Bengkulu',
   language: 'Language',
