@@ -171,12 +171,12 @@ public class WebApp(DemoFixture demo, BrowserFixture browser) : IClassFixture<Br
             "Write it afresh and commit it: WRITE_WEB_OPENAPI=1 ./test.sh --filter \"FullyQualifiedName~WebApp.the_web_clients\"");
     }
 
-    private static readonly System.Text.RegularExpressions.Regex IndonesianDate =
+    internal static readonly System.Text.RegularExpressions.Regex IndonesianDate =
         new(@"\b\d{1,2} (Jan|Feb|Mar|Apr|Mei|Jun|Jul|Agu|Sep|Okt|Nov|Des) \d{4}\b");
 
     private static ILocator Coverage(ILocator table, string code) => table.Locator($"tr[data-code='{code}'] td").Last;
 
-    private static async Task SignInAsync(IPage page, string token)
+    internal static async Task SignInAsync(IPage page, string token)
     {
         await page.GotoAsync("/");
         await page.GetByLabel("Token").FillAsync(token);
@@ -184,7 +184,7 @@ public class WebApp(DemoFixture demo, BrowserFixture browser) : IClassFixture<Br
     }
 
     /// <summary>No serious or critical violation of WCAG 2.1 A/AA rules, as axe-core finds them on the page as it stands.</summary>
-    private static async Task AssertAccessibleAsync(IPage page, string what)
+    internal static async Task AssertAccessibleAsync(IPage page, string what)
     {
         var result = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } });
         var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
@@ -192,7 +192,7 @@ public class WebApp(DemoFixture demo, BrowserFixture browser) : IClassFixture<Br
             $"{v.Impact} {v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Target?.ToString()))}")));
     }
 
-    private static async Task NoHorizontalScrollAsync(IPage page, string what)
+    internal static async Task NoHorizontalScrollAsync(IPage page, string what)
     {
         var (scroll, width) = (await page.EvaluateAsync<int>("document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("window.innerWidth"));
         Assert.True(scroll <= width, $"{what}: the page is {scroll}px wide in a {width}px window");

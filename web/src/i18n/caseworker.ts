@@ -37,7 +37,7 @@ export const caseworkerId = {
   month: 'Bulan iuran',
   amount: 'Jumlah (Rp)',
   paidOn: 'Tanggal bayar',
-  amountIs: 'Tertulis',
+  amountIs: 'Terbaca',
   reason: 'Alasan',
   reasons: {
     declined: 'Menolak ikut', ineligible: 'Tidak memenuhi syarat', unreachable: 'Tidak dapat dihubungi',
@@ -78,7 +78,8 @@ export const caseworkerId = {
     personal_data_erased: 'Data pribadi dihapus', contact_attempted: 'Upaya kontak', worker_enrolled: 'Terdaftar di BPJS',
     case_closed: 'Kasus ditutup', case_reopened: 'Kasus dibuka kembali', subsidy_granted: 'Subsidi diberikan',
     subsidy_ended: 'Subsidi berakhir', premium_paid: 'Iuran dibayar', case_lapsed: 'Kepesertaan menunggak',
-    case_reactivated: 'Kepesertaan aktif kembali', insurer_status_reported: 'Laporan status dari BPJS'
+    case_reactivated: 'Kepesertaan aktif kembali', insurer_status_reported: 'Laporan status dari BPJS',
+    case_stage_changed: 'Tahap berubah'
   } as Record<string, string>,
   // Lapses soon
   lapsingTitle: 'Segera menunggak',
@@ -179,7 +180,7 @@ export const caseworkerEn: typeof caseworkerId = {
   month: 'Premium month',
   amount: 'Amount (Rp)',
   paidOn: 'Paid on',
-  amountIs: 'Reads',
+  amountIs: 'Reads as',
   reason: 'Reason',
   reasons: {
     declined: 'Declined', ineligible: 'Ineligible', unreachable: 'Unreachable', duplicate: 'Duplicate',
@@ -219,7 +220,8 @@ export const caseworkerEn: typeof caseworkerId = {
     personal_data_erased: 'Personal data erased', contact_attempted: 'Contact attempt', worker_enrolled: 'Enrolled with BPJS',
     case_closed: 'Case closed', case_reopened: 'Case reopened', subsidy_granted: 'Subsidy granted',
     subsidy_ended: 'Subsidy ended', premium_paid: 'Premium paid', case_lapsed: 'Membership lapsed',
-    case_reactivated: 'Membership reactivated', insurer_status_reported: 'Status reported by BPJS'
+    case_reactivated: 'Membership reactivated', insurer_status_reported: 'Status reported by BPJS',
+    case_stage_changed: 'Stage changed'
   },
   lapsingTitle: 'Lapsing soon',
   lapsingLink: 'Lapsing soon',

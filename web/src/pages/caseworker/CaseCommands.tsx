@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import type { Api } from '../../api/client';
 import type { CaseHistory, CaseView } from '../../api/types';
 import { useI18n } from '../../i18n';
+import { formatDate, formatMonth } from '../../format';
 import {
   addMonths, commandFieldErrors, describedBy, Field, FormFoot, formatRupiahExact, parseRupiah, provinceMonth, provinceToday, useCommand
 } from './commands';
@@ -122,6 +123,13 @@ function MoneyInput({ id, value, error, onInput }: { id: string; value: string; 
   );
 }
 
+/** A day or month field read back as Indonesians write it ("29 Nov 2026", "Jan 2027"): the browser shows its own format. */
+function ReadBack({ id, value, month }: { id: string; value: string; month?: boolean }) {
+  const { t, lang } = useI18n();
+  const valid = month ? /^\d{4}-\d{2}$/.test(value) : /^\d{4}-\d{2}-\d{2}$/.test(value);
+  return <p class="help" id={`${id}-help`}>{t.amountIs}: {valid ? (month ? formatMonth(value, lang) : formatDate(value, lang)) : '—'}</p>;
+}
+
 function EnrolForm({ api, view, onDone, onStale }: Props) {
   const { t } = useI18n();
   const command = useCommand(Number(view.version), onDone, onStale);
@@ -158,7 +166,8 @@ function EnrolForm({ api, view, onDone, onStale }: Props) {
         <MoneyInput id={id('declaredMonthlyIncome')} value={values.income} error={errors.declaredMonthlyIncome} onInput={set('income')} />
       </Field>
       <Field id={id('effectiveDate')} label={t.effectiveDate} error={errors.effectiveDate}>
-        <input type="date" {...describedBy(id('effectiveDate'), errors.effectiveDate)} value={values.effectiveDate} onInput={e => set('effectiveDate')(text(e))} />
+        <input type="date" {...describedBy(id('effectiveDate'), errors.effectiveDate, true)} value={values.effectiveDate} onInput={e => set('effectiveDate')(text(e))} />
+        <ReadBack id={id('effectiveDate')} value={values.effectiveDate} />
       </Field>
       <FormFoot {...command} testId="enrolment-send" />
     </Form>
@@ -208,7 +217,8 @@ function SubsidyForm({ api, view, onDone, onStale }: Props) {
         </Field>
       </div>
       <Field id={id('startMonth')} label={t.startMonth} error={errors.startMonth}>
-        <input type="month" {...describedBy(id('startMonth'), errors.startMonth)} value={values.startMonth} onInput={e => start(text(e))} />
+        <input type="month" {...describedBy(id('startMonth'), errors.startMonth, true)} value={values.startMonth} onInput={e => start(text(e))} />
+        <ReadBack id={id('startMonth')} value={values.startMonth} month />
       </Field>
       <FormFoot {...command} testId="subsidy-send" />
     </Form>
@@ -240,14 +250,16 @@ function PaymentForm({ api, view, history, onDone, onStale }: Props) {
       body: { month: values.month, amount: parseRupiah(values.amount) ?? (null as never), paidOn: values.paidOn, expectedVersion: version }
     }))}>
       <Field id={id('month')} label={t.month} error={errors.month}>
-        <input type="month" {...describedBy(id('month'), errors.month)} value={values.month} onInput={e => month(text(e))} />
+        <input type="month" {...describedBy(id('month'), errors.month, true)} value={values.month} onInput={e => month(text(e))} />
+        <ReadBack id={id('month')} value={values.month} month />
       </Field>
       <Field id={id('amount')} label={t.amount} error={errors.amount}>
         <MoneyInput id={id('amount')} value={values.amount} error={errors.amount} onInput={set('amount')} />
       </Field>
       {covers(values.month) && <p class="help">{t.premiumHint(formatRupiahExact(Number(subsidy!.monthlyPremium), lang))}</p>}
       <Field id={id('paidOn')} label={t.paidOn} error={errors.paidOn}>
-        <input type="date" max={provinceToday()} {...describedBy(id('paidOn'), errors.paidOn)} value={values.paidOn} onInput={e => set('paidOn')(text(e))} />
+        <input type="date" max={provinceToday()} {...describedBy(id('paidOn'), errors.paidOn, true)} value={values.paidOn} onInput={e => set('paidOn')(text(e))} />
+        <ReadBack id={id('paidOn')} value={values.paidOn} />
       </Field>
       <FormFoot {...command} testId="payment-send" />
     </Form>
