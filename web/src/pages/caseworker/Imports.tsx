@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { useI18n } from '../../i18n';
 import { answer, ApiProblem, type Api } from '../../api/client';
@@ -133,7 +134,7 @@ export function ImportsPage({ api, query }: { api: Api; query: URLSearchParams }
           <progress id="import-progress" max={Math.max(1, Number(view.total))} value={Number(view.done)} />
           {view.status === 'failed' && <p class="problem" role="alert"><strong>{t.importFailed}</strong>: {view.failure}</p>}
           <dl class="facts counts" data-testid="import-counts">
-            {(['created', 'duplicate', 'invalid'] as const).map(k => <><dt>{t.rowOutcomes[k]}</dt><dd data-count={k}>{formatNumber(Number(view.counts[k] ?? 0), lang)}</dd></>)}
+            {(['created', 'duplicate', 'invalid'] as const).map(k => <Fragment key={k}><dt>{t.rowOutcomes[k]}</dt><dd data-count={k}>{formatNumber(Number(view.counts[k] ?? 0), lang)}</dd></Fragment>)}
           </dl>
           {view.status === 'completed' && (
             <p class="downloads">
