@@ -11,11 +11,14 @@ import { AuditVerifyPage } from './pages/AuditVerify';
 import { WorklistPage } from './pages/Worklist';
 import { CasePage } from './pages/CaseView';
 import { isPlanAuditPage, PlanAuditPage, planAuditPages } from './pages/pa';
+import { LapsingSoonPage } from './pages/caseworker/LapsingSoon';
+import { ImportsPage } from './pages/caseworker/Imports';
 
 /** The pages, each with the roles that open it (the API decides what they may read; this only picks the menu). */
 const pages = [
   { path: '/coverage', roles: ['planner', 'caseworker', 'auditor', 'admin'], label: 'navCoverage' },
   { path: '/cases', roles: ['caseworker', 'auditor'], label: 'navWorklist' },
+  { path: '/imports', roles: ['caseworker'], label: 'navImports' },
   { path: '/audit', roles: ['auditor', 'admin'], label: 'navAudit' },
   ...planAuditPages
 ] as const;
@@ -61,6 +64,8 @@ export function App() {
     else if (page.path === '/coverage') main = <CoveragePage api={api} query={url.searchParams} />;
     else if (page.path === '/audit') main = <AuditVerifyPage api={api} />;
     else if (isPlanAuditPage(page.path)) main = <PlanAuditPage api={api} url={url} token={session.token} roles={session.roles} />;
+    else if (page.path === '/imports') main = <ImportsPage api={api} query={url.searchParams} />;
+    else if (url.pathname === '/cases/lapsing') main = <LapsingSoonPage api={api} query={url.searchParams} />;
     else if (url.pathname === '/cases') main = <WorklistPage api={api} query={url.searchParams} />;
     else main = <CasePage api={api} id={decodeURIComponent(url.pathname.slice('/cases/'.length))} />;
   }

@@ -1,10 +1,13 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { useI18n } from '../i18n';
 import { answer, ApiProblem, type Api } from '../api/client';
 import type { CaseHistory, CaseView } from '../api/types';
 import type { Problem } from '../problems';
 import { formatDate, formatDateTime, formatMonth } from '../format';
 import { ProblemNotice } from '../components/ProblemNotice';
+import { CaseCommands } from './caseworker/CaseCommands';
+import { InsurerFinding, PaymentMonths } from './caseworker/PaymentMonths';
+import './caseworker/caseworker.css';
 
 /** Splits an event type such as "ContactAttemptRecorded" into words for people who read the timeline. */
 export function eventLabel(type: string): string {
@@ -19,14 +22,19 @@ export function CasePage({ api, id }: { api: Api; id: string }) {
   const [history, setHistory] = useState<CaseHistory>();
   const [problem, setProblem] = useState<Problem>();
 
+  // Loads the case and its history; again after a command, keeping what is shown until the new answer arrives.
+  const load = useCallback((current: () => boolean = () => true) => {
+    const path = { params: { path: { id } } };
+    return Promise.all([answer(api.GET('/api/cases/{id}', path as never)), answer(api.GET('/api/cases/{id}/history', path as never))])
+      .then(([v, h]) => { if (current()) { setView(v as CaseView); setHistory(h as CaseHistory); setProblem(undefined); } })
+      .catch(e => { if (current()) setProblem(e instanceof ApiProblem ? e.problem : { title: String(e) }); });
+  }, [api, id]);
+
   useEffect(() => {
     let current = true;
-    const path = { params: { path: { id } } };
-    Promise.all([answer(api.GET('/api/cases/{id}', path as never)), answer(api.GET('/api/cases/{id}/history', path as never))])
-      .then(([v, h]) => { if (current) { setView(v as CaseView); setHistory(h as CaseHistory); } })
-      .catch(e => { if (current) setProblem(e instanceof ApiProblem ? e.problem : { title: String(e) }); });
+    void load(() => current);
     return () => { current = false; };
-  }, [api, id]);
+  }, [load]);
 
   return (
     <section aria-labelledby="case-title">
@@ -46,7 +54,12 @@ export function CasePage({ api, id }: { api: Api; id: string }) {
             {view.paidThrough && <><dt>{t.paidThrough}</dt><dd>{formatMonth(view.paidThrough, lang)}</dd></>}
             {view.lapsesOn && <><dt>{t.lapsesOn}</dt><dd>{formatDate(view.lapsesOn, lang)}</dd></>}
             <dt>{t.openedAt}</dt><dd>{formatDate(view.openedAt, lang)}</dd>
+            {view.closedReason && <><dt>{t.closedReason}</dt><dd>{t.reasons[view.closedReason] ?? view.closedReason}</dd></>}
+            <dt>{t.version}</dt><dd data-testid="case-version">{view.version}</dd>
           </dl>
+          <PaymentMonths view={view} history={history} />
+          <InsurerFinding view={view} />
+          <CaseCommands api={api} view={view} history={history} onSaved={() => load()} />
         </>
       )}
       {history && (
@@ -56,7 +69,7 @@ export function CasePage({ api, id }: { api: Api; id: string }) {
             {history.events.map(e => (
               <li key={e.sequence}>
                 <time dateTime={e.timestamp}>{formatDateTime(e.timestamp, lang)}</time>
-                <span class="event">{eventLabel(e.type)}</span>
+                <span class="event">{t.caseEvents[e.type] ?? eventLabel(e.type)}</span>
                 {e.user && <span class="help"> {t.recordedBy} {e.user}</span>}
               </li>
             ))}

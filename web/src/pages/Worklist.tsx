@@ -43,6 +43,7 @@ export function WorklistPage({ api, query }: { api: Api; query: URLSearchParams 
   return (
     <section aria-labelledby="worklist-title">
       <h1 id="worklist-title">{t.worklistTitle}</h1>
+      <p class="worklist-links"><a href="/cases/lapsing" data-testid="lapsing-link">{t.lapsingLink}</a></p>
       <form class="controls" role="search" onSubmit={e => { e.preventDefault(); go({ q: search.trim() }); }}>
         <div class="field grow">
           <label for="q">{t.search}</label>
