@@ -42,7 +42,7 @@ export function CaseCommands({ onSaved, ...rest }: Omit<Props, 'onDone' | 'onSta
   return (
     <section aria-labelledby="actions-title" class="actions" data-testid="case-actions">
       <h2 id="actions-title">{t.actions}</h2>
-      <p role="status" class="saved">{saved ? t.saved : ''}</p>
+      <p role="status" class="saved">{saved ? t.caseSaved : ''}</p>
       {open.map(c => (
         <details key={`${c.name}-${round}`} class="command" data-command={c.name} open={c.next.includes(stage)}>
           <summary>{t[c.title]}</summary>
@@ -249,7 +249,7 @@ function PaymentForm({ api, view, history, onDone, onStale }: Props) {
       params: { path: { id: view.id }, header: { 'Idempotency-Key': key } }, headers,
       body: { month: values.month, amount: parseRupiah(values.amount) ?? (null as never), paidOn: values.paidOn, expectedVersion: version }
     }))}>
-      <Field id={id('month')} label={t.month} error={errors.month}>
+      <Field id={id('month')} label={t.premiumMonth} error={errors.month}>
         <input type="month" {...describedBy(id('month'), errors.month, true)} value={values.month} onInput={e => month(text(e))} />
         <ReadBack id={id('month')} value={values.month} month />
       </Field>

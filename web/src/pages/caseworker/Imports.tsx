@@ -119,7 +119,7 @@ export function ImportsPage({ api, query }: { api: Api; query: URLSearchParams }
                  onInput={e => { key.current = undefined; setListSource((e.target as HTMLInputElement).value); }} />
         </Field>
         <ProblemNotice problem={problem} />
-        <button type="submit" disabled={busy} data-testid="import-send">{busy ? t.uploading : t.upload}</button>
+        <button type="submit" disabled={busy} data-testid="import-send">{busy ? t.uploadingList : t.upload}</button>
       </form>
 
       <ProblemNotice problem={viewProblem} />

@@ -44,7 +44,7 @@ export function InsurerFinding({ view }: { view: CaseView }) {
       <dl class="facts">
         <dt>{t.insurerStatus}</dt><dd>{t.memberStatus[insurer.status] ?? insurer.status}</dd>
         <dt>{t.insurerPaidThrough}</dt><dd>{insurer.paidThrough ? formatMonth(insurer.paidThrough, lang) : '—'}</dd>
-        <dt>{t.reportedOn}</dt><dd>{formatDate(insurer.reportedOn, lang)}</dd>
+        <dt>{t.insurerReportedOn}</dt><dd>{formatDate(insurer.reportedOn, lang)}</dd>
         <dt>{t.drift}</dt>
         <dd class={insurer.drift.length ? 'drifting' : undefined}>
           {insurer.drift.length ? insurer.drift.map(d => t.drifts[d] ?? d).join('; ') : t.noDrift}
