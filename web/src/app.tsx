@@ -10,6 +10,7 @@ import { CoveragePage } from './pages/Coverage';
 import { AuditVerifyPage } from './pages/AuditVerify';
 import { WorklistPage } from './pages/Worklist';
 import { CasePage } from './pages/CaseView';
+import { isPlanAuditPage, PlanAuditPage, planAuditPages } from './pages/pa';
 import { LapsingSoonPage } from './pages/caseworker/LapsingSoon';
 import { ImportsPage } from './pages/caseworker/Imports';
 
@@ -18,7 +19,8 @@ const pages = [
   { path: '/coverage', roles: ['planner', 'caseworker', 'auditor', 'admin'], label: 'navCoverage' },
   { path: '/cases', roles: ['caseworker', 'auditor'], label: 'navWorklist' },
   { path: '/imports', roles: ['caseworker'], label: 'navImports' },
-  { path: '/audit', roles: ['auditor', 'admin'], label: 'navAudit' }
+  { path: '/audit', roles: ['auditor', 'admin'], label: 'navAudit' },
+  ...planAuditPages
 ] as const;
 
 export function App() {
@@ -61,6 +63,7 @@ export function App() {
     else if (!page.roles.some(r => session.roles.includes(r))) main = <p role="alert">{t.noAccess}</p>;
     else if (page.path === '/coverage') main = <CoveragePage api={api} query={url.searchParams} />;
     else if (page.path === '/audit') main = <AuditVerifyPage api={api} />;
+    else if (isPlanAuditPage(page.path)) main = <PlanAuditPage api={api} url={url} token={session.token} roles={session.roles} />;
     else if (page.path === '/imports') main = <ImportsPage api={api} query={url.searchParams} />;
     else if (url.pathname === '/cases/lapsing') main = <LapsingSoonPage api={api} query={url.searchParams} />;
     else if (url.pathname === '/cases') main = <WorklistPage api={api} query={url.searchParams} />;
@@ -89,7 +92,7 @@ export function App() {
         {session && (
           <nav class="main-nav" aria-label={t.mainNav}>
             <ul>
-              {pages.filter(p => p.roles.some(r => session.roles.includes(r))).map(p => (
+              {pages.filter(p => p.roles.some(r => session.roles.includes(r)) && !('menu' in p && !p.menu)).map(p => (
                 <li key={p.path}><a href={p.path} aria-current={url.pathname.startsWith(p.path) ? 'page' : undefined}>{t[p.label]}</a></li>
               ))}
             </ul>

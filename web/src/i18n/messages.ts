@@ -1,6 +1,9 @@
+import { planAuditEn, planAuditId } from './planaudit';
 import { caseworkerEn, caseworkerId } from './caseworker';
+
 // Every text the app shows, in Indonesian (the default) and English. A key missing from English is a type error.
 export const id = {
+  ...planAuditId,
   ...caseworkerId,
   appName: 'Kasus Kepesertaan',
   appSubtitle: 'Perlindungan BPJS Ketenagakerjaan bagi pekerja rentan di Bengkulu',
@@ -123,6 +126,7 @@ export const id = {
 export type Messages = typeof id;
 
 export const en: Messages = {
+  ...planAuditEn,
   ...caseworkerEn,
   appName: 'Enrolment Cases',
   appSubtitle: 'BPJS Ketenagakerjaan protection for vulnerable workers in Bengkulu',

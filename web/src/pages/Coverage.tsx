@@ -112,7 +112,7 @@ export function CoveragePage({ api, query }: { api: Api; query: URLSearchParams 
               <tbody>
                 {rows.map(r => (
                   <tr key={r.code} data-code={r.code}>
-                    <th scope="row">{r.name}</th>
+                    <th scope="row"><a href={`/timeline/${r.code}`}>{r.name}</a></th>
                     <td class="num">{formatNumber(r.covered, lang)}</td>
                     <td class="num">{r.target ? formatNumber(r.target.eligibleWorkers, lang) : t.noTarget}</td>
                     <td class="num">{formatPercent(ratio(r), lang)}</td>
@@ -121,7 +121,7 @@ export function CoveragePage({ api, query }: { api: Api; query: URLSearchParams 
               </tbody>
               <tfoot>
                 <tr data-code={report.province.code}>
-                  <th scope="row">{t.province} {report.province.name}</th>
+                  <th scope="row"><a href={`/timeline/${report.province.code}`}>{t.province} {report.province.name}</a></th>
                   <td class="num">{formatNumber(report.province.covered, lang)}</td>
                   <td class="num">{report.province.target ? formatNumber(report.province.target.eligibleWorkers, lang) : t.noTarget}</td>
                   <td class="num">{formatPercent(ratio(report.province), lang)}</td>
