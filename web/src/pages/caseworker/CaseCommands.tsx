@@ -42,7 +42,7 @@ export function CaseCommands({ onSaved, ...rest }: Omit<Props, 'onDone' | 'onSta
   return (
     <section aria-labelledby="actions-title" class="actions" data-testid="case-actions">
       <h2 id="actions-title">{t.actions}</h2>
-      <p role="status" class="saved">{saved ? t.saved : ''}</p>
+      <p role="status" class="saved">{saved ? t.caseSaved : ''}</p>
       {open.map(c => (
         <details key={`${c.name}-${round}`} class="command" data-command={c.name} open={c.next.includes(stage)}>
           <summary>{t[c.title]}</summary>
@@ -201,9 +201,9 @@ function SubsidyForm({ api, view, onDone, onStale }: Props) {
         months: Number(values.months) || (null as never), expectedVersion: version
       }
     }))}>
-      <Field id={id('payer')} label={t.payer} error={errors.payer}>
+      <Field id={id('payer')} label={t.cwPayer} error={errors.payer}>
         <select {...describedBy(id('payer'), errors.payer)} value={values.payer} onChange={e => set('payer')(text(e))}>
-          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.payers[p]}</option>)}
+          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.cwPayers[p]}</option>)}
         </select>
       </Field>
       <div class="pair">
@@ -249,7 +249,7 @@ function PaymentForm({ api, view, history, onDone, onStale }: Props) {
       params: { path: { id: view.id }, header: { 'Idempotency-Key': key } }, headers,
       body: { month: values.month, amount: parseRupiah(values.amount) ?? (null as never), paidOn: values.paidOn, expectedVersion: version }
     }))}>
-      <Field id={id('month')} label={t.month} error={errors.month}>
+      <Field id={id('month')} label={t.cwMonth} error={errors.month}>
         <input type="month" {...describedBy(id('month'), errors.month, true)} value={values.month} onInput={e => month(text(e))} />
         <ReadBack id={id('month')} value={values.month} month />
       </Field>
@@ -277,7 +277,7 @@ function ClosureForm({ api, view, onDone, onStale }: Props) {
       params: { path: { id: view.id }, header: { 'Idempotency-Key': key } }, headers,
       body: { reason: (values.reason || null) as never, note: values.note.trim() || null, expectedVersion: version }
     }))}>
-      <Field id={id('reason')} label={t.reason} error={errors.reason}>
+      <Field id={id('reason')} label={t.cwReason} error={errors.reason}>
         <select {...describedBy(id('reason'), errors.reason)} value={values.reason} onChange={e => set('reason')(text(e))}>
           <option value="">—</option>
           {reasons.map(r => <option key={r} value={r}>{t.reasons[r]}</option>)}
