@@ -56,7 +56,7 @@ export function CasePage({ api, id }: { api: Api; id: string }) {
             {view.lapsesOn && <><dt>{t.lapsesOn}</dt><dd>{formatDate(view.lapsesOn, lang)}</dd></>}
             <dt>{t.openedAt}</dt><dd>{formatDate(view.openedAt, lang)}</dd>
             {view.closedReason && <><dt>{t.closedReason}</dt><dd>{t.reasons[view.closedReason] ?? view.closedReason}</dd></>}
-            <dt>{t.cwVersion}</dt><dd data-testid="case-version">{view.version}</dd>
+            <dt>{t.version}</dt><dd data-testid="case-version">{view.version}</dd>
           </dl>
           <PaymentMonths view={view} history={history} />
           <InsurerFinding view={view} />

@@ -201,9 +201,9 @@ function SubsidyForm({ api, view, onDone, onStale }: Props) {
         months: Number(values.months) || (null as never), expectedVersion: version
       }
     }))}>
-      <Field id={id('payer')} label={t.cwPayer} error={errors.payer}>
+      <Field id={id('payer')} label={t.payer} error={errors.payer}>
         <select {...describedBy(id('payer'), errors.payer)} value={values.payer} onChange={e => set('payer')(text(e))}>
-          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.cwPayers[p]}</option>)}
+          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.subsidyPayers[p]}</option>)}
         </select>
       </Field>
       <div class="pair">
@@ -249,7 +249,7 @@ function PaymentForm({ api, view, history, onDone, onStale }: Props) {
       params: { path: { id: view.id }, header: { 'Idempotency-Key': key } }, headers,
       body: { month: values.month, amount: parseRupiah(values.amount) ?? (null as never), paidOn: values.paidOn, expectedVersion: version }
     }))}>
-      <Field id={id('month')} label={t.cwMonth} error={errors.month}>
+      <Field id={id('month')} label={t.premiumMonth} error={errors.month}>
         <input type="month" {...describedBy(id('month'), errors.month, true)} value={values.month} onInput={e => month(text(e))} />
         <ReadBack id={id('month')} value={values.month} month />
       </Field>
@@ -277,7 +277,7 @@ function ClosureForm({ api, view, onDone, onStale }: Props) {
       params: { path: { id: view.id }, header: { 'Idempotency-Key': key } }, headers,
       body: { reason: (values.reason || null) as never, note: values.note.trim() || null, expectedVersion: version }
     }))}>
-      <Field id={id('reason')} label={t.cwReason} error={errors.reason}>
+      <Field id={id('reason')} label={t.reason} error={errors.reason}>
         <select {...describedBy(id('reason'), errors.reason)} value={values.reason} onChange={e => set('reason')(text(e))}>
           <option value="">—</option>
           {reasons.map(r => <option key={r} value={r}>{t.reasons[r]}</option>)}

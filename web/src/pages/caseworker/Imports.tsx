@@ -119,7 +119,7 @@ export function ImportsPage({ api, query }: { api: Api; query: URLSearchParams }
                  onInput={e => { key.current = undefined; setListSource((e.target as HTMLInputElement).value); }} />
         </Field>
         <ProblemNotice problem={problem} />
-        <button type="submit" disabled={busy} data-testid="import-send">{busy ? t.cwUploading : t.upload}</button>
+        <button type="submit" disabled={busy} data-testid="import-send">{busy ? t.uploadingList : t.upload}</button>
       </form>
 
       <ProblemNotice problem={viewProblem} />
@@ -148,7 +148,7 @@ export function ImportsPage({ api, query }: { api: Api; query: URLSearchParams }
                 {view.rows.map(r => (
                   <li key={r.row} class="card" data-outcome={r.outcome}>
                     <span class="row-head">
-                      <span>{t.cwRow} {formatNumber(Number(r.row), lang)}</span>
+                      <span>{t.row} {formatNumber(Number(r.row), lang)}</span>
                       <span class={`outcome outcome-${r.outcome}`}>{t.rowOutcomes[r.outcome ?? ''] ?? r.outcome}</span>
                     </span>
                     {r.reasons && r.reasons.length > 0 && <span class="card-meta">{r.reasons.join('; ')}</span>}
@@ -157,7 +157,7 @@ export function ImportsPage({ api, query }: { api: Api; query: URLSearchParams }
                 ))}
               </ul>
               {rowPages > 1 && (
-                <nav class="pager" aria-label={`${t.cwRow} · ${rowsPage}/${rowPages}`}>
+                <nav class="pager" aria-label={`${t.row} · ${rowsPage}/${rowPages}`}>
                   <button type="button" class="secondary" disabled={rowsPage <= 1} onClick={() => goRows(rowsPage - 1)}>{t.previous}</button>
                   <span>{rowsPage} / {rowPages}</span>
                   <button type="button" class="secondary" disabled={rowsPage >= rowPages} onClick={() => goRows(rowsPage + 1)}>{t.next}</button>

@@ -15,7 +15,7 @@ export function PaymentMonths({ view, history }: { view: CaseView; history?: Cas
     <section aria-labelledby="months-title">
       <h2 id="months-title">{t.paymentMonths}</h2>
       {view.subsidy && <dl class="facts">
-        {view.subsidy && <><dt>{t.cwSubsidy}</dt><dd>{t.subsidyTerms(t.cwPayers[view.subsidy.payer] ?? view.subsidy.payer,
+        {view.subsidy && <><dt>{t.subsidy}</dt><dd>{t.subsidyTerms(t.subsidyPayers[view.subsidy.payer] ?? view.subsidy.payer,
           formatMonth(view.subsidy.startMonth, lang), Number(view.subsidy.months), formatRupiahExact(Number(view.subsidy.monthlyPremium), lang))}</dd></>}
       </dl>}
       {months.length === 0 ? <p>{t.noPaymentMonths}</p> : (
@@ -44,7 +44,7 @@ export function InsurerFinding({ view }: { view: CaseView }) {
       <dl class="facts">
         <dt>{t.insurerStatus}</dt><dd>{t.memberStatus[insurer.status] ?? insurer.status}</dd>
         <dt>{t.insurerPaidThrough}</dt><dd>{insurer.paidThrough ? formatMonth(insurer.paidThrough, lang) : '—'}</dd>
-        <dt>{t.cwReportedOn}</dt><dd>{formatDate(insurer.reportedOn, lang)}</dd>
+        <dt>{t.insurerReportedOn}</dt><dd>{formatDate(insurer.reportedOn, lang)}</dd>
         <dt>{t.drift}</dt>
         <dd class={insurer.drift.length ? 'drifting' : undefined}>
           {insurer.drift.length ? insurer.drift.map(d => t.drifts[d] ?? d).join('; ') : t.noDrift}
