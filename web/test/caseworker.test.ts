@@ -75,3 +75,14 @@ describe('payment months', () => {
     expect(monthStates({ subsidy: null, enrolmentEffectiveDate: null }, new Map(), '2026-11')).toEqual([]);
   });
 });
+
+describe('the caseworker\'s texts', () => {
+  it('say the same under a key another part uses too, so that neither overrides the other in the shared tables', async () => {
+    const { id, en } = await import('../src/i18n/messages');
+    const { caseworkerId, caseworkerEn } = await import('../src/i18n/caseworker');
+    const { planAuditId, planAuditEn } = await import('../src/i18n/planaudit');
+    for (const [table, part] of [[id, caseworkerId], [en, caseworkerEn], [id, planAuditId], [en, planAuditEn]] as const)
+      for (const [key, value] of Object.entries(part))
+        expect((table as Record<string, unknown>)[key], key).toEqual(value);
+  });
+});

@@ -8,6 +8,7 @@ import { ProblemNotice } from '../components/ProblemNotice';
 import { CaseCommands } from './caseworker/CaseCommands';
 import { InsurerFinding, PaymentMonths } from './caseworker/PaymentMonths';
 import './caseworker/caseworker.css';
+import { storedSession } from '../auth/session';
 
 /** Splits an event type such as "ContactAttemptRecorded" into words for people who read the timeline. */
 export function eventLabel(type: string): string {
@@ -59,7 +60,8 @@ export function CasePage({ api, id }: { api: Api; id: string }) {
           </dl>
           <PaymentMonths view={view} history={history} />
           <InsurerFinding view={view} />
-          <CaseCommands api={api} view={view} history={history} onSaved={() => load()} />
+          {/* Commands are the caseworker's; an auditor reads the same page without them. */}
+          {storedSession()?.roles.includes('caseworker') && <CaseCommands api={api} view={view} history={history} onSaved={() => load()} />}
         </>
       )}
       {history && (

@@ -203,7 +203,7 @@ function SubsidyForm({ api, view, onDone, onStale }: Props) {
     }))}>
       <Field id={id('payer')} label={t.payer} error={errors.payer}>
         <select {...describedBy(id('payer'), errors.payer)} value={values.payer} onChange={e => set('payer')(text(e))}>
-          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.payers[p]}</option>)}
+          {['APBD_REGENCY', 'APBD_PROVINCE'].map(p => <option key={p} value={p}>{t.subsidyPayers[p]}</option>)}
         </select>
       </Field>
       <div class="pair">

@@ -79,7 +79,7 @@ export function LapsingSoonPage({ api, query }: { api: Api; query: URLSearchPara
                   {known && <span class="card-meta">{[known.village, known.district].filter(Boolean).join(', ')}</span>}
                   <span class="card-meta"><strong>{t.lapsesOn} {formatDate(item.lapsesOn, lang)}</strong> · {t.firstUnpaidMonth} {formatMonth(item.firstUnpaidMonth, lang)}</span>
                   <span class="card-meta">
-                    {item.payer ? <>{t.payers[item.payer] ?? item.payer} · <span class={item.budgetCanPay ? 'can-pay' : 'cannot-pay'}>
+                    {item.payer ? <>{t.subsidyPayers[item.payer] ?? item.payer} · <span class={item.budgetCanPay ? 'can-pay' : 'cannot-pay'}>
                       {item.budgetCanPay ? t.budgetCanPay : t.budgetCannotPay}</span></> : t.workerPays}
                   </span>
                 </li>

@@ -15,7 +15,7 @@ export function PaymentMonths({ view, history }: { view: CaseView; history?: Cas
     <section aria-labelledby="months-title">
       <h2 id="months-title">{t.paymentMonths}</h2>
       {view.subsidy && <dl class="facts">
-        {view.subsidy && <><dt>{t.subsidy}</dt><dd>{t.subsidyTerms(t.payers[view.subsidy.payer] ?? view.subsidy.payer,
+        {view.subsidy && <><dt>{t.subsidy}</dt><dd>{t.subsidyTerms(t.subsidyPayers[view.subsidy.payer] ?? view.subsidy.payer,
           formatMonth(view.subsidy.startMonth, lang), Number(view.subsidy.months), formatRupiahExact(Number(view.subsidy.monthlyPremium), lang))}</dd></>}
       </dl>}
       {months.length === 0 ? <p>{t.noPaymentMonths}</p> : (
