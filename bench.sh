@@ -2,6 +2,9 @@
 # Benchmarks the API against the raw limit of the same machine's PostgreSQL (docs/benchmarks.md).
 #   ./bench.sh          default size, under 10 minutes on 2 cores
 #   ./bench.sh --full   full size: demo data of about 1,000,000 events, longer runs
+#   ./bench.sh --only commands [--requests N] [--concurrency C]
+#                       only the product's mix, N requests C at a time, with statements, statement time,
+#                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
 # Starts a private PostgreSQL in the temp folder, builds the API and the benchmark in Release, runs
 # every measurement (the benchmark starts and stops the API itself) and writes
 # bench/results/<time>/results.md with the API's logs beside it. Everything it started is stopped.
@@ -15,7 +18,8 @@ size=()
 case "${1:-}" in
   "") ;;
   --full) size=(--full) ;;
-  -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+  --only) size=("$@") ;;
+  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 

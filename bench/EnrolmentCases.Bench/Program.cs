@@ -20,6 +20,12 @@ var loadDb = "bench_load";
 
 await Machine();
 
+if (settings.Only is "commands")
+{
+    await CommandsOnlyAsync();
+    return;
+}
+
 // The raw limit: single-row insert per transaction at the HTTP test's concurrency, and binary COPY.
 report.Heading("Raw PostgreSQL limit (Npgsql, events-shaped table)");
 await CreateDatabaseAsync("bench_raw");
@@ -363,6 +369,64 @@ report.Heading("Run");
 report.Line($"Whole run: {Stopwatch.GetElapsedTime(startedAt).TotalMinutes:F1} min ({(settings.Full ? "full" : "default")} size).");
 return;
 
+// ./bench.sh --only commands [--requests N] [--concurrency C]: the product's mix, N requests at C at a time (closed loop)
+// after a warm-up, with the load-insensitive costs per request. Quick enough to compare two builds on a busy machine.
+async Task CommandsOnlyAsync()
+{
+    await CreateDatabaseAsync(loadDb);
+    await Sql(loadDb, "create extension if not exists pg_stat_statements");
+    await using var target = api = await ApiProcess.StartAsync(settings, loadDb, "api-probe");
+    var worker = await TokenAsync("caseworker", "--regency", CommandMix.Regency, "--name", "Bench Caseworker");
+    var planner = await TokenAsync("planner", "--name", "Bench Planner");
+    using var client = Client(target, worker);
+    foreach (var regency in CommandMix.AllRegencies)
+    {
+        using var budget = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
+        budget.Headers.Authorization = new AuthenticationHeaderValue("Bearer", planner);
+        budget.Content = new StringContent(CommandMix.Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
+        using var response = await client.SendAsync(budget);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    var (requests, connections) = (settings.ProbeRequests, settings.ProbeConcurrency);
+    report.Heading($"The product's mix, {requests} requests, {connections} at a time (closed loop)");
+    var warmUp = new CommandMix(client);
+    await CommandProbe.RunAsync(Math.Max(600, requests / 5), connections, warmUp.NextAsync);
+    await SettleAsync();
+    await Sql(loadDb, "select pg_stat_statements_reset()");
+    using var stopSampling = new CancellationTokenSource();
+    var lockWait = CommandProbe.LockWaitSecondsAsync(settings.Database(loadDb), stopSampling.Token);
+    var cpuBefore = cpu.Read();
+    var load = await CommandProbe.RunAsync(requests, connections, new CommandMix(client).NextAsync);
+    await Task.Delay(TimeSpan.FromSeconds(2.2)); // the daemon's and the sealer's work on these events
+    var used = cpu.Read() - cpuBefore;
+    await stopSampling.CancelAsync();
+    var waited = await lockWait;
+    var statements = await StatementCalls();
+    var n = (double)load.Completed;
+    var forUpdate = statements.Where(x => x.Query.Contains("for update", StringComparison.OrdinalIgnoreCase)).ToList();
+    report.Table(["operation", "requests", "p50 ms", "p99 ms"],
+        load.ByOperation.OrderBy(o => o.Key)
+            .Select(o => new object[] { o.Key, o.Value.TotalCount, o.Value.Ms(50), o.Value.Ms(99) })
+            .Append(new object[] { "**all**", load.All.TotalCount, load.All.Ms(50), load.All.Ms(99) }));
+    report.Table(["per request", "value"],
+    [
+        ["statements", statements.Sum(x => x.Calls) / n],
+        ["statement execution ms (pg_stat_statements)", statements.Sum(x => x.Ms) / n],
+        ["of which `for update` statements ms", forUpdate.Sum(x => x.Ms) / n],
+        ["lock wait ms (backends waiting on a lock, sampled every 10 ms)", 1000 * waited / n],
+        ["API CPU ms", 1000 * used.Api / n],
+        ["PostgreSQL CPU ms", 1000 * used.Postgres / n],
+        ["load generator CPU ms", 1000 * used.Bench / n],
+    ]);
+    report.Line($"{load.Completed} requests in {load.Took.TotalSeconds:F1} s ({load.AchievedRate:F0}/s, depends on the machine's load), " +
+                $"{load.Errors} errors; {used.Utilisation()}.");
+    report.Line("Top statements by total execution time:");
+    await TopStatements();
+    ReportFailures([load]);
+}
+
 // Find the highest arrival rate answered without errors or a growing queue: x1.5 steps, then two bisections.
 async Task<(List<(LoadResult Load, CpuTimes Cpu)> Steps, double MaxRate)> RampAsync(Func<Func<Task<Sent>>> mix, Func<Task> settle)
 {
@@ -436,7 +500,7 @@ async Task<(long Calls, double ExecutionMs)> StatementTotals()
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand("""
         select coalesce(sum(calls), 0)::bigint, coalesce(sum(total_exec_time), 0)::float8 from pg_stat_statements
-        where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%'
+        where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%' and query not like '%pg_stat_activity%'
         """, connection);
     await using var reader = await command.ExecuteReaderAsync();
     await reader.ReadAsync();
@@ -449,7 +513,7 @@ async Task<List<(string Query, long Calls, double Ms)>> StatementCalls()
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand("""
         select regexp_replace(query, '\s+', ' ', 'g'), calls, total_exec_time from pg_stat_statements
-        where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%'
+        where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_statements%' and query not like '%pg_stat_activity%'
         """, connection);
     await using var reader = await command.ExecuteReaderAsync();
     var rows = new List<(string, long, double)>();
@@ -463,7 +527,7 @@ async Task TopStatements()
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand("""
         select calls, total_exec_time, mean_exec_time, regexp_replace(query, '\s+', ' ', 'g') from pg_stat_statements
-        where dbid = (select oid from pg_database where datname = current_database())
+        where dbid = (select oid from pg_database where datname = current_database()) and query not like '%pg_stat_activity%'
         order by total_exec_time desc limit 8
         """, connection);
     await using var reader = await command.ExecuteReaderAsync();

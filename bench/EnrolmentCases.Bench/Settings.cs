@@ -10,7 +10,10 @@ public sealed record Settings(
     int PostgresPid,
     string ResultsFile,
     string ScratchDirectory,
-    bool Full)
+    bool Full,
+    string? Only = null,
+    int ProbeRequests = 3000,
+    int ProbeConcurrency = Settings.Concurrency)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -34,7 +37,10 @@ public sealed record Settings(
     {
         string Arg(string name) =>
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
+        string? Optional(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
-            args.Contains("--full"));
+            args.Contains("--full"), Optional("--only"),
+            int.TryParse(Optional("--requests"), out var requests) ? requests : 3000,
+            int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency);
     }
 }
