@@ -1,35 +1,65 @@
 using EnrolmentCases.Cases;
+using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
 
 namespace EnrolmentCases.Budgets;
 
 /// <summary>
-/// Keeps a budget in step with the money a command on a case moves, in the same transaction. The
-/// budget's stream row is locked (SELECT ... FOR UPDATE) before it is read, after the case's own
-/// lock, so grants racing for one budget queue up and each sees what the previous one committed;
-/// grants against different budgets never wait for each other.
+/// Keeps the budgets in step with the money a command on a case moves, in the same transaction, as the
+/// command's last step: the case is locked, decided and annotated first, and only then is each budget's
+/// stream row locked (SELECT ... FOR UPDATE), its ledger read, the commitment checked against what remains
+/// and the ledger's events appended. Grants racing for one budget still queue on its row and each sees
+/// what the previous one committed, but the lock is held for the commit's writes only, not for the case's
+/// work; grants against different budgets never wait for each other. Every budget a command touches is
+/// named by its money events, and budgets are locked in id order, so two commands cannot deadlock.
 /// </summary>
 public static class BudgetLedger
 {
-    /// <summary>The budget's stream, locked until the commit; null when the command moves no money.</summary>
-    public static async Task<IEventStream<Budget>?> LockAsync(IDocumentSession session, Guid? budgetId, CancellationToken ct) =>
-        budgetId is { } id ? await session.Events.FetchForExclusiveWriting<Budget>(id, ct) : null;
+    /// <summary>
+    /// Books the case's money events (commitments, releases, disbursements) on the budgets they name,
+    /// each under its row lock. Returns budget-exceeded, with nothing booked, when a commitment does not
+    /// fit what remains of its budget; the caller then writes nothing.
+    /// </summary>
+    public static async Task<ProblemDetails?> BookAsync(IDocumentSession session, Guid caseId, IEnumerable<object> caseEvents,
+        DateTimeOffset now, CancellationToken ct = default)
+    {
+        var entries = Entries(caseId, caseEvents, now).ToList();
+        if (entries.Count == 0) return null;
 
-    /// <summary>Books the case's money events on the budget: commitments, releases and disbursements.</summary>
-    public static void Book(IEventStream<Budget>? budget, Guid caseId, IEnumerable<object> caseEvents, DateTimeOffset now)
+        var books = new List<(IEventStream<Budget> Stream, List<object> Entries)>();
+        foreach (var budget in entries.GroupBy(e => e.BudgetId).OrderBy(g => g.Key))
+        {
+            var stream = await session.Events.FetchForExclusiveWriting<Budget>(budget.Key, ct);
+            var booked = budget.Select(e => e.Entry).ToList();
+            if (Refuses(stream.Aggregate, booked) is { } exceeded) return exceeded;
+            books.Add((stream, booked));
+        }
+
+        foreach (var (stream, booked) in books) stream.AppendMany(booked);
+        return null;
+    }
+
+    /// <summary>budget-exceeded when the commitments among these entries do not fit what remains of the budget.</summary>
+    public static ProblemDetails? Refuses(Budget? budget, IEnumerable<object> entries)
+    {
+        var committing = entries.OfType<SubsidyCommitted>().Sum(c => c.Amount);
+        return committing > 0 ? Budget.Refuses(budget, committing) : null;
+    }
+
+    /// <summary>The ledger entries a case's events make, each with the budget it is booked on.</summary>
+    public static IEnumerable<(Guid BudgetId, object Entry)> Entries(Guid caseId, IEnumerable<object> caseEvents, DateTimeOffset now)
     {
         foreach (var e in caseEvents)
         {
-            object? entry = e switch
+            (Guid, object)? entry = e switch
             {
-                SubsidyGranted g => new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now),
-                SubsidyEnded { Released: > 0 } end => new CommitmentReleased(caseId, end.Released, end.Reason, now),
-                PremiumPaid { BudgetId: not null } paid => new PremiumDisbursed(caseId, paid.Month, paid.Amount, now),
+                SubsidyGranted g => (g.BudgetId,
+                    new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now)),
+                SubsidyEnded { Released: > 0 } end => (end.BudgetId, new CommitmentReleased(caseId, end.Released, end.Reason, now)),
+                PremiumPaid { BudgetId: { } budgetId } paid => (budgetId, new PremiumDisbursed(caseId, paid.Month, paid.Amount, now)),
                 _ => null
             };
-            if (entry is null) continue;
-            if (budget is null) throw new InvalidOperationException($"{e.GetType().Name} moves money, but no budget was locked for it.");
-            budget.AppendOne(entry);
+            if (entry is { } booked) yield return booked;
         }
     }
 }

@@ -70,22 +70,18 @@ public static class RecordPremiumPaymentEndpoint
             ["recordedPayment"] = new RecordedPayment(recorded.Month, recorded.Amount, recorded.PaidOn)
         });
 
-    /// <summary>A subsidised month is paid out of its budget, which is locked for the disbursement.</summary>
-    public static Task<IEventStream<Budget>?> LoadAsync(RecordPremiumPayment command, Case? @case, IDocumentSession session,
-        CancellationToken ct) =>
-        BudgetLedger.LockAsync(session, @case?.Subsidy is { } s && s.Covers(command.PaidMonth) ? s.BudgetId : null, ct);
-
     [WolverinePost("/api/cases/{id}/premium-payments", OperationId = "RecordPremiumPayment", Summary = "Record a premium payment",
         Description = "Records one paid month; paying a month already paid with the same amount changes nothing, with another amount is refused (invalid-transition, with the recordedPayment). A month inside a subsidy is paid from its budget at the subsidised premium. A payment that leaves at most the grace of unpaid months behind reactivates a lapsed membership.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     public static async Task<(IResult, Events)> Post(RecordPremiumPayment command,
-        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        [LockedCase] Case @case,
         Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now)
             .Then(@case, current => Decide(current, command, now.Today, lapses.GraceMonths, now.Instant));
         var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
-        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        // A subsidised month is paid out of its budget, locked and booked as the command's last step.
+        if (await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant) is { } refused) return (Results.Problem(refused), new Events());
         return (answer, events);
     }
 }

@@ -37,21 +37,18 @@ public static class GrantSubsidyEndpoint
         else if (start != default && start.Month + months - 1 > 12) errors.Add("months", "must not run past December of the budget year");
     });
 
-    /// <summary>The budget to draw on, locked until the commit: two grants racing for its last rupiah queue here.</summary>
-    public static Task<IEventStream<Budget>?> LoadAsync(GrantSubsidy command, Case? @case, IDocumentSession session, CancellationToken ct) =>
-        BudgetLedger.LockAsync(session, @case is null ? null : command.BudgetFor(@case), ct);
-
     [WolverinePost("/api/cases/{id}/subsidy", OperationId = "GrantSubsidy", Summary = "Grant a subsidy",
         Description = "A regional budget (the province's or the case's regency's) takes over the worker's monthly premium, up to the subsidised package (JKK + JKM at the lowest income bracket; JHT or a higher bracket stays the worker's to pay), from a start month for up to the rest of the budget year. The whole commitment must fit what is left of the budget, or nothing is written (budget-exceeded). Moves an enrolled case to subsidized.")]
     [Tags("Subsidies and payments"), Authorize(Roles = Roles.Caseworker)]
     public static async Task<(IResult, Events)> Post(GrantSubsidy command,
-        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        [LockedCase] Case @case,
         Now now, LapsePolicy lapses, IOptions<TariffOptions> tariff, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now)
-            .Then(@case, current => SubsidyDecisions.Grant(current, command, budget?.Aggregate, tariff.Value, now.Instant));
+            .Then(@case, current => SubsidyDecisions.Grant(current, command, tariff.Value, now.Instant));
         var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
-        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        // Last: the budget is locked, checked and booked only now; two grants racing for its last rupiah queue here.
+        if (await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant) is { } exceeded) return (Results.Problem(exceeded), new Events());
         return (answer, events);
     }
 }

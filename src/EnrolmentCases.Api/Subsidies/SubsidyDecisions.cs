@@ -9,9 +9,10 @@ public static class SubsidyDecisions
     /// <summary>
     /// An enrolled worker's premium moves to a regional budget, up to the subsidised package (JKK +
     /// JKM at the lowest income bracket, from the tariff): a worker's JHT or higher bracket stays
-    /// theirs to pay. The whole commitment must fit what is left of the budget.
+    /// theirs to pay. Whether the whole commitment fits what is left of the budget is checked when it is
+    /// booked, under the budget's lock, as the command's last step (BudgetLedger.BookAsync).
     /// </summary>
-    public static Decision Grant(Case current, GrantSubsidy command, Budget? budget, TariffOptions tariff, DateTimeOffset now)
+    public static Decision Grant(Case current, GrantSubsidy command, TariffOptions tariff, DateTimeOffset now)
     {
         if (current.Stage != CaseStage.Enrolled)
             return Decision.NotAt(current.Stage, current.Stage == CaseStage.Subsidized
@@ -22,7 +23,6 @@ public static class SubsidyDecisions
         var premium = Math.Min(Tariff.MonthlyPremium(tariff, current.Programmes, current.DeclaredMonthlyIncome),
             Tariff.SubsidisedPackage(tariff));
         var months = command.Months!.Value;
-        if (Budget.Refuses(budget, premium * months) is { } exceeded) return Decision.Refuse(exceeded);
         return Decision.Record(new SubsidyGranted(payer, payer == Payer.ApbdRegency ? current.RegencyCode : null,
             command.BudgetYear!.Value, command.Start, months, premium, command.BudgetFor(current), now));
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Net;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Money;
@@ -113,5 +114,62 @@ public class BudgetInvariants(ApiFixture api)
         // The walk must have exercised the money paths, or it proved nothing.
         Assert.True(grants >= 2, $"only {grants} grants succeeded");
         Assert.True(subsidisedPayments >= 1, "no subsidised payment was made");
+    }
+
+    [Fact]
+    public async Task grants_payments_and_closures_racing_on_one_budget_never_overcommit_it_and_leave_it_exact()
+    {
+        // The budget is locked only when the money is booked, at the end of each command: grants, subsidised payments and
+        // releases of closed subsidies all queue on it there. Six running subsidies, room for three more grants and a part
+        // of a fourth; ten grants race with three payments and three closures that release a whole commitment each.
+        const long yearly = 12 * 16_800;
+        var year = MoneyScenarios.FreshBudgetYear();
+        const long allocation = 9 * yearly + 100_000;
+        await api.Host.Allocate("APBD_REGENCY", "17.05", year, allocation);
+        using var clock = api.ClockAt(new DateTimeOffset(year, 1, 15, 9, 0, 0, TimeSpan.FromHours(7)));
+        using var client = api.Host.Client(_seluma);
+
+        var running = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            var id = await api.Host.EnrolledCase(_seluma, "17.05", $"{year}-01-01");
+            var granted = await client.PostJson($"/api/cases/{id}/subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12));
+            Assert.Equal(HttpStatusCode.OK, granted.StatusCode);
+            running.Add(id);
+        }
+
+        var waiting = new List<Guid>();
+        for (var i = 0; i < 10; i++) waiting.Add(await api.Host.EnrolledCase(_seluma, "17.05", $"{year}-01-01"));
+
+        using var start = new ManualResetEventSlim();
+        Task<HttpResponseMessage> Race(string url, object body) => Task.Run(async () =>
+        {
+            start.Wait();
+            return await client.PostJson(url, body);
+        });
+        var grants = waiting.Select(id => Race($"/api/cases/{id}/subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-01", 12))).ToList();
+        var payments = running.Take(3).Select(id => Race($"/api/cases/{id}/premium-payments",
+            new { month = $"{year}-01", amount = 16_800, paidOn = $"{year}-01-15" })).ToList();
+        var closures = running.Skip(3).Select(id => Race($"/api/cases/{id}/closure", new { reason = "declined" })).ToList();
+        start.Set();
+        await Task.WhenAll([.. grants, .. payments, .. closures]);
+
+        foreach (var other in payments.Concat(closures)) Assert.Equal(HttpStatusCode.OK, other.Result.StatusCode);
+        var won = grants.Count(g => g.Result.StatusCode == HttpStatusCode.OK);
+        foreach (var lost in grants.Where(g => g.Result.StatusCode != HttpStatusCode.OK))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, lost.Result.StatusCode);
+            Assert.Equal("budget-exceeded", JsonDocument.Parse(await lost.Result.Content.ReadAsStringAsync()).RootElement.Slug());
+        }
+
+        // At least the three that fit from the start; at most three more, with what the closures released.
+        Assert.InRange(won, 3, 6);
+        var committed = (3 + won) * yearly;
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.05", allocation, committed, 3 * 16_800, allocation - committed),
+            await api.Host.BudgetLine(year, Payer.ApbdRegency, "17.05"));
+        var subsidised = 0;
+        foreach (var id in waiting)
+            if ((await api.Host.GetCase(_seluma, id)).Stage == EnrolmentCases.Cases.CaseStage.Subsidized) subsidised++;
+        Assert.Equal(won, subsidised);
     }
 }

@@ -51,9 +51,14 @@ public class BudgetRules
     private static Case Enrolled() => new Case(Guid.NewGuid(), "1704015506900001", "17.04", CaseStage.Contacted)
         .After(new WorkerEnrolled("12345678901", [Programme.Jkk, Programme.Jkm], 1_000_000, new DateOnly(2026, 1, 1), DateTimeOffset.UtcNow));
 
-    private static Decision Grant(Budget? budget, int months = 4) => SubsidyDecisions.Grant(Enrolled(),
-        new GrantSubsidy(Payer.ApbdRegency, 2026, "2026-09", months), budget, new TariffOptions { IncomeBrackets = [1_000_000] },
-        DateTimeOffset.UtcNow);
+    /// <summary>The grant's decision on the case, then the check its commitment meets when it is booked on the budget.</summary>
+    private static Decision Grant(Budget? budget, int months = 4)
+    {
+        var decision = SubsidyDecisions.Grant(Enrolled(), new GrantSubsidy(Payer.ApbdRegency, 2026, "2026-09", months),
+            new TariffOptions { IncomeBrackets = [1_000_000] }, DateTimeOffset.UtcNow);
+        var entries = BudgetLedger.Entries(Guid.NewGuid(), decision.Events, DateTimeOffset.UtcNow).Select(e => e.Entry);
+        return decision.Refusal is null && BudgetLedger.Refuses(budget, entries) is { } exceeded ? Decision.Refuse(exceeded) : decision;
+    }
 
     [Fact]
     public void a_grant_that_fits_reserves_premium_times_months_of_its_regencys_budget()

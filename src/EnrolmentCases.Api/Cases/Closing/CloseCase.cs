@@ -31,20 +31,17 @@ public static class CloseCaseEndpoint
             .Then(current, open => Decision.Record(new CaseClosed(reason, command.Note, open.Stage, now)));
     }
 
-    /// <summary>The budget of a running subsidy, locked: closing releases what it had reserved.</summary>
-    public static Task<IEventStream<Budget>?> LoadAsync(Case? @case, IDocumentSession session, CancellationToken ct) =>
-        BudgetLedger.LockAsync(session, @case?.Subsidy?.BudgetId, ct);
-
     [WolverinePost("/api/cases/{id}/closure", OperationId = "CloseCase", Summary = "Close a case",
         Description = "Closes the case with a reason. A running subsidy ends first and its unspent commitment returns to the budget; the worker's NIK is free for a new case.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
     public static async Task<(IResult, Events, IMartenOp)> Post(CloseCase command,
-        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        [LockedCase] Case @case,
         Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
         var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
-        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        // A running subsidy's unspent commitment goes back to its budget (locked and booked last; a release never exceeds it).
+        await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant);
         // A closed case no longer holds its NIK: a new case may be opened for the worker.
         return (answer, events,
             decision.Refusal is null && @case.Subject is { } subject ? MartenOps.Delete<OpenCaseClaim>(subject) : MartenOps.Nothing());

@@ -21,18 +21,16 @@ public static class SweepCaseHandler
 {
     public static bool BudgetYearOver(Case? @case, Now now) => @case?.Subsidy is { } s && s.BudgetYear < now.Today.Year;
 
-    public static Task<IEventStream<Budget>?> LoadAsync(Case? @case, Now now, IDocumentSession session, CancellationToken ct) =>
-        BudgetLedger.LockAsync(session, BudgetYearOver(@case, now) ? @case!.Subsidy!.BudgetId : null, ct);
-
     public static async Task<Events> Handle(SweepCase message,
-        [LockedCase] Case @case, IEventStream<Budget>? budget,
+        [LockedCase] Case @case,
         Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => BudgetYearOver(current, now)
             ? SubsidyDecisions.End(current, SubsidyEndReason.BudgetYearOver, now.Instant)
             : Decision.Record());
         var (_, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
-        BudgetLedger.Book(budget, @case.Id, events, now.Instant);
+        // Releases only: nothing here can exceed a budget.
+        await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant);
         EventMetadata.Stamp(session, Caller.System("case-sweep"), message.Run, $"job case-sweep {message.Run}");
         return events;
     }

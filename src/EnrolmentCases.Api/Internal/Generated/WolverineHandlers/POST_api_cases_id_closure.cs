@@ -97,10 +97,9 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var eventStreamOfBudget = await EnrolmentCases.Cases.Closing.CloseCaseEndpoint.LoadAsync(stream_case.Aggregate, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events, var martenOp) = await EnrolmentCases.Cases.Closing.CloseCaseEndpoint.Post(command, stream_case.Aggregate, eventStreamOfBudget, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+            (var result, var events, var martenOp) = await EnrolmentCases.Cases.Closing.CloseCaseEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
 
             if (events != null)
             {

@@ -100,10 +100,9 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var eventStreamOfBudget = await EnrolmentCases.Subsidies.GrantSubsidyEndpoint.LoadAsync(command, stream_case.Aggregate, documentSession, httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
-            (var result, var events) = await EnrolmentCases.Subsidies.GrantSubsidyEndpoint.Post(command, stream_case.Aggregate, eventStreamOfBudget, now, _lapsePolicy, _optionsOfTariffOptions, documentSession).ConfigureAwait(false);
+            (var result, var events) = await EnrolmentCases.Subsidies.GrantSubsidyEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, _optionsOfTariffOptions, documentSession).ConfigureAwait(false);
 
             if (events != null)
             {

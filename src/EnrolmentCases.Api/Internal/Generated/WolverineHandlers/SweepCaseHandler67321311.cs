@@ -34,6 +34,8 @@ namespace Internal.Generated.WolverineHandlers
             // The actual message body
             var sweepCase = (EnrolmentCases.Lapses.Sweeping.SweepCase)context.Envelope.Message;
 
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "EnrolmentCases.Lapses.Sweeping.SweepCaseHandler");
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "EnrolmentCases.Lapses.Sweeping.SweepCaseHandler");
             var batchedQuery = documentSession.CreateBatchQuery();
 
             var stream_case_BatchItem = batchedQuery.Events.FetchForExclusiveWriting<EnrolmentCases.Cases.Case>(((EnrolmentCases.Lapses.Sweeping.SweepCase)context.Envelope.Message).CaseId);
@@ -43,17 +45,14 @@ namespace Internal.Generated.WolverineHandlers
             // Loading Marten aggregate as part of the aggregate handler workflow
             var stream_case = await stream_case_BatchItem.ConfigureAwait(false);
 
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.id", ((EnrolmentCases.Lapses.Sweeping.SweepCase)context.Envelope.Message).CaseId);
+            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.type", "EnrolmentCases.Cases.Case");
             var result_of_Assert = Wolverine.Runtime.Handlers.EntityIsNotNullGuard<EnrolmentCases.Cases.Case>.Assert(stream_case.Aggregate, ((Microsoft.Extensions.Logging.ILogger)_loggerForMessage), "stream_case.Aggregate", context.Envelope);
             // Evaluate whether or not the execution should stop based on the HandlerContinuation value
             if (result_of_Assert == Wolverine.HandlerContinuation.Stop) return;
-            var eventStreamOfBudget = await EnrolmentCases.Lapses.Sweeping.SweepCaseHandler.LoadAsync(stream_case.Aggregate, now, documentSession, cancellation).ConfigureAwait(false);
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("message.handler", "EnrolmentCases.Lapses.Sweeping.SweepCaseHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "EnrolmentCases.Lapses.Sweeping.SweepCaseHandler");
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.id", ((EnrolmentCases.Lapses.Sweeping.SweepCase)context.Envelope.Message).CaseId);
-            Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("wolverine.stream.type", "EnrolmentCases.Cases.Case");
             
             // The actual message execution
-            var outgoing1 = await EnrolmentCases.Lapses.Sweeping.SweepCaseHandler.Handle(sweepCase, stream_case.Aggregate, eventStreamOfBudget, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+            var outgoing1 = await EnrolmentCases.Lapses.Sweeping.SweepCaseHandler.Handle(sweepCase, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
 
             if (outgoing1 != null)
             {
