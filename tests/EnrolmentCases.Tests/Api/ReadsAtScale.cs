@@ -30,7 +30,7 @@ public sealed class ReadsAtScaleCollection : ICollectionFixture<ReadsAtScaleFixt
 /// <summary>
 /// The reads of issue 15 over many cases: case views, their keys, search entries and coverage roll-ups written straight
 /// into the store (READS_SCALE_ROWS cases, 2,000 by default; the benchmark figures in docs/benchmarks.md used
-/// 1,000,000), then every read through the API, READS_SCALE_REQUESTS times each (10 by default, at most 30 s of requests per read). What each read
+/// 1,000,000), then every read through the API, READS_SCALE_REQUESTS times each (10 by default, at most 20 s of requests per read). What each read
 /// answers is checked against the generated data; the latencies are printed, never asserted.
 /// </summary>
 [Collection(ReadsAtScaleCollection.Name)]
@@ -75,7 +75,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
             for (var i = start; i < Math.Min(rows, start + 10_000); i++)
             {
                 var nik = $"17{i:D14}";
-                var opened = first.AddMinutes(span * i / rows);
+                var opened = first.AddMinutes(span * i / rows).ToUniversalTime();
                 var (seal, key) = privacy.NewKey(privacy.SubjectOf(nik), opened);
                 var name = i == rows / 2 ? $"Siti {char.ToUpperInvariant(rare[0])}{rare[1..]}"
                     : string.Join(' ', Enumerable.Range(0, 2 + random.Next(2)).Select(_ => GivenNames[random.Next(GivenNames.Length)]));
@@ -102,7 +102,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
                 };
                 keys.Add(key);
                 views.Add(view);
-                entries.Add(new CaseSearchEntry(view.Id, index.TokensOf(seal, view.FullName, view.Village)));
+                entries.Add(index.EntryOf(view.Id, view.RegencyCode, view.OpenedAt, seal, view.FullName, view.Village));
                 generated.Add(new Generated(view.Id, regency, stage, opened, name, village, subsidy));
                 foreach (var basis in new[] { Basis.Recorded, Basis.Effective })
                 {
@@ -121,7 +121,16 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
 
         await api.Store.BulkInsertDocumentsAsync(rollUps.Values);
         output.WriteLine($"{rows} case views, keys, search entries and {rollUps.Count} coverage rows loaded in {loading.Elapsed.TotalSeconds:F1} s");
-        await TestSql.ExecuteAsync($"analyze {ReadsAtScaleFixture.Schema}.mt_doc_casesearchentry; analyze {ReadsAtScaleFixture.Schema}.mt_doc_casedetails");
+        // What autovacuum does to a table loaded this fast, at once: statistics, and the visibility map index-only scans use.
+        foreach (var table in new[] { "mt_doc_casesearchentry", "mt_doc_casedetails", "mt_doc_personkey" })
+            await TestSql.ExecuteAsync($"vacuum analyze {ReadsAtScaleFixture.Schema}.{table}");
+        foreach (var plan in new[]
+                 {
+                     "select count(*) from {0}.mt_doc_casedetails d where d.regency_code = '17.04'",
+                     "select d.id from {0}.mt_doc_casedetails d where d.regency_code = '17.04' order by d.opened_at desc, d.id desc limit 50",
+                     "select d.id from {0}.mt_doc_casedetails d order by d.opened_at desc, d.id desc limit 50"
+                 })
+            output.WriteLine(string.Join('\n', await TestSql.NamesAsync("explain " + string.Format(plan, ReadsAtScaleFixture.Schema))));
 
         var (auditor, planner, kaur) = (api.Token("auditor"), api.Token("planner"), api.Token("caseworker", "17.04"));
         var inKaur = generated.Where(g => g.Regency == "17.04").ToList();
@@ -137,7 +146,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
             var result = await read(0); // warm
             var times = new List<double>();
             var budget = Stopwatch.StartNew();
-            for (var i = 1; i <= requests && budget.Elapsed < TimeSpan.FromSeconds(30); i++)
+            for (var i = 1; i <= requests && budget.Elapsed < TimeSpan.FromSeconds(20); i++)
             {
                 var watch = Stopwatch.StartNew();
                 result = await read(i);
@@ -201,6 +210,9 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         }
 
         output.WriteLine($"Reads over {rows:N0} cases:\n{string.Join('\n', timings)}");
+        // A passing test's output is not shown by the console logger: READS_SCALE_REPORT names a file for the figures.
+        if (Environment.GetEnvironmentVariable("READS_SCALE_REPORT") is { Length: > 0 } report)
+            await File.AppendAllTextAsync(report, $"Reads over {rows:N0} cases (loaded in {loading.Elapsed.TotalSeconds:F0} s):\n{string.Join('\n', timings)}\n");
     }
 
     private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];

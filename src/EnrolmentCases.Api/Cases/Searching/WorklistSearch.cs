@@ -29,14 +29,29 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         return new WorklistSearch(null, null, words, index.QueryTokens(words));
     }
 
-    /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's).</summary>
-    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session)
+    /// <summary>
+    /// The index entries holding every token of the query, in one of the regencies (by their tokens; null: any). A
+    /// single regency's token joins the query's, so the GIN index intersects them before a row is read.
+    /// </summary>
+    public IQueryable<CaseSearchEntry> Entries(IQuerySession session, long[]? regencyTokens)
+    {
+        IQueryable<CaseSearchEntry> entries = session.Query<CaseSearchEntry>();
+        if (regencyTokens is [var one]) return entries.Where(e => e.MatchesSql("d.tokens @> ?", Tokens.Append(one).ToArray()));
+        entries = entries.Where(e => e.MatchesSql("d.tokens @> ?", Tokens));
+        return regencyTokens is null ? entries : entries.Where(e => e.MatchesSql("d.tokens && ?", regencyTokens));
+    }
+
+    /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's), in the regencies.</summary>
+    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session, long[]? regencyTokens)
     {
         if (Subject is { } subject) return query.Where(c => c.Subject == subject);
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
+        var tokens = regencyTokens is [var one] ? Tokens.Append(one).ToArray() : Tokens;
         // An array from a subquery is computed once, through the GIN index, whatever the planner guesses about
         // the tokens' frequency: a semi-join let it walk the newest-first index over every case for a rare word.
-        return query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ?))", Tokens));
+        return regencyTokens is { Length: > 1 }
+            ? query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ? and tokens && ?))", tokens, regencyTokens))
+            : query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ?))", tokens));
     }
 
     /// <summary>Does the case, decrypted, match? Erased cases never do.</summary>
