@@ -15,20 +15,23 @@ public static class Configuration
         services.ConfigureMarten(opts =>
         {
             opts.Projections.Snapshot<CaseDetails>(SnapshotLifecycle.Inline);
+            // Marten gives each duplicated field an index of its own column; the composite ones are added beside them.
             opts.Schema.For<CaseDetails>()
-                // A caseworker's worklist: one regency, newest first.
-                .Duplicate(c => c.RegencyCode, notNull: true, configure: index => index.Columns = ["regency_code", "opened_at", "id"])
-                // An auditor's worklist: every regency, newest first.
-                .Duplicate(c => c.OpenedAt, notNull: true, configure: index => index.Columns = ["opened_at", "id"])
-                // A worklist narrowed to one stage.
-                .Duplicate(c => c.Stage, configure: index => index.Columns = ["regency_code", "stage", "opened_at", "id"])
+                .Duplicate(c => c.RegencyCode, notNull: true)
+                .Duplicate(c => c.OpenedAt, notNull: true)
+                .Duplicate(c => c.Stage)
                 // The lapse sweep and lapsingBefore.
                 .Duplicate(c => c.SettledThroughIndex)
                 // What the insurer's latest status file said (insurerStatus=, drift=).
-                .Duplicate(c => c.InsurerStatus, configure: index => index.Columns = ["regency_code", "insurer_status"])
-                .Duplicate(c => c.InsurerDrifting, configure: index => index.Columns = ["regency_code", "insurer_drifting"])
+                .Duplicate(c => c.InsurerStatus)
+                .Duplicate(c => c.InsurerDrifting)
+                .Duplicate(c => c.SubsidyCohort)
+                // A caseworker's worklist: one regency, newest first, and its count.
+                .Index([c => c.RegencyCode, c => c.OpenedAt, c => c.Id])
+                // A worklist narrowed to one stage.
+                .Index([c => c.RegencyCode, c => c.Stage, c => c.OpenedAt, c => c.Id])
                 // The forecast's cohort of a year, grouped from the index alone.
-                .Duplicate(c => c.SubsidyCohort, configure: index => index.Columns = ["subsidy_cohort", "regency_code"])
+                .Index([c => c.SubsidyCohort, c => c.RegencyCode])
                 .Index(c => c.Subject)
                 // Insurer status files find cases by KPJ (Reconciliations).
                 .Index(c => c.MembershipNumber);

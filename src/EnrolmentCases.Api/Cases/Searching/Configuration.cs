@@ -18,7 +18,7 @@ public static class Configuration
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
             // A search's page in newest-first order, read from this table (ADR 0028).
-            .Duplicate(e => e.OpenedAt, configure: index => index.Columns = ["opened_at", "id"]));
+            .Duplicate(e => e.OpenedAt));
         return services;
     }
 }

@@ -59,9 +59,7 @@ public static class GetWorklistEndpoint
         if (search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            var entries = search.Entries(session, regencies?.Select(searchIndex.RegencyToken).ToArray());
-            total = await entries.LongCountAsync(ct);
-            ids = await entries.OrderByDescending(e => e.OpenedAt).ThenByDescending(e => e.Id).Select(e => e.Id).Skip(skip).Take(size).ToListAsync(ct);
+            (total, ids) = await search.PageAsync(session, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, ct);
         }
         else
         {
