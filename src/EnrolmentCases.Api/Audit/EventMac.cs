@@ -70,7 +70,7 @@ public sealed record MacInput(
 }
 
 /// <summary>The key ring: signs with the current key, verifies with whichever key an event names.</summary>
-public sealed class EventMacs
+public sealed class EventMacs : EnrolmentCases.Infrastructure.IEventSigner
 {
     /// <summary>The headers the MAC writes on each event: itself and the id of its key. Left out of what it covers.</summary>
     public const string MacHeader = "mac";
@@ -92,6 +92,14 @@ public sealed class EventMacs
     public long RequiredFromSequence { get; }
 
     public bool Knows(string keyId) => _keys.ContainsKey(keyId);
+
+    (string Header, string KeyId) EnrolmentCases.Infrastructure.IEventSigner.Key => (KeyHeader, CurrentKeyId);
+
+    string EnrolmentCases.Infrastructure.IEventSigner.MacHeader => MacHeader;
+
+    string EnrolmentCases.Infrastructure.IEventSigner.Sign(Guid streamId, long version, Guid eventId, string type, string? userName,
+        string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
+        EventMacListener.MacOf(this, streamId, version, eventId, type, userName, correlationId, causationId, headersJson, dataJson, previousMac);
 
     /// <summary>HMAC-SHA256 of the input under the named key, lowercase hex.</summary>
     public string Compute(string keyId, MacInput input) =>

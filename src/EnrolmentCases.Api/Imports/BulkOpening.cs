@@ -1,4 +1,4 @@
-using EnrolmentCases.Audit;
+using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Searching;
@@ -21,7 +21,7 @@ public sealed record Opening(Guid CaseId, OpenCaseClaim Claim, IReadOnlyList<obj
 /// row a duplicate), the person's data key, the stream and its events with their metadata and MAC chain, the
 /// case's inline snapshot (CaseDetails) and its search entry.
 /// </summary>
-public sealed class BulkOpening(EventMacs macs, SearchIndex search)
+public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
 {
     /// <summary>
     /// Inserts the claims of the openings, in primary key order (so two chunks never wait on each other in
@@ -123,11 +123,11 @@ public sealed class BulkOpening(EventMacs macs, SearchIndex search)
                     var data = opening.Events[v];
                     var mapping = events.EventMappingFor(data.GetType());
                     var id = Guid.CreateVersion7(at);
-                    var headers = new Dictionary<string, object>(metadata) { [EventMacs.KeyHeader] = macs.CurrentKeyId };
+                    var headers = new Dictionary<string, object>(metadata) { [signer.Key.Header] = signer.Key.KeyId };
                     var dataJson = serializer.ToJson(data);
-                    var mac = EventMacListener.MacOf(macs, opening.CaseId, v + 1, id, mapping.EventTypeName, user, correlation, causation,
+                    var mac = signer.Sign(opening.CaseId, v + 1, id, mapping.EventTypeName, user, correlation, causation,
                         serializer.ToJson(headers), dataJson, previous);
-                    headers[EventMacs.MacHeader] = mac;
+                    headers[signer.MacHeader] = mac;
                     previous = mac;
 
                     await rows.StartRowAsync(ct);
