@@ -10,7 +10,9 @@ public sealed record Settings(
     int PostgresPid,
     string ResultsFile,
     string ScratchDirectory,
-    bool Full)
+    bool Full,
+    string? Only = null,
+    int? Rows = null)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -25,6 +27,9 @@ public sealed record Settings(
     /// <summary>Demo scale: 0.05 is about 3,200 cases and 57,000 events; 0.875 about 1,000,000 events.</summary>
     public double DemoScale => Full ? 0.875 : 0.05;
 
+    /// <summary>Rows of the measured import: 100,000 (the target), the largest file the API takes in a full run.</summary>
+    public int ImportRows => Rows ?? (Full ? 200_000 : 100_000);
+
     public double ReadRate => 50;
     public TimeSpan ReadDuration => TimeSpan.FromSeconds(Full ? 30 : 8);
 
@@ -35,6 +40,7 @@ public sealed record Settings(
         string Arg(string name) =>
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
         return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
-            args.Contains("--full"));
+            args.Contains("--full"), args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault(),
+            args.SkipWhile(a => a != "--import-rows").Skip(1).FirstOrDefault() is { } rows ? int.Parse(rows) : null);
     }
 }
