@@ -5,6 +5,8 @@
 #   ./bench.sh --only commands [--requests N] [--concurrency C]
 #                       only the product's mix, N requests C at a time, with statements, statement time,
 #                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
+#   ./bench.sh --only import [--import-rows N]
+#                       only the import of N rows (100,000 by default)
 # Starts a private PostgreSQL in the temp folder, builds the API and the benchmark in Release, runs
 # every measurement (the benchmark starts and stops the API itself) and writes
 # bench/results/<time>/results.md with the API's logs beside it. Everything it started is stopped.
@@ -19,7 +21,7 @@ case "${1:-}" in
   "") ;;
   --full) size=(--full) ;;
   --only) size=("$@") ;;
-  -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 

@@ -20,6 +20,13 @@ var loadDb = "bench_load";
 
 await Machine();
 
+// `--only import`: the import section alone (how it is run while working on imports, without the rest of the run).
+if (settings.Only == "import")
+{
+    await ImportSection();
+    return;
+}
+
 if (settings.Only is "commands")
 {
     await CommandsOnlyAsync();
@@ -362,8 +369,7 @@ using (var reader = Client(api, caseworker))
 await api.DisposeAsync();
 api = null;
 
-report.Heading("Import");
-report.Line("Import of 100,000 rows: measured in its own issue.");
+await ImportSection();
 
 report.Heading("Run");
 report.Line($"Whole run: {Stopwatch.GetElapsedTime(startedAt).TotalMinutes:F1} min ({(settings.Full ? "full" : "default")} size).");
@@ -425,6 +431,56 @@ async Task CommandsOnlyAsync()
     report.Line("Top statements by total execution time:");
     await TopStatements();
     ReportFailures([load]);
+}
+
+// Import: a file of new workers through POST /api/imports, on its own database, timed from the POST to `completed`.
+async Task ImportSection()
+{
+    var rows = settings.ImportRows;
+    report.Heading($"Import ({rows:N0} rows)");
+    const string importDb = "bench_import";
+    await CreateDatabaseAsync(importDb);
+    var statements = true;
+    try
+    {
+        await Sql(importDb, "create extension if not exists pg_stat_statements");
+        await Sql(importDb, "select pg_stat_statements_reset()");
+    }
+    catch (PostgresException)
+    {
+        statements = false;
+    }
+
+    await using var importApi = api = await ApiProcess.StartAsync(settings, importDb, "api-import");
+    var token = (await ApiProcess.RunAsync(settings, importDb, ["token", "--role", "caseworker", "--regency", CommandMix.Regency,
+        "--name", "Bench Importer"])).Output.Trim();
+    using var importHttp = Client(importApi, token);
+    importHttp.Timeout = TimeSpan.FromMinutes(5);
+    // Warm-up: a small file, so that the measured one pays no code generation or JIT.
+    await ImportRun.RunAsync(importHttp, token, ImportRun.Csv(2_000, 90), 2_000, cpu);
+    await Task.Delay(3000);
+    if (statements) await Sql(importDb, "select pg_stat_statements_reset()");
+    var csv = ImportRun.Csv(rows, 0);
+    var measured = await ImportRun.RunAsync(importHttp, token, csv, rows, cpu);
+    var top = statements ? await StatementCalls(importDb) : [];
+    report.Table(["rows", "POST answered", "POST to completed", "rows/s", "counts"],
+        [[rows, Ms(measured.Accepted), $"{measured.Took.TotalSeconds:F1} s", measured.RowsPerSecond, measured.Counts]]);
+    report.Line($"CPU per row: {measured.Cpu.PerUnit(rows)}; {measured.Cpu.Utilisation()}. Target: 100,000 rows in at most 10 s " +
+                $"(10,000 rows/s); binary COPY of one narrow row into one table, above, is the yardstick.");
+    var samples = measured.Progress;
+    var steady = samples.Where(s => s.Done > 0 && s.Done < rows).ToList();
+    if (steady.Count >= 2)
+        report.Line($"Progress: first rows done after {steady[0].Seconds:F1} s; between then and {steady[^1].Seconds:F1} s " +
+                    $"{(steady[^1].Done - steady[0].Done) / (steady[^1].Seconds - steady[0].Seconds):F0} rows/s.");
+    if (top.Count > 0)
+    {
+        report.Line($"Statements: {top.Sum(s => s.Calls) / (double)rows:F3} a row, {top.Sum(s => s.Ms) / rows:F3} ms of execution a row " +
+                    "(pg_stat_statements, the projection daemon's and the audit sealer's work during the import included). The largest:");
+        report.Table(["calls", "calls a row", "total ms", "statement"],
+            top.OrderByDescending(s => s.Ms).Take(10).Select(s => new object[] { s.Calls, s.Calls / (double)rows, s.Ms, "`" + Shorten(s.Query, 110) + "`" }));
+    }
+
+    api = null;
 }
 
 // Find the highest arrival rate answered without errors or a growing queue: x1.5 steps, then two bisections.
@@ -507,9 +563,9 @@ async Task<(long Calls, double ExecutionMs)> StatementTotals()
     return (reader.GetInt64(0), reader.GetDouble(1));
 }
 
-async Task<List<(string Query, long Calls, double Ms)>> StatementCalls()
+async Task<List<(string Query, long Calls, double Ms)>> StatementCalls(string? database = null)
 {
-    await using var connection = new NpgsqlConnection(settings.Database(loadDb));
+    await using var connection = new NpgsqlConnection(settings.Database(database ?? loadDb));
     await connection.OpenAsync();
     await using var command = new NpgsqlCommand("""
         select regexp_replace(query, '\s+', ' ', 'g'), calls, total_exec_time from pg_stat_statements

@@ -12,6 +12,7 @@ public sealed record Settings(
     string ScratchDirectory,
     bool Full,
     string? Only = null,
+    int? Rows = null,
     int ProbeRequests = 3000,
     int ProbeConcurrency = Settings.Concurrency)
 {
@@ -28,6 +29,9 @@ public sealed record Settings(
     /// <summary>Demo scale: 0.05 is about 3,200 cases and 57,000 events; 0.875 about 1,000,000 events.</summary>
     public double DemoScale => Full ? 0.875 : 0.05;
 
+    /// <summary>Rows of the measured import: 100,000 (the target), the largest file the API takes in a full run.</summary>
+    public int ImportRows => Rows ?? (Full ? 200_000 : 100_000);
+
     public double ReadRate => 50;
     public TimeSpan ReadDuration => TimeSpan.FromSeconds(Full ? 30 : 8);
 
@@ -40,6 +44,7 @@ public sealed record Settings(
         string? Optional(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
             args.Contains("--full"), Optional("--only"),
+            Optional("--import-rows") is { } rows ? int.Parse(rows) : null,
             int.TryParse(Optional("--requests"), out var requests) ? requests : 3000,
             int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency);
     }

@@ -16,6 +16,7 @@ public static class Configuration
         // A MAC on every event, written with it in its transaction, under a key only the application holds.
         services.AddSettings<MacOptions>(configuration, MacOptions.Section, MacOptions.Rules);
         services.AddSingleton<EventMacs>();
+        services.AddSingleton<EnrolmentCases.Infrastructure.IEventSigner>(provider => provider.GetRequiredService<EventMacs>());
         services.AddSingleton<EventMacListener>();
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<EventMacListener>()));
         // Who read whose personal data, when: recorded by every read that carries it.

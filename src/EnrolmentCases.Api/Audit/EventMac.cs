@@ -70,7 +70,7 @@ public sealed record MacInput(
 }
 
 /// <summary>The key ring: signs with the current key, verifies with whichever key an event names.</summary>
-public sealed class EventMacs
+public sealed class EventMacs : EnrolmentCases.Infrastructure.IEventSigner
 {
     /// <summary>The headers the MAC writes on each event: itself and the id of its key. Left out of what it covers.</summary>
     public const string MacHeader = "mac";
@@ -92,6 +92,14 @@ public sealed class EventMacs
     public long RequiredFromSequence { get; }
 
     public bool Knows(string keyId) => _keys.ContainsKey(keyId);
+
+    (string Header, string KeyId) EnrolmentCases.Infrastructure.IEventSigner.Key => (KeyHeader, CurrentKeyId);
+
+    string EnrolmentCases.Infrastructure.IEventSigner.MacHeader => MacHeader;
+
+    string EnrolmentCases.Infrastructure.IEventSigner.Sign(Guid streamId, long version, Guid eventId, string type, string? userName,
+        string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
+        EventMacListener.MacOf(this, streamId, version, eventId, type, userName, correlationId, causationId, headersJson, dataJson, previousMac);
 
     /// <summary>HMAC-SHA256 of the input under the named key, lowercase hex.</summary>
     public string Compute(string keyId, MacInput input) =>
@@ -143,16 +151,23 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
                         if (e.GetHeader(key) is null) e.SetHeader(key, value);
                 e.SetHeader(EventMacs.KeyHeader, macs.CurrentKeyId);
 
-                var headers = CanonicalJson.Of(session.DocumentStore.Options.Serializer().ToJson(e.Headers ?? new Dictionary<string, object>()), EventMacs.MacHeader,
-                    EventMacs.KeyHeader);
-                var input = new MacInput(stream.Id, version, e.Id, e.EventTypeName, e.UserName, e.CorrelationId, e.CausationId,
-                    headers, CanonicalJson.Of(session.DocumentStore.Options.Serializer().ToJson(e.Data)), previous);
-                var mac = macs.Compute(macs.CurrentKeyId, input);
+                var serializer = session.DocumentStore.Options.Serializer();
+                var mac = MacOf(macs, stream.Id, version, e.Id, e.EventTypeName, e.UserName, e.CorrelationId, e.CausationId,
+                    serializer.ToJson(e.Headers ?? new Dictionary<string, object>()), serializer.ToJson(e.Data), previous);
                 e.SetHeader(EventMacs.MacHeader, mac);
                 previous = mac;
             }
         }
     }
+
+    /// <summary>
+    /// The MAC of one event under the current key, from its headers and data as the store's serializer writes them
+    /// (the headers already carry the key's id). Also used by writers that append without a session (bulk imports).
+    /// </summary>
+    public static string MacOf(EventMacs macs, Guid streamId, long version, Guid eventId, string type, string? userName,
+        string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
+        macs.Compute(macs.CurrentKeyId, new MacInput(streamId, version, eventId, type, userName, correlationId, causationId,
+            CanonicalJson.Of(headersJson, EventMacs.MacHeader, EventMacs.KeyHeader), CanonicalJson.Of(dataJson), previousMac));
 
     /// <summary>
     /// Each stream's last version and its MAC, in one query inside the session's own connection: one backward step

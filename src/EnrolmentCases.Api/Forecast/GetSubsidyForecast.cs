@@ -51,12 +51,7 @@ public static class GetSubsidyForecastEndpoint
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
         var ct = http.RequestAborted;
-        var cohort = (await session.Query<CaseDetails>()
-                .Where(c => c.Subsidy != null && c.Subsidy.BudgetYear == wantedYear)
-                .Select(c => new { c.RegencyCode, c.Subsidy!.Payer, c.Subsidy.StartMonth, c.Subsidy.MonthlyPremium })
-                .ToListAsync(ct))
-            .Select(c => new CohortMember(c.RegencyCode, c.Payer, c.StartMonth, c.MonthlyPremium))
-            .ToList();
+        var cohort = await SubsidyCohort.OfYearAsync(session, wantedYear, ct);
         var budgets = await session.Query<Budget>().Where(b => b.Year == wantedYear).ToListAsync(ct);
         var counts = await CoverageReader.CountsAtAsync(session, calendar, Basis.Recorded, now.Instant, ct);
         var targets = await RegencyTarget.ForYearAsync(session, wantedYear, ct);

@@ -2,8 +2,8 @@ using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Forecast;
 
-/// <summary>One subsidised worker of the cohort: who pays, from which month, at what premium.</summary>
-public sealed record CohortMember(string RegencyCode, Payer Payer, YearMonth StartMonth, long MonthlyPremium);
+/// <summary>Subsidised workers of the cohort alike in who pays, from which month, at what premium (one, unless grouped).</summary>
+public sealed record CohortMember(string RegencyCode, Payer Payer, YearMonth StartMonth, long MonthlyPremium, long Workers = 1);
 
 public sealed record Allocation(long Allocated, long Committed, long Paid, long Remaining);
 
@@ -117,12 +117,12 @@ public static class SubsidyForecast
     }
 
     private static ByPayer Count(IReadOnlyCollection<CohortMember> cohort) =>
-        new(cohort.Count(m => m.Payer == Payer.ApbdRegency), cohort.Count(m => m.Payer == Payer.ApbdProvince));
+        new(cohort.Where(m => m.Payer == Payer.ApbdRegency).Sum(m => m.Workers), cohort.Where(m => m.Payer == Payer.ApbdProvince).Sum(m => m.Workers));
 
     private static IEnumerable<YearMonth> MonthsOf(int year) => Enumerable.Range(1, 12).Select(m => new YearMonth(year, m));
 
     private static long CostIn(IEnumerable<CohortMember> cohort, YearMonth month) =>
-        cohort.Where(m => m.StartMonth <= month).Sum(m => m.MonthlyPremium);
+        cohort.Where(m => m.StartMonth <= month).Sum(m => m.MonthlyPremium * m.Workers);
 
     private static ByPayer MonthlyCost(IReadOnlyCollection<CohortMember> cohort, int year) => new(
         MonthsOf(year).Max(month => CostIn(cohort.Where(m => m.Payer == Payer.ApbdRegency), month)),

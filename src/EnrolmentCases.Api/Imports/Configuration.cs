@@ -38,6 +38,8 @@ public static class Configuration
     {
         // Rows by outcome, counted as their chunks commit.
         opts.Services.AddInstruments<ImportMetrics>();
+        // Writes a chunk's cases set-wise (ADR 0027).
+        opts.Services.AddSingleton<BulkOpening>();
         var options = new ImportOptions();
         configuration.GetSection(ImportOptions.Section).Bind(options);
         opts.Services.AddSettings<ImportOptions>(configuration, ImportOptions.Section, ImportOptions.Rules);

@@ -18,7 +18,7 @@ namespace EnrolmentCases.Imports;
 public static class ProcessImportChunkHandler
 {
     public static async Task<OutgoingMessages> Handle(ProcessImportChunk message, IDocumentSession session, ReferenceData reference,
-        Now now, ImportMetrics metrics, PersonalData privacy, CancellationToken ct)
+        Now now, ImportMetrics metrics, PersonalData privacy, BulkOpening bulk, CancellationToken ct)
     {
         var next = new OutgoingMessages();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
@@ -44,33 +44,46 @@ public static class ProcessImportChunkHandler
             else valid.Add((i, command));
         }
 
-        // Claims and data keys are keyed by each NIK's subject id (its MAC): two queries for the whole chunk.
+        // Every case this chunk opens records who imported it, from which import, and why (read again by the bulk writer).
+        EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, new HashSet<string> { Roles.Caseworker }, import.ImporterRegencies.ToHashSet()),
+            import.Id.ToString("N"), $"import {import.Id:N} chunk {message.Index}");
+        session.SetHeader("listSource", import.ListSource ?? import.FileName);
+
+        // Claims, keys and cases are written set-wise in the chunk's transaction (ADR 0027): the first row of a NIK in
+        // the chunk bids for its claim, later rows of the same NIK are duplicates of it.
+        await session.BeginTransactionAsync(ct);
         var subjects = valid.ToDictionary(v => v.Position, v => privacy.SubjectOf(v.Command.Nik!));
-        var claims = (await session.LoadManyAsync<OpenCaseClaim>(ct, subjects.Values.Distinct())).ToDictionary(c => c.Id);
-        var toOpen = valid.Where(v => !claims.ContainsKey(subjects[v.Position])).Select(v => subjects[v.Position]);
-        var (seals, newKeys) = await privacy.SealsForAsync(session, toOpen, now.Instant, ct);
-        // A person's first case brings their data key, in this chunk's transaction (stored: the claim decides races, as in POST /api/cases).
-        foreach (var key in newKeys) session.Store(key);
+        var bids = valid.GroupBy(v => subjects[v.Position]).Select(g => g.First())
+            .Select(v => (v.Position, v.Command, Claim: new OpenCaseClaim(subjects[v.Position], Guid.CreateVersion7(now.Instant), v.Command.RegencyCode!)))
+            .ToList();
+        var taken = await bulk.ClaimAsync(session, bids.Select(b => b.Claim).ToList(), ct);
+        // Those claimed before (committed by now: a claim still being written made the insert wait for its outcome).
+        var lost = bids.Where(b => !taken.Contains(b.Claim.Id)).Select(b => b.Claim.Id).ToArray();
+        var claims = lost.Length == 0 ? new Dictionary<string, OpenCaseClaim>()
+            : (await session.LoadManyAsync<OpenCaseClaim>(ct, lost)).ToDictionary(c => c.Id);
+        var won = bids.Where(b => taken.Contains(b.Claim.Id)).ToList();
+        var (seals, newKeys) = await privacy.SealsForAsync(session, won.Select(b => b.Claim.Id), now.Instant, ct);
+        // A person's first case brings their data key, in this chunk's transaction.
+        await bulk.InsertKeysAsync(session, newKeys, ct);
+        var openings = new List<Opening>(won.Count);
+        foreach (var (position, command, claim) in won)
+        {
+            // The same opening as POST /api/cases: its events, sealed under the person's key.
+            var (stream, _) = IdentifyWorkerEndpoint.Open(command, claim.CaseId, now, seals[claim.Id]);
+            openings.Add(new Opening(claim.CaseId, claim, stream.Events.ToList(), seals[claim.Id]));
+            claims[claim.Id] = claim;
+            results[position] = new RowResult(chunk.Rows[position].Row, RowOutcome.Created, claim.CaseId);
+        }
+
+        await bulk.WriteAsync(session, openings, now.Instant, ct);
+
         // A duplicate names the existing case only when the importer may see it, as POST /api/cases does.
         var importerCaller = Caller.From(importer);
-        foreach (var (position, command) in valid)
+        foreach (var (position, _) in valid.Where(v => results[v.Position] is null))
         {
-            var row = chunk.Rows[position].Row;
-            var subject = subjects[position];
-            if (claims.TryGetValue(subject, out var existing))
-            {
-                results[position] = new RowResult(row, RowOutcome.Duplicate,
-                    importerCaller.CanSeeCasesOf(existing.RegencyCode) ? existing.CaseId : null);
-                continue;
-            }
-
-            // The same opening as POST /api/cases: the case's stream and the claim on the NIK.
-            var caseId = Guid.CreateVersion7(now.Instant);
-            var (stream, claim) = IdentifyWorkerEndpoint.Open(command, caseId, now, seals[subject]);
-            stream.Execute(session);
-            claim.Execute(session);
-            claims[subject] = new OpenCaseClaim(subject, caseId, command.RegencyCode!);
-            results[position] = new RowResult(row, RowOutcome.Created, caseId);
+            var existing = claims.GetValueOrDefault(subjects[position]);
+            results[position] = new RowResult(chunk.Rows[position].Row, RowOutcome.Duplicate,
+                existing is not null && importerCaller.CanSeeCasesOf(existing.RegencyCode) ? existing.CaseId : null);
         }
 
         chunk.Results = results.Select(r => r!).ToList();
@@ -89,11 +102,6 @@ public static class ProcessImportChunkHandler
         if (import.Status == ImportStatus.Completed) import.CompletedAt = now.Instant;
         else next.Add(new ProcessImportChunk(import.Id, message.Index + 1));
         session.Store(import);
-
-        // Every case this chunk opens records who imported it, from which import, and why.
-        EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, new HashSet<string> { Roles.Caseworker }, import.ImporterRegencies.ToHashSet()),
-            import.Id.ToString("N"), $"import {import.Id:N} chunk {message.Index}");
-        session.SetHeader("listSource", import.ListSource ?? import.FileName);
         return next;
     }
 

@@ -16,7 +16,24 @@ public static class OwnerReset
     {
         var coordinator = host.Services.GetService<IProjectionCoordinator>();
         if (coordinator is not null) await coordinator.PauseAsync();
-        using (var store = host.Services.OwnerStore()) await store.Advanced.ResetAllData();
+        using (var store = host.Services.OwnerStore())
+        {
+            // The wipe takes each table's exclusive lock in turn while the host's own background work (message
+            // durability, a chunk finishing) may hold a share lock on one and want the next: PostgreSQL then
+            // cancels one side as a deadlock. The wipe is all-or-nothing, so it is simply tried again.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await store.Advanced.ResetAllData();
+                    break;
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.DeadlockDetected && attempt < 5)
+                {
+                    await Task.Delay(100 * attempt);
+                }
+            }
+        }
 
         if (coordinator is not null) await coordinator.ResumeAsync();
     }

@@ -206,7 +206,7 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         var index = api.Host.Services.GetRequiredService<SearchIndex>();
         var random = new Random(2026);
         var rare = UniqueWord();
-        var opened = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.FromHours(7));
+        var opened = new DateTimeOffset(2025, 1, 1, 8, 0, 0, TimeSpan.FromHours(7)).ToUniversalTime();
         var loading = Stopwatch.StartNew();
         for (var start = 0; start < rows; start += 5_000)
         {
@@ -226,7 +226,7 @@ public class Search(SearchFixture api, ITestOutputHelper output)
                 };
                 keys.Add(key);
                 views.Add(view);
-                entries.Add(new CaseSearchEntry(view.Id, index.TokensOf(seal, view.FullName, view.Village)));
+                entries.Add(index.EntryOf(view.Id, view.RegencyCode, view.OpenedAt, seal, view.FullName, view.Village));
             }
 
             await api.Store.BulkInsertDocumentsAsync(keys);
@@ -241,7 +241,7 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         await using (var session = api.Store.QuerySession())
         {
             var search = new WorklistSearch(null, null, [rare], index.QueryTokens([rare]));
-            var command = search.Narrow(session.Query<CaseDetails>(), session).OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
+            var command = search.Narrow(session.Query<CaseDetails>(), session, null).OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
                 .Stats(out _).Take(50).ToCommand();
             await using var connection = new NpgsqlConnection(ApiProcess.OwnerDatabase);
             await connection.OpenAsync();

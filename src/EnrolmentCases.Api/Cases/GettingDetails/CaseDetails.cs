@@ -79,8 +79,20 @@ public sealed partial record CaseDetails(
     /// <summary>Month index of Case.SettledThrough, stored so that the lapse sweep can query it.</summary>
     [NotInResponses] public int? SettledThroughIndex { get; init; }
 
+    /// <summary>The insurer's latest status and whether it disagreed with ours, as columns for the worklist's filters.</summary>
+    [NotInResponses] public MembershipStatus? InsurerStatus => Insurer?.Status;
+
+    [NotInResponses] public bool? InsurerDrifting => Insurer?.Drifting;
+
+    /// <summary>
+    /// The subsidy's cohort as one column, `year|payer|startMonthIndex|monthlyPremium`, so the forecast groups the year's
+    /// cohort from an index alone (ADR 0028); null without a subsidy.
+    /// </summary>
+    [NotInResponses] public string? SubsidyCohort => Subsidy is { } s ? $"{s.BudgetYear:D4}|{s.Payer}|{s.StartMonth.Index}|{s.MonthlyPremium}" : null;
+
+    /// <summary>OpenedAt in UTC: it is a timestamptz column (ADR 0028), which takes no other offset.</summary>
     public static CaseDetails Create(WorkerIdentified e) => new(e.CaseId, e.Nik, e.FullName, e.RegencyCode, e.District, e.Village,
-        e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt, e.IdentifiedAt) { Subject = e.Subject, KeyId = e.KeyId };
+        e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt.ToUniversalTime(), e.IdentifiedAt) { Subject = e.Subject, KeyId = e.KeyId };
 
     public static CaseDetails Apply(WorkerDetailsCorrected e, CaseDetails d) => d with
     {

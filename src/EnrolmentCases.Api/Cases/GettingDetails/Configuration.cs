@@ -6,19 +6,34 @@ public static class Configuration
 {
     /// <summary>
     /// The case view behind GET /api/cases/{id} and the worklist, written in the same transaction as
-    /// the events: never behind a command the caller just made. Indexed for the worklist and the sweep.
+    /// the events: never behind a command the caller just made. What the worklist filters and sorts on, and what the
+    /// forecast groups, are columns beside the JSON, each under the index its query walks (ADR 0028): the worklist's
+    /// `where regency_code = .. [and stage = ..] order by opened_at desc, id desc` reads one index range backwards and
+    /// counts over the same index, never sorting documents.
     /// </summary>
     public static IServiceCollection AddCaseDetails(this IServiceCollection services) =>
         services.ConfigureMarten(opts =>
         {
             opts.Projections.Snapshot<CaseDetails>(SnapshotLifecycle.Inline);
+            // Marten gives each duplicated field an index of its own column; the composite ones are added beside them.
             opts.Schema.For<CaseDetails>()
-                .Index(c => c.RegencyCode)
-                .Index(c => c.OpenedAt)
+                .Duplicate(c => c.RegencyCode, notNull: true)
+                .Duplicate(c => c.OpenedAt, notNull: true)
+                .Duplicate(c => c.Stage)
+                // The lapse sweep and lapsingBefore.
+                .Duplicate(c => c.SettledThroughIndex)
+                // What the insurer's latest status file said (insurerStatus=, drift=).
+                .Duplicate(c => c.InsurerStatus)
+                .Duplicate(c => c.InsurerDrifting)
+                .Duplicate(c => c.SubsidyCohort)
+                // A caseworker's worklist: one regency, newest first, and its count.
+                .Index([c => c.RegencyCode, c => c.OpenedAt, c => c.Id])
+                // A worklist narrowed to one stage.
+                .Index([c => c.RegencyCode, c => c.Stage, c => c.OpenedAt, c => c.Id])
+                // The forecast's cohort of a year, grouped from the index alone.
+                .Index([c => c.SubsidyCohort, c => c.RegencyCode])
                 .Index(c => c.Subject)
                 // Insurer status files find cases by KPJ (Reconciliations).
-                .Index(c => c.MembershipNumber)
-                .Duplicate(c => c.Stage)
-                .Duplicate(c => c.SettledThroughIndex);
+                .Index(c => c.MembershipNumber);
         });
 }

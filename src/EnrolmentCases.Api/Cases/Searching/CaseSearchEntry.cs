@@ -6,5 +6,7 @@ namespace EnrolmentCases.Cases.Searching;
 /// tokens need the person's key, which rebuilds and the replay verification never hold (ADR 0017), so
 /// SearchIndexListener writes them in the transaction that changes the name or village and deletes them in the
 /// one that erases the person; the search-index command rebuilds them from the case views and keys.
+/// The tokens include the case's regency (SearchWords.RegencyToken) and the entry carries the case's opening time, so
+/// a search filters, counts, orders and pages in this table alone (ADR 0028).
 /// </summary>
-public sealed record CaseSearchEntry(Guid Id, long[] Tokens);
+public sealed record CaseSearchEntry(Guid Id, long[] Tokens, DateTimeOffset OpenedAt);

@@ -16,7 +16,9 @@ public static class Configuration
         services.AddSingleton<SearchIndexRebuild>();
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
-            .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true));
+            .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
+            // A search's page in newest-first order, read from this table (ADR 0028).
+            .Duplicate(e => e.OpenedAt));
         return services;
     }
 }

@@ -25,7 +25,7 @@ public sealed class SearchIndexRebuild(IDocumentStore store, SearchIndex index, 
             foreach (var view in views)
             {
                 var entry = index.EntryOf(view, keys);
-                if (view.Subject is null || entry.Tokens.Length == 0 && keys.For(view.Subject, view.KeyId) is null)
+                if (view.Subject is null || keys.For(view.Subject, view.KeyId) is null)
                 {
                     session.Delete<CaseSearchEntry>(view.Id);
                     removed++;

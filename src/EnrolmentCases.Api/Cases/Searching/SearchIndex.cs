@@ -14,9 +14,15 @@ public sealed class SearchIndex(IOptions<PrivacyOptions> options)
         ? []
         : SearchWords.IndexTokens(_key, person.Open(PersonalField.FullName, sealedName), person.Open(PersonalField.Village, sealedVillage));
 
+    /// <summary>A case's entry: the tokens of its name and village and the token of its regency, and when it was opened.</summary>
+    public CaseSearchEntry EntryOf(Guid caseId, string regencyCode, DateTimeOffset openedAt, PersonSeal? person, string? sealedName, string? sealedVillage) =>
+        new(caseId, [..TokensOf(person, sealedName, sealedVillage).Append(RegencyToken(regencyCode)).Distinct().Order()], openedAt.ToUniversalTime());
+
     public long[] QueryTokens(IEnumerable<string> words) => SearchWords.QueryTokens(_key, words);
+
+    public long RegencyToken(string regencyCode) => SearchWords.RegencyToken(_key, regencyCode);
 
     /// <summary>The entry of a case view as it stands (its name and village opened with the keyring).</summary>
     public CaseSearchEntry EntryOf(CaseDetails view, PersonKeyring keys) =>
-        new(view.Id, TokensOf(keys.For(view.Subject, view.KeyId), view.FullName, view.Village));
+        EntryOf(view.Id, view.RegencyCode, view.OpenedAt, keys.For(view.Subject, view.KeyId), view.FullName, view.Village);
 }

@@ -12,7 +12,7 @@ namespace EnrolmentCases.Cases.Searching;
 /// </summary>
 public sealed class SearchIndexListener(SearchIndex index, PersonalData privacy) : DocumentSessionListenerBase
 {
-    private sealed record Person(string? Subject, Guid KeyId, string? Name, string? Village, bool Erased);
+    private sealed record Person(string? Subject, Guid KeyId, string? Name, string? Village, bool Erased, string Regency, DateTimeOffset OpenedAt);
 
     public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
     {
@@ -32,10 +32,10 @@ public sealed class SearchIndexListener(SearchIndex index, PersonalData privacy)
         {
             people[caseId] = (data, people.GetValueOrDefault(caseId) ?? From(views.GetValueOrDefault(caseId))) switch
             {
-                (WorkerIdentified e, _) => new Person(e.Subject, e.KeyId, e.FullName, e.Village, false),
+                (WorkerIdentified e, _) => new Person(e.Subject, e.KeyId, e.FullName, e.Village, false, e.RegencyCode, e.IdentifiedAt),
                 (WorkerDetailsCorrected e, { } p) => p with { Name = e.FullName ?? p.Name, Village = e.Village ?? p.Village },
                 (PersonalDataErased, { } p) => p with { Erased = true },
-                _ => new Person(null, Guid.Empty, null, null, true)
+                _ => new Person(null, Guid.Empty, null, null, true, "", default)
             };
         }
 
@@ -49,11 +49,11 @@ public sealed class SearchIndexListener(SearchIndex index, PersonalData privacy)
         foreach (var (caseId, person) in people)
         {
             if (person.Erased || person.Subject is null) session.Delete<CaseSearchEntry>(caseId);
-            else session.Store(new CaseSearchEntry(caseId,
-                index.TokensOf(privacy.Unwrap(pending.GetValueOrDefault(person.Subject), person.KeyId), person.Name, person.Village)));
+            else session.Store(index.EntryOf(caseId, person.Regency, person.OpenedAt,
+                privacy.Unwrap(pending.GetValueOrDefault(person.Subject), person.KeyId), person.Name, person.Village));
         }
     }
 
     private static Person? From(CaseDetails? view) =>
-        view is null ? null : new Person(view.Subject, view.KeyId, view.FullName, view.Village, view.Subject is null);
+        view is null ? null : new Person(view.Subject, view.KeyId, view.FullName, view.Village, view.Subject is null, view.RegencyCode, view.OpenedAt);
 }

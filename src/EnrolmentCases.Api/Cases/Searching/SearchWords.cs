@@ -74,10 +74,16 @@ public static partial class SearchWords
     public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords) =>
         queryWords.Select(w => Token(key, w.Length > MaxLength ? w[..MaxLength] : w)).Distinct().Order().ToArray();
 
-    private static long Token(byte[] key, string prefix)
+    /// <summary>
+    /// The token of a regency: every entry holds its case's, so a caseworker's search narrows to their regencies inside
+    /// the GIN index rather than after it. "regency/" never begins a word's input ("prefix/"), so the two never meet.
+    /// </summary>
+    public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, "regency/");
+
+    private static long Token(byte[] key, string prefix, string domain = "prefix/")
     {
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("prefix/" + prefix), mac);
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(domain + prefix), mac);
         return BinaryPrimitives.ReadInt64BigEndian(mac);
     }
 }

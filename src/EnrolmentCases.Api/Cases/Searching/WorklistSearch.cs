@@ -29,14 +29,43 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         return new WorklistSearch(null, null, words, index.QueryTokens(words));
     }
 
-    /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's).</summary>
-    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session)
+    private sealed record EntryPage(long Total, Guid[] Ids);
+
+    /// <summary>
+    /// The count and one page (newest first) of the index entries holding every token of the query, in one of the
+    /// regencies (by their tokens; null: any). A single regency's token joins the query's, so the GIN index intersects
+    /// them before a row is read. The matches are materialised first: with the opening-time order in the same
+    /// statement the planner may walk every entry newest first looking for a rare word (ADR 22).
+    /// </summary>
+    public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, long[]? regencyTokens, int skip, int take,
+        CancellationToken ct)
+    {
+        var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
+        var (filter, parameters) = regencyTokens switch
+        {
+            [var one] => ("tokens @> ?", new object[] { Tokens.Append(one).ToArray() }),
+            null => ("tokens @> ?", new object[] { Tokens }),
+            _ => ("tokens @> ? and tokens && ?", new object[] { Tokens, regencyTokens })
+        };
+        var page = (await session.AdvancedSql.QueryAsync<EntryPage>(
+            $"with m as materialized (select id, opened_at from {entries} where {filter}) " +
+            "select json_build_object('total', (select count(*) from m), 'ids', coalesce((select json_agg(id) from " +
+            "(select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
+            ct, [..parameters, take, skip])).Single();
+        return (page.Total, page.Ids);
+    }
+
+    /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's), in the regencies.</summary>
+    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session, long[]? regencyTokens)
     {
         if (Subject is { } subject) return query.Where(c => c.Subject == subject);
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
+        var tokens = regencyTokens is [var one] ? Tokens.Append(one).ToArray() : Tokens;
         // An array from a subquery is computed once, through the GIN index, whatever the planner guesses about
         // the tokens' frequency: a semi-join let it walk the newest-first index over every case for a rare word.
-        return query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ?))", Tokens));
+        return regencyTokens is { Length: > 1 }
+            ? query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ? and tokens && ?))", tokens, regencyTokens))
+            : query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens @> ?))", tokens));
     }
 
     /// <summary>Does the case, decrypted, match? Erased cases never do.</summary>

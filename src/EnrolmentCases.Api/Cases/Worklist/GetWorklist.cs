@@ -6,7 +6,6 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
-using Marten.Pagination;
 
 namespace EnrolmentCases.Cases.Worklist;
 
@@ -52,25 +51,37 @@ public static class GetWorklistEndpoint
         var search = WorklistSearch.From(errors, q, privacy, searchIndex);
         if (errors.Any) return Results.Problem(errors.ToProblem());
 
-        var query = VisibleTo(session, Caller.From(http.User), regency);
-        if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
-        if (lapsingBefore is { } day) query = LapsingBetween(query, now.Today, day, lapses.GraceMonths);
-        // What the insurer's latest report (Reconciliations) says about the membership, and whether it disagreed with ours.
-        if (insurer is { } said) query = query.Where(c => c.Insurer != null && c.Insurer.Status == said);
-        if (drift is { } drifting) query = query.Where(c => c.Insurer != null && c.Insurer.Drifting == drifting);
-        if (search is not null) query = search.Narrow(query, session);
+        var ct = http.RequestAborted;
+        var regencies = RegenciesOf(Caller.From(http.User), regency);
+        var skip = (pageNumber - 1) * size;
+        long total;
+        IReadOnlyList<Guid> ids;
+        if (search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null)
+        {
+            // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
+            (total, ids) = await search.PageAsync(session, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, ct);
+        }
+        else
+        {
+            var query = InRegencies(session.Query<CaseDetails>(), regencies);
+            if (wantedStage is { } s) query = query.Where(c => c.Stage == s);
+            if (lapsingBefore is { } day) query = LapsingBetween(query, now.Today, day, lapses.GraceMonths);
+            // What the insurer's latest report (Reconciliations) says about the membership, and whether it disagreed with ours.
+            if (insurer is { } said) query = query.Where(c => c.InsurerStatus == said);
+            if (drift is { } drifting) query = query.Where(c => c.InsurerDrifting == drifting);
+            if (search is not null) query = search.Narrow(query, session, regencies?.Select(searchIndex.RegencyToken).ToArray());
 
-        // The page's ids first, then their views: counting and ordering thousands of matches (a common name) then
-        // sorts narrow rows, not whole documents.
-        var ids = await query
-            .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id).Select(c => c.Id)
-            .ToPagedListAsync(pageNumber, size, http.RequestAborted);
+            // Columns and indexes (ADR 0028): the count reads the index, the page one range of it, newest first; the
+            // page's views are loaded after.
+            total = await query.LongCountAsync(ct);
+            ids = await query.OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id).Select(c => c.Id).Skip(skip).Take(size).ToListAsync(ct);
+        }
+
         var views = (await session.LoadManyAsync<CaseDetails>(http.RequestAborted, ids)).ToDictionary(c => c.Id);
         var items = ids.Where(views.ContainsKey).Select(id => views[id]).ToList();
         var keys = await privacy.KeyringAsync(session, items.Select(c => c.Subject), http.RequestAborted);
         var shown = items.Select(c => c.Revealed(keys).AsOn(now.Today, lapses.GraceMonths)).ToList();
         // A search's index narrows up to a hash collision; what the decrypted case does not match is left out.
-        var total = ids.TotalItemCount;
         if (search is not null)
         {
             var matching = shown.Where(search.Matches).ToList();
@@ -93,17 +104,24 @@ public static class GetWorklistEndpoint
     }
 
     /// <summary>The case views a caller may list: all for auditors, their own regencies for caseworkers; narrowed to a regency if asked.</summary>
-    public static IQueryable<CaseDetails> VisibleTo(IQuerySession session, Caller caller, string? regency)
-    {
-        IQueryable<CaseDetails> query = session.Query<CaseDetails>();
-        if (!caller.Has(Roles.Auditor))
-        {
-            var visible = caller.Regencies.ToArray();
-            query = query.Where(c => visible.Contains(c.RegencyCode));
-        }
+    public static IQueryable<CaseDetails> VisibleTo(IQuerySession session, Caller caller, string? regency) =>
+        InRegencies(session.Query<CaseDetails>(), RegenciesOf(caller, regency));
 
-        return string.IsNullOrEmpty(regency) ? query : query.Where(c => c.RegencyCode == regency);
+    /// <summary>The regencies a caller may list, narrowed to one if asked: null for every regency (auditors), none when none.</summary>
+    public static string[]? RegenciesOf(Caller caller, string? regency)
+    {
+        if (caller.Has(Roles.Auditor)) return string.IsNullOrEmpty(regency) ? null : [regency];
+        var visible = caller.Regencies.ToArray();
+        return string.IsNullOrEmpty(regency) ? visible : visible.Contains(regency) ? [regency] : [];
     }
+
+    /// <summary>One regency as an equality, so the planner walks one range of the (regency, opened at, id) index in order.</summary>
+    private static IQueryable<CaseDetails> InRegencies(IQueryable<CaseDetails> query, string[]? regencies) => regencies switch
+    {
+        null => query,
+        [var one] => query.Where(c => c.RegencyCode == one),
+        _ => query.Where(c => regencies.Contains(c.RegencyCode))
+    };
 
     /// <summary>Active memberships whose lapse day, counted from their settled month, is after today and before the day.</summary>
     public static IQueryable<CaseDetails> LapsingBetween(IQueryable<CaseDetails> query, DateOnly today, DateOnly before, int graceMonths)

@@ -11,14 +11,16 @@ namespace Internal.Generated.WolverineHandlers
     [global::System.CodeDom.Compiler.GeneratedCode("JasperFx", "1.0.0")]
     public sealed class ProcessImportChunkHandler1623431970 : Wolverine.Runtime.Handlers.MessageHandler
     {
+        private readonly EnrolmentCases.Imports.BulkOpening _bulkOpening;
         private readonly EnrolmentCases.Imports.ImportMetrics _importMetrics;
         private readonly EnrolmentCases.Privacy.PersonalData _personalData;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
         private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
 
-        public ProcessImportChunkHandler1623431970(EnrolmentCases.Imports.ImportMetrics importMetrics, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
+        public ProcessImportChunkHandler1623431970(EnrolmentCases.Imports.BulkOpening bulkOpening, EnrolmentCases.Imports.ImportMetrics importMetrics, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory)
         {
+            _bulkOpening = bulkOpening;
             _importMetrics = importMetrics;
             _personalData = personalData;
             _provinceCalendar = provinceCalendar;
@@ -38,7 +40,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Runtime.WolverineTracing.MessageActivity(context.Envelope)?.SetTag("handler.type", "EnrolmentCases.Imports.ProcessImportChunkHandler");
             
             // The actual message execution
-            var outgoing1 = await EnrolmentCases.Imports.ProcessImportChunkHandler.Handle(processImportChunk, documentSession, _referenceData, now, _importMetrics, _personalData, cancellation).ConfigureAwait(false);
+            var outgoing1 = await EnrolmentCases.Imports.ProcessImportChunkHandler.Handle(processImportChunk, documentSession, _referenceData, now, _importMetrics, _personalData, _bulkOpening, cancellation).ConfigureAwait(false);
 
             
             // Outgoing, cascaded message

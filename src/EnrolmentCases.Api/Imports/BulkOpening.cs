@@ -1,0 +1,260 @@
+using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
+using EnrolmentCases.Privacy;
+using JasperFx;
+using Marten;
+using Marten.Events;
+using Marten.Internal;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EnrolmentCases.Imports;
+
+/// <summary>One case a chunk opens: its claim, its events (already decided, as POST /api/cases decides them) and its seal.</summary>
+public sealed record Opening(Guid CaseId, OpenCaseClaim Claim, IReadOnlyList<object> Events, PersonSeal Seal);
+
+/// <summary>
+/// Writes many case openings in the chunk's own transaction with a handful of set-wise statements instead of
+/// several statements a case (ADR 0027). It writes exactly what the command path writes for each case: the claim
+/// on the NIK (whose primary key still decides races: a claim taken by anyone else, committed or not, makes the
+/// row a duplicate), the person's data key, the stream and its events with their metadata and MAC chain, the
+/// case's inline snapshot (CaseDetails) and its search entry.
+/// </summary>
+public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
+{
+    /// <summary>
+    /// Inserts the claims of the openings, in primary key order (so two chunks never wait on each other in
+    /// a circle); returns the subjects whose claim this transaction took. A claim held by a transaction
+    /// still running makes this one wait for its outcome, as a single insert would.
+    /// </summary>
+    public async Task<HashSet<string>> ClaimAsync(IDocumentSession session, IReadOnlyList<OpenCaseClaim> claims, CancellationToken ct)
+    {
+        if (claims.Count == 0) return [];
+        var serializer = session.DocumentStore.Options.Serializer();
+        var ordered = claims.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+        await using var command = Command(session,
+            $"insert into {DocumentSchema(session)}.mt_doc_opencaseclaim (id, data, mt_dotnet_type) " +
+            "select c.id, c.data, @type from unnest(@ids, @data) with ordinality as c(id, data, n) order by c.n on conflict (id) do nothing returning id");
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = ordered.Select(c => c.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { Value = ordered.Select(c => serializer.ToJson(c)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Varchar) { Value = typeof(OpenCaseClaim).FullName! });
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) taken.Add(reader.GetString(0));
+        return taken;
+    }
+
+    /// <summary>
+    /// Inserts people's new data keys. The chunk holds their claims, so nobody else should be inserting a key
+    /// for them; if someone did (a key written before its claim), the chunk is retried as a claim race.
+    /// </summary>
+    public async Task InsertKeysAsync(IDocumentSession session, IReadOnlyList<PersonKey> keys, CancellationToken ct)
+    {
+        if (keys.Count == 0) return;
+        var serializer = session.DocumentStore.Options.Serializer();
+        var ordered = keys.OrderBy(k => k.Id, StringComparer.Ordinal).ToList();
+        await using var command = Command(session,
+            $"insert into {DocumentSchema(session)}.mt_doc_personkey (id, data, mt_dotnet_type) " +
+            "select k.id, k.data, @type from unnest(@ids, @data) with ordinality as k(id, data, n) order by k.n on conflict (id) do nothing");
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = ordered.Select(k => k.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { Value = ordered.Select(k => serializer.ToJson(k)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Varchar) { Value = typeof(PersonKey).FullName! });
+        var inserted = await command.ExecuteNonQueryAsync(ct);
+        if (inserted != ordered.Count)
+            throw new DocumentAlreadyExistsException(new InvalidOperationException("A person's data key was written by another transaction."),
+                typeof(PersonKey), "(a person key)");
+    }
+
+    /// <summary>
+    /// The streams, their events (sequence numbers drawn from the store's sequence, metadata and MAC as the
+    /// session listener would write them), the CaseDetails snapshots and the search entries, each table in one COPY.
+    /// </summary>
+    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<Opening> openings, DateTimeOffset at, CancellationToken ct)
+    {
+        if (openings.Count == 0) return;
+        var connection = session.Connection ?? throw new InvalidOperationException("The chunk's transaction has not begun.");
+        var schema = Schema(session);
+        var serializer = session.DocumentStore.Options.Serializer();
+        var events = (EventGraph)session.DocumentStore.Options.Events;
+        var metadata = (session as IMetadataContext)?.Headers ?? new Dictionary<string, object>();
+        string? user = session.LastModifiedBy, correlation = session.CorrelationId, causation = session.CausationId;
+        var tenant = session.TenantId;
+
+        var count = openings.Sum(o => o.Events.Count);
+        var sequence = new List<long>(count);
+        await using (var next = Command(session, $"select nextval('{schema}.mt_events_sequence') from generate_series(1, @n)"))
+        {
+            next.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Integer) { Value = count });
+            await using var reader = await next.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) sequence.Add(reader.GetInt64(0));
+        }
+
+        var streamType = events.AggregateAliasFor(typeof(Case));
+        await using (var streams = await connection.BeginBinaryImportAsync(
+                         $"copy {schema}.mt_streams (id, type, version, timestamp, created, tenant_id) from stdin (format binary)", ct))
+        {
+            foreach (var opening in openings)
+            {
+                await streams.StartRowAsync(ct);
+                await streams.WriteAsync(opening.CaseId, NpgsqlDbType.Uuid, ct);
+                await streams.WriteAsync(streamType, NpgsqlDbType.Varchar, ct);
+                await streams.WriteAsync((long)opening.Events.Count, NpgsqlDbType.Bigint, ct);
+                await streams.WriteAsync(at, NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(at, NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
+            }
+
+            await streams.CompleteAsync(ct);
+        }
+
+        var s = 0;
+        await using (var rows = await connection.BeginBinaryImportAsync(
+                         $"copy {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, " +
+                         "correlation_id, causation_id, headers, user_name) from stdin (format binary)", ct))
+        {
+            foreach (var opening in openings)
+            {
+                var previous = "";
+                for (var v = 0; v < opening.Events.Count; v++)
+                {
+                    var data = opening.Events[v];
+                    var mapping = events.EventMappingFor(data.GetType());
+                    var id = Guid.CreateVersion7(at);
+                    var headers = new Dictionary<string, object>(metadata) { [signer.Key.Header] = signer.Key.KeyId };
+                    var dataJson = serializer.ToJson(data);
+                    var mac = signer.Sign(opening.CaseId, v + 1, id, mapping.EventTypeName, user, correlation, causation,
+                        serializer.ToJson(headers), dataJson, previous);
+                    headers[signer.MacHeader] = mac;
+                    previous = mac;
+
+                    await rows.StartRowAsync(ct);
+                    await rows.WriteAsync(sequence[s++], NpgsqlDbType.Bigint, ct);
+                    await rows.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+                    await rows.WriteAsync(opening.CaseId, NpgsqlDbType.Uuid, ct);
+                    await rows.WriteAsync((long)(v + 1), NpgsqlDbType.Bigint, ct);
+                    await rows.WriteAsync(dataJson, NpgsqlDbType.Jsonb, ct);
+                    await rows.WriteAsync(mapping.EventTypeName, NpgsqlDbType.Varchar, ct);
+                    await rows.WriteAsync(at, NpgsqlDbType.TimestampTz, ct);
+                    await rows.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
+                    await rows.WriteAsync(mapping.DotNetTypeName, NpgsqlDbType.Varchar, ct);
+                    await WriteNullable(rows, correlation, ct);
+                    await WriteNullable(rows, causation, ct);
+                    await rows.WriteAsync(serializer.ToJson(headers), NpgsqlDbType.Jsonb, ct);
+                    await WriteNullable(rows, user, ct);
+                }
+            }
+
+            await rows.CompleteAsync(ct);
+        }
+
+        // The inline snapshot, as Marten's projection builds it from the same events (CaseDetails.Create / Apply),
+        // with every column Marten duplicates from it (ADR 0028).
+        var detailColumns = DuplicatedColumns(session, typeof(CaseDetails), DetailColumns);
+        await using (var details = await connection.BeginBinaryImportAsync(
+                         $"copy {DocumentSchema(session)}.mt_doc_casedetails (id, data, mt_dotnet_type, mt_version, {string.Join(", ", detailColumns)}) from stdin (format binary)", ct))
+        {
+            foreach (var opening in openings)
+            {
+                var view = Snapshot(opening);
+                await details.StartRowAsync(ct);
+                await details.WriteAsync(view.Id, NpgsqlDbType.Uuid, ct);
+                await details.WriteAsync(serializer.ToJson(view), NpgsqlDbType.Jsonb, ct);
+                await details.WriteAsync(typeof(CaseDetails).FullName!, NpgsqlDbType.Varchar, ct);
+                await details.WriteAsync(view.Version, NpgsqlDbType.Bigint, ct);
+                foreach (var column in detailColumns) await WriteColumn(details, DetailColumns[column](view), ct);
+            }
+
+            await details.CompleteAsync(ct);
+        }
+
+        // The search entry SearchIndexListener writes for a WorkerIdentified, from the same seal.
+        var entryColumns = DuplicatedColumns(session, typeof(CaseSearchEntry), EntryColumns);
+        await using (var entries = await connection.BeginBinaryImportAsync(
+                         $"copy {DocumentSchema(session)}.mt_doc_casesearchentry (id, data, mt_dotnet_type, {string.Join(", ", entryColumns)}) from stdin (format binary)", ct))
+        {
+            foreach (var opening in openings)
+            {
+                var identified = opening.Events.OfType<WorkerIdentified>().Single();
+                var entry = search.EntryOf(opening.CaseId, identified.RegencyCode, identified.IdentifiedAt, opening.Seal, identified.FullName, identified.Village);
+                await entries.StartRowAsync(ct);
+                await entries.WriteAsync(entry.Id, NpgsqlDbType.Uuid, ct);
+                await entries.WriteAsync(serializer.ToJson(entry), NpgsqlDbType.Jsonb, ct);
+                await entries.WriteAsync(typeof(CaseSearchEntry).FullName!, NpgsqlDbType.Varchar, ct);
+                foreach (var column in entryColumns) await WriteColumn(entries, EntryColumns[column](entry), ct);
+            }
+
+            await entries.CompleteAsync(ct);
+        }
+    }
+
+    /// <summary>How each column Marten duplicates from a case's view is written (null values write null).</summary>
+    private static readonly Dictionary<string, Func<CaseDetails, (object? Value, NpgsqlDbType Type)>> DetailColumns = new()
+    {
+        ["regency_code"] = v => (v.RegencyCode, NpgsqlDbType.Varchar),
+        ["opened_at"] = v => (v.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
+        ["stage"] = v => (v.Stage.ToString(), NpgsqlDbType.Varchar),
+        ["settled_through_index"] = v => (v.SettledThroughIndex, NpgsqlDbType.Integer),
+        ["insurer_status"] = v => (v.InsurerStatus?.ToString(), NpgsqlDbType.Varchar),
+        ["insurer_drifting"] = v => (v.InsurerDrifting, NpgsqlDbType.Boolean),
+        ["subsidy_cohort"] = v => (v.SubsidyCohort, NpgsqlDbType.Varchar),
+    };
+
+    /// <summary>How each column Marten duplicates from a search entry is written.</summary>
+    private static readonly Dictionary<string, Func<CaseSearchEntry, (object? Value, NpgsqlDbType Type)>> EntryColumns = new()
+    {
+        ["tokens"] = e => (e.Tokens, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
+        ["opened_at"] = e => (e.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
+    };
+
+    /// <summary>
+    /// The columns Marten's mapping duplicates from a document, each of which this writer must know how to fill:
+    /// a column added to the mapping but not here fails the import loudly instead of leaving the column empty.
+    /// </summary>
+    private static IReadOnlyList<string> DuplicatedColumns<T>(IDocumentSession session, Type documentType, IReadOnlyDictionary<string, T> known)
+    {
+        var mapping = (Marten.Schema.DocumentMapping)session.DocumentStore.Options.FindOrResolveDocumentType(documentType);
+        var columns = mapping.DuplicatedFields.Select(f => f.ColumnName).ToList();
+        var unknown = columns.Where(c => !known.ContainsKey(c)).ToList();
+        if (unknown.Count > 0)
+            throw new InvalidOperationException(
+                $"The bulk writer does not know how to fill the column(s) {string.Join(", ", unknown)} of {documentType.Name}.");
+        return columns;
+    }
+
+    private static async Task WriteColumn(NpgsqlBinaryImporter row, (object? Value, NpgsqlDbType Type) column, CancellationToken ct)
+    {
+        if (column.Value is null) await row.WriteNullAsync(ct);
+        else await row.WriteAsync(column.Value, column.Type, ct);
+    }
+
+    /// <summary>The case's view after its opening events, with the version Marten gives a snapshot (its stream's version).</summary>
+    public static CaseDetails Snapshot(Opening opening)
+    {
+        CaseDetails? view = null;
+        foreach (var e in opening.Events)
+            view = e switch
+            {
+                WorkerIdentified identified => CaseDetails.Create(identified),
+                Coverage.CaseStageChanged changed when view is not null => CaseDetails.Apply(changed, view),
+                _ => throw new InvalidOperationException($"An opening has an event its bulk writer does not project: {e.GetType().Name}.")
+            };
+        return view! with { Version = opening.Events.Count };
+    }
+
+    private static async Task WriteNullable(NpgsqlBinaryImporter row, string? value, CancellationToken ct)
+    {
+        if (value is null) await row.WriteNullAsync(ct);
+        else await row.WriteAsync(value, NpgsqlDbType.Varchar, ct);
+    }
+
+    private static string Schema(IDocumentSession session) => session.DocumentStore.Options.Events.DatabaseSchemaName;
+
+    private static string DocumentSchema(IDocumentSession session) => session.DocumentStore.Options.DatabaseSchemaName;
+
+    private static NpgsqlCommand Command(IDocumentSession session, string sql) =>
+        new(sql, session.Connection ?? throw new InvalidOperationException("The chunk's transaction has not begun."));
+}

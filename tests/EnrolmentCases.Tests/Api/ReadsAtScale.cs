@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Cases.Searching;
+using EnrolmentCases.Cases.Worklist;
+using EnrolmentCases.Coverage;
+using EnrolmentCases.Forecast;
+using EnrolmentCases.Money;
+using EnrolmentCases.Privacy;
+using EnrolmentCases.Regencies;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace EnrolmentCases.Tests.Api;
+
+/// <summary>A host on a schema of its own: the read scale test loads case views straight into the store.</summary>
+public sealed class ReadsAtScaleFixture() : HostFixture(Schema, new TestClock(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7))))
+{
+    public const string Schema = "reads_scale";
+}
+
+[CollectionDefinition(Name)]
+public sealed class ReadsAtScaleCollection : ICollectionFixture<ReadsAtScaleFixture>
+{
+    public const string Name = "reads-scale";
+}
+
+/// <summary>
+/// The reads of issue 15 over many cases: case views, their keys, search entries and coverage roll-ups written straight
+/// into the store (READS_SCALE_ROWS cases, 2,000 by default; the benchmark figures in docs/benchmarks.md used
+/// 1,000,000), then every read through the API, READS_SCALE_REQUESTS times each (10 by default, at most 10 s of requests per read). What each read
+/// answers is checked against the generated data; the latencies are printed, never asserted.
+/// </summary>
+[Collection(ReadsAtScaleCollection.Name)]
+public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
+{
+    private static readonly string[] GivenNames =
+    [
+        "Siti", "Nur", "Dewi", "Sri", "Rina", "Yanti", "Ani", "Wati", "Agus", "Budi", "Joko", "Rahmat", "Hidayat", "Darmawan", "Slamet",
+        "Ahmad", "Muhammad", "Putri", "Lestari", "Wahyuni", "Kurniawan", "Saputra", "Pratama", "Hasanah", "Aminah", "Fitri", "Rizki",
+        "Indah", "Yusuf", "Ismail", "Hendra", "Eko", "Bambang", "Suparman", "Sutrisno", "Mulyadi", "Herlina", "Nurhayati", "Rosmawati"
+    ];
+
+    private static readonly string[] Villages =
+    [
+        "Padang Petron", "Bintuhan", "Tanjung Kemuning", "Muara Sahung", "Tanjung Agung", "Sukarami", "Air Kering", "Pagar Dewa",
+        "Talang Padang", "Suka Jaya", "Tebat Monok", "Lubuk Gedang", "Rimbo Pengadang", "Pasar Manna", "Kota Agung", "Karang Anyar"
+    ];
+
+    private sealed record Generated(Guid Id, string Regency, CaseStage Stage, DateTimeOffset OpenedAt, string Name, string Village, SubsidyView? Subsidy);
+
+    [Fact]
+    public async Task every_read_answers_from_its_index_over_many_cases()
+    {
+        var rows = int.TryParse(Environment.GetEnvironmentVariable("READS_SCALE_ROWS"), out var n) ? n : 2_000;
+        var requests = int.TryParse(Environment.GetEnvironmentVariable("READS_SCALE_REQUESTS"), out var r) ? r : 10;
+        var privacy = api.Host.Services.GetRequiredService<PersonalData>();
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var calendar = api.Host.Services.GetRequiredService<ProvinceCalendar>();
+        var regencies = api.Host.Services.GetRequiredService<ReferenceData>().Regencies.Select(x => x.Code).ToArray();
+        var random = new Random(2026);
+        var rare = new string(Guid.NewGuid().ToString("N").Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16) % 26)).Take(8).ToArray());
+        var first = new DateTimeOffset(2024, 3, 2, 8, 0, 0, TimeSpan.FromHours(7));
+        var span = (api.Clock.GetUtcNow() - first).TotalMinutes - 60;
+        var generated = new List<Generated>(rows);
+        var rollUps = new Dictionary<string, CoverageMonth>();
+        var loading = Stopwatch.StartNew();
+        for (var start = 0; start < rows; start += 10_000)
+        {
+            var keys = new List<PersonKey>();
+            var views = new List<CaseDetails>();
+            var entries = new List<CaseSearchEntry>();
+            for (var i = start; i < Math.Min(rows, start + 10_000); i++)
+            {
+                var nik = $"17{i:D14}";
+                var opened = first.AddMinutes(span * i / rows).ToUniversalTime();
+                var (seal, key) = privacy.NewKey(privacy.SubjectOf(nik), opened);
+                var name = i == rows / 2 ? $"Siti {char.ToUpperInvariant(rare[0])}{rare[1..]}"
+                    : string.Join(' ', Enumerable.Range(0, 2 + random.Next(2)).Select(_ => GivenNames[random.Next(GivenNames.Length)]));
+                var village = Villages[random.Next(Villages.Length)];
+                var regency = regencies[random.Next(regencies.Length)];
+                var stage = random.Next(100) switch
+                {
+                    < 40 => CaseStage.Identified, < 55 => CaseStage.Contacted, < 70 => CaseStage.Enrolled, < 90 => CaseStage.Subsidized,
+                    _ => CaseStage.Closed
+                };
+                var subsidy = stage == CaseStage.Subsidized
+                    ? new SubsidyView(random.Next(10) < 3 ? Payer.ApbdProvince : Payer.ApbdRegency, 2026, new YearMonth(2026, 1 + random.Next(3)),
+                        10, random.Next(10) < 9 ? 16_800 : 20_400)
+                    : null;
+                var enrolled = stage is CaseStage.Enrolled or CaseStage.Subsidized;
+                var view = new CaseDetails(Guid.NewGuid(), seal.Seal(PersonalField.Nik, nik), seal.Seal(PersonalField.FullName, name), regency,
+                    null, seal.Seal(PersonalField.Village, village), "farmer", null, WorkerSource.P3Ke, stage, opened, opened)
+                {
+                    Subject = seal.Subject, KeyId = seal.KeyId, Version = enrolled ? 4 : 2, Subsidy = subsidy,
+                    MembershipNumber = enrolled ? $"KPJ{i:D9}" : null, Programmes = enrolled ? [Programme.Jkk, Programme.Jkm] : null,
+                    EnrolmentEffectiveDate = enrolled ? DateOnly.FromDateTime(opened.Date) : null,
+                    DueFrom = subsidy?.StartMonth, PaidThrough = subsidy is null ? null : new YearMonth(2026, 2),
+                    SettledThroughIndex = subsidy is null ? null : new YearMonth(2026, 2).Index
+                };
+                keys.Add(key);
+                views.Add(view);
+                entries.Add(index.EntryOf(view.Id, view.RegencyCode, view.OpenedAt, seal, view.FullName, view.Village));
+                generated.Add(new Generated(view.Id, regency, stage, opened, name, village, subsidy));
+                foreach (var basis in new[] { Basis.Recorded, Basis.Effective })
+                {
+                    var month = calendar.MonthIndexOf(opened);
+                    var id = CoverageMonth.KeyFor(basis, regency, month);
+                    if (!rollUps.TryGetValue(id, out var rollUp))
+                        rollUps[id] = rollUp = new CoverageMonth { Id = id, Basis = basis, RegencyCode = regency, MonthIndex = month };
+                    rollUp.Add(stage, 1);
+                }
+            }
+
+            await api.Store.BulkInsertDocumentsAsync(keys);
+            await api.Store.BulkInsertDocumentsAsync(views);
+            await api.Store.BulkInsertDocumentsAsync(entries);
+        }
+
+        await api.Store.BulkInsertDocumentsAsync(rollUps.Values);
+        output.WriteLine($"{rows} case views, keys, search entries and {rollUps.Count} coverage rows loaded in {loading.Elapsed.TotalSeconds:F1} s");
+        // What autovacuum does to a table loaded this fast, at once: statistics, and the visibility map index-only scans use.
+        foreach (var table in new[] { "mt_doc_casesearchentry", "mt_doc_casedetails", "mt_doc_personkey" })
+            await TestSql.ExecuteAsync($"vacuum analyze {ReadsAtScaleFixture.Schema}.{table}");
+        foreach (var plan in new[]
+                 {
+                     "select count(*) from {0}.mt_doc_casedetails d where d.regency_code = '17.04'",
+                     "select d.id from {0}.mt_doc_casedetails d where d.regency_code = '17.04' order by d.opened_at desc, d.id desc limit 50",
+                     "select d.id from {0}.mt_doc_casedetails d order by d.opened_at desc, d.id desc limit 50"
+                 })
+            output.WriteLine(string.Join('\n', await TestSql.NamesAsync("explain " + string.Format(plan, ReadsAtScaleFixture.Schema))));
+
+        var (auditor, planner, kaur) = (api.Token("auditor"), api.Token("planner"), api.Token("caseworker", "17.04"));
+        var inKaur = generated.Where(g => g.Regency == "17.04").ToList();
+        var newestFirst = inKaur.OrderByDescending(g => g.OpenedAt).ThenByDescending(g => g.Id).ToList();
+        var kaurContacted = inKaur.Count(g => g.Stage == CaseStage.Contacted);
+        var sitiInKaur = inKaur.Count(g => SearchWords.Match(["siti"], g.Name, g.Village));
+        var sitiAll = generated.Count(g => SearchWords.Match(["siti"], g.Name, g.Village));
+
+        var timings = new List<string>();
+
+        async Task<T> Timed<T>(string what, Func<int, Task<T>> read)
+        {
+            var result = await read(0); // warm
+            var times = new List<double>();
+            var budget = Stopwatch.StartNew();
+            for (var i = 1; i <= requests && budget.Elapsed < TimeSpan.FromSeconds(10); i++)
+            {
+                var watch = Stopwatch.StartNew();
+                result = await read(i);
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            times.Sort();
+            var line = $"{what}: p50 {Percentile(times, 0.50):F1} ms, p99 {Percentile(times, 0.99):F1} ms, max {times[^1]:F1} ms ({times.Count} requests)";
+            timings.Add(line);
+            output.WriteLine(line);
+            return result;
+        }
+
+        await Timed("case", i => api.Host.GetCase(auditor, generated[(i * 7919) % generated.Count].Id));
+
+        var page = await Timed("worklist, a caseworker's regency", _ => api.Host.Worklist(kaur, "?pageSize=50"));
+        Assert.Equal(inKaur.Count, page.Total);
+        Assert.Equal(newestFirst.Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
+
+        page = await Timed("worklist, a caseworker's regency, page 20", _ => api.Host.Worklist(kaur, "?pageSize=50&page=20"));
+        Assert.Equal(newestFirst.Skip(950).Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
+
+        page = await Timed("worklist, every regency (auditor)", _ => api.Host.Worklist(auditor, "?pageSize=50"));
+        Assert.Equal(rows, page.Total);
+
+        page = await Timed("worklist, one stage", _ => api.Host.Worklist(kaur, "?stage=contacted&pageSize=50"));
+        Assert.Equal(kaurContacted, page.Total);
+        Assert.All(page.Items, c => Assert.Equal(CaseStage.Contacted, c.Stage));
+
+        page = await Timed("worklist search, a common given name, a caseworker", _ => api.Host.Worklist(kaur, "?q=siti&pageSize=50"));
+        Assert.Equal(sitiInKaur, page.Total);
+        Assert.Equal(newestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
+
+        page = await Timed("worklist search, a common given name, an auditor", _ => api.Host.Worklist(auditor, "?q=siti&pageSize=50"));
+        Assert.Equal(sitiAll, page.Total);
+
+        page = await Timed("worklist search, a rare word", _ => api.Host.Worklist(auditor, $"?q={rare}"));
+        Assert.Equal(1, page.Total);
+
+        var generatedNik = $"17{rows / 3:D14}";
+        page = await Timed("worklist search, a NIK", _ => api.Host.Worklist(auditor, $"?q={generatedNik}"));
+        Assert.Equal(generatedNik, Assert.Single(page.Items).Nik);
+
+        await Timed("coverage", _ => api.Host.Coverage(planner));
+
+        var forecast = await Timed("forecast", _ => api.Host.Read<JsonElement>(planner, "/api/subsidy-forecast?year=2026"));
+        var expected = SubsidyForecast.Calculate(new ForecastInputs(2026, 0.39, 0.3, 16_800, "17", "Bengkulu",
+            [..regencies.Select(code => new RegencyInputs(code, "", 0, null))],
+            [..generated.Where(g => g.Subsidy is not null).Select(g => new CohortMember(g.Regency, g.Subsidy!.Payer, g.Subsidy.StartMonth, g.Subsidy.MonthlyPremium))],
+            new Dictionary<string, Allocation>(), null));
+        var province = forecast.GetProperty("province");
+        Assert.Equal(expected.Province.SubsidizedWorkers.Regency, province.GetProperty("subsidizedWorkers").GetProperty("regency").GetInt64());
+        Assert.Equal(expected.Province.SubsidizedWorkers.Province, province.GetProperty("subsidizedWorkers").GetProperty("province").GetInt64());
+        Assert.Equal(expected.Province.YearlyCost.Total, province.GetProperty("yearlyCost").GetProperty("total").GetInt64());
+        foreach (var row in forecast.GetProperty("regencies").EnumerateArray())
+        {
+            var want = expected.Regencies.Single(x => x.Code == row.GetProperty("code").GetString());
+            Assert.Equal(want.MonthlyCost.Regency, row.GetProperty("monthlyCost").GetProperty("regency").GetInt64());
+            Assert.Equal(want.YearlyCost.Province, row.GetProperty("yearlyCost").GetProperty("province").GetInt64());
+            Assert.Equal(want.RunsOut.Regency, row.GetProperty("runsOut").GetProperty("regency").GetString());
+        }
+
+        output.WriteLine($"Reads over {rows:N0} cases:\n{string.Join('\n', timings)}");
+        // A passing test's output is not shown by the console logger: READS_SCALE_REPORT names a file for the figures.
+        if (Environment.GetEnvironmentVariable("READS_SCALE_REPORT") is { Length: > 0 } report)
+            await File.AppendAllTextAsync(report, $"Reads over {rows:N0} cases (loaded in {loading.Elapsed.TotalSeconds:F0} s):\n{string.Join('\n', timings)}\n");
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+}
