@@ -20,16 +20,18 @@ public static class BudgetLedger
     {
         foreach (var e in caseEvents)
         {
-            object? entry = e switch
-            {
-                SubsidyGranted g => new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now),
-                SubsidyEnded { Released: > 0 } end => new CommitmentReleased(caseId, end.Released, end.Reason, now),
-                PremiumPaid { BudgetId: not null } paid => new PremiumDisbursed(caseId, paid.Month, paid.Amount, now),
-                _ => null
-            };
-            if (entry is null) continue;
+            if (EntryFor(caseId, e, now) is not { } entry) continue;
             if (budget is null) throw new InvalidOperationException($"{e.GetType().Name} moves money, but no budget was locked for it.");
             budget.AppendOne(entry);
         }
     }
+
+    /// <summary>What a case's event books on its budget's stream, if it moves money.</summary>
+    public static object? EntryFor(Guid caseId, object e, DateTimeOffset now) => e switch
+    {
+        SubsidyGranted g => new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now),
+        SubsidyEnded { Released: > 0 } end => new CommitmentReleased(caseId, end.Released, end.Reason, now),
+        PremiumPaid { BudgetId: not null } paid => new PremiumDisbursed(caseId, paid.Month, paid.Amount, now),
+        _ => null
+    };
 }
