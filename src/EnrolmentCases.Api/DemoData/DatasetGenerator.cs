@@ -109,7 +109,7 @@ public sealed class DatasetGenerator(
             await session.BeginTransactionAsync(ct);
             await bulk.AppendAsync(session, opening, ct);
             await FlushBudgetsAsync(session, budgets.Values, ct);
-            await session.SaveChangesAsync(ct);
+            await CommitAsync(session, ct);
         }
 
         var shares = regencies.Select(r =>
@@ -169,7 +169,7 @@ public sealed class DatasetGenerator(
                 await bulk.AppendAsync(session, appends, ct);
                 await FlushBudgetsAsync(session, budgets.Values, ct);
                 await bulk.WriteSearchEntriesAsync(session, entries, ct);
-                await session.SaveChangesAsync(ct);
+                await CommitAsync(session, ct);
                 progress?.Invoke($"{serial:N0} cases, {events:N0} events written ({events / Math.Max(0.001, watch.Elapsed.TotalSeconds):N0} events/s)");
             }
         }
@@ -325,6 +325,13 @@ public sealed class DatasetGenerator(
             pending[i].LastMac = macs[i];
             pending[i].Pending.Clear();
         }
+    }
+
+    /// <summary>Commits the bulk writes: SaveChangesAsync commits the session's transaction only when its unit of work holds something.</summary>
+    private static async Task CommitAsync(IDocumentSession session, CancellationToken ct)
+    {
+        session.QueueSqlCommand("select 1");
+        await session.SaveChangesAsync(ct);
     }
 
     private static Recorded Command(object e, DateTimeOffset at, string user) =>

@@ -41,6 +41,8 @@ public class GenerateCommand : JasperFxAsyncCommand<GenerateInput>
 
         var regencies = input.RegenciesFlag?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         using var host = input.BuildHost();
+        // As the owner's start does: the schema is created or brought up to date first.
+        await host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var generator = ActivatorUtilities.CreateInstance<DatasetGenerator>(host.Services);
         if (!await generator.StoreIsEmptyAsync(CancellationToken.None))
         {

@@ -242,8 +242,8 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
                 await streams.WriteAsync(append.StreamId, NpgsqlDbType.Uuid, ct);
                 await streams.WriteAsync(events.AggregateAliasFor(append.Aggregate), NpgsqlDbType.Varchar, ct);
                 await streams.WriteAsync((long)append.Events.Count, NpgsqlDbType.Bigint, ct);
-                await streams.WriteAsync(append.Events[^1].At, NpgsqlDbType.TimestampTz, ct);
-                await streams.WriteAsync(append.Events[0].At, NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(append.Events[^1].At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(append.Events[0].At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
                 await streams.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
             }
 
@@ -254,7 +254,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
         {
             await using var moved = Command(session, $"update {schema}.mt_streams set version = @version, timestamp = @at where id = @id and version = @from");
             moved.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Bigint) { Value = append.Version + append.Events.Count });
-            moved.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = append.Events[^1].At });
+            moved.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = append.Events[^1].At.ToUniversalTime() });
             moved.Parameters.Add(new NpgsqlParameter("id", NpgsqlDbType.Uuid) { Value = append.StreamId });
             moved.Parameters.Add(new NpgsqlParameter("from", NpgsqlDbType.Bigint) { Value = append.Version });
             if (await moved.ExecuteNonQueryAsync(ct) != 1)
@@ -289,7 +289,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
                     await rows.WriteAsync(version, NpgsqlDbType.Bigint, ct);
                     await rows.WriteAsync(dataJson, NpgsqlDbType.Jsonb, ct);
                     await rows.WriteAsync(mapping.EventTypeName, NpgsqlDbType.Varchar, ct);
-                    await rows.WriteAsync(recorded.At, NpgsqlDbType.TimestampTz, ct);
+                    await rows.WriteAsync(recorded.At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
                     await rows.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
                     await rows.WriteAsync(mapping.DotNetTypeName, NpgsqlDbType.Varchar, ct);
                     await WriteNullable(rows, recorded.Correlation, ct);

@@ -3,6 +3,7 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.DemoData;
 using EnrolmentCases.Money;
 using Marten;
+using Marten.Events;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
