@@ -39,7 +39,9 @@ builder.Services
     .AddCoverage()
     .AddForecast(builder.Configuration)
     .AddAudit(builder.Configuration)
-    .AddWebApp(builder.Configuration);
+    .AddWebApp(builder.Configuration)
+    // Last: it tunes every projection the features above registered.
+    .AddProjectionRebuilds(builder.Configuration);
 builder.AddTelemetry();
 
 builder.Host.UseWolverine(opts =>

@@ -51,15 +51,23 @@ public static class BudgetLedger
     {
         foreach (var e in caseEvents)
         {
-            (Guid, object)? entry = e switch
+            Guid? budgetId = e switch
             {
-                SubsidyGranted g => (g.BudgetId,
-                    new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now)),
-                SubsidyEnded { Released: > 0 } end => (end.BudgetId, new CommitmentReleased(caseId, end.Released, end.Reason, now)),
-                PremiumPaid { BudgetId: { } budgetId } paid => (budgetId, new PremiumDisbursed(caseId, paid.Month, paid.Amount, now)),
+                SubsidyGranted g => g.BudgetId,
+                SubsidyEnded end => end.BudgetId,
+                PremiumPaid paid => paid.BudgetId,
                 _ => null
             };
-            if (entry is { } booked) yield return booked;
+            if (budgetId is { } id && EntryFor(caseId, e, now) is { } entry) yield return (id, entry);
         }
     }
+
+    /// <summary>What a case's event books on its budget's stream, if it moves money.</summary>
+    public static object? EntryFor(Guid caseId, object e, DateTimeOffset now) => e switch
+    {
+        SubsidyGranted g => new SubsidyCommitted(caseId, g.MonthlyPremium * g.Months, g.StartMonth, g.Months, g.MonthlyPremium, now),
+        SubsidyEnded { Released: > 0 } end => new CommitmentReleased(caseId, end.Released, end.Reason, now),
+        PremiumPaid { BudgetId: not null } paid => new PremiumDisbursed(caseId, paid.Month, paid.Amount, now),
+        _ => null
+    };
 }

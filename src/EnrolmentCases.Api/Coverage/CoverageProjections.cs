@@ -185,7 +185,8 @@ public partial class CoverageDeltaProjection : EventProjection
         var i = 0;
         foreach (var (basis, delta) in deltas)
         {
-            operations.Store(new CoverageDelta
+            // Insert, not Store: each delta is new (its id is its event's sequence), and a rebuild writes pure inserts with COPY (ADR 0032).
+            operations.Insert(new CoverageDelta
             {
                 Id = $"{e.Sequence}:{i++}",
                 Basis = basis,

@@ -108,9 +108,11 @@ public static class DemoPlan
         return cases;
     }
 
-    private enum Story { Identified, Contacted, Closed, Lapsing, SelfPaying, Regency, Province }
+    /// <summary>How a case's story ends: the kinds of case the plan (and the generator) mixes.</summary>
+    public enum Story { Identified, Contacted, Closed, Lapsing, SelfPaying, Regency, Province }
 
-    private static DemoCase Build(DemoRegency regency, Story story, Random random, int serial, long premium)
+    /// <summary>One case's story over 2025-2026: its steps (commands at their instants) drawn from random.</summary>
+    public static DemoCase Build(DemoRegency regency, Story story, Random random, int serial, long premium)
     {
         var steps = new List<DemoStep>();
         // Identified some time between January 2025 and mid-2026; self-payers were found in 2026.

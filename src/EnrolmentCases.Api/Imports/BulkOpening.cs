@@ -15,6 +15,12 @@ namespace EnrolmentCases.Imports;
 /// <summary>One case a chunk opens: its claim, its events (already decided, as POST /api/cases decides them) and its seal.</summary>
 public sealed record Opening(Guid CaseId, OpenCaseClaim Claim, IReadOnlyList<object> Events, PersonSeal Seal);
 
+/// <summary>An event to append with the instant, user, correlation and headers its command would have given it.</summary>
+public sealed record Recorded(object Data, DateTimeOffset At, string? User, string? Correlation, IReadOnlyDictionary<string, object> Headers);
+
+/// <summary>Events to append to a stream now at Version (0: a new stream) whose last event's MAC is PreviousMac ("" for none).</summary>
+public sealed record StreamAppend(Guid StreamId, Type Aggregate, long Version, string PreviousMac, IReadOnlyList<Recorded> Events);
+
 /// <summary>
 /// Writes many case openings in the chunk's own transaction with a handful of set-wise statements instead of
 /// several statements a case (ADR 0027). It writes exactly what the command path writes for each case: the claim
@@ -172,23 +178,133 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
         }
 
         // The search entry SearchIndexListener writes for a WorkerIdentified, from the same seal.
-        var entryColumns = DuplicatedColumns(session, typeof(CaseSearchEntry), EntryColumns);
-        await using (var entries = await connection.BeginBinaryImportAsync(
-                         $"copy {DocumentSchema(session)}.mt_doc_casesearchentry (id, data, mt_dotnet_type, {string.Join(", ", entryColumns)}) from stdin (format binary)", ct))
+        await WriteSearchEntriesAsync(session, openings.Select(opening =>
         {
-            foreach (var opening in openings)
+            var identified = opening.Events.OfType<WorkerIdentified>().Single();
+            return search.EntryOf(opening.CaseId, identified.RegencyCode, identified.IdentifiedAt, opening.Seal, identified.FullName, identified.Village);
+        }), ct);
+    }
+
+    /// <summary>Search entries (as SearchIndexListener writes them for new cases) in one COPY, every duplicated column filled.</summary>
+    public async Task WriteSearchEntriesAsync(IDocumentSession session, IEnumerable<CaseSearchEntry> toWrite, CancellationToken ct)
+    {
+        var connection = session.Connection ?? throw new InvalidOperationException("The chunk's transaction has not begun.");
+        var serializer = session.DocumentStore.Options.Serializer();
+        var entryColumns = DuplicatedColumns(session, typeof(CaseSearchEntry), EntryColumns);
+        await using var entries = await connection.BeginBinaryImportAsync(
+            $"copy {DocumentSchema(session)}.mt_doc_casesearchentry (id, data, mt_dotnet_type, {string.Join(", ", entryColumns)}) from stdin (format binary)", ct);
+        foreach (var entry in toWrite)
+        {
+            await entries.StartRowAsync(ct);
+            await entries.WriteAsync(entry.Id, NpgsqlDbType.Uuid, ct);
+            await entries.WriteAsync(serializer.ToJson(entry), NpgsqlDbType.Jsonb, ct);
+            await entries.WriteAsync(typeof(CaseSearchEntry).FullName!, NpgsqlDbType.Varchar, ct);
+            foreach (var column in entryColumns) await WriteColumn(entries, EntryColumns[column](entry), ct);
+        }
+
+        await entries.CompleteAsync(ct);
+    }
+
+    /// <summary>
+    /// Appends events to many streams at once, each table in one COPY: new streams (Version 0) get their mt_streams row,
+    /// existing ones their version moved on. Every event carries its own instant, user and correlation, the MAC header
+    /// chained to the stream's previous event exactly as EventMacListener writes it (ADR 15), and a sequence number drawn
+    /// from the store's sequence in the order given (so a stream's versions follow the log). Nothing is projected:
+    /// the caller rebuilds the read models afterwards, or writes them itself. Returns each stream's last MAC.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> AppendAsync(IDocumentSession session, IReadOnlyList<StreamAppend> appends, CancellationToken ct)
+    {
+        var connection = session.Connection ?? throw new InvalidOperationException("The transaction has not begun.");
+        var schema = Schema(session);
+        var serializer = session.DocumentStore.Options.Serializer();
+        var events = (EventGraph)session.DocumentStore.Options.Events;
+        var tenant = session.TenantId;
+        var count = appends.Sum(a => a.Events.Count);
+        var lastMacs = new List<string>(appends.Count);
+        if (count == 0) return appends.Select(a => a.PreviousMac).ToList();
+
+        var sequence = new List<long>(count);
+        await using (var next = Command(session, $"select nextval('{schema}.mt_events_sequence') from generate_series(1, @n)"))
+        {
+            next.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Integer) { Value = count });
+            await using var reader = await next.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) sequence.Add(reader.GetInt64(0));
+        }
+
+        var created = appends.Where(a => a.Version == 0 && a.Events.Count > 0).ToList();
+        if (created.Count > 0)
+        {
+            await using var streams = await connection.BeginBinaryImportAsync(
+                $"copy {schema}.mt_streams (id, type, version, timestamp, created, tenant_id) from stdin (format binary)", ct);
+            foreach (var append in created)
             {
-                var identified = opening.Events.OfType<WorkerIdentified>().Single();
-                var entry = search.EntryOf(opening.CaseId, identified.RegencyCode, identified.IdentifiedAt, opening.Seal, identified.FullName, identified.Village);
-                await entries.StartRowAsync(ct);
-                await entries.WriteAsync(entry.Id, NpgsqlDbType.Uuid, ct);
-                await entries.WriteAsync(serializer.ToJson(entry), NpgsqlDbType.Jsonb, ct);
-                await entries.WriteAsync(typeof(CaseSearchEntry).FullName!, NpgsqlDbType.Varchar, ct);
-                foreach (var column in entryColumns) await WriteColumn(entries, EntryColumns[column](entry), ct);
+                await streams.StartRowAsync(ct);
+                await streams.WriteAsync(append.StreamId, NpgsqlDbType.Uuid, ct);
+                await streams.WriteAsync(events.AggregateAliasFor(append.Aggregate), NpgsqlDbType.Varchar, ct);
+                await streams.WriteAsync((long)append.Events.Count, NpgsqlDbType.Bigint, ct);
+                await streams.WriteAsync(append.Events[^1].At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(append.Events[0].At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                await streams.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
             }
 
-            await entries.CompleteAsync(ct);
+            await streams.CompleteAsync(ct);
         }
+
+        foreach (var append in appends.Where(a => a.Version > 0 && a.Events.Count > 0))
+        {
+            await using var moved = Command(session, $"update {schema}.mt_streams set version = @version, timestamp = @at where id = @id and version = @from");
+            moved.Parameters.Add(new NpgsqlParameter("version", NpgsqlDbType.Bigint) { Value = append.Version + append.Events.Count });
+            moved.Parameters.Add(new NpgsqlParameter("at", NpgsqlDbType.TimestampTz) { Value = append.Events[^1].At.ToUniversalTime() });
+            moved.Parameters.Add(new NpgsqlParameter("id", NpgsqlDbType.Uuid) { Value = append.StreamId });
+            moved.Parameters.Add(new NpgsqlParameter("from", NpgsqlDbType.Bigint) { Value = append.Version });
+            if (await moved.ExecuteNonQueryAsync(ct) != 1)
+                throw new InvalidOperationException($"Stream {append.StreamId} is not at version {append.Version}: something else appended to it.");
+        }
+
+        var s = 0;
+        await using (var rows = await connection.BeginBinaryImportAsync(
+                         $"copy {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, " +
+                         "correlation_id, causation_id, headers, user_name) from stdin (format binary)", ct))
+        {
+            foreach (var append in appends)
+            {
+                var previous = append.PreviousMac;
+                for (var v = 0; v < append.Events.Count; v++)
+                {
+                    var recorded = append.Events[v];
+                    var mapping = events.EventMappingFor(recorded.Data.GetType());
+                    var id = Guid.CreateVersion7(recorded.At);
+                    var version = append.Version + v + 1;
+                    var headers = new Dictionary<string, object>(recorded.Headers) { [signer.Key.Header] = signer.Key.KeyId };
+                    var dataJson = serializer.ToJson(recorded.Data);
+                    var mac = signer.Sign(append.StreamId, version, id, mapping.EventTypeName, recorded.User, recorded.Correlation, null,
+                        serializer.ToJson(headers), dataJson, previous);
+                    headers[signer.MacHeader] = mac;
+                    previous = mac;
+
+                    await rows.StartRowAsync(ct);
+                    await rows.WriteAsync(sequence[s++], NpgsqlDbType.Bigint, ct);
+                    await rows.WriteAsync(id, NpgsqlDbType.Uuid, ct);
+                    await rows.WriteAsync(append.StreamId, NpgsqlDbType.Uuid, ct);
+                    await rows.WriteAsync(version, NpgsqlDbType.Bigint, ct);
+                    await rows.WriteAsync(dataJson, NpgsqlDbType.Jsonb, ct);
+                    await rows.WriteAsync(mapping.EventTypeName, NpgsqlDbType.Varchar, ct);
+                    await rows.WriteAsync(recorded.At.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                    await rows.WriteAsync(tenant, NpgsqlDbType.Varchar, ct);
+                    await rows.WriteAsync(mapping.DotNetTypeName, NpgsqlDbType.Varchar, ct);
+                    await WriteNullable(rows, recorded.Correlation, ct);
+                    await rows.WriteNullAsync(ct);
+                    await rows.WriteAsync(serializer.ToJson(headers), NpgsqlDbType.Jsonb, ct);
+                    await WriteNullable(rows, recorded.User, ct);
+                }
+
+                lastMacs.Add(previous);
+            }
+
+            await rows.CompleteAsync(ct);
+        }
+
+        return lastMacs;
     }
 
     /// <summary>How each column Marten duplicates from a case's view is written (null values write null).</summary>

@@ -1,0 +1,51 @@
+using JasperFx.Events.Projections;
+using Marten;
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Infrastructure;
+
+/// <summary>How the projection daemon pages and writes, above all when it rebuilds a read model (ADR 0032).</summary>
+public sealed class RebuildOptions
+{
+    public const string Section = "Rebuild";
+
+    /// <summary>Events a projection shard fetches and applies at a time (Marten's AsyncOptions.BatchSize; its default is 500).</summary>
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>
+    /// During a rebuild, the aggregates (case views, budgets, targets) held in memory before they are written, each once
+    /// (AsyncOptions.RebuildFlushThreshold; 0 writes every page as it is applied).
+    /// </summary>
+    public int FlushThreshold { get; set; } = 20_000;
+
+    /// <summary>Whether a rebuild writes pure inserts with binary COPY (Marten's experimental ProjectionOptions.RebuildWithBulkCopy).</summary>
+    public bool BulkCopy { get; set; } = true;
+
+    public static IEnumerable<string> Rules(RebuildOptions o)
+    {
+        if (o.BatchSize is < 100 or > 100_000) yield return $"BatchSize must be between 100 and 100000 (is {o.BatchSize})";
+        if (o.FlushThreshold is < 0 or > 1_000_000) yield return $"FlushThreshold must be between 0 and 1000000 (is {o.FlushThreshold})";
+    }
+}
+
+public static class ProjectionRebuilds
+{
+    /// <summary>
+    /// Applies the settings to every projection registered so far: call it after every feature has added its own.
+    /// </summary>
+    public static IServiceCollection AddProjectionRebuilds(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSettings<RebuildOptions>(configuration, RebuildOptions.Section, RebuildOptions.Rules);
+        return services.ConfigureMarten((sp, opts) => Apply(opts, sp.GetRequiredService<IOptions<RebuildOptions>>().Value));
+    }
+
+    public static void Apply(StoreOptions opts, RebuildOptions settings)
+    {
+        opts.Projections.RebuildWithBulkCopy = settings.BulkCopy;
+        foreach (var projection in opts.Projections.All.OfType<ProjectionBase>())
+        {
+            projection.Options.BatchSize = settings.BatchSize;
+            projection.Options.RebuildFlushThreshold = settings.FlushThreshold;
+        }
+    }
+}
