@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmarks the API against the raw limit of the same machine's PostgreSQL (docs/benchmarks.md).
 #   ./bench.sh          default size, under 10 minutes on 2 cores
-#   ./bench.sh --full   full size: demo data of about 1,000,000 events, longer runs
+#   ./bench.sh --full   full size: 60,000 generated cases (about 1,050,000 events), longer runs
+#   ./bench.sh [--full] --cases N
+#                       the rebuild and the reads over N generated cases (e.g. 1000000: about 18 million events,
+#                       21 GB, an hour or more to generate and rebuild)
 #   ./bench.sh --only commands [--requests N] [--concurrency C]
 #                       only the product's mix, N requests C at a time, with statements, statement time,
 #                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
@@ -19,9 +22,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 size=()
 case "${1:-}" in
   "") ;;
-  --full) size=(--full) ;;
+  --full|--cases) size=("$@") ;;
   --only) size=("$@") ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 

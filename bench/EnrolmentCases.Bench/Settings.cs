@@ -14,7 +14,8 @@ public sealed record Settings(
     string? Only = null,
     int? Rows = null,
     int ProbeRequests = 3000,
-    int ProbeConcurrency = Settings.Concurrency)
+    int ProbeConcurrency = Settings.Concurrency,
+    int? Cases = null)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -26,8 +27,11 @@ public sealed record Settings(
     public TimeSpan MeasureDuration => TimeSpan.FromSeconds(Full ? 60 : 20);
     public TimeSpan BurstDuration => TimeSpan.FromSeconds(Full ? 30 : 10);
 
-    /// <summary>Demo scale: 0.05 is about 3,200 cases and 57,000 events; 0.875 about 1,000,000 events.</summary>
-    public double DemoScale => Full ? 0.875 : 0.05;
+    /// <summary>
+    /// Cases the generator writes for the rebuild and the reads: 3,200 (about 56,000 events, the demo's size) by default,
+    /// 60,000 (about 1,050,000 events, the rebuild target's size) in a full run; `--cases N` for the reads at a million or more.
+    /// </summary>
+    public int GeneratedCases => Cases ?? (Full ? 60_000 : 3_200);
 
     /// <summary>Rows of the measured import: 100,000 (the target), the largest file the API takes in a full run.</summary>
     public int ImportRows => Rows ?? (Full ? 200_000 : 100_000);
@@ -46,6 +50,7 @@ public sealed record Settings(
             args.Contains("--full"), Optional("--only"),
             Optional("--import-rows") is { } rows ? int.Parse(rows) : null,
             int.TryParse(Optional("--requests"), out var requests) ? requests : 3000,
-            int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency);
+            int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency,
+            int.TryParse(Optional("--cases"), out var cases) ? cases : null);
     }
 }
