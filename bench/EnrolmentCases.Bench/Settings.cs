@@ -10,7 +10,9 @@ public sealed record Settings(
     int PostgresPid,
     string ResultsFile,
     string ScratchDirectory,
-    bool Full)
+    bool Full,
+    bool Lag = false,
+    double LagRate = 100)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -35,6 +37,7 @@ public sealed record Settings(
         string Arg(string name) =>
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
         return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
-            args.Contains("--full"));
+            args.Contains("--full"), args.Contains("--lag"),
+            args.SkipWhile(a => a != "--rate").Skip(1).Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(100));
     }
 }
