@@ -78,15 +78,18 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         });
 
         // Every document type's storage, loaded by an id that does not exist: Marten's per-type set-up and its SQL.
+        // Only types whose table exists: live aggregates have none, and a runtime role creates none (Marten would
+        // log each missing table as a failure).
         var documents = store.Options.AllKnownDocumentTypes().ToList();
         await Step("document storage", async () =>
         {
+            var tables = await TablesAsync(ct);
             await using var session = store.QuerySession();
             var load = typeof(IQuerySession).GetMethod(nameof(IQuerySession.LoadAsync), [typeof(object), typeof(CancellationToken)])!;
             var warmed = 0;
             foreach (var document in documents)
             {
-                if (Id(document.IdType) is not { } id) continue;
+                if (Id(document.IdType) is not { } id || !tables.Contains($"{document.TableName.Schema}.{document.TableName.Name}")) continue;
                 if (await Attempt(() => (Task)load.MakeGenericMethod(document.DocumentType).Invoke(session, [id, ct])!)) warmed++;
             }
 
@@ -140,6 +143,18 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         });
 
         logger.LogInformation("Warm-up took {Ms:F0} ms: {Steps}", Stopwatch.GetElapsedTime(started).TotalMilliseconds, string.Join(", ", steps));
+    }
+
+    private async Task<HashSet<string>> TablesAsync(CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "select table_schema || '.' || table_name from information_schema.tables";
+        var tables = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
+        return tables;
     }
 
     private async Task<bool> Attempt(Func<Task> work)
