@@ -84,16 +84,27 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         await Step("document storage", async () =>
         {
             var tables = await TablesAsync(ct);
-            await using var session = store.QuerySession();
             var load = typeof(IQuerySession).GetMethod(nameof(IQuerySession.LoadAsync), [typeof(object), typeof(CancellationToken)])!;
             var warmed = 0;
             foreach (var document in documents)
             {
                 if (Id(document.IdType) is not { } id || !tables.Contains($"{document.TableName.Schema}.{document.TableName.Name}")) continue;
-                if (await Attempt(() => (Task)load.MakeGenericMethod(document.DocumentType).Invoke(session, [id, ct])!)) warmed++;
+                // A session of its own for each read: the warm-up never holds a lock on one table while it waits for
+                // another (a test's or an operator's TRUNCATE of every table may run at the same moment).
+                if (await Attempt(async () =>
+                    {
+                        await using var session = store.QuerySession();
+                        await (Task)load.MakeGenericMethod(document.DocumentType).Invoke(session, [id, ct])!;
+                    }))
+                    warmed++;
             }
 
-            if (await Attempt(() => session.Events.FetchStreamStateAsync(Guid.NewGuid(), ct))) warmed++;
+            if (await Attempt(async () =>
+                {
+                    await using var session = store.QuerySession();
+                    await session.Events.FetchStreamStateAsync(Guid.NewGuid(), ct);
+                }))
+                warmed++;
             return warmed;
         });
 
