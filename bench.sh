@@ -10,6 +10,8 @@
 #                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
 #   ./bench.sh --only import [--import-rows N]
 #                       only the import of N rows (100,000 by default)
+#   ./bench.sh --lag [--rate N]   only the projection lag at N requests/s (default 100) and the first
+#                       commands after a start: about 2 minutes, no quiet machine needed
 # Starts a private PostgreSQL in the temp folder, builds the API and the benchmark in Release, runs
 # every measurement (the benchmark starts and stops the API itself) and writes
 # bench/results/<time>/results.md with the API's logs beside it. Everything it started is stopped.
@@ -24,7 +26,8 @@ case "${1:-}" in
   "") ;;
   --full|--cases) size=("$@") ;;
   --only) size=("$@") ;;
-  -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+  --lag) size=(--lag); if [ "${2:-}" = --rate ]; then size+=(--rate "${3:?--rate needs a number}"); fi ;;
+  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 
@@ -58,7 +61,7 @@ echo "PostgreSQL on port $PG_PORT ($scratch/pg)" >&2
 
 dotnet build src/EnrolmentCases.Api -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 dotnet build bench/EnrolmentCases.Bench -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-dotnet build bench/EnrolmentCases.Floor -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+if [ "${size[0]:-}" != --lag ]; then dotnet build bench/EnrolmentCases.Floor -c Release -nologo -v quiet -clp:ErrorsOnly >&2; fi
 
 dotnet bench/EnrolmentCases.Bench/bin/Release/net10.0/EnrolmentCases.Bench.dll \
   --connection "$(pg_connection_string "$PG_PORT")" \

@@ -11,6 +11,12 @@ using Npgsql;
 // Every figure of docs/benchmarks.md, in one run against a private PostgreSQL started by bench.sh.
 var settings = Settings.Parse(args);
 var report = new Report(settings.ResultsFile);
+if (settings.Lag)
+{
+    await LagRun.RunAsync(settings, report, settings.LagRate);
+    return;
+}
+
 var startedAt = Stopwatch.GetTimestamp();
 ApiProcess? api = null;
 ApiProcess? floorServer = null;

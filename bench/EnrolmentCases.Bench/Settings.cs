@@ -15,7 +15,9 @@ public sealed record Settings(
     int? Rows = null,
     int ProbeRequests = 3000,
     int ProbeConcurrency = Settings.Concurrency,
-    int? Cases = null)
+    int? Cases = null,
+    bool Lag = false,
+    double LagRate = 100)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -51,6 +53,8 @@ public sealed record Settings(
             Optional("--import-rows") is { } rows ? int.Parse(rows) : null,
             int.TryParse(Optional("--requests"), out var requests) ? requests : 3000,
             int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency,
-            int.TryParse(Optional("--cases"), out var cases) ? cases : null);
+            int.TryParse(Optional("--cases"), out var cases) ? cases : null,
+            args.Contains("--lag"),
+            args.SkipWhile(a => a != "--rate").Skip(1).Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(100));
     }
 }

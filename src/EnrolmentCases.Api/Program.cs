@@ -75,6 +75,8 @@ app.MapOperations();
 app.MapWolverineEndpoints(http =>
 {
     http.RejectUnparseableQueryValues = true;
+    // Every endpoint's handler is built at start rather than by its first request.
+    http.WarmUpRoutes = Wolverine.Http.RouteWarmup.Eager;
     // Every command records who acted, under which correlation and why, on the events it appends.
     http.AddMiddleware(typeof(EventMetadata), EventMetadata.Writes);
     http.AddCaseCommandSteps();

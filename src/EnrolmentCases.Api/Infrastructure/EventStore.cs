@@ -30,9 +30,13 @@ public static class EventStore
     {
         // First: with a migration role, the schema is applied as its owner before anything else starts (DatabaseRoles).
         services.AddDatabaseRoles(configuration);
+        // Read here as well, before the host validates settings: the store is configured from them.
+        var daemon = ProjectionDaemonOptions.From(configuration);
+        services.AddSettings<ProjectionDaemonOptions>(configuration, ProjectionDaemonOptions.Section, ProjectionDaemonOptions.Rules);
         var marten = services.AddMarten(opts =>
             {
                 Configure(opts, ConnectionString(configuration), SchemaName(configuration));
+                ProjectionDaemon.Configure(opts, daemon);
                 if (!DatabaseRoles.ServingRoleAppliesSchema(configuration)) opts.AutoCreateSchemaObjects = AutoCreate.None;
             })
             .UseLightweightSessions()

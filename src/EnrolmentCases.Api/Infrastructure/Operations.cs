@@ -63,6 +63,10 @@ public static class Operations
                 check.Timeout = TimeSpan.FromSeconds(health.Value.CheckTimeoutSeconds);
         });
         services.AddSingleton<HealthReports>();
+        // A cold process warms itself before it calls itself ready (WarmUp).
+        services.AddSettings<WarmUpOptions>(configuration, WarmUpOptions.Section, WarmUpOptions.Rules);
+        services.AddSingleton<WarmUp>();
+        services.AddHostedService(provider => provider.GetRequiredService<WarmUp>());
         services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
             .AddOperationTransformer<ApiDocument>()
             .AddSchemaTransformer<ApiDocument>());
@@ -90,8 +94,19 @@ public static class Operations
     }
 
     private static async Task ReadyAsync(HttpContext http, HealthReports reports, IAuthorizationService authorization,
-        IAuthorizationPolicyProvider policies)
+        IAuthorizationPolicyProvider policies, WarmUp warmUp, IOptions<WarmUpOptions> warmUpOptions)
     {
+        // Not ready while still warming up: a probe waits a little for it, then is told to come back.
+        if (!warmUp.Done.IsCompleted)
+            await Task.WhenAny(warmUp.Done, Task.Delay(TimeSpan.FromSeconds(warmUpOptions.Value.ReadinessWaitSeconds), http.RequestAborted));
+        if (!warmUp.Done.IsCompleted)
+        {
+            http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            http.Response.Headers.CacheControl = "no-store";
+            await http.Response.WriteAsJsonAsync(new { status = HealthStatus.Unhealthy.ToString(), description = "warming up" });
+            return;
+        }
+
         var report = await reports.ReadinessAsync();
         http.Response.StatusCode = report.Report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
         http.Response.Headers.CacheControl = "no-store";

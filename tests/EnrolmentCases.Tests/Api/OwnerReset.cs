@@ -14,6 +14,8 @@ public static class OwnerReset
     /// </summary>
     public static async Task ResetAllDataAsOwnerAsync(this IHost host)
     {
+        // Not while the host is still warming up (its first reads of every table would race the wipe's locks).
+        if (host.Services.GetService<WarmUp>() is { } warmUp) await warmUp.Done.WaitAsync(TimeSpan.FromSeconds(60));
         var coordinator = host.Services.GetService<IProjectionCoordinator>();
         if (coordinator is not null) await coordinator.PauseAsync();
         using (var store = host.Services.OwnerStore())

@@ -28,6 +28,9 @@ public class Settings(ApiFixture api)
     [InlineData("Privacy:SearchKey", "c2hvcnQ=", "Privacy:SearchKey must be set to at least 32 random bytes")]
     [InlineData("LapseRisk:Daily:At", "6am", "LapseRisk:Daily:At must be a time of day as HH:mm")]
     [InlineData("LapseRisk:Daily:WithinDays", "0", "LapseRisk:Daily:WithinDays must be between 1 and 366")]
+    [InlineData("Projections:SlowPollingMilliseconds", "100", "Projections:SlowPollingMilliseconds must be at least FastPollingMilliseconds")]
+    [InlineData("Projections:WakeMinimumIntervalMilliseconds", "-1", "Projections:WakeMinimumIntervalMilliseconds must be between 0 and FastPollingMilliseconds")]
+    [InlineData("WarmUp:ReadinessWaitSeconds", "60", "WarmUp:ReadinessWaitSeconds must be between 0 and 30")]
     public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
     {
         var failure = await Record.ExceptionAsync(async () =>
