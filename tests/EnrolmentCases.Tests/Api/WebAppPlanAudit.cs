@@ -41,7 +41,6 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await AssertAccessibleAsync(page, "planner: budgets");
         await NoHorizontalScrollAsync(page, "planner: budgets");
         await browser.ScreenshotAsync(page, "planner-budgets");
-        await CopyToDocsAsync(page, "planner-budgets");
 
         // A bad amount: the API's validation problem, in Indonesian, next to the field; nothing written.
         var form = page.GetByTestId("allocation-form");
@@ -72,7 +71,6 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await AssertAccessibleAsync(page, "planner: forecast");
         await NoHorizontalScrollAsync(page, "planner: forecast");
         await browser.ScreenshotAsync(page, "planner-forecast");
-        await CopyToDocsAsync(page, "planner-forecast");
         await page.GetByLabel("Target cakupan (%)").FillAsync("80");
         await page.GetByRole(AriaRole.Button, new() { Name = "Hitung ulang" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("target=80"));
@@ -132,11 +130,4 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
     }
 
     private static long Number(string? text) => long.Parse(Regex.Replace(text ?? "", @"[^\d]", ""));
-
-    private static async Task CopyToDocsAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(BrowserFixture.RepositoryRoot, "docs", "screenshots");
-        Directory.CreateDirectory(folder);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
-    }
 }
