@@ -56,10 +56,16 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await form.GetByLabel("Jumlah (Rp)").FillAsync("1.500.000");
         await form.GetByRole(AriaRole.Button, new() { Name = "Catat alokasi" }).ClickAsync();
         await Expect(form.GetByRole(AriaRole.Status)).ToHaveTextAsync("Tersimpan.");
-        await page.GetByLabel("Tahun").First.FillAsync(farYear.ToString());
-        await page.GetByLabel("Tahun").First.PressAsync("Enter");
-        await page.GetByLabel("Tahun").First.BlurAsync();
+        // The save reloads this year's budgets (in the same render that shows "Tersimpan."): type the year only once they
+        // are back, and check the field holds it before leaving it, so the change that navigates is the one typed.
+        await Expect(page.GetByTestId("budgets-data")).ToHaveAttributeAsync("aria-busy", "false");
+        var yearField = page.Locator("#year");
+        await yearField.FillAsync(farYear.ToString());
+        await Expect(yearField).ToHaveValueAsync(farYear.ToString());
+        await yearField.PressAsync("Enter");
+        await yearField.BlurAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"year={farYear}"));
+        await Expect(page.GetByTestId("budgets-data")).ToHaveAttributeAsync("aria-busy", "false");
         await Expect(page.GetByTestId("budgets-table").Locator("tbody tr").First.Locator("td").First).ToHaveTextAsync(new Regex(@"^Rp 1[.,]5"));
 
         // The forecast: a higher target costs more.
