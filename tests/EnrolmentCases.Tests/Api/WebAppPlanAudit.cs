@@ -14,7 +14,7 @@ namespace EnrolmentCases.Tests.Api;
 /// and the case's figures are asserted relative to each other, not as numbers.
 /// </summary>
 [Collection(DemoCollection.Name)]
-public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassFixture<BrowserFixture>
+public partial class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task a_planner_reads_kaurs_timeline_the_budgets_and_the_forecast_and_records_allocations()

@@ -81,7 +81,7 @@ export function LapseRiskDailyPage({ api, query, regencies: own, canOpenCases }:
                     <th scope="col">{t.firstUnpaidMonth}</th><th scope="col">{t.payer}</th></tr></thead>
                   <tbody>{data.items.map(item => (
                     <tr key={item.caseId} data-case={item.caseId}>
-                      <th scope="row" class="case-id">{canOpenCases ? <a href={`/cases/${item.caseId}`}>{item.caseId.slice(0, 8)}</a> : <span title={item.caseId}>{item.caseId.slice(0, 8)}</span>}</th>
+                      <th scope="row" class="case-id">{canOpenCases ? <a href={`/cases/${item.caseId}`}>{item.caseId}</a> : item.caseId}</th>
                       <td>{t.stages[item.stage] ?? item.stage}</td>
                       <td>{formatDate(item.lapsesOn, lang)}</td>
                       <td>{formatMonth(item.firstUnpaidMonth, lang)}</td>
