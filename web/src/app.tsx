@@ -13,6 +13,7 @@ import { CasePage } from './pages/CaseView';
 import { isPlanAuditPage, PlanAuditPage, planAuditPages } from './pages/pa';
 import { LapsingSoonPage } from './pages/caseworker/LapsingSoon';
 import { ImportsPage } from './pages/caseworker/Imports';
+import { IdentifyWorkerPage } from './pages/caseworker/IdentifyWorker';
 
 /** The pages, each with the roles that open it (the API decides what they may read; this only picks the menu). */
 const pages = [
@@ -66,7 +67,8 @@ export function App() {
     else if (isPlanAuditPage(page.path)) main = <PlanAuditPage api={api} url={url} token={session.token} roles={session.roles} />;
     else if (page.path === '/imports') main = <ImportsPage api={api} query={url.searchParams} />;
     else if (url.pathname === '/cases/lapsing') main = <LapsingSoonPage api={api} query={url.searchParams} />;
-    else if (url.pathname === '/cases') main = <WorklistPage api={api} query={url.searchParams} />;
+    else if (url.pathname === '/cases/new') main = session.roles.includes('caseworker') ? <IdentifyWorkerPage api={api} regencies={session.regencies} /> : <p role="alert">{t.noAccess}</p>;
+    else if (url.pathname === '/cases') main = <WorklistPage api={api} query={url.searchParams} canIdentify={session.roles.includes('caseworker')} />;
     else main = <CasePage api={api} id={decodeURIComponent(url.pathname.slice('/cases/'.length))} />;
   }
 

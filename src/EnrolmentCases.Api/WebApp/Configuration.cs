@@ -11,7 +11,7 @@ namespace EnrolmentCases.WebApp;
 /// and its page for any other client route (/coverage, /cases/...), so a bookmark or a reload works.
 /// The API's own paths are never shadowed: they answer as before, problem details included.
 /// </summary>
-public static class Configuration
+public static partial class Configuration
 {
     /// <summary>First path segments that belong to the API, never to the app's client routes.</summary>
     private static readonly string[] ApiSegments = ["api", "health", "openapi", "docs", "problems"];
@@ -60,7 +60,10 @@ public static class Configuration
         return app;
     }
 
-    /// <summary>A page request no endpoint answers: GET or HEAD, no file extension, outside the API's paths.</summary>
+    /// <summary>
+    /// A page request no endpoint answers: GET or HEAD, no file extension, outside the API's paths. An extension starts
+    /// with a letter (".js", ".png"): a regency code such as 17.04 in /timeline/17.04 is a page, not a file.
+    /// </summary>
     public static bool IsClientRoute(HttpContext http)
     {
         if (!HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)) return false;
@@ -68,7 +71,7 @@ public static class Configuration
         var path = http.Request.Path.Value ?? "/";
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments.Length > 0 && ApiSegments.Contains(segments[0], StringComparer.OrdinalIgnoreCase)) return false;
-        return segments.Length == 0 || !segments[^1].Contains('.');
+        return segments.Length == 0 || !FileExtension().IsMatch(segments[^1]);
     }
 
     /// <summary>Only this origin, no inline script or style, no framing; the provider's origin for the token exchange.</summary>
@@ -87,4 +90,7 @@ public static class Configuration
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers["Cross-Origin-Opener-Policy"] = "same-origin";
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.[A-Za-z][A-Za-z0-9]*$")]
+    private static partial System.Text.RegularExpressions.Regex FileExtension();
 }

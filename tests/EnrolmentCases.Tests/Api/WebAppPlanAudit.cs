@@ -14,7 +14,7 @@ namespace EnrolmentCases.Tests.Api;
 /// and the case's figures are asserted relative to each other, not as numbers.
 /// </summary>
 [Collection(DemoCollection.Name)]
-public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassFixture<BrowserFixture>
+public partial class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task a_planner_reads_kaurs_timeline_the_budgets_and_the_forecast_and_records_allocations()
@@ -41,7 +41,6 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await AssertAccessibleAsync(page, "planner: budgets");
         await NoHorizontalScrollAsync(page, "planner: budgets");
         await browser.ScreenshotAsync(page, "planner-budgets");
-        await CopyToDocsAsync(page, "planner-budgets");
 
         // A bad amount: the API's validation problem, in Indonesian, next to the field; nothing written.
         var form = page.GetByTestId("allocation-form");
@@ -57,10 +56,16 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await form.GetByLabel("Jumlah (Rp)").FillAsync("1.500.000");
         await form.GetByRole(AriaRole.Button, new() { Name = "Catat alokasi" }).ClickAsync();
         await Expect(form.GetByRole(AriaRole.Status)).ToHaveTextAsync("Tersimpan.");
-        await page.GetByLabel("Tahun").First.FillAsync(farYear.ToString());
-        await page.GetByLabel("Tahun").First.PressAsync("Enter");
-        await page.GetByLabel("Tahun").First.BlurAsync();
+        // The save reloads this year's budgets (in the same render that shows "Tersimpan."): type the year only once they
+        // are back, and check the field holds it before leaving it, so the change that navigates is the one typed.
+        await Expect(page.GetByTestId("budgets-data")).ToHaveAttributeAsync("aria-busy", "false");
+        var yearField = page.Locator("#year");
+        await yearField.FillAsync(farYear.ToString());
+        await Expect(yearField).ToHaveValueAsync(farYear.ToString());
+        await yearField.PressAsync("Enter");
+        await yearField.BlurAsync();
         await Expect(page).ToHaveURLAsync(new Regex($"year={farYear}"));
+        await Expect(page.GetByTestId("budgets-data")).ToHaveAttributeAsync("aria-busy", "false");
         await Expect(page.GetByTestId("budgets-table").Locator("tbody tr").First.Locator("td").First).ToHaveTextAsync(new Regex(@"^Rp 1[.,]5"));
 
         // The forecast: a higher target costs more.
@@ -72,7 +77,6 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
         await AssertAccessibleAsync(page, "planner: forecast");
         await NoHorizontalScrollAsync(page, "planner: forecast");
         await browser.ScreenshotAsync(page, "planner-forecast");
-        await CopyToDocsAsync(page, "planner-forecast");
         await page.GetByLabel("Target cakupan (%)").FillAsync("80");
         await page.GetByRole(AriaRole.Button, new() { Name = "Hitung ulang" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("target=80"));
@@ -132,11 +136,4 @@ public class WebAppPlanAudit(DemoFixture demo, BrowserFixture browser) : IClassF
     }
 
     private static long Number(string? text) => long.Parse(Regex.Replace(text ?? "", @"[^\d]", ""));
-
-    private static async Task CopyToDocsAsync(IPage page, string name)
-    {
-        var folder = Path.Combine(BrowserFixture.RepositoryRoot, "docs", "screenshots");
-        Directory.CreateDirectory(folder);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
-    }
 }

@@ -140,8 +140,19 @@ export const caseworkerId = {
     listSource: 'asal daftar terlalu panjang',
     fileName: 'nama berkas terlalu panjang',
     withinDays: 'harus antara 1 dan 366 hari',
-    lapsingBefore: 'tanggal tidak valid'
-  } as Record<string, string>
+    lapsingBefore: 'tanggal tidak valid',
+    nik: 'NIK harus 16 angka yang sah (kode wilayah, tanggal lahir, nomor urut)',
+    regencyCode: 'pilih kabupaten/kota tempat Anda bertugas',
+    source: 'pilih sumber data'
+  } as Record<string, string>,
+  identifyLink: 'Identifikasi pekerja',
+  identifyTitle: 'Identifikasi pekerja',
+  identifyIntro: 'Buka kasus untuk pekerja rentan yang ditemukan di daftar atau di lapangan. Satu pekerja hanya boleh punya satu kasus terbuka.',
+  identifyNikHelp: '16 angka sesuai KTP.',
+  identifySource: 'Sumber data',
+  identifySources: { P3KE: 'P3KE', DTSEN: 'DTSEN', VILLAGE_LIST: 'Daftar desa', PARTNER_LIST: 'Daftar mitra', FIELD: 'Temuan lapangan' } as Record<string, string>,
+  openExistingCase: 'Buka kasus yang sudah ada',
+  lapsingNameMissing: 'Kasus (nama tidak dapat dimuat)'
 };
 
 export const caseworkerEn: typeof caseworkerId = {
@@ -280,6 +291,17 @@ export const caseworkerEn: typeof caseworkerId = {
     listSource: 'is too long',
     fileName: 'is too long',
     withinDays: 'must be between 1 and 366 days',
-    lapsingBefore: 'is not a valid date'
-  }
+    lapsingBefore: 'is not a valid date',
+    nik: 'must be a valid 16-digit NIK (region code, date of birth, serial number)',
+    regencyCode: 'choose a regency you work in',
+    source: 'choose a source'
+  },
+  identifyLink: 'Identify a worker',
+  identifyTitle: 'Identify a worker',
+  identifyIntro: 'Open a case for a vulnerable worker found on a list or in the field. A worker may have only one open case.',
+  identifyNikHelp: 'The 16 digits on the identity card.',
+  identifySource: 'Source',
+  identifySources: { P3KE: 'P3KE', DTSEN: 'DTSEN', VILLAGE_LIST: 'Village list', PARTNER_LIST: 'Partner list', FIELD: 'Found in the field' },
+  openExistingCase: 'Open the existing case',
+  lapsingNameMissing: 'Case (name could not be loaded)'
 };

@@ -128,8 +128,20 @@ export const planAuditId = {
     version: 'harus nomor versi yang ada',
     nik: 'NIK harus 16 angka',
     caseId: 'id kasus tidak valid',
-    user: 'pengguna tidak valid'
-  } as Record<string, string>
+    user: 'pengguna tidak valid',
+    on: 'harus tanggal yang sah dan tidak di luar rentang data'
+  } as Record<string, string>,
+  navLapseRisk: 'Risiko menunggak harian',
+  dailyRiskTitle: 'Daftar risiko menunggak harian',
+  dailyRiskIntro: 'Kasus yang akan menunggak dalam jendela waktu kecuali dibayar, seperti dicatat setiap pagi untuk kabupaten/kota. Hanya id kasus, tanpa data pribadi.',
+  dailyRiskDay: 'Tanggal',
+  dailyRiskCases: 'Kasus berisiko',
+  dailyRiskSubsidised: 'Bersubsidi',
+  dailyRiskCase: 'Kasus',
+  dailyRiskRecorded: (regency: string, day: string, at: string, days: number) => `${regency}, ${day}: dicatat ${at} untuk ${days} hari ke depan.`,
+  dailyRiskEmpty: (regency: string, day: string) => `Tidak ada kasus berisiko menunggak di ${regency} pada ${day}.`,
+  dailyRiskNotRecorded: (regency: string, day: string) => `Tidak ada daftar yang dicatat untuk ${regency} pada ${day}. Daftar dicatat setiap hari pukul 06.00 WIB; pilih tanggal lain.`,
+  forecastOrder: 'Diurutkan dari biaya terbesar (biaya kohort ditambah biaya untuk mencapai target).'
 };
 
 export const planAuditEn: typeof planAuditId = {
@@ -260,6 +272,18 @@ export const planAuditEn: typeof planAuditId = {
     version: 'must be a version the case has',
     nik: 'a NIK is 16 digits',
     caseId: 'is not a valid case id',
-    user: 'is not a valid user'
-  }
+    user: 'is not a valid user',
+    on: 'must be a valid date within the data\'s range'
+  },
+  navLapseRisk: 'Daily lapse risk',
+  dailyRiskTitle: 'Daily lapse-risk list',
+  dailyRiskIntro: 'The cases that will lapse within the window unless paid, as recorded each morning for the regency. Case ids only, no personal data.',
+  dailyRiskDay: 'Day',
+  dailyRiskCases: 'Cases at risk',
+  dailyRiskSubsidised: 'Subsidised',
+  dailyRiskCase: 'Case',
+  dailyRiskRecorded: (regency, day, at, days) => `${regency}, ${day}: recorded ${at} for the next ${days} days.`,
+  dailyRiskEmpty: (regency, day) => `No case of ${regency} was at risk of lapsing on ${day}.`,
+  dailyRiskNotRecorded: (regency, day) => `No list was recorded for ${regency} on ${day}. Lists are recorded daily at 06:00 WIB; pick another day.`,
+  forecastOrder: 'Sorted by cost, largest first (the cohort\'s cost plus the cost of reaching the target).'
 };

@@ -11,7 +11,7 @@ export const stages = ['identified', 'contacted', 'enrolled', 'subsidized', 'lap
 const pageSize = 20;
 
 /** Caseworkers' main page: their worklist, newest first, by stage, searched by name, village or NIK (q=). */
-export function WorklistPage({ api, query }: { api: Api; query: URLSearchParams }) {
+export function WorklistPage({ api, query, canIdentify = false }: { api: Api; query: URLSearchParams; canIdentify?: boolean }) {
   const { t, lang } = useI18n();
   const q = query.get('q') ?? '';
   const stage = query.get('stage') ?? '';
@@ -43,7 +43,8 @@ export function WorklistPage({ api, query }: { api: Api; query: URLSearchParams 
   return (
     <section aria-labelledby="worklist-title">
       <h1 id="worklist-title">{t.worklistTitle}</h1>
-      <p class="worklist-links"><a href="/cases/lapsing" data-testid="lapsing-link">{t.lapsingLink}</a></p>
+      <p class="worklist-links"><a href="/cases/lapsing" data-testid="lapsing-link">{t.lapsingLink}</a>
+        {canIdentify && <a href="/cases/new" data-testid="identify-link">{t.identifyLink}</a>}</p>
       <form class="controls" role="search" onSubmit={e => { e.preventDefault(); go({ q: search.trim() }); }}>
         <div class="field grow">
           <label for="q">{t.search}</label>

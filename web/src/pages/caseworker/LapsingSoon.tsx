@@ -2,12 +2,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { useI18n } from '../../i18n';
 import { answer, ApiProblem, type Api } from '../../api/client';
 import type { components } from '../../api/schema';
-import type { WorklistPage } from '../../api/types';
+import type { CaseView } from '../../api/types';
 import type { Problem } from '../../problems';
 import { formatDate, formatMonth, formatNumber } from '../../format';
 import { navigate } from '../../router';
 import { ProblemNotice } from '../../components/ProblemNotice';
-import { addDays, provinceToday } from './commands';
 import './caseworker.css';
 
 type LapseRisk = components['schemas']['LapseRisk'];
@@ -16,27 +15,28 @@ const pageSize = 20;
 
 /**
  * The members who lapse soon unless paid, soonest first (GET /api/lapse-risk: the payer and whether its budget can pay),
- * named from the worklist narrowed to the same days (GET /api/cases?lapsingBefore=, which carries the names).
+ * named by reading exactly the cases of the page shown (GET /api/cases/{id}, at most a page of them, in parallel): the
+ * names no longer depend on which cases a worklist page happens to hold, and only the shown people are read.
  */
 export function LapsingSoonPage({ api, query }: { api: Api; query: URLSearchParams }) {
   const { t, lang } = useI18n();
   const within = choices.includes(Number(query.get('within'))) ? Number(query.get('within')) : 30;
   const page = Math.max(1, Number(query.get('page')) || 1);
   const [risk, setRisk] = useState<LapseRisk>();
-  const [names, setNames] = useState<Map<string, WorklistPage['items'][number]>>(new Map());
+  const [names, setNames] = useState<Map<string, CaseView>>(new Map());
   const [problem, setProblem] = useState<Problem>();
 
   useEffect(() => {
     let current = true;
     setRisk(undefined);
-    const lapsingBefore = addDays(provinceToday(), within + 1);
-    Promise.all([
-      answer(api.GET('/api/lapse-risk', { params: { query: { withinDays: within, page, pageSize } } })),
-      answer(api.GET('/api/cases', { params: { query: { lapsingBefore, pageSize: 200 } } }))
-    ]).then(([r, w]) => {
+    answer(api.GET('/api/lapse-risk', { params: { query: { withinDays: within, page, pageSize } } })).then(async r => {
+      const list = r as LapseRisk;
+      // A case that cannot be read (erased, moved out of reach) keeps its row, without a name.
+      const cases = await Promise.all(list.items.map(item =>
+        answer(api.GET('/api/cases/{id}', { params: { path: { id: item.caseId } }, cache: 'no-store' })).then(c => c as CaseView, () => undefined)));
       if (!current) return;
-      setRisk(r as LapseRisk);
-      setNames(new Map((w as WorklistPage).items.map(c => [c.id, c])));
+      setRisk(list);
+      setNames(new Map(cases.filter((c): c is CaseView => !!c).map(c => [c.id, c])));
       setProblem(undefined);
     }).catch(e => { if (current) setProblem(e instanceof ApiProblem ? e.problem : { title: String(e) }); });
     return () => { current = false; };
@@ -73,7 +73,7 @@ export function LapsingSoonPage({ api, query }: { api: Api; query: URLSearchPara
               return (
                 <li key={item.caseId} class="card">
                   <a href={`/cases/${item.caseId}`} class="card-link">
-                    <span class="card-title">{known?.fullName ?? t.caseTitle}</span>
+                    <span class="card-title">{known?.fullName ?? t.lapsingNameMissing}</span>
                     <span class={`stage stage-${item.stage}`}>{t.stages[item.stage] ?? item.stage}</span>
                   </a>
                   {known && <span class="card-meta">{[known.village, known.district].filter(Boolean).join(', ')}</span>}

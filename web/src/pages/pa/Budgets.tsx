@@ -52,7 +52,8 @@ export function BudgetsPage({ api, query, canPlan }: { api: Api; query: URLSearc
       <form class="controls" onSubmit={e => e.preventDefault()}>
         <div class="field">
           <label for="year">{t.year}</label>
-          <input type="number" inputMode="numeric" min="2000" max="2100" value={year} {...described('year', errors.year)}
+          {/* Keyed by the year and not controlled: a re-render while the budgets reload must not undo what the person is typing. */}
+          <input key={year} type="number" inputMode="numeric" min="2000" max="2100" defaultValue={String(year)} {...described('year', errors.year)}
                  onChange={e => navigate(`/budgets?year=${encodeURIComponent((e.target as HTMLInputElement).value)}`, true)} />
           <FieldError id="year-error" message={errors.year} />
         </div>
@@ -60,7 +61,7 @@ export function BudgetsPage({ api, query, canPlan }: { api: Api; query: URLSearc
       <ProblemNotice problem={budgets.problem} />
       {budgets.loading && !budgets.data && <p aria-live="polite">{t.loading}</p>}
       {budgets.data && (
-        <div aria-busy={budgets.loading}>
+        <div aria-busy={budgets.loading} data-testid="budgets-data">
           {items.length === 0 ? <p data-testid="no-budgets">{t.noBudgets}</p> : (
             <figure>
               <SeriesChart kind="bars" categories={items.map(lineName)} series={series} format={rupiah} label={t.budgetsCaption} />

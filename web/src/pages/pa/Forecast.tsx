@@ -50,7 +50,8 @@ export function ForecastPage({ api, query }: { api: Api; query: URLSearchParams 
     navigate(`/forecast?${params}`, true);
   };
 
-  const rows = data?.regencies ?? [];
+  // Largest bar first (the cohort's cost plus what reaching the target would cost), in the chart and the table alike.
+  const rows = useMemo(() => [...(data?.regencies ?? [])].sort((a, b) => barTotal(b) - barTotal(a) || a.code.localeCompare(b.code)), [data]);
   const rupiah = useMemo(() => (v: number) => formatRupiah(v, lang), [lang]);
   const series = useMemo(() => [
     { name: t.cohortCost, values: rows.map(r => total(r.yearlyCost)), color: '#1d5fa8', stack: 'a' },
@@ -66,7 +67,7 @@ export function ForecastPage({ api, query }: { api: Api; query: URLSearchParams 
       <form class="controls" onSubmit={e => { e.preventDefault(); choose({ target: targetText }); }}>
         <div class="field">
           <label for="year">{t.year}</label>
-          <input type="number" inputMode="numeric" min="2000" max="2100" value={year} {...described('year', errors.year)}
+          <input key={year} type="number" inputMode="numeric" min="2000" max="2100" defaultValue={String(year)} {...described('year', errors.year)}
                  onChange={e => choose({ year: (e.target as HTMLInputElement).value })} />
           <FieldError id="year-error" message={errors.year} />
         </div>
@@ -101,7 +102,7 @@ export function ForecastPage({ api, query }: { api: Api; query: URLSearchParams 
           </dl>
           <figure>
             <SeriesChart kind="bars" categories={rows.map(r => r.name)} series={series} format={rupiah} label={t.forecastCaption} />
-            <figcaption class="help">{t.forecastCaption}</figcaption>
+            <figcaption class="help">{t.forecastCaption} {t.forecastOrder}</figcaption>
           </figure>
           <button type="button" class="secondary" onClick={() => download(`subsidy-forecast-${data.year}.csv`, forecastCsv(data))}>{t.downloadCsv}</button>
           <div class="table-scroll" tabIndex={0}>
@@ -135,4 +136,9 @@ function Row({ row: r, runsOut }: { row: ForecastRow; runsOut: (m?: string | nul
       <td class="num">{r.gap.regency != null ? formatRupiah(r.gap.regency, lang) : '–'}</td>
     </tr>
   );
+}
+
+/** The height of a regency's bar: the cohort's yearly cost and, stacked on it, the cost of reaching the target. */
+function barTotal(r: ForecastRow): number {
+  return total(r.yearlyCost) + (r.neededYearlyCost ? total(r.neededYearlyCost) : 0);
 }

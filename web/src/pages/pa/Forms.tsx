@@ -105,13 +105,7 @@ export function AllocationForm({ api, regencies, onDone, initialYear }: { api: A
       <h2 id={`${p}-title`}>{t.recordAllocation}</h2>
       <PayerFields prefix={p} payer={payer} setPayer={setPayer} regency={regency || regencies[0]?.code || ''} setRegency={setRegency} regencies={regencies} errors={errors} />
       <YearField prefix={p} year={year} setYear={setYear} errors={errors} />
-      <div class="field">
-        <label for={`${p}-amount`}>{t.amountRupiah}</label>
-        <input type="text" inputMode="numeric" autoComplete="off" value={amount} {...described(`${p}-amount`, errors.amount, true)}
-               onInput={e => setAmount((e.target as HTMLInputElement).value)} />
-        <p class="help" id={`${p}-amount-help`}>{t.amountHelp}</p>
-        <FieldError id={`${p}-amount-error`} message={errors.amount} />
-      </div>
+      <AmountField prefix={p} label={t.amountRupiah} help={t.amountHelp} amount={amount} setAmount={setAmount} error={errors.amount} />
       <div class="field">
         <label for={`${p}-kind`}>{t.kind}</label>
         <select value={kind} {...described(`${p}-kind`, errors.kind)} onChange={e => setKind((e.target as HTMLSelectElement).value as 'APBD' | 'APBD_P')}>
@@ -158,13 +152,7 @@ export function AdjustmentForm({ api, regencies, onDone, initialYear }: { api: A
       <h2 id={`${p}-title`}>{t.recordAdjustment}</h2>
       <PayerFields prefix={p} payer={payer} setPayer={setPayer} regency={regency || regencies[0]?.code || ''} setRegency={setRegency} regencies={regencies} errors={errors} />
       <YearField prefix={p} year={year} setYear={setYear} errors={errors} />
-      <div class="field">
-        <label for={`${p}-amount`}>{t.adjustmentAmount}</label>
-        <input type="text" inputMode="numeric" autoComplete="off" value={amount} {...described(`${p}-amount`, errors.amount, true)}
-               onInput={e => setAmount((e.target as HTMLInputElement).value)} />
-        <p class="help" id={`${p}-amount-help`}>{t.adjustmentHelp}</p>
-        <FieldError id={`${p}-amount-error`} message={errors.amount} />
-      </div>
+      <AmountField prefix={p} label={t.adjustmentAmount} help={t.adjustmentHelp} amount={amount} setAmount={setAmount} error={errors.amount} />
       <div class="field">
         <label for={`${p}-reason`}>{t.reason}</label>
         <textarea rows={2} value={reason} {...described(`${p}-reason`, errors.reason)} onInput={e => setReason((e.target as HTMLTextAreaElement).value)} />
@@ -221,5 +209,19 @@ export function TargetForm({ api, code, onDone, initialYear }: { api: Api; code:
       {done && <p class="success" role="status">{t.saved}</p>}
       <button type="submit" disabled={busy}>{busy ? t.saving : t.setTarget}</button>
     </form>
+  );
+}
+
+/** A rupiah amount typed as text (thousands separators allowed), with its help and its error beside it. */
+function AmountField({ prefix, label, help, amount, setAmount, error }:
+  { prefix: string; label: string; help: string; amount: string; setAmount: (v: string) => void; error?: string }) {
+  return (
+    <div class="field">
+      <label for={`${prefix}-amount`}>{label}</label>
+      <input type="text" inputMode="numeric" autoComplete="off" value={amount} {...described(`${prefix}-amount`, error, true)}
+             onInput={e => setAmount((e.target as HTMLInputElement).value)} />
+      <p class="help" id={`${prefix}-amount-help`}>{help}</p>
+      <FieldError id={`${prefix}-amount-error`} message={error} />
+    </div>
   );
 }

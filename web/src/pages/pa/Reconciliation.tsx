@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { useI18n } from '../../i18n';
 import { answer, type Api } from '../../api/client';
-import type { ReconciliationView } from '../../api/types';
+import type { ReconciliationView, RegencyView } from '../../api/types';
 import type { Problem } from '../../problems';
 import { formatDate, formatNumber } from '../../format';
 import { navigate } from '../../router';
@@ -89,6 +89,9 @@ export function ReconciliationPage({ api, id, query }: { api: Api; id: string; q
   const { data, problem, reload } = useLoad(() => answer(api.GET('/api/reconciliations/{id}', {
     params: { path: { id }, query: { page, finding: finding || undefined } }
   })) as Promise<ReconciliationView>, [api, id, page, finding]);
+  // Regencies by name, from the same reference the other pages use (the code where a name is not known).
+  const units = useLoad(() => answer(api.GET('/api/regencies')) as Promise<RegencyView[]>, [api]);
+  const regencyName = (code?: string | null) => (code && units.data?.find(r => r.code === code)?.name) || code || '';
   // Follows a running reconciliation until it is done.
   useEffect(() => {
     if (!data || data.status === 'completed' || data.status === 'failed') return;
@@ -123,12 +126,12 @@ export function ReconciliationPage({ api, id, query }: { api: Api; id: string; q
             <div><dt>{t.findings.invalid}</dt><dd>{formatNumber(data.counts.invalid ?? 0, lang)}</dd></div>
           </dl>
           <div class="table-scroll" tabIndex={0}>
-            <table>
+            <table data-testid="recon-regencies">
               <caption>{t.driftPerRegency}</caption>
               <thead><tr><th scope="col">{t.regency}</th><th scope="col" class="num">{t.activeHereInactiveThere}</th>
                 <th scope="col" class="num">{t.inactiveHereActiveThere}</th><th scope="col" class="num">{t.paidThroughDiffers}</th></tr></thead>
               <tbody>{data.regencies.map(r => (
-                <tr key={r.code}><th scope="row">{r.code}</th><td class="num">{r.activeHereInactiveThere}</td><td class="num">{r.inactiveHereActiveThere}</td><td class="num">{r.paidThroughDiffers}</td></tr>
+                <tr key={r.code} data-code={r.code}><th scope="row">{regencyName(r.code)}</th><td class="num">{r.activeHereInactiveThere}</td><td class="num">{r.inactiveHereActiveThere}</td><td class="num">{r.paidThroughDiffers}</td></tr>
               ))}</tbody>
             </table>
           </div>
@@ -145,7 +148,7 @@ export function ReconciliationPage({ api, id, query }: { api: Api; id: string; q
               <thead><tr><th scope="col">{t.row}</th><th scope="col">{t.finding}</th><th scope="col">KPJ</th><th scope="col">{t.nik}</th><th scope="col">{t.regency}</th><th scope="col">{t.notes}</th></tr></thead>
               <tbody>{data.rows.items.map(r => (
                 <tr key={r.row}>
-                  <td>{r.row}</td><td>{t.findings[r.finding ?? ''] ?? r.finding}</td><td>{r.kpj}</td><td>{r.maskedNik}</td><td>{r.regencyCode}</td>
+                  <td>{r.row}</td><td>{t.findings[r.finding ?? ''] ?? r.finding}</td><td>{r.kpj}</td><td>{r.maskedNik}</td><td>{regencyName(r.regencyCode)}</td>
                   <td>{[...(r.drift ?? []).map(String), ...(r.reasons ?? [])].join('; ')}</td>
                 </tr>
               ))}</tbody>

@@ -6,6 +6,8 @@ import { CaseAuditPage, CaseLookupPage } from './CaseAudit';
 import { SubjectAccessPage } from './SubjectAccess';
 import { AccessLogPage } from './AccessLog';
 import { ReconciliationPage, ReconciliationUploadPage } from './Reconciliation';
+import { LapseRiskDailyPage } from './LapseRiskDaily';
+import { sessionFrom } from '../../auth/session';
 import './planaudit.css';
 
 /** The planners' and auditors' pages beyond coverage and the chain, each with the roles whose menu shows it. */
@@ -16,7 +18,8 @@ export const planAuditPages = [
   { path: '/reconciliations', roles: ['planner'], label: 'navReconciliations', menu: true },
   { path: '/history', roles: ['auditor'], label: 'navHistory', menu: true },
   { path: '/subject-access', roles: ['auditor'], label: 'navSubjectAccess', menu: true },
-  { path: '/access-log', roles: ['auditor'], label: 'navAccessLog', menu: true }
+  { path: '/access-log', roles: ['auditor'], label: 'navAccessLog', menu: true },
+  { path: '/lapse-risk', roles: ['planner', 'auditor'], label: 'navLapseRisk', menu: true }
 ] as const;
 
 export const isPlanAuditPage = (path: string) => planAuditPages.some(p => p.path === path);
@@ -32,6 +35,8 @@ export function PlanAuditPage({ api, url, token, roles }: { api: Api; url: URL; 
     case 'reconciliations': return id ? <ReconciliationPage api={api} id={id} query={query} /> : <ReconciliationUploadPage token={token} />;
     case 'history': return id ? <CaseAuditPage api={api} id={id} query={query} /> : <CaseLookupPage />;
     case 'subject-access': return <SubjectAccessPage api={api} />;
+    case 'lapse-risk': return <LapseRiskDailyPage api={api} query={query} regencies={roles.includes('auditor') ? [] : sessionFrom(token)?.regencies ?? []}
+                                                  canOpenCases={roles.includes('caseworker') || roles.includes('auditor')} />;
     default: return <AccessLogPage api={api} query={query} />;
   }
 }
