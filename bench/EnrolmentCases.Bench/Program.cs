@@ -319,7 +319,7 @@ foreach (var (run, (name, interval, serverGc)) in runs.Index())
         new Dictionary<string, string> { ["Audit__SealIntervalSeconds"] = interval, ["DOTNET_gcServer"] = serverGc });
     using var client = Client(api, caseworker);
     var auditMix = new CommandMix(client);
-    await OpenLoad.RunAsync(Math.Max(1, Math.Round(auditRate / 2)), TimeSpan.FromSeconds(12), auditMix.NextAsync); // warm-up
+    await OpenLoad.RunAsync(Math.Max(1, Math.Round(auditRate / 2)), TimeSpan.FromSeconds(8), auditMix.NextAsync); // warm-up
     await Task.Delay(1000);
     var cpuBefore = cpu.Read();
     var load = await OpenLoad.RunAsync(auditRate, roundLength, auditMix.NextAsync);
