@@ -370,7 +370,7 @@ Yardstick($"rebuild of every projection ({events:N0} events)", $"{events / inner
     $"binary COPY {copy.RowsPerSecond:N0} rows/s", events >= 1_000_000 ? events / innerSeconds >= 30_000 : null);
 
 // Reads on the demo data, one request at a time.
-report.Heading($"Read latency on the demo data ({cases:N0} cases, {events:N0} events), one request at a time");
+report.Heading($"Read latency on the generated data ({cases:N0} cases, {events:N0} events), one request at a time");
 api = await ApiProcess.StartAsync(settings, "bench_demo", "api-reads");
 await using (var lag = await ProjectionLag.StartAsync(settings.Database("bench_demo"))) await lag.CatchUpAsync(TimeSpan.FromMinutes(5));
 using (var reader = Client(api, caseworker))
