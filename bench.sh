@@ -4,7 +4,7 @@
 #   ./bench.sh --full   full size: 60,000 generated cases (about 1,050,000 events), longer runs
 #   ./bench.sh [--full] --cases N
 #                       the rebuild and the reads over N generated cases (e.g. 1000000: about 18 million events,
-#                       21 GB, an hour or more to generate and rebuild)
+#                       21 GB, about half an hour to generate and rebuild on 2 quiet cores)
 #   ./bench.sh --only commands [--requests N] [--concurrency C]
 #                       only the product's mix, N requests C at a time, with statements, statement time,
 #                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
