@@ -12,7 +12,12 @@ export function toCsv(header: string[], rows: unknown[][]): string {
 
 /** Offers the text as a file; a chart's data goes out with plain numbers (a ratio as 0.3702), not as formatted text. */
 export function download(fileName: string, text: string) {
-  const url = URL.createObjectURL(new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' }));
+  downloadBlob(fileName, new Blob(['\ufeff', text], { type: 'text/csv;charset=utf-8' }));
+}
+
+/** Offers any answer (a CSV, a workbook) as a file, through an object URL. */
+export function downloadBlob(fileName: string, blob: Blob) {
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;

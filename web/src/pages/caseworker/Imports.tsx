@@ -5,6 +5,7 @@ import { answer, ApiProblem, type Api } from '../../api/client';
 import type { components } from '../../api/schema';
 import { slugOf, type Problem } from '../../problems';
 import { formatDateTime, formatNumber } from '../../format';
+import { downloadBlob } from '../../csv';
 import { navigate } from '../../router';
 import { ProblemNotice } from '../../components/ProblemNotice';
 import { commandFieldErrors, describedBy, Field, newIdempotencyKey, nextPoll } from './commands';
@@ -18,15 +19,7 @@ const rowsPageSize = 20;
  * saving through an object URL.
  */
 export async function downloadWithToken(call: Promise<{ data?: unknown; error?: unknown; response: Response }>, fileName: string) {
-  const blob = await answer(call) as Blob;
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  downloadBlob(fileName, await answer(call) as Blob);
 }
 
 /** List uploads: a CSV or .xlsx worker list, its progress, counts and per-row outcomes (paged), and their downloads. */
