@@ -38,19 +38,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
     public async Task<HashSet<string>> ClaimAsync(IDocumentSession session, IReadOnlyList<OpenCaseClaim> claims, CancellationToken ct)
     {
         if (claims.Count == 0) return [];
-        var serializer = session.DocumentStore.Options.Serializer();
-        var ordered = claims.OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
-        await using var command = Command(session,
-            $"insert into {DocumentSchema(session)}.mt_doc_opencaseclaim (id, data, mt_dotnet_type) " +
-            "select c.id, c.data, @type from unnest(@ids, @data) with ordinality as c(id, data, n) order by c.n on conflict (id) do nothing returning id");
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = ordered.Select(c => c.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            { Value = ordered.Select(c => serializer.ToJson(c)).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Varchar) { Value = typeof(OpenCaseClaim).FullName! });
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) taken.Add(reader.GetString(0));
-        return taken;
+        return await InsertNewAsync(session, "mt_doc_opencaseclaim", claims, c => c.Id, ct);
     }
 
     /// <summary>
@@ -60,19 +48,33 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
     public async Task InsertKeysAsync(IDocumentSession session, IReadOnlyList<PersonKey> keys, CancellationToken ct)
     {
         if (keys.Count == 0) return;
-        var serializer = session.DocumentStore.Options.Serializer();
-        var ordered = keys.OrderBy(k => k.Id, StringComparer.Ordinal).ToList();
-        await using var command = Command(session,
-            $"insert into {DocumentSchema(session)}.mt_doc_personkey (id, data, mt_dotnet_type) " +
-            "select k.id, k.data, @type from unnest(@ids, @data) with ordinality as k(id, data, n) order by k.n on conflict (id) do nothing");
-        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = ordered.Select(k => k.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            { Value = ordered.Select(k => serializer.ToJson(k)).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Varchar) { Value = typeof(PersonKey).FullName! });
-        var inserted = await command.ExecuteNonQueryAsync(ct);
-        if (inserted != ordered.Count)
+        var inserted = (await InsertNewAsync(session, "mt_doc_personkey", keys, k => k.Id, ct)).Count;
+        if (inserted != keys.Count)
             throw new DocumentAlreadyExistsException(new InvalidOperationException("A person's data key was written by another transaction."),
                 typeof(PersonKey), "(a person key)");
+    }
+
+    /// <summary>
+    /// Inserts the documents whose id is not taken yet in one statement, in id order (so two chunks never wait on
+    /// each other in a circle), and returns the ids this statement inserted. A row held by a transaction still
+    /// running makes this one wait for its outcome, as a single insert would.
+    /// </summary>
+    private static async Task<HashSet<string>> InsertNewAsync<T>(IDocumentSession session, string table, IReadOnlyList<T> documents,
+        Func<T, string> id, CancellationToken ct) where T : notnull
+    {
+        var serializer = session.DocumentStore.Options.Serializer();
+        var ordered = documents.OrderBy(id, StringComparer.Ordinal).ToList();
+        await using var command = Command(session,
+            $"insert into {DocumentSchema(session)}.{table} (id, data, mt_dotnet_type) " +
+            "select d.id, d.data, @type from unnest(@ids, @data) with ordinality as d(id, data, n) order by d.n on conflict (id) do nothing returning id");
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Varchar) { Value = ordered.Select(id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("data", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { Value = ordered.Select(d => serializer.ToJson(d)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("type", NpgsqlDbType.Varchar) { Value = typeof(T).FullName! });
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) inserted.Add(reader.GetString(0));
+        return inserted;
     }
 
     /// <summary>
