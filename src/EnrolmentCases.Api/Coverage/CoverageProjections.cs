@@ -100,6 +100,9 @@ public abstract class CoveragePeriodProjection<T> : MultiStreamProjection<T, str
     {
         Calendar = calendar;
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
+        // With Evolve overridden Marten cannot tell which events the projection reads, and without this the daemon
+        // fetches and deserialises every event of the store for it (ADR 0034).
+        IncludeType<CaseStageChanged>();
     }
 
     /// <summary>The period an instant falls in (a month index or a day number).</summary>
