@@ -158,7 +158,11 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         await api.Host.Command(_kaur, kept, "corrections", new { fullName = $"Dewi {keptName}", reason = "typo" });
         await TestSql.ExecuteAsync($"delete from {SearchFixture.Schema}.mt_doc_casesearchentry");
         Assert.Empty(await Found(_auditor, keptName));
-        await api.Host.Services.GetRequiredService<SearchIndexRebuild>().RunAsync(CancellationToken.None);
+        // A small batch makes the rebuild walk many pages: every view is visited exactly once.
+        var (indexed, removed) = await api.Host.Services.GetRequiredService<SearchIndexRebuild>().RunAsync(CancellationToken.None, batchSize: 7);
+        Assert.Equal(await TestSql.ScalarAsync($"select count(*) from {SearchFixture.Schema}.mt_doc_casedetails"), indexed + removed);
+        Assert.Equal(await TestSql.ScalarAsync($"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry"), indexed);
+        Assert.True(removed >= 1);
         Assert.Equal(Ids(kept), await Found(_auditor, keptName));
         Assert.Empty(await Found(_auditor, name));
         Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry where id = '{id}'"));

@@ -1,26 +1,30 @@
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Privacy;
 using JasperFx.CommandLine;
-using Marten.Pagination;
 
 namespace EnrolmentCases.Cases.Searching;
 
 /// <summary>
 /// Rebuilds the search index from the case views and the people's keys: after `projections rebuild` into an
 /// empty database, or a restore that lacks the index. The views hold the sealed name and village, so the result is
-/// what the listener would have written; an erased case (no subject, or no key) gets no entry.
+/// what the listener would have written; an erased case (no subject, or no key) gets no entry. It walks the views in
+/// id order from the last id it wrote (keyset paging): each batch costs the same at a million cases as at the first,
+/// where numbered pages would count the table and skip every row before the page.
 /// </summary>
 public sealed class SearchIndexRebuild(IDocumentStore store, SearchIndex index, PersonalData privacy)
 {
-    private const int BatchSize = 1000;
+    public const int DefaultBatchSize = 1000;
 
-    public async Task<(int Indexed, int Removed)> RunAsync(CancellationToken ct)
+    public async Task<(int Indexed, int Removed)> RunAsync(CancellationToken ct, int batchSize = DefaultBatchSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var (indexed, removed) = (0, 0);
-        for (var page = 1; ; page++)
+        for (var after = Guid.Empty; ;)
         {
             await using var session = store.LightweightSession();
-            var views = await session.Query<CaseDetails>().OrderBy(c => c.Id).ToPagedListAsync(page, BatchSize, ct);
+            var views = await session.QueryAsync<CaseDetails>("where d.id > ? order by d.id limit ?", ct, after, batchSize);
+            if (views.Count == 0) return (indexed, removed);
+            after = views[^1].Id;
             var keys = await privacy.KeyringAsync(session, views.Select(v => v.Subject), ct);
             foreach (var view in views)
             {
@@ -38,7 +42,7 @@ public sealed class SearchIndexRebuild(IDocumentStore store, SearchIndex index, 
             }
 
             await session.SaveChangesAsync(ct);
-            if (!views.HasNextPage) return (indexed, removed);
+            if (views.Count < batchSize) return (indexed, removed);
         }
     }
 }
