@@ -38,6 +38,8 @@ public static class DatabaseFailures
             switch (e)
             {
                 // The server answered: its SQLSTATE decides, also when the answer is "not an outage".
+                case PostgresException postgres when StalePreparedStatement(postgres):
+                    return DatabaseFailure.NothingWritten;
                 case PostgresException postgres:
                     return OfSqlState(postgres.SqlState);
                 case NpgsqlException npgsql when NeverConnected(npgsql):
@@ -79,6 +81,15 @@ public static class DatabaseFailures
         _ when sqlState.StartsWith("08", StringComparison.Ordinal) => DatabaseFailure.OutcomeUnknown, // connection_exception
         _ => DatabaseFailure.None
     };
+
+    /// <summary>
+    /// A statement prepared on a pooled connection (ADR 33) whose result columns a schema change altered since:
+    /// the server refuses it once and rolls the transaction back, and Npgsql prepares it afresh on its next
+    /// use, so running the work again succeeds. Other feature_not_supported errors stay defects.
+    /// </summary>
+    public static bool StalePreparedStatement(PostgresException postgres) =>
+        postgres.SqlState == PostgresErrorCodes.FeatureNotSupported &&
+        postgres.MessageText.StartsWith("cached plan must not change result type", StringComparison.Ordinal);
 
     /// <summary>
     /// Npgsql's own words when no connection was obtained: it could not open one ("Failed to connect to

@@ -15,14 +15,34 @@ public static class EventStore
     /// <summary>
     /// The configured connection, never asking the server for error detail: PostgreSQL's detail quotes the
     /// offending row ("Key (id)=(...) already exists", "Failing row contains (...)"), and exception messages
-    /// reach logs and Wolverine's dead letters.
+    /// reach logs and Wolverine's dead letters. Pooled connections keep their session between uses (no
+    /// <c>DISCARD ALL</c> on every return to the pool, so PL/pgSQL's cached plans and Npgsql's prepared statements
+    /// survive) and are replaced after <see cref="DefaultConnectionLifetimeSeconds"/>, which bounds any session state
+    /// a library leaves behind (docs/adr/0033-command-path-connections.md). A setting the connection string names
+    /// itself wins over these defaults.
     /// </summary>
-    public static string ConnectionString(IConfiguration configuration) =>
-        new Npgsql.NpgsqlConnectionStringBuilder(configuration.GetConnectionString("Marten")
-            ?? throw new InvalidOperationException(
+    public static string ConnectionString(IConfiguration configuration) => WithDefaults(configuration.GetConnectionString("Marten")
+        ?? throw new InvalidOperationException(
             "No PostgreSQL to use: set ConnectionStrings__Marten, e.g. " +
             "ConnectionStrings__Marten='Host=127.0.0.1;Port=5432;Database=enrolment;Username=enrolment;Password=...' " +
-            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves).")) { IncludeErrorDetail = false }.ConnectionString;
+            "dotnet run --project src/EnrolmentCases.Api (./run.sh and ./test.sh start a private PostgreSQL and set it themselves)."));
+
+    /// <summary>Statements Npgsql prepares on each connection once they have run a few times (its own default is 0: none).</summary>
+    public const int DefaultMaxAutoPrepare = 100;
+
+    /// <summary>A pooled connection's lifetime: session state never outlives it.</summary>
+    public const int DefaultConnectionLifetimeSeconds = 600;
+
+    public static string WithDefaults(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        bool Names(params string[] keys) => keys.Any(given.ContainsKey);
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { IncludeErrorDetail = false };
+        if (!Names("No Reset On Close", "NoResetOnClose")) builder.NoResetOnClose = true;
+        if (!Names("Max Auto Prepare", "MaxAutoPrepare")) builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        if (!Names("Connection Lifetime", "ConnectionLifetime", "Load Balance Timeout")) builder.ConnectionLifetime = DefaultConnectionLifetimeSeconds;
+        return builder.ConnectionString;
+    }
 
     public static string SchemaName(IConfiguration configuration) => configuration["EventStore:Schema"] ?? DefaultSchema;
 

@@ -611,6 +611,7 @@ public class DatabaseOutageMapping
         { "connection reset", Client(new IOException("Unable to read data", new SocketException((int)SocketError.ConnectionReset))), MayHaveBeenSaved },
         { "end of stream", Client(new EndOfStreamException()), MayHaveBeenSaved },
         { "read timed out on an open connection", Client(new TimeoutException("Timeout during reading attempt")), MayHaveBeenSaved },
+        { "a prepared statement a schema change made stale (ADR 33)", new PostgresException("cached plan must not change result type", "ERROR", "ERROR", "0A000"), NothingWritten },
         { "wrapped by a framework", new InvalidOperationException("Marten failed", Server("40P01")), NothingWritten },
         { "in an aggregate", new AggregateException(new InvalidOperationException("first"), Server("57P01")), MayHaveBeenSaved }
     };
@@ -634,6 +635,7 @@ public class DatabaseOutageMapping
         { "value too long", Server("22001") },
         { "undefined table", Server("42P01") },
         { "a limit the statement itself exceeds (temp_file_limit)", Server("53400") },
+        { "another feature the server does not support", Server("0A000") },
         { "a defect", new InvalidOperationException("bug") },
         { "a claim taken meanwhile", new InvalidOperationException("duplicate", Server("23505")) }
     };
