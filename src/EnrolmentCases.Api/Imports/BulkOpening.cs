@@ -30,20 +30,24 @@ public sealed record StreamAppend(Guid StreamId, Type Aggregate, long Version, s
 /// </summary>
 public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger<BulkOpening> logger)
 {
-    /// <summary>One line per chunk: how many rows and where its time went (stage=ms), for finding what to cut.</summary>
+    /// <summary>
+    /// One line per chunk: its rows, its handler's time, the gap since the previous chunk of the same import ended (its
+    /// commit and this chunk's delivery), and each stage's wall/thread-CPU milliseconds, for finding what to cut.
+    /// </summary>
     public void Log(Guid importId, int index, int rows, ChunkTimings timings)
     {
-        // Since the previous chunk's handler ended (its commit and this chunk's delivery), when that was this import's.
         var ended = System.Diagnostics.Stopwatch.GetTimestamp();
-        var previous = Interlocked.Exchange(ref _lastEnded, ended);
-        var before = index > 0 && previous != 0
-            ? $"{System.Diagnostics.Stopwatch.GetElapsedTime(previous, ended).TotalMilliseconds - timings.TotalMs:F0} ms"
+        var previous = Interlocked.Exchange(ref _lastChunk, new LastChunk(importId, index, ended));
+        var gap = previous is not null && previous.ImportId == importId && previous.Index == index - 1
+            ? $"{System.Diagnostics.Stopwatch.GetElapsedTime(previous.Ended, ended).TotalMilliseconds - timings.TotalMs:F0} ms"
             : "-";
-        logger.LogInformation("Import {ImportId} chunk {Index}: {Rows} rows in {Ms:F0} ms (after {Before} since the previous chunk): {Stages}",
-            importId, index, rows, timings.TotalMs, before, timings);
+        logger.LogInformation("Import {ImportId} chunk {Index}: {Rows} rows in {Ms:F0} ms, {Gap} after the previous chunk; stages (wall/CPU ms): {Stages}",
+            importId, index, rows, timings.TotalMs, gap, timings);
     }
 
-    private long _lastEnded;
+    private sealed record LastChunk(Guid ImportId, int Index, long Ended);
+
+    private LastChunk? _lastChunk;
 
     /// <summary>
     /// Inserts the claims of the openings, in primary key order (so two chunks never wait on each other in

@@ -33,8 +33,10 @@ public sealed class ChunkTimings
         (_last, _lastCpu, _lastThread) = (now, cpu, thread);
     }
 
-    /// <summary>Adds time measured inside a loop (Stopwatch ticks, no await inside) to a stage of its own, without closing the current lap.</summary>
-    public void Add(string stage, long ticks, double? cpuMs = null)
+    /// <summary>Adds wall time measured inside a loop (Stopwatch ticks) to a stage of its own, without closing the current lap.</summary>
+    public void Add(string stage, long ticks) => Add(stage, ticks, double.NaN);
+
+    private void Add(string stage, long ticks, double? cpuMs)
     {
         var i = _stages.FindIndex(s => s.Stage == stage);
         if (i < 0) _stages.Add((stage, ticks, cpuMs));
@@ -43,9 +45,13 @@ public sealed class ChunkTimings
 
     public double TotalMs => Stopwatch.GetElapsedTime(_started).TotalMilliseconds;
 
-    /// <summary>"stage=wall/cpu ..." (milliseconds) in the order the stages first ran.</summary>
-    public override string ToString() =>
-        string.Join(' ', _stages.Select(s => $"{s.Stage}={s.Ticks * 1000.0 / Stopwatch.Frequency:F1}/{(s.CpuMs is { } c ? c.ToString("F1") : "?")}"));
+    /// <summary>"stage=wall/cpu ..." (milliseconds) in the order the stages first ran; wall only for a stage without CPU time.</summary>
+    public override string ToString() => string.Join(' ', _stages.Select(s => $"{s.Stage}={s.Ticks * 1000.0 / Stopwatch.Frequency:F1}" + s.CpuMs switch
+    {
+        null => "/?",
+        double.NaN => "",
+        var c => $"/{c:F1}"
+    }));
 
     /// <summary>The calling thread's CPU time in milliseconds (Linux), or null where it cannot be read.</summary>
     public static double? ThreadCpuMs()
