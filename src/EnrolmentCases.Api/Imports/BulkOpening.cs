@@ -28,8 +28,27 @@ public sealed record StreamAppend(Guid StreamId, Type Aggregate, long Version, s
 /// row a duplicate), the person's data key, the stream and its events with their metadata and MAC chain, the
 /// case's inline snapshot (CaseDetails) and its search entry.
 /// </summary>
-public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
+public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger<BulkOpening> logger)
 {
+    /// <summary>
+    /// One line per chunk: its rows, its handler's time, the gap since the previous chunk of the same import ended (its
+    /// commit and this chunk's delivery), and each stage's wall/thread-CPU milliseconds, for finding what to cut.
+    /// </summary>
+    public void Log(Guid importId, int index, int rows, ChunkTimings timings)
+    {
+        var ended = System.Diagnostics.Stopwatch.GetTimestamp();
+        var previous = Interlocked.Exchange(ref _lastChunk, new LastChunk(importId, index, ended));
+        var gap = previous is not null && previous.ImportId == importId && previous.Index == index - 1
+            ? $"{System.Diagnostics.Stopwatch.GetElapsedTime(previous.Ended, ended).TotalMilliseconds - timings.TotalMs:F0} ms"
+            : "-";
+        logger.LogInformation("Import {ImportId} chunk {Index}: {Rows} rows in {Ms:F0} ms, {Gap} after the previous chunk; stages (wall/CPU ms): {Stages}",
+            importId, index, rows, timings.TotalMs, gap, timings);
+    }
+
+    private sealed record LastChunk(Guid ImportId, int Index, long Ended);
+
+    private LastChunk? _lastChunk;
+
     /// <summary>
     /// Inserts the claims of the openings, in primary key order (so two chunks never wait on each other in
     /// a circle); returns the subjects whose claim this transaction took. A claim held by a transaction
@@ -81,7 +100,8 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
     /// The streams, their events (sequence numbers drawn from the store's sequence, metadata and MAC as the
     /// session listener would write them), the CaseDetails snapshots and the search entries, each table in one COPY.
     /// </summary>
-    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<Opening> openings, DateTimeOffset at, CancellationToken ct)
+    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<Opening> openings, DateTimeOffset at, CancellationToken ct,
+        ChunkTimings? timings = null)
     {
         if (openings.Count == 0) return;
         var connection = session.Connection ?? throw new InvalidOperationException("The chunk's transaction has not begun.");
@@ -101,6 +121,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
             while (await reader.ReadAsync(ct)) sequence.Add(reader.GetInt64(0));
         }
 
+        timings?.Lap("sequence");
         var streamType = events.AggregateAliasFor(typeof(Case));
         await using (var streams = await connection.BeginBinaryImportAsync(
                          $"copy {schema}.mt_streams (id, type, version, timestamp, created, tenant_id) from stdin (format binary)", ct))
@@ -119,6 +140,8 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
             await streams.CompleteAsync(ct);
         }
 
+        timings?.Lap("streams");
+        long jsonTicks = 0, macTicks = 0;
         var s = 0;
         await using (var rows = await connection.BeginBinaryImportAsync(
                          $"copy {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, " +
@@ -132,12 +155,19 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
                     var data = opening.Events[v];
                     var mapping = events.EventMappingFor(data.GetType());
                     var id = Guid.CreateVersion7(at);
+                    var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     var headers = new Dictionary<string, object>(metadata) { [signer.Key.Header] = signer.Key.KeyId };
                     var dataJson = serializer.ToJson(data);
+                    var headersJson = serializer.ToJson(headers);
+                    var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                     var mac = signer.Sign(opening.CaseId, v + 1, id, mapping.EventTypeName, user, correlation, causation,
-                        serializer.ToJson(headers), dataJson, previous);
+                        headersJson, dataJson, previous);
                     headers[signer.MacHeader] = mac;
                     previous = mac;
+                    var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var signedHeaders = serializer.ToJson(headers);
+                    jsonTicks += t1 - t0 + System.Diagnostics.Stopwatch.GetTimestamp() - t2;
+                    macTicks += t2 - t1;
 
                     await rows.StartRowAsync(ct);
                     await rows.WriteAsync(sequence[s++], NpgsqlDbType.Bigint, ct);
@@ -151,13 +181,18 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
                     await rows.WriteAsync(mapping.DotNetTypeName, NpgsqlDbType.Varchar, ct);
                     await WriteNullable(rows, correlation, ct);
                     await WriteNullable(rows, causation, ct);
-                    await rows.WriteAsync(serializer.ToJson(headers), NpgsqlDbType.Jsonb, ct);
+                    await rows.WriteAsync(signedHeaders, NpgsqlDbType.Jsonb, ct);
                     await WriteNullable(rows, user, ct);
                 }
             }
 
             await rows.CompleteAsync(ct);
         }
+
+        // Wall time only: a CPU clock read per event (a system call) would weigh on what it measures.
+        timings?.Add("events.json", jsonTicks);
+        timings?.Add("events.mac", macTicks);
+        timings?.Lap("events");
 
         // The inline snapshot, as Marten's projection builds it from the same events (CaseDetails.Create / Apply),
         // with every column Marten duplicates from it (ADR 0028).
@@ -179,12 +214,15 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search)
             await details.CompleteAsync(ct);
         }
 
+        timings?.Lap("details");
+
         // The search entry SearchIndexListener writes for a WorkerIdentified, from the same seal.
         await WriteSearchEntriesAsync(session, openings.Select(opening =>
         {
             var identified = opening.Events.OfType<WorkerIdentified>().Single();
             return search.EntryOf(opening.CaseId, identified.RegencyCode, identified.IdentifiedAt, opening.Seal, identified.FullName, identified.Village);
         }), ct);
+        timings?.Lap("search");
     }
 
     /// <summary>Search entries (as SearchIndexListener writes them for new cases) in one COPY, every duplicated column filled.</summary>

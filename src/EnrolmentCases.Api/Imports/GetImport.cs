@@ -45,8 +45,11 @@ public static class GetImportEndpoint
 
         // Past the last row (a page far beyond the import): no rows, without computing offsets that could overflow.
         var first = (long)(page - 1) * size >= import.Total ? import.Total : (page - 1) * size;
-        var chunkIds = Enumerable.Range(first / ImportChunk.Size, (size + ImportChunk.Size - 1) / ImportChunk.Size + 1)
-            .Where(i => i < import.Chunks).Select(i => ImportChunk.IdFor(id, i)).ToArray();
+        // Only the chunks that hold the page's rows (a progress poll asking for one row loads one chunk, not two).
+        var last = Math.Min((long)first + size, import.Total) - 1;
+        var chunkIds = last < first ? []
+            : Enumerable.Range(first / ImportChunk.Size, (int)(last / ImportChunk.Size) - first / ImportChunk.Size + 1)
+                .Where(i => i < import.Chunks).Select(i => ImportChunk.IdFor(id, i)).ToArray();
         var chunks = chunkIds.Length == 0 ? [] : await session.LoadManyAsync<ImportChunk>(http.RequestAborted, chunkIds);
         var rows = chunks.OrderBy(c => c.Index)
             .SelectMany(c => c.Results ?? [])

@@ -21,9 +21,11 @@ public static class ProcessImportChunkHandler
         Now now, ImportMetrics metrics, PersonalData privacy, BulkOpening bulk, CancellationToken ct)
     {
         var next = new OutgoingMessages();
+        var timings = new ChunkTimings();
         var import = await session.LoadAsync<Import>(message.ImportId, ct);
         var chunk = await session.LoadAsync<ImportChunk>(ImportChunk.IdFor(message.ImportId, message.Index), ct);
         if (import is null || chunk is null || chunk.Results is not null) return next;
+        timings.Lap("load");
 
         var importer = new ClaimsPrincipal(new ClaimsIdentity(
             import.ImporterRegencies.Select(r => new Claim(ClaimNames.Regency, r)).Append(new Claim(ClaimNames.Role, Roles.Caseworker)),
@@ -44,6 +46,8 @@ public static class ProcessImportChunkHandler
             else valid.Add((i, command));
         }
 
+        timings.Lap("validate");
+
         // Every case this chunk opens records who imported it, from which import, and why (read again by the bulk writer).
         EventMetadata.Stamp(session, new Caller(import.ImportedBy, import.ImportedByName, new HashSet<string> { Roles.Caseworker }, import.ImporterRegencies.ToHashSet()),
             import.Id.ToString("N"), $"import {import.Id:N} chunk {message.Index}");
@@ -52,19 +56,25 @@ public static class ProcessImportChunkHandler
         // Claims, keys and cases are written set-wise in the chunk's transaction (ADR 0027): the first row of a NIK in
         // the chunk bids for its claim, later rows of the same NIK are duplicates of it.
         await session.BeginTransactionAsync(ct);
+        timings.Lap("begin");
         var subjects = valid.ToDictionary(v => v.Position, v => privacy.SubjectOf(v.Command.Nik!));
+        timings.Lap("subjects");
         var bids = valid.GroupBy(v => subjects[v.Position]).Select(g => g.First())
             .Select(v => (v.Position, v.Command, Claim: new OpenCaseClaim(subjects[v.Position], Guid.CreateVersion7(now.Instant), v.Command.RegencyCode!)))
             .ToList();
         var taken = await bulk.ClaimAsync(session, bids.Select(b => b.Claim).ToList(), ct);
+        timings.Lap("claim");
         // Those claimed before (committed by now: a claim still being written made the insert wait for its outcome).
         var lost = bids.Where(b => !taken.Contains(b.Claim.Id)).Select(b => b.Claim.Id).ToArray();
         var claims = lost.Length == 0 ? new Dictionary<string, OpenCaseClaim>()
             : (await session.LoadManyAsync<OpenCaseClaim>(ct, lost)).ToDictionary(c => c.Id);
         var won = bids.Where(b => taken.Contains(b.Claim.Id)).ToList();
+        timings.Lap("duplicates");
         var (seals, newKeys) = await privacy.SealsForAsync(session, won.Select(b => b.Claim.Id), now.Instant, ct);
+        timings.Lap("keys");
         // A person's first case brings their data key, in this chunk's transaction.
         await bulk.InsertKeysAsync(session, newKeys, ct);
+        timings.Lap("insertKeys");
         var openings = new List<Opening>(won.Count);
         foreach (var (position, command, claim) in won)
         {
@@ -75,7 +85,8 @@ public static class ProcessImportChunkHandler
             results[position] = new RowResult(chunk.Rows[position].Row, RowOutcome.Created, claim.CaseId);
         }
 
-        await bulk.WriteAsync(session, openings, now.Instant, ct);
+        timings.Lap("seal");
+        await bulk.WriteAsync(session, openings, now.Instant, ct, timings);
 
         // A duplicate names the existing case only when the importer may see it, as POST /api/cases does.
         var importerCaller = Caller.From(importer);
@@ -102,6 +113,8 @@ public static class ProcessImportChunkHandler
         if (import.Status == ImportStatus.Completed) import.CompletedAt = now.Instant;
         else next.Add(new ProcessImportChunk(import.Id, message.Index + 1));
         session.Store(import);
+        timings.Lap("results");
+        bulk.Log(import.Id, message.Index, chunk.Rows.Count, timings);
         return next;
     }
 
