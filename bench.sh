@@ -59,13 +59,15 @@ pg_start "$scratch/pg" -c max_connections=200 -c shared_buffers=512MB -c effecti
   -c shared_preload_libraries=pg_stat_statements
 echo "PostgreSQL on port $PG_PORT ($scratch/pg)" >&2
 
-dotnet build src/EnrolmentCases.Api -c Release -nologo -v quiet -clp:ErrorsOnly >&2
+# The API as it is deployed: published, compiled ahead of time (ReadyToRun, docs/adr/0035).
+api_out="$root/src/EnrolmentCases.Api/bin/Release/publish"
+dotnet publish src/EnrolmentCases.Api -c Release --use-current-runtime -o "$api_out" -nologo -v quiet -clp:ErrorsOnly >&2
 dotnet build bench/EnrolmentCases.Bench -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 if [ "${size[0]:-}" != --lag ]; then dotnet build bench/EnrolmentCases.Floor -c Release -nologo -v quiet -clp:ErrorsOnly >&2; fi
 
 dotnet bench/EnrolmentCases.Bench/bin/Release/net10.0/EnrolmentCases.Bench.dll \
   --connection "$(pg_connection_string "$PG_PORT")" \
-  --api "$root/src/EnrolmentCases.Api/bin/Release/net10.0" \
+  --api "$api_out" \
   --floor "$root/bench/EnrolmentCases.Floor/bin/Release/net10.0" \
   --pg-pid "$(head -n 1 "$scratch/pg/postmaster.pid")" \
   --results "$results/results.md" \

@@ -64,8 +64,10 @@ project=src/EnrolmentCases.Api
 scripts/web.sh
 # The Release build loads Wolverine's code generated ahead of time: bring it up to date first.
 scripts/codegen.sh --if-stale
-dotnet build "$project" -c Release -nologo -v quiet -clp:ErrorsOnly >&2
-out="$root/$project/bin/Release/net10.0"
+# Published as it is deployed: compiled ahead of time (ReadyToRun), so the first command after a start does
+# not wait for the JIT (docs/adr/0035).
+out="$root/$project/bin/Release/publish"
+dotnet publish "$project" -c Release --use-current-runtime -o "$out" -nologo -v quiet -clp:ErrorsOnly >&2
 
 if [ ${#app_args[@]} -gt 0 ]; then
   (cd "$out" && dotnet EnrolmentCases.Api.dll "${app_args[@]}")

@@ -85,6 +85,14 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public double RssMb() => StatusKb("VmRSS") / 1024.0;
 
+    /// <summary>CPU the process has used so far (user and system, all threads), in ms; 10 ms ticks.</summary>
+    public double CpuMs()
+    {
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (double.Parse(fields[11]) + double.Parse(fields[12])) * 10;
+    }
+
     private long StatusKb(string field)
     {
         var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith(field + ":"));

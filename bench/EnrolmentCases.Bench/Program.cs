@@ -474,6 +474,7 @@ async Task CommandsOnlyAsync()
     ]);
     report.Line($"{load.Completed} requests in {load.Took.TotalSeconds:F1} s ({load.AchievedRate:F0}/s, depends on the machine's load), " +
                 $"{load.Errors} errors; {used.Utilisation()}.");
+    report.Line($"Peak RSS (VmHWM) of the API: {target.PeakRssMb():F0} MB (RSS now {target.RssMb():F0} MB).");
     report.Line("Top statements by total execution time:");
     await TopStatements();
     ReportFailures([load]);

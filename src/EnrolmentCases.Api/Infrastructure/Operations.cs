@@ -67,6 +67,7 @@ public static class Operations
         services.AddSettings<WarmUpOptions>(configuration, WarmUpOptions.Section, WarmUpOptions.Rules);
         services.AddSingleton<WarmUp>();
         services.AddHostedService(provider => provider.GetRequiredService<WarmUp>());
+        services.AddTransient<IStartupFilter, FirstRequestTiming>();
         services.AddOpenApi("v1", options => options.AddDocumentTransformer<ApiDocument>()
             .AddOperationTransformer<ApiDocument>()
             .AddSchemaTransformer<ApiDocument>());

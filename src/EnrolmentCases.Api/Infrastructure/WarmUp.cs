@@ -19,8 +19,16 @@ public sealed class WarmUpOptions
     /// <summary>How long a readiness probe waits for the warm-up to finish before it answers 503.</summary>
     public double ReadinessWaitSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// How many requests after a start are logged with their time and what the JIT compiled meanwhile (method, route
+    /// and status only): where a cold process's first commands spend their time. 0 logs none.
+    /// </summary>
+    public int LogFirstRequests { get; set; } = 20;
+
     public static IEnumerable<string> Rules(WarmUpOptions o)
     {
+        if (o.LogFirstRequests is < 0 or > 1000)
+            yield return $"LogFirstRequests must be between 0 and 1000 (is {o.LogFirstRequests})";
         if (o.ReadinessWaitSeconds is < 0 or > 30 || double.IsNaN(o.ReadinessWaitSeconds))
             yield return $"ReadinessWaitSeconds must be between 0 and 30 (is {o.ReadinessWaitSeconds})";
     }
@@ -32,7 +40,7 @@ public sealed class WarmUpOptions
 /// A step that fails is logged and skipped: warming is an optimisation, never a reason not to serve.
 /// </summary>
 public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options, IHostApplicationLifetime lifetime, IServer server,
-    ILogger<WarmUp> logger) : BackgroundService
+    IServiceProvider services, ILogger<WarmUp> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -132,6 +140,20 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             return Task.FromResult(warmed);
         });
 
+        // A command's write path short of its commit, once per event type (ADR 35).
+        await Step("write path", () => WritePathAsync(ct));
+
+        // The MAC every appended event gets (ADR 15): its keyed hash and the canonical JSON it covers, computed for
+        // an event that is never stored.
+        await Step("event MAC", () =>
+        {
+            if (services.GetService<IEventSigner>() is not { } signer) return Task.FromResult(0);
+            var (header, keyId) = signer.Key;
+            var headers = $$"""{"{{header}}":"{{keyId}}","warmUp":true}""";
+            signer.Sign(Guid.NewGuid(), 1, Guid.NewGuid(), "warm_up", "warm-up", "warm-up", null, headers, """{"b":[1,2],"a":"x"}""", "");
+            return Task.FromResult(1);
+        });
+
         // The HTTP pipeline as far as a request gets without a valid token: Kestrel, the middleware, the
         // bearer token handler and a problem-details answer (401). Only where the server listens on a socket.
         await Step("HTTP pipeline", async () =>
@@ -153,7 +175,65 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             return (int)response.StatusCode;
         });
 
-        logger.LogInformation("Warm-up took {Ms:F0} ms: {Steps}", Stopwatch.GetElapsedTime(started).TotalMilliseconds, string.Join(", ", steps));
+        // What the JIT compiled so far: with a ReadyToRun publish (ADR 35) most of the code needs none.
+        logger.LogInformation("Warm-up took {Ms:F0} ms: {Steps}; the JIT so far: {Methods} methods in {JitMs:F0} ms",
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds, string.Join(", ", steps),
+            System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Each event type appended to a new stream in a session of its own, taken as far as a commit goes without writing:
+    /// the inline projections, the session listeners (the MAC over metadata and data, the search index) and the
+    /// operations Marten builds, the code a first command would otherwise compile. A listener after all others refuses
+    /// the save before the batch is sent (no statement that writes runs, no sequence number is taken), and the session
+    /// runs on a transaction of the warm-up's own that is rolled back whatever happens. Returns how many types reached
+    /// the refusal; a type whose empty event a projection cannot take only warms what ran before it failed.
+    /// </summary>
+    public async Task<int> WritePathAsync(CancellationToken ct)
+    {
+        var warmed = 0;
+        foreach (var type in store.Options.Events.AllKnownEventTypes().Select(e => e.EventType).Distinct())
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            try
+            {
+                var sessionOptions = Marten.Services.SessionOptions.ForTransaction(transaction);
+                sessionOptions.Listeners.Add(RefuseSave.Instance);
+                await using var session = store.LightweightSession(sessionOptions);
+                session.CorrelationId = "warm-up";
+                session.CausationId = "warm-up";
+                session.LastModifiedBy = "warm-up";
+                session.Events.Append(Guid.NewGuid(), RuntimeHelpers.GetUninitializedObject(type));
+                await session.SaveChangesAsync(ct);
+                logger.LogWarning("Warm-up: the save of a {Type} was not refused; its transaction is rolled back", type.Name);
+            }
+            catch (WarmUpRefusal)
+            {
+                warmed++;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Warm-up could not take a {Type} through the write path", type.Name);
+            }
+            finally
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+        }
+
+        return warmed;
+    }
+
+    private sealed class WarmUpRefusal() : Exception("The warm-up's session never saves");
+
+    /// <summary>Added to the warm-up's sessions only, after the store's own listeners: the save stops here.</summary>
+    private sealed class RefuseSave : DocumentSessionListenerBase
+    {
+        public static readonly RefuseSave Instance = new();
+
+        public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) => throw new WarmUpRefusal();
     }
 
     private async Task<HashSet<string>> TablesAsync(CancellationToken ct)
@@ -188,4 +268,40 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         : idType == typeof(long) ? (object)-1L
         : idType == typeof(int) ? -1
         : null;
+}
+
+/// <summary>
+/// The first requests after a start (<see cref="WarmUpOptions.LogFirstRequests"/>), each logged with its time and the
+/// methods the JIT compiled while it ran (process-wide, so background work counts too); health probes are not counted.
+/// First in the pipeline; after the last one it only counts.
+/// </summary>
+public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<FirstRequestTiming> logger) : IStartupFilter
+{
+    private int _seen;
+
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        var limit = options.Value.LogFirstRequests;
+        if (limit > 0)
+            app.Use(async (http, inner) =>
+            {
+                if (Volatile.Read(ref _seen) >= limit || http.Request.Path.StartsWithSegments("/health"))
+                {
+                    await inner(http);
+                    return;
+                }
+
+                var methods = System.Runtime.JitInfo.GetCompiledMethodCount();
+                var jit = System.Runtime.JitInfo.GetCompilationTime();
+                var at = Stopwatch.GetTimestamp();
+                await inner(http);
+                var number = Interlocked.Increment(ref _seen);
+                if (number > limit) return;
+                var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+                logger.LogInformation("Request {Number} after start: {Method} {Route} {Status} in {Ms:F1} ms; meanwhile the JIT compiled {Methods} methods in {JitMs:F1} ms",
+                    number, http.Request.Method, route, http.Response.StatusCode, Stopwatch.GetElapsedTime(at).TotalMilliseconds,
+                    System.Runtime.JitInfo.GetCompiledMethodCount() - methods, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
+            });
+        next(app);
+    };
 }
