@@ -43,121 +43,159 @@ public class StageCounts
     }
 }
 
-/// <summary>The net change of stage counts in one regency during one period (a month or a day), on one basis.</summary>
-public abstract class CoveragePeriod : StageCounts
+/// <summary>
+/// The net change of stage counts in one regency during one month, on one basis. The counts at
+/// any month end are the sum of the months up to it, so reading coverage costs one row per
+/// regency and month however many events there are.
+/// </summary>
+public class CoverageMonth : StageCounts
 {
     public string Id { get; set; } = "";
     public Basis Basis { get; set; }
     public string RegencyCode { get; set; } = "";
     public int MonthIndex { get; set; }
 
-    /// <summary>Counts a change (a day also keeps the change itself). Not named Apply: Marten would take it for a self-aggregating document.</summary>
-    public virtual void Count(StageDelta delta) => Add(delta.Stage, delta.Change);
-}
-
-/// <summary>
-/// The net change of stage counts in one regency during one month, on one basis. The counts at
-/// any month end are the sum of the months up to it, so reading coverage costs one row per
-/// regency and month however many events there are.
-/// </summary>
-public class CoverageMonth : CoveragePeriod
-{
     public static string KeyFor(Basis basis, string regencyCode, int monthIndex) => $"{basis}|{regencyCode}|{monthIndex}";
 }
 
 /// <summary>
 /// The net change of stage counts in one regency during one day (in the province's time zone), on one
-/// basis: "as of" a day inside the current month reads at most a month of these per regency. It also keeps
-/// each change of the day, in the order they were recorded, for answering "as of" an instant inside the day
-/// (ADR 0034: one row per regency, day and basis instead of one per change).
+/// basis: "as of" a day inside the current month reads at most a month of these per regency.
 /// </summary>
-public class CoverageDay : CoveragePeriod
+public class CoverageDay : StageCounts
 {
+    public string Id { get; set; } = "";
+    public Basis Basis { get; set; }
+    public string RegencyCode { get; set; } = "";
+    public int MonthIndex { get; set; }
+
     /// <summary>The local date as <see cref="DateOnly.DayNumber"/>.</summary>
     public int DayNumber { get; set; }
-
-    /// <summary>Every change the counts of the day are made of.</summary>
-    public List<StageDelta> Changes { get; set; } = [];
-
-    public override void Count(StageDelta delta)
-    {
-        base.Count(delta);
-        Changes.Add(delta);
-    }
 
     public static string KeyFor(Basis basis, string regencyCode, int dayNumber) => $"{basis}|{regencyCode}|{dayNumber}";
 }
 
-/// <summary>
-/// One row per regency, period and basis, summing the stage changes whose instant falls in the period: the
-/// shared implementation of the monthly and the daily roll-ups. Only CaseStageChanged is read.
-/// </summary>
-public abstract class CoveragePeriodProjection<T> : MultiStreamProjection<T, string> where T : CoveragePeriod, new()
+/// <summary>One stage change's effect on one count, kept for answering "as of" an instant inside a day.</summary>
+public class CoverageDelta
 {
-    protected readonly ProvinceCalendar Calendar;
+    public string Id { get; set; } = "";
+    public Basis Basis { get; set; }
+    public string RegencyCode { get; set; } = "";
+    public int MonthIndex { get; set; }
+    public DateTimeOffset At { get; set; }
+    public CaseStage Stage { get; set; }
+    public int Change { get; set; }
+}
 
-    protected CoveragePeriodProjection(ProvinceCalendar calendar)
+public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMonth, string>
+{
+    private readonly ProvinceCalendar _calendar;
+
+    public CoverageMonthProjection(ProvinceCalendar calendar)
     {
-        Calendar = calendar;
+        _calendar = calendar;
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
-        // With Evolve overridden Marten cannot tell which events the projection reads, and without this the daemon
-        // fetches and deserialises every event of the store for it (ADR 0034).
-        IncludeType<CaseStageChanged>();
     }
-
-    /// <summary>The period an instant falls in (a month index or a day number).</summary>
-    protected abstract int PeriodOf(DateTimeOffset at);
-
-    protected abstract string KeyFor(Basis basis, string regencyCode, int period);
-
-    /// <summary>Sets what the row's key says beyond its basis and regency.</summary>
-    protected abstract void Describe(T row, int period);
-
-    protected abstract int PeriodOf(T row);
 
     private IEnumerable<string> Keys(CaseStageChanged e) =>
-        e.Recorded.Select(d => KeyFor(Basis.Recorded, e.RegencyCode, PeriodOf(d.At)))
-            .Concat(e.Effective.Select(d => KeyFor(Basis.Effective, e.RegencyCode, PeriodOf(d.At))));
+        e.Recorded.Select(d => CoverageMonth.KeyFor(Basis.Recorded, e.RegencyCode, _calendar.MonthIndexOf(d.At)))
+            .Concat(e.Effective.Select(d => CoverageMonth.KeyFor(Basis.Effective, e.RegencyCode, _calendar.MonthIndexOf(d.At))));
 
-    /// <summary>Explicit rather than by convention: a new row needs its key, which only this overload is given.</summary>
-    public override T Evolve(T? snapshot, string id, IEvent e)
+    /// <summary>Explicit rather than by convention: a new month row needs its key, which only this overload is given.</summary>
+    public override CoverageMonth Evolve(CoverageMonth? snapshot, string id, IEvent e)
     {
-        var row = snapshot ?? New(id);
-        if (e.Data is not CaseStageChanged change) return row;
+        var month = snapshot ?? New(id);
+        if (e.Data is not CaseStageChanged change) return month;
 
-        var deltas = row.Basis == Basis.Recorded ? change.Recorded : change.Effective;
-        var period = PeriodOf(row);
-        foreach (var delta in deltas)
-            if (PeriodOf(delta.At) == period) row.Count(delta);
-        return row;
+        var deltas = month.Basis == Basis.Recorded ? change.Recorded : change.Effective;
+        foreach (var delta in deltas.Where(d => _calendar.MonthIndexOf(d.At) == month.MonthIndex))
+            month.Add(delta.Stage, delta.Change);
+        return month;
     }
 
-    private T New(string id)
+    private static CoverageMonth New(string id)
     {
         var parts = id.Split('|');
-        var row = new T { Id = id, Basis = Enum.Parse<Basis>(parts[0]), RegencyCode = parts[1] };
-        Describe(row, int.Parse(parts[2]));
-        return row;
+        return new CoverageMonth
+        {
+            Id = id,
+            Basis = Enum.Parse<Basis>(parts[0]),
+            RegencyCode = parts[1],
+            MonthIndex = int.Parse(parts[2])
+        };
     }
 }
 
-public partial class CoverageMonthProjection(ProvinceCalendar calendar) : CoveragePeriodProjection<CoverageMonth>(calendar)
+public partial class CoverageDayProjection : MultiStreamProjection<CoverageDay, string>
 {
-    protected override int PeriodOf(DateTimeOffset at) => Calendar.MonthIndexOf(at);
-    protected override string KeyFor(Basis basis, string regencyCode, int period) => CoverageMonth.KeyFor(basis, regencyCode, period);
-    protected override void Describe(CoverageMonth row, int period) => row.MonthIndex = period;
-    protected override int PeriodOf(CoverageMonth row) => row.MonthIndex;
+    private readonly ProvinceCalendar _calendar;
+
+    public CoverageDayProjection(ProvinceCalendar calendar)
+    {
+        _calendar = calendar;
+        Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
+    }
+
+    private int DayOf(DateTimeOffset at) => _calendar.DateOn(at).DayNumber;
+
+    private IEnumerable<string> Keys(CaseStageChanged e) =>
+        e.Recorded.Select(d => CoverageDay.KeyFor(Basis.Recorded, e.RegencyCode, DayOf(d.At)))
+            .Concat(e.Effective.Select(d => CoverageDay.KeyFor(Basis.Effective, e.RegencyCode, DayOf(d.At))));
+
+    public override CoverageDay Evolve(CoverageDay? snapshot, string id, IEvent e)
+    {
+        var day = snapshot ?? New(id);
+        if (e.Data is not CaseStageChanged change) return day;
+
+        var deltas = day.Basis == Basis.Recorded ? change.Recorded : change.Effective;
+        foreach (var delta in deltas.Where(d => DayOf(d.At) == day.DayNumber))
+            day.Add(delta.Stage, delta.Change);
+        return day;
+    }
+
+    private CoverageDay New(string id)
+    {
+        var parts = id.Split('|');
+        var dayNumber = int.Parse(parts[2]);
+        return new CoverageDay
+        {
+            Id = id,
+            Basis = Enum.Parse<Basis>(parts[0]),
+            RegencyCode = parts[1],
+            DayNumber = dayNumber,
+            MonthIndex = YearMonth.Of(DateOnly.FromDayNumber(dayNumber)).Index
+        };
+    }
 }
 
-public partial class CoverageDayProjection(ProvinceCalendar calendar) : CoveragePeriodProjection<CoverageDay>(calendar)
+public partial class CoverageDeltaProjection : EventProjection
 {
-    protected override int PeriodOf(DateTimeOffset at) => Calendar.DateOn(at).DayNumber;
-    protected override string KeyFor(Basis basis, string regencyCode, int period) => CoverageDay.KeyFor(basis, regencyCode, period);
-    protected override int PeriodOf(CoverageDay row) => row.DayNumber;
+    private readonly ProvinceCalendar _calendar;
 
-    protected override void Describe(CoverageDay row, int period)
+    public CoverageDeltaProjection(ProvinceCalendar calendar)
     {
-        row.DayNumber = period;
-        row.MonthIndex = YearMonth.Of(DateOnly.FromDayNumber(period)).Index;
+        _calendar = calendar;
+        // Declared, so that rebuilds and the replay verification know which documents this projection writes.
+        RegisterPublishedType(typeof(CoverageDelta));
+    }
+
+    public void Project(IEvent<CaseStageChanged> e, IDocumentOperations operations)
+    {
+        var deltas = e.Data.Recorded.Select(d => (Basis.Recorded, d)).Concat(e.Data.Effective.Select(d => (Basis.Effective, d)));
+        var i = 0;
+        foreach (var (basis, delta) in deltas)
+        {
+            // Insert, not Store: each delta is new (its id is its event's sequence), and a rebuild writes pure inserts with COPY (ADR 0032).
+            operations.Insert(new CoverageDelta
+            {
+                Id = $"{e.Sequence}:{i++}",
+                Basis = basis,
+                RegencyCode = e.Data.RegencyCode,
+                MonthIndex = _calendar.MonthIndexOf(delta.At),
+                At = delta.At,
+                Stage = delta.Stage,
+                Change = delta.Change
+            });
+        }
     }
 }

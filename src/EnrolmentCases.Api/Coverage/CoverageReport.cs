@@ -41,7 +41,7 @@ public static class CoverageReader
 
     /// <summary>
     /// Stage counts per regency at an instant: whole months before its month from the monthly rows, whole days before
-    /// its day from the daily rows, and the rest of its day from the changes its day's rows keep (none when the instant is the end of a
+    /// its day from the daily rows, and the rest of its day from the day's deltas (none when the instant is the end of a
     /// day, which is what "as of a date" means). The work depends on regencies, months and days, not on activity, except
     /// for an instant inside a day, which reads at most that day's changes.
     /// </summary>
@@ -57,24 +57,15 @@ public static class CoverageReader
             .Where(m => m.Basis == basis && m.MonthIndex < month).ToListAsync(ct);
         foreach (var row in months) CountsFor(counts, row.RegencyCode).Add(row);
 
-        // The counts only: a whole day's changes are not read.
         var days = await session.Query<CoverageDay>()
-            .Where(d => d.Basis == basis && d.MonthIndex == month && d.DayNumber <= lastWholeDay)
-            .Select(d => new CoverageDay
-            {
-                RegencyCode = d.RegencyCode, Identified = d.Identified, Contacted = d.Contacted, Enrolled = d.Enrolled,
-                Subsidized = d.Subsidized, Lapsed = d.Lapsed, Closed = d.Closed
-            })
-            .ToListAsync(ct);
+            .Where(d => d.Basis == basis && d.MonthIndex == month && d.DayNumber <= lastWholeDay).ToListAsync(ct);
         foreach (var row in days) CountsFor(counts, row.RegencyCode).Add(row);
         if (wholeDay) return counts;
 
-        // The rest of the instant's day: its changes up to the instant, kept on the day's rows.
-        var today = await session.Query<CoverageDay>()
-            .Where(d => d.Basis == basis && d.DayNumber == date.DayNumber).ToListAsync(ct);
-        foreach (var row in today)
-        foreach (var change in row.Changes)
-            if (change.At <= at) CountsFor(counts, row.RegencyCode).Add(change.Stage, change.Change);
+        var startOfDay = calendar.StartOf(date);
+        var deltas = await session.Query<CoverageDelta>()
+            .Where(d => d.Basis == basis && d.MonthIndex == month && d.At >= startOfDay && d.At <= at).ToListAsync(ct);
+        foreach (var delta in deltas) CountsFor(counts, delta.RegencyCode).Add(delta.Stage, delta.Change);
         return counts;
     }
 

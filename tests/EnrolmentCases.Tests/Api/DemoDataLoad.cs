@@ -134,15 +134,15 @@ public class DemoDataLoad(DemoFixture demo, Xunit.Abstractions.ITestOutputHelper
         {
             await using var session = store.QuerySession();
             var months = (await session.Query<CoverageMonth>().ToListAsync()).OrderBy(m => m.Id).Select(x => JsonSerializer.Serialize(x));
-            var days = (await session.Query<CoverageDay>().ToListAsync()).OrderBy(d => d.Id).Select(x => JsonSerializer.Serialize(x));
+            var deltas = (await session.Query<CoverageDelta>().ToListAsync()).OrderBy(d => d.Id).Select(x => JsonSerializer.Serialize(x));
             var cases = (await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().ToListAsync()).OrderBy(c => c.Id).Select(x => JsonSerializer.Serialize(x));
-            return string.Join('\n', months.Concat(days).Concat(cases));
+            return string.Join('\n', months.Concat(deltas).Concat(cases));
         }
 
         var before = await Snapshot();
         using var daemon = await store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<CoverageMonthProjection>(CancellationToken.None);
-        await daemon.RebuildProjectionAsync<CoverageDayProjection>(CancellationToken.None);
+        await daemon.RebuildProjectionAsync<CoverageDeltaProjection>(CancellationToken.None);
         await daemon.RebuildProjectionAsync<EnrolmentCases.Cases.GettingDetails.CaseDetails>(CancellationToken.None);
         Assert.Equal(before, await Snapshot());
         Assert.True(before.Length > 10_000);
