@@ -25,6 +25,8 @@ public sealed class ProjectionLag : IAsyncDisposable
 
     private readonly NpgsqlConnection _connection;
     private readonly CancellationTokenSource _stop = new();
+    // One connection serves the background loop and the caller's own samples: one command at a time on it.
+    private readonly SemaphoreSlim _one = new(1, 1);
     private Task? _loop;
 
     private ProjectionLag(NpgsqlConnection connection) => _connection = connection;
@@ -50,11 +52,19 @@ public sealed class ProjectionLag : IAsyncDisposable
 
     public async Task<(long Head, long Behind, double Seconds)> SampleAsync()
     {
-        await using var command = new NpgsqlCommand(Query, _connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        var head = reader.GetInt64(0);
-        return (head, head - reader.GetInt64(1), (double)reader.GetDecimal(2));
+        await _one.WaitAsync();
+        try
+        {
+            await using var command = new NpgsqlCommand(Query, _connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            var head = reader.GetInt64(0);
+            return (head, head - reader.GetInt64(1), (double)reader.GetDecimal(2));
+        }
+        finally
+        {
+            _one.Release();
+        }
     }
 
     private async Task RunAsync()
@@ -100,9 +110,17 @@ public sealed class ProjectionLag : IAsyncDisposable
 
     private async Task<long> ProgressAsync()
     {
-        await using var command = new NpgsqlCommand(
-            "select coalesce(min(last_seq_id), 0) from enrolment.mt_event_progression where name not like 'HighWater%'", _connection);
-        return (long)(await command.ExecuteScalarAsync())!;
+        await _one.WaitAsync();
+        try
+        {
+            await using var command = new NpgsqlCommand(
+                "select coalesce(min(last_seq_id), 0) from enrolment.mt_event_progression where name not like 'HighWater%'", _connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        finally
+        {
+            _one.Release();
+        }
     }
 
     private async Task StopAsync()

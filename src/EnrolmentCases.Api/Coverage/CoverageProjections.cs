@@ -94,6 +94,9 @@ public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMon
     public CoverageMonthProjection(ProvinceCalendar calendar)
     {
         _calendar = calendar;
+        // Declared: Evolve is overridden, so Marten cannot infer the types it reads, and without this the daemon
+        // fetches and deserialises every event of the store for this projection (ADR 34).
+        IncludeType<CaseStageChanged>();
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
     }
 
@@ -133,6 +136,9 @@ public partial class CoverageDayProjection : MultiStreamProjection<CoverageDay, 
     public CoverageDayProjection(ProvinceCalendar calendar)
     {
         _calendar = calendar;
+        // Declared: Evolve is overridden, so Marten cannot infer the types it reads, and without this the daemon
+        // fetches and deserialises every event of the store for this projection (ADR 34).
+        IncludeType<CaseStageChanged>();
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
     }
 
