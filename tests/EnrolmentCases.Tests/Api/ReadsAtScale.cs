@@ -36,18 +36,6 @@ public sealed class ReadsAtScaleCollection : ICollectionFixture<ReadsAtScaleFixt
 [Collection(ReadsAtScaleCollection.Name)]
 public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
 {
-    private static readonly string[] GivenNames =
-    [
-        "Siti", "Nur", "Dewi", "Sri", "Rina", "Yanti", "Ani", "Wati", "Agus", "Budi", "Joko", "Rahmat", "Hidayat", "Darmawan", "Slamet",
-        "Ahmad", "Muhammad", "Putri", "Lestari", "Wahyuni", "Kurniawan", "Saputra", "Pratama", "Hasanah", "Aminah", "Fitri", "Rizki",
-        "Indah", "Yusuf", "Ismail", "Hendra", "Eko", "Bambang", "Suparman", "Sutrisno", "Mulyadi", "Herlina", "Nurhayati", "Rosmawati"
-    ];
-
-    private static readonly string[] Villages =
-    [
-        "Padang Petron", "Bintuhan", "Tanjung Kemuning", "Muara Sahung", "Tanjung Agung", "Sukarami", "Air Kering", "Pagar Dewa",
-        "Talang Padang", "Suka Jaya", "Tebat Monok", "Lubuk Gedang", "Rimbo Pengadang", "Pasar Manna", "Kota Agung", "Karang Anyar"
-    ];
 
     private sealed record Generated(Guid Id, string Regency, CaseStage Stage, DateTimeOffset OpenedAt, string Name, string Village, SubsidyView? Subsidy);
 
@@ -61,7 +49,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         var calendar = api.Host.Services.GetRequiredService<ProvinceCalendar>();
         var regencies = api.Host.Services.GetRequiredService<ReferenceData>().Regencies.Select(x => x.Code).ToArray();
         var random = new Random(2026);
-        var rare = new string(Guid.NewGuid().ToString("N").Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16) % 26)).Take(8).ToArray());
+        var rare = SyntheticPeople.UniqueWord(8);
         var first = new DateTimeOffset(2024, 3, 2, 8, 0, 0, TimeSpan.FromHours(7));
         var span = (api.Clock.GetUtcNow() - first).TotalMinutes - 60;
         var generated = new List<Generated>(rows);
@@ -77,9 +65,9 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
                 var nik = $"17{i:D14}";
                 var opened = first.AddMinutes(span * i / rows).ToUniversalTime();
                 var (seal, key) = privacy.NewKey(privacy.SubjectOf(nik), opened);
-                var name = i == rows / 2 ? $"Siti {char.ToUpperInvariant(rare[0])}{rare[1..]}"
-                    : string.Join(' ', Enumerable.Range(0, 2 + random.Next(2)).Select(_ => GivenNames[random.Next(GivenNames.Length)]));
-                var village = Villages[random.Next(Villages.Length)];
+                var name = i == rows / 2 ? $"Siti {SyntheticPeople.Capitalised(rare)}"
+                    : SyntheticPeople.CommonName(random);
+                var village = SyntheticPeople.Village(random);
                 var regency = regencies[random.Next(regencies.Length)];
                 var stage = random.Next(100) switch
                 {

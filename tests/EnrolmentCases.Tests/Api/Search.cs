@@ -30,10 +30,9 @@ public class Search(SearchFixture api, ITestOutputHelper output)
     private readonly string _kaur = api.Token("caseworker", "17.04");
     private readonly string _auditor = api.Token("auditor");
 
-    /// <summary>A word no other case holds: letters only, so it is a word of a name.</summary>
-    private static string UniqueWord() => new(Guid.NewGuid().ToString("N").Select(c => (char)('a' + Convert.ToInt32(c.ToString(), 16) % 26)).Take(7).ToArray());
+    private static string UniqueWord() => SyntheticPeople.UniqueWord();
 
-    private static string Capitalised(string word) => char.ToUpperInvariant(word[0]) + word[1..];
+    private static string Capitalised(string word) => SyntheticPeople.Capitalised(word);
 
     private static object Worker(string nik, string fullName, string village, string regency = "17.04") => new
     {
@@ -184,18 +183,6 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         Assert.All(entries, e => Assert.DoesNotContain(nik, e));
     }
 
-    private static readonly string[] GivenNames =
-    [
-        "Siti", "Nur", "Dewi", "Sri", "Rina", "Yanti", "Ani", "Wati", "Agus", "Budi", "Joko", "Rahmat", "Hidayat", "Darmawan", "Slamet",
-        "Ahmad", "Muhammad", "Putri", "Lestari", "Wahyuni", "Kurniawan", "Saputra", "Pratama", "Hasanah", "Aminah", "Fitri", "Rizki",
-        "Indah", "Yusuf", "Ismail", "Hendra", "Eko", "Bambang", "Suparman", "Sutrisno", "Mulyadi", "Herlina", "Nurhayati", "Rosmawati"
-    ];
-
-    private static readonly string[] Villages =
-    [
-        "Padang Petron", "Bintuhan", "Tanjung Kemuning", "Muara Sahung", "Tanjung Agung", "Sukarami", "Air Kering", "Pagar Dewa",
-        "Talang Padang", "Suka Jaya", "Tebat Monok", "Lubuk Gedang", "Rimbo Pengadang", "Pasar Manna", "Kota Agung", "Karang Anyar"
-    ];
 
     /// <summary>
     /// Case views with their keys and index entries written straight into the store (not through HTTP), as many as
@@ -221,9 +208,9 @@ public class Search(SearchFixture api, ITestOutputHelper output)
             {
                 var nik = $"1704{i:D12}";
                 var (seal, key) = privacy.NewKey(privacy.SubjectOf(nik), opened);
-                var name = i == rows / 2 ? $"Siti {Capitalised(rare)}" : string.Join(' ', Enumerable.Range(0, 2 + random.Next(2)).Select(_ => GivenNames[random.Next(GivenNames.Length)]));
+                var name = i == rows / 2 ? $"Siti {Capitalised(rare)}" : SyntheticPeople.CommonName(random);
                 var view = new CaseDetails(Guid.NewGuid(), seal.Seal(PersonalField.Nik, nik), seal.Seal(PersonalField.FullName, name),
-                    $"17.{1 + i % 10:D2}", null, seal.Seal(PersonalField.Village, Villages[random.Next(Villages.Length)]), "farmer", null,
+                    $"17.{1 + i % 10:D2}", null, seal.Seal(PersonalField.Village, SyntheticPeople.Village(random)), "farmer", null,
                     EnrolmentCases.Cases.WorkerSource.P3Ke, EnrolmentCases.Cases.CaseStage.Identified, opened.AddMinutes(i), opened.AddMinutes(i))
                 {
                     Subject = seal.Subject, KeyId = seal.KeyId, Version = 1
