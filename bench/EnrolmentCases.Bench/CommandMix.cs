@@ -35,6 +35,17 @@ public sealed class CommandMix(HttpClient http, params string[] regencies)
     public static string Budget(string regency, long amount) =>
         $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{Year}},"amount":{{amount}},"kind":"APBD","note":"benchmark"}""";
 
+    /// <summary>Records a regency budget large enough for any run (POST /api/budgets as the planner); anything but 201 stops the run.</summary>
+    public static async Task RecordBudgetAsync(HttpClient http, string plannerToken, string regency)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", plannerToken.Trim());
+        request.Content = new StringContent(Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     public Task<Sent> NextAsync() =>
         _waiting.TryDequeue(out var next) ? StepAsync(next.Id, next.Step) : IdentifyAsync();
 

@@ -51,16 +51,11 @@ public static class LagRun
         var budgetCpu = new List<double>();
         foreach (var regency in CommandMix.AllRegencies)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", planner.Trim());
-            request.Content = new StringContent(CommandMix.Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
             var cpuAt = api.CpuMs();
             var at = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(request);
+            await CommandMix.RecordBudgetAsync(http, planner, regency);
             budgets.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
             budgetCpu.Add(api.CpuMs() - cpuAt);
-            if (response.StatusCode != HttpStatusCode.Created)
-                throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
 
         var mix = new CommandMix(http);

@@ -121,12 +121,7 @@ var budgetTimes = new List<TimeSpan>();
 var firstRequest = Stopwatch.GetTimestamp();
 foreach (var regency in CommandMix.AllRegencies)
 {
-    using var budget = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
-    budget.Headers.Authorization = new AuthenticationHeaderValue("Bearer", planner);
-    budget.Content = new StringContent(CommandMix.Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
-    using var response = await http.SendAsync(budget);
-    if (response.StatusCode != HttpStatusCode.Created)
-        throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    await CommandMix.RecordBudgetAsync(http, planner, regency);
     budgetTimes.Add(Stopwatch.GetElapsedTime(firstRequest));
     firstRequest = Stopwatch.GetTimestamp();
 }
@@ -431,15 +426,7 @@ async Task CommandsOnlyAsync()
     var worker = await TokenAsync("caseworker", "--regency", CommandMix.Regency, "--name", "Bench Caseworker");
     var planner = await TokenAsync("planner", "--name", "Bench Planner");
     using var client = Client(target, worker);
-    foreach (var regency in CommandMix.AllRegencies)
-    {
-        using var budget = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
-        budget.Headers.Authorization = new AuthenticationHeaderValue("Bearer", planner);
-        budget.Content = new StringContent(CommandMix.Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
-        using var response = await client.SendAsync(budget);
-        if (response.StatusCode != HttpStatusCode.Created)
-            throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    foreach (var regency in CommandMix.AllRegencies) await CommandMix.RecordBudgetAsync(client, planner, regency);
 
     var (requests, connections) = (settings.ProbeRequests, settings.ProbeConcurrency);
     report.Heading($"The product's mix, {requests} requests, {connections} at a time (closed loop)");
