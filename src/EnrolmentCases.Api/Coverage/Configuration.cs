@@ -13,9 +13,10 @@ public static class Configuration
             opts.Projections.LiveStreamAggregation<CaseStages>();
             opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
             opts.Projections.Add(new CoverageDayProjection(calendar), ProjectionLifecycle.Async);
-            opts.Projections.Add(new CoverageDeltaProjection(calendar), ProjectionLifecycle.Async);
+            opts.Projections.Add(new CoverageChangeProjection(), ProjectionLifecycle.Async);
             opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
             opts.Schema.For<CoverageDay>().Duplicate(d => d.MonthIndex).Duplicate(d => d.DayNumber);
-            opts.Schema.For<CoverageDelta>().Index(d => d.MonthIndex).Index(d => d.At);
+            // Each basis's instant is a column with its index: an instant inside a day reads that day's rows of its basis only.
+            opts.Schema.For<CoverageChange>().Duplicate(c => c.RecordedAt).Duplicate(c => c.EffectiveAt);
         });
 }

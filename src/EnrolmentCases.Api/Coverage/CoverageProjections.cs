@@ -43,12 +43,19 @@ public class StageCounts
     }
 }
 
+/// <summary>A roll-up row: the net change of stage counts in one regency, on one basis, during one period.</summary>
+public interface ICoverageRollUp
+{
+    string Id { get; }
+    Basis Basis { get; }
+}
+
 /// <summary>
 /// The net change of stage counts in one regency during one month, on one basis. The counts at
 /// any month end are the sum of the months up to it, so reading coverage costs one row per
 /// regency and month however many events there are.
 /// </summary>
-public class CoverageMonth : StageCounts
+public class CoverageMonth : StageCounts, ICoverageRollUp
 {
     public string Id { get; set; } = "";
     public Basis Basis { get; set; }
@@ -62,7 +69,7 @@ public class CoverageMonth : StageCounts
 /// The net change of stage counts in one regency during one day (in the province's time zone), on one
 /// basis: "as of" a day inside the current month reads at most a month of these per regency.
 /// </summary>
-public class CoverageDay : StageCounts
+public class CoverageDay : StageCounts, ICoverageRollUp
 {
     public string Id { get; set; } = "";
     public Basis Basis { get; set; }
@@ -75,133 +82,128 @@ public class CoverageDay : StageCounts
     public static string KeyFor(Basis basis, string regencyCode, int dayNumber) => $"{basis}|{regencyCode}|{dayNumber}";
 }
 
-/// <summary>One stage change's effect on one count, kept for answering "as of" an instant inside a day.</summary>
-public class CoverageDelta
+/// <summary>One count a stage change moves at an instant: +1 entering the stage, -1 leaving it.</summary>
+public sealed record CountChange(CaseStage Stage, int Change);
+
+/// <summary>
+/// What one stage change did to the counts at one instant on each basis, kept for answering "as of" an instant inside a
+/// day (ADR 38). A change usually moves the counts at one recorded and one effective instant, and then this is its only
+/// row; an effective move that pulls later periods back moves counts at more instants and adds a row for each further
+/// one. A row never grows: at most six counts per basis, written once.
+/// </summary>
+public class CoverageChange
 {
+    /// <summary>The stage change's sequence and the row's place among its rows.</summary>
     public string Id { get; set; } = "";
-    public Basis Basis { get; set; }
+
     public string RegencyCode { get; set; } = "";
-    public int MonthIndex { get; set; }
-    public DateTimeOffset At { get; set; }
-    public CaseStage Stage { get; set; }
-    public int Change { get; set; }
+
+    /// <summary>The instant the recorded counts move; null when this row carries effective ones only.</summary>
+    public DateTimeOffset? RecordedAt { get; set; }
+
+    public CountChange[] Recorded { get; set; } = [];
+
+    /// <summary>The instant the effective counts move; null when this row carries recorded ones only.</summary>
+    public DateTimeOffset? EffectiveAt { get; set; }
+
+    public CountChange[] Effective { get; set; } = [];
+
+    /// <summary>The rows of one stage change: the i-th distinct recorded instant beside the i-th distinct effective one.</summary>
+    public static IEnumerable<CoverageChange> Of(long sequence, CaseStageChanged e)
+    {
+        var recorded = ByInstant(e.Recorded);
+        var effective = ByInstant(e.Effective);
+        for (var i = 0; i < Math.Max(recorded.Count, effective.Count); i++)
+            yield return new CoverageChange
+            {
+                Id = $"{sequence}:{i}",
+                RegencyCode = e.RegencyCode,
+                RecordedAt = i < recorded.Count ? recorded[i].At : null,
+                Recorded = i < recorded.Count ? recorded[i].Counts : [],
+                EffectiveAt = i < effective.Count ? effective[i].At : null,
+                Effective = i < effective.Count ? effective[i].Counts : []
+            };
+    }
+
+    /// <summary>In UTC: the instants are timestamptz columns, which take no other offset.</summary>
+    private static List<(DateTimeOffset At, CountChange[] Counts)> ByInstant(IEnumerable<StageDelta> deltas) =>
+        deltas.GroupBy(d => d.At.ToUniversalTime()).OrderBy(g => g.Key)
+            .Select(g => (g.Key, g.Select(d => new CountChange(d.Stage, d.Change)).ToArray())).ToList();
 }
 
-public partial class CoverageMonthProjection : MultiStreamProjection<CoverageMonth, string>
+/// <summary>
+/// The monthly and daily roll-ups are one projection over a different period: a row per basis, regency and period,
+/// keyed `basis|regency|period`, adding the stage changes' deltas that fall in its period.
+/// </summary>
+public abstract partial class CoverageRollUpProjection<TRow> : MultiStreamProjection<TRow, string> where TRow : StageCounts, ICoverageRollUp
 {
-    private readonly ProvinceCalendar _calendar;
-
-    public CoverageMonthProjection(ProvinceCalendar calendar)
+    protected CoverageRollUpProjection()
     {
-        _calendar = calendar;
         // Declared: Evolve is overridden, so Marten cannot infer the types it reads, and without this the daemon
         // fetches and deserialises every event of the store for this projection (ADR 34).
         IncludeType<CaseStageChanged>();
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
     }
 
+    /// <summary>The period an instant falls in: a month index or a local day number.</summary>
+    protected abstract int PeriodOf(DateTimeOffset at);
+
+    /// <summary>An empty row for a key.</summary>
+    protected abstract TRow New(Basis basis, string regencyCode, int period);
+
+    private static string KeyFor(Basis basis, string regencyCode, int period) => $"{basis}|{regencyCode}|{period}";
+
     private IEnumerable<string> Keys(CaseStageChanged e) =>
-        e.Recorded.Select(d => CoverageMonth.KeyFor(Basis.Recorded, e.RegencyCode, _calendar.MonthIndexOf(d.At)))
-            .Concat(e.Effective.Select(d => CoverageMonth.KeyFor(Basis.Effective, e.RegencyCode, _calendar.MonthIndexOf(d.At))));
+        e.Recorded.Select(d => KeyFor(Basis.Recorded, e.RegencyCode, PeriodOf(d.At)))
+            .Concat(e.Effective.Select(d => KeyFor(Basis.Effective, e.RegencyCode, PeriodOf(d.At))));
 
-    /// <summary>Explicit rather than by convention: a new month row needs its key, which only this overload is given.</summary>
-    public override CoverageMonth Evolve(CoverageMonth? snapshot, string id, IEvent e)
-    {
-        var month = snapshot ?? New(id);
-        if (e.Data is not CaseStageChanged change) return month;
-
-        var deltas = month.Basis == Basis.Recorded ? change.Recorded : change.Effective;
-        foreach (var delta in deltas.Where(d => _calendar.MonthIndexOf(d.At) == month.MonthIndex))
-            month.Add(delta.Stage, delta.Change);
-        return month;
-    }
-
-    private static CoverageMonth New(string id)
+    /// <summary>Explicit rather than by convention: a new row needs its key, which only this overload is given.</summary>
+    public override TRow Evolve(TRow? snapshot, string id, IEvent e)
     {
         var parts = id.Split('|');
-        return new CoverageMonth
-        {
-            Id = id,
-            Basis = Enum.Parse<Basis>(parts[0]),
-            RegencyCode = parts[1],
-            MonthIndex = int.Parse(parts[2])
-        };
+        var period = int.Parse(parts[2]);
+        var row = snapshot ?? New(Enum.Parse<Basis>(parts[0]), parts[1], period);
+        if (e.Data is not CaseStageChanged change) return row;
+
+        var deltas = row.Basis == Basis.Recorded ? change.Recorded : change.Effective;
+        foreach (var delta in deltas.Where(d => PeriodOf(d.At) == period))
+            row.Add(delta.Stage, delta.Change);
+        return row;
     }
 }
 
-public partial class CoverageDayProjection : MultiStreamProjection<CoverageDay, string>
+public partial class CoverageMonthProjection(ProvinceCalendar calendar) : CoverageRollUpProjection<CoverageMonth>
 {
-    private readonly ProvinceCalendar _calendar;
+    protected override int PeriodOf(DateTimeOffset at) => calendar.MonthIndexOf(at);
 
-    public CoverageDayProjection(ProvinceCalendar calendar)
+    protected override CoverageMonth New(Basis basis, string regencyCode, int period) => new()
     {
-        _calendar = calendar;
-        // Declared: Evolve is overridden, so Marten cannot infer the types it reads, and without this the daemon
-        // fetches and deserialises every event of the store for this projection (ADR 34).
-        IncludeType<CaseStageChanged>();
-        Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
-    }
-
-    private int DayOf(DateTimeOffset at) => _calendar.DateOn(at).DayNumber;
-
-    private IEnumerable<string> Keys(CaseStageChanged e) =>
-        e.Recorded.Select(d => CoverageDay.KeyFor(Basis.Recorded, e.RegencyCode, DayOf(d.At)))
-            .Concat(e.Effective.Select(d => CoverageDay.KeyFor(Basis.Effective, e.RegencyCode, DayOf(d.At))));
-
-    public override CoverageDay Evolve(CoverageDay? snapshot, string id, IEvent e)
-    {
-        var day = snapshot ?? New(id);
-        if (e.Data is not CaseStageChanged change) return day;
-
-        var deltas = day.Basis == Basis.Recorded ? change.Recorded : change.Effective;
-        foreach (var delta in deltas.Where(d => DayOf(d.At) == day.DayNumber))
-            day.Add(delta.Stage, delta.Change);
-        return day;
-    }
-
-    private CoverageDay New(string id)
-    {
-        var parts = id.Split('|');
-        var dayNumber = int.Parse(parts[2]);
-        return new CoverageDay
-        {
-            Id = id,
-            Basis = Enum.Parse<Basis>(parts[0]),
-            RegencyCode = parts[1],
-            DayNumber = dayNumber,
-            MonthIndex = YearMonth.Of(DateOnly.FromDayNumber(dayNumber)).Index
-        };
-    }
+        Id = CoverageMonth.KeyFor(basis, regencyCode, period), Basis = basis, RegencyCode = regencyCode, MonthIndex = period
+    };
 }
 
-public partial class CoverageDeltaProjection : EventProjection
+public partial class CoverageDayProjection(ProvinceCalendar calendar) : CoverageRollUpProjection<CoverageDay>
 {
-    private readonly ProvinceCalendar _calendar;
+    protected override int PeriodOf(DateTimeOffset at) => calendar.DateOn(at).DayNumber;
 
-    public CoverageDeltaProjection(ProvinceCalendar calendar)
+    protected override CoverageDay New(Basis basis, string regencyCode, int period) => new()
     {
-        _calendar = calendar;
+        Id = CoverageDay.KeyFor(basis, regencyCode, period), Basis = basis, RegencyCode = regencyCode, DayNumber = period,
+        MonthIndex = YearMonth.Of(DateOnly.FromDayNumber(period)).Index
+    };
+}
+
+public partial class CoverageChangeProjection : EventProjection
+{
+    public CoverageChangeProjection()
+    {
         // Declared, so that rebuilds and the replay verification know which documents this projection writes.
-        RegisterPublishedType(typeof(CoverageDelta));
+        RegisterPublishedType(typeof(CoverageChange));
     }
 
     public void Project(IEvent<CaseStageChanged> e, IDocumentOperations operations)
     {
-        var deltas = e.Data.Recorded.Select(d => (Basis.Recorded, d)).Concat(e.Data.Effective.Select(d => (Basis.Effective, d)));
-        var i = 0;
-        foreach (var (basis, delta) in deltas)
-        {
-            // Insert, not Store: each delta is new (its id is its event's sequence), and a rebuild writes pure inserts with COPY (ADR 0032).
-            operations.Insert(new CoverageDelta
-            {
-                Id = $"{e.Sequence}:{i++}",
-                Basis = basis,
-                RegencyCode = e.Data.RegencyCode,
-                MonthIndex = _calendar.MonthIndexOf(delta.At),
-                At = delta.At,
-                Stage = delta.Stage,
-                Change = delta.Change
-            });
-        }
+        // Insert, not Store: each row is new (its id is its event's sequence), and a rebuild writes pure inserts with COPY (ADR 0032).
+        foreach (var row in CoverageChange.Of(e.Sequence, e.Data)) operations.Insert(row);
     }
 }

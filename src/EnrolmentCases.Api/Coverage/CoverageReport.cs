@@ -41,7 +41,7 @@ public static class CoverageReader
 
     /// <summary>
     /// Stage counts per regency at an instant: whole months before its month from the monthly rows, whole days before
-    /// its day from the daily rows, and the rest of its day from the day's deltas (none when the instant is the end of a
+    /// its day from the daily rows, and the rest of its day from the day's stage-change rows (none when the instant is the end of a
     /// day, which is what "as of a date" means). The work depends on regencies, months and days, not on activity, except
     /// for an instant inside a day, which reads at most that day's changes.
     /// </summary>
@@ -62,10 +62,15 @@ public static class CoverageReader
         foreach (var row in days) CountsFor(counts, row.RegencyCode).Add(row);
         if (wholeDay) return counts;
 
-        var startOfDay = calendar.StartOf(date);
-        var deltas = await session.Query<CoverageDelta>()
-            .Where(d => d.Basis == basis && d.MonthIndex == month && d.At >= startOfDay && d.At <= at).ToListAsync(ct);
-        foreach (var delta in deltas) CountsFor(counts, delta.RegencyCode).Add(delta.Stage, delta.Change);
+        // In UTC, as the columns' parameters must be.
+        var startOfDay = calendar.StartOf(date).ToUniversalTime();
+        at = at.ToUniversalTime();
+        var changes = basis == Basis.Recorded
+            ? await session.Query<CoverageChange>().Where(c => c.RecordedAt >= startOfDay && c.RecordedAt <= at).ToListAsync(ct)
+            : await session.Query<CoverageChange>().Where(c => c.EffectiveAt >= startOfDay && c.EffectiveAt <= at).ToListAsync(ct);
+        foreach (var change in changes)
+        foreach (var count in basis == Basis.Recorded ? change.Recorded : change.Effective)
+            CountsFor(counts, change.RegencyCode).Add(count.Stage, count.Change);
         return counts;
     }
 

@@ -525,7 +525,7 @@ public class AuditTrail(AuditFixture audit)
             var job = await Verified(token);
             AssertAllMatch(job);
             Assert.True(job.EventsReplayed >= 7, JsonSerializer.Serialize(job));
-            Assert.Equal(["Budget", "CaseDetails", "CoverageDay", "CoverageDelta", "CoverageMonth", "RegencyTarget"], job.ReadModels!.Select(m => m.ReadModel));
+            Assert.Equal(["Budget", "CaseDetails", "CoverageChange", "CoverageDay", "CoverageMonth", "RegencyTarget"], job.ReadModels!.Select(m => m.ReadModel));
             Assert.All(job.ReadModels!, m => Assert.True(m.LiveRows > 0, $"{m.ReadModel} has rows to compare"));
             Assert.Equal($"{role}-replay", job.RequestedBy);
             Assert.True(job.RequestedAt <= job.StartedAt && job.StartedAt <= job.FinishedAt, JsonSerializer.Serialize(job));

@@ -329,7 +329,7 @@ public class ProjectionCommands
         var verify = await ApiProcess.RunAsync(Schema, "verify-projections");
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Contains("Read models match", verify.Stdout);
-        foreach (var model in new[] { "Budget", "CaseDetails", "CoverageDay", "CoverageDelta", "CoverageMonth", "RegencyTarget" })
+        foreach (var model in new[] { "Budget", "CaseDetails", "CoverageChange", "CoverageDay", "CoverageMonth", "RegencyTarget" })
         {
             var line = verify.Stdout.Split('\n').SingleOrDefault(l => l.StartsWith(model + " "));
             Assert.True(line is not null, $"no line for {model}:\n{verify}");

@@ -279,7 +279,7 @@ internal static class CrashChecks
     /// its assignment takes: compares each projection's progress with the highest sequence in the store.
     /// </summary>
     /// <summary>The async projections, by a part of their progress rows' names: each must have a row, not just those already started.</summary>
-    private static readonly string[] AsyncProjections = ["CoverageMonth", "CoverageDay", "CoverageDelta"];
+    private static readonly string[] AsyncProjections = ["CoverageMonth", "CoverageDay", "CoverageChange"];
 
     public static async Task ProjectionsCaughtUp(string database, string schema, ApiServer api)
     {

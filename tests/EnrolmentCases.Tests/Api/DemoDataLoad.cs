@@ -134,7 +134,7 @@ public class DemoDataLoad(DemoFixture demo, Xunit.Abstractions.ITestOutputHelper
         {
             await using var session = store.QuerySession();
             var months = (await session.Query<CoverageMonth>().ToListAsync()).OrderBy(m => m.Id).Select(x => JsonSerializer.Serialize(x));
-            var deltas = (await session.Query<CoverageDelta>().ToListAsync()).OrderBy(d => d.Id).Select(x => JsonSerializer.Serialize(x));
+            var deltas = (await session.Query<CoverageChange>().ToListAsync()).OrderBy(d => d.Id).Select(x => JsonSerializer.Serialize(x));
             var cases = (await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().ToListAsync()).OrderBy(c => c.Id).Select(x => JsonSerializer.Serialize(x));
             return string.Join('\n', months.Concat(deltas).Concat(cases));
         }
@@ -142,7 +142,7 @@ public class DemoDataLoad(DemoFixture demo, Xunit.Abstractions.ITestOutputHelper
         var before = await Snapshot();
         using var daemon = await store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<CoverageMonthProjection>(CancellationToken.None);
-        await daemon.RebuildProjectionAsync<CoverageDeltaProjection>(CancellationToken.None);
+        await daemon.RebuildProjectionAsync<CoverageChangeProjection>(CancellationToken.None);
         await daemon.RebuildProjectionAsync<EnrolmentCases.Cases.GettingDetails.CaseDetails>(CancellationToken.None);
         Assert.Equal(before, await Snapshot());
         Assert.True(before.Length > 10_000);

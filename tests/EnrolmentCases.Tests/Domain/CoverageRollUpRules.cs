@@ -53,4 +53,45 @@ public class CoverageRollUpRules
             .Evolve(null, CoverageMonth.KeyFor(Basis.Effective, "17.01", Calendar.MonthIndexOf(at)), new Event<CaseStageChanged>(change));
         Assert.Equal((1, Calendar.MonthIndexOf(at)), (month.Identified, month.MonthIndex));
     }
+
+    [Fact]
+    public void a_stage_change_is_one_row_when_each_basis_moves_at_one_instant()
+    {
+        var recordedAt = Mar1.AddDays(9).AddHours(9);
+        var effectiveAt = Mar1.AddHours(8);
+        var change = new CaseStageChanged("17.01", CaseStage.Contacted, CaseStage.Enrolled, recordedAt, effectiveAt,
+            [new StageDelta(recordedAt, CaseStage.Contacted, -1), new StageDelta(recordedAt, CaseStage.Enrolled, 1)],
+            [new StageDelta(effectiveAt, CaseStage.Contacted, -1), new StageDelta(effectiveAt, CaseStage.Enrolled, 1)]);
+
+        var row = Assert.Single(CoverageChange.Of(42, change));
+        Assert.Equal(("42:0", "17.01", recordedAt, effectiveAt), (row.Id, row.RegencyCode, row.RecordedAt, row.EffectiveAt));
+        Assert.Equal([new CountChange(CaseStage.Contacted, -1), new CountChange(CaseStage.Enrolled, 1)], row.Recorded);
+        Assert.Equal(row.Recorded, row.Effective);
+    }
+
+    [Fact]
+    public void an_effective_move_at_several_instants_adds_a_row_for_each_further_instant_and_loses_no_count()
+    {
+        // A backdated enrolment that pulls a later effective period back: effective counts move at three instants.
+        var recordedAt = Mar1.AddDays(9).AddHours(9);
+        StageDelta[] recorded = [new(recordedAt, CaseStage.Contacted, -1), new(recordedAt, CaseStage.Enrolled, 1)];
+        StageDelta[] effective =
+        [
+            new(Mar1.AddHours(8), CaseStage.Identified, -1), new(Mar1.AddHours(8), CaseStage.Enrolled, 1),
+            new(Mar1.AddDays(3), CaseStage.Identified, 1), new(Mar1.AddDays(3), CaseStage.Contacted, -1),
+            new(Mar1.AddDays(5), CaseStage.Enrolled, -1)
+        ];
+        var change = new CaseStageChanged("17.01", CaseStage.Contacted, CaseStage.Enrolled, recordedAt, Mar1.AddHours(8), [..recorded], [..effective]);
+
+        var rows = CoverageChange.Of(7, change).ToList();
+        Assert.Equal(["7:0", "7:1", "7:2"], rows.Select(r => r.Id));
+        Assert.Equal([recordedAt, null, null], rows.Select(r => r.RecordedAt));
+        Assert.Equal([Mar1.AddHours(8), Mar1.AddDays(3), Mar1.AddDays(5)], rows.Select(r => r.EffectiveAt));
+        Assert.All(rows, r => Assert.True(r.Recorded.Length <= 6 && r.Effective.Length <= 6));
+        // Every delta is on exactly one row, at its own instant.
+        Assert.Equal(recorded.OrderBy(d => d.Stage),
+            rows.SelectMany(r => r.Recorded.Select(c => new StageDelta(r.RecordedAt!.Value, c.Stage, c.Change))).OrderBy(d => d.Stage));
+        Assert.Equal(effective.OrderBy(d => d.At).ThenBy(d => d.Stage),
+            rows.SelectMany(r => r.Effective.Select(c => new StageDelta(r.EffectiveAt!.Value, c.Stage, c.Change))).OrderBy(d => d.At).ThenBy(d => d.Stage));
+    }
 }

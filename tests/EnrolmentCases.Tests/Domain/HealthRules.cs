@@ -6,12 +6,12 @@ namespace EnrolmentCases.Tests.Domain;
 /// <summary>The pure halves of readiness: how far behind is too far.</summary>
 public class HealthRules
 {
-    private static readonly string[] Projections = ["CoverageMonth:All", "CoverageDelta:All"];
+    private static readonly string[] Projections = ["CoverageMonth:All", "CoverageChange:All"];
 
     [Fact]
     public void projections_within_the_lag_of_the_high_water_mark_are_healthy()
     {
-        var rows = new Dictionary<string, long> { ["HighWaterMark"] = 1_000, ["CoverageMonth:All"] = 1_000, ["CoverageDelta:All"] = 995 };
+        var rows = new Dictionary<string, long> { ["HighWaterMark"] = 1_000, ["CoverageMonth:All"] = 1_000, ["CoverageChange:All"] = 995 };
         var assessment = ProjectionLag.Assess(Projections, rows, head: 1_002, maxLag: 10);
         Assert.False(assessment.Degraded, assessment.Description);
         Assert.Equal(1_000L, assessment.Data["highWaterMark"]);
@@ -23,13 +23,13 @@ public class HealthRules
         var rows = new Dictionary<string, long> { ["HighWaterMark"] = 50, ["CoverageMonth:All"] = 50 };
         var assessment = ProjectionLag.Assess(Projections, rows, head: 50, maxLag: 10);
         Assert.True(assessment.Degraded);
-        Assert.Contains("CoverageDelta:All is 50 events behind", assessment.Description);
+        Assert.Contains("CoverageChange:All is 50 events behind", assessment.Description);
     }
 
     [Fact]
     public void a_stalled_high_water_mark_is_caught_by_the_sequence_even_when_every_projection_has_reached_it()
     {
-        var rows = new Dictionary<string, long> { ["HighWaterMark"] = 100, ["CoverageMonth:All"] = 100, ["CoverageDelta:All"] = 100 };
+        var rows = new Dictionary<string, long> { ["HighWaterMark"] = 100, ["CoverageMonth:All"] = 100, ["CoverageChange:All"] = 100 };
         var assessment = ProjectionLag.Assess(Projections, rows, head: 5_000, maxLag: 1_000);
         Assert.True(assessment.Degraded);
         Assert.Contains("is the projection daemon running?", assessment.Description);
@@ -42,7 +42,7 @@ public class HealthRules
     [InlineData(105, 100, null, false)] // no time known: only the lag counts
     public void a_high_water_mark_that_stands_still_behind_newer_events_is_a_stall(long head, long highWater, double? movedSecondsAgo, bool degraded)
     {
-        var rows = new Dictionary<string, long> { ["HighWaterMark"] = highWater, ["CoverageMonth:All"] = highWater, ["CoverageDelta:All"] = highWater };
+        var rows = new Dictionary<string, long> { ["HighWaterMark"] = highWater, ["CoverageMonth:All"] = highWater, ["CoverageChange:All"] = highWater };
         var assessment = ProjectionLag.Assess(Projections, rows, head, maxLag: 10_000, movedSecondsAgo, maxStallSeconds: 60);
         Assert.Equal(degraded, assessment.Degraded);
         if (degraded) Assert.Contains("has not moved for 61 s", assessment.Description);
