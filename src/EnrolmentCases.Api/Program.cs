@@ -3,6 +3,7 @@ using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Searching;
+using EnrolmentCases.Cases.Worklist;
 using EnrolmentCases.DemoData;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Forecast;
@@ -32,6 +33,7 @@ builder.Services
     .AddCases()
     .AddCaseDetails()
     .AddCaseSearch()
+    .AddWorklist(builder.Configuration)
     .AddLapses(builder.Configuration)
     .AddDailyLapseRisk(builder.Configuration)
     .AddBudgets()

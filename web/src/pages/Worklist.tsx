@@ -38,7 +38,10 @@ export function WorklistPage({ api, query, canIdentify = false }: { api: Api; qu
     navigate(`/cases${params.size ? `?${params}` : ''}`);
   };
   const errors = fieldErrors(problem, t);
-  const pages = result ? Math.max(1, Math.ceil(result.total / pageSize)) : 1;
+  // Past the API's count limit the total is "more than" (totalCapped): the pager shows it with a plus and lets you go on.
+  const capped = result?.totalCapped === true;
+  const pages = result ? Math.max(1, Math.ceil(result.total / pageSize), capped ? page : 1) : 1;
+  const counted = result ? `${formatNumber(result.total, lang)}${capped ? '+' : ''}` : '';
 
   return (
     <section aria-labelledby="worklist-title">
@@ -80,10 +83,10 @@ export function WorklistPage({ api, query, canIdentify = false }: { api: Api; qu
               </li>
             ))}
           </ul>
-          <nav class="pager" aria-label={t.pageOf(page, pages, formatNumber(result.total, lang))}>
+          <nav class="pager" aria-label={t.pageOf(page, pages, counted)}>
             <button type="button" class="secondary" disabled={page <= 1} onClick={() => go({ page: page - 1 })}>{t.previous}</button>
-            <span>{t.pageOf(page, pages, formatNumber(result.total, lang))}</span>
-            <button type="button" class="secondary" disabled={page >= pages} onClick={() => go({ page: page + 1 })}>{t.next}</button>
+            <span>{t.pageOf(page, pages, counted)}</span>
+            <button type="button" class="secondary" disabled={page >= pages && !(capped && result.items.length === pageSize)} onClick={() => go({ page: page + 1 })}>{t.next}</button>
           </nav>
         </>
       ))}

@@ -29,16 +29,27 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         return new WorklistSearch(null, null, words, index.QueryTokens(words));
     }
 
-    private sealed record EntryPage(long Total, Guid[] Ids);
+    private sealed record EntryPage(long Total, Guid[] Counted, Guid[] Walked);
+
+    /// <summary>A walk newest first reads this many entries per case of the page: a word in 1 case of 20 fills it.</summary>
+    public const int WalkPerCase = 20;
+
+    /// <summary>The most entries a bounded walk reads.</summary>
+    public const int MaxWalk = 20_000;
 
     /// <summary>
-    /// The count and one page (newest first) of the index entries holding every token of the query, in one of the
-    /// regencies (by their tokens; null: any). A single regency's token joins the query's, so the GIN index intersects
-    /// them before a row is read. The matches are materialised first: with the opening-time order in the same
-    /// statement the planner may walk every entry newest first looking for a rare word (ADR 22).
+    /// The count, up to one past the limit, and one page (newest first) of the index entries holding every token of the
+    /// query, in one of the regencies (by their tokens; null: any). A single regency's token joins the query's, so the GIN
+    /// index intersects them before a row is read. One statement does both bounded ways (ADR 0039): it materialises at
+    /// most limit + 1 matches, counts them and, when that is all of them, sorts the page out of them (a rare word); and it
+    /// walks the newest (skip + take) x 20 entries (at most 20,000) and keeps the matches among them, which are the newest
+    /// matches of all, so a full page from them is the page (a common word). Only a word past the limit that is rarer than
+    /// 1 in 20 among the newest entries, or a deep page of one, takes a second statement: the whole ordered walk. The
+    /// order is never in the same block as the filter: the planner would walk every entry newest first looking for a rare
+    /// word (ADR 22).
     /// </summary>
     public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, long[]? regencyTokens, int skip, int take,
-        CancellationToken ct)
+        int limit, CancellationToken ct)
     {
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
         var (filter, parameters) = regencyTokens switch
@@ -47,12 +58,22 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
             null => ("tokens @> ?", new object[] { Tokens }),
             _ => ("tokens @> ? and tokens && ?", new object[] { Tokens, regencyTokens })
         };
+        var walk = (int)Math.Min(MaxWalk, (long)(skip + take) * WalkPerCase);
         var page = (await session.AdvancedSql.QueryAsync<EntryPage>(
-            $"with m as materialized (select id, opened_at from {entries} where {filter}) " +
-            "select json_build_object('total', (select count(*) from m), 'ids', coalesce((select json_agg(id) from " +
-            "(select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
+            $"with m as materialized (select id, opened_at from {entries} where {filter} limit ?) " +
+            "select json_build_object('total', (select count(*) from m), " +
+            "'counted', coalesce((select json_agg(id) from (select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json), " +
+            $"'walked', coalesce((select json_agg(id) from (select id from (select id, opened_at, tokens from {entries} " +
+            $"order by opened_at desc, id desc limit ?) w where {filter} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
+            ct, [..parameters, limit + 1, take, skip, walk, ..parameters, take, skip])).Single();
+        if (page.Total <= limit) return (page.Total, page.Counted);
+        if (page.Walked.Length == take) return (page.Total, page.Walked);
+
+        var ordered = (await session.AdvancedSql.QueryAsync<EntryPage>(
+            "select json_build_object('total', 0, 'counted', '[]'::json, 'walked', coalesce((select json_agg(id) from " +
+            $"(select id from {entries} where {filter} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
             ct, [..parameters, take, skip])).Single();
-        return (page.Total, page.Ids);
+        return (page.Total, ordered.Walked);
     }
 
     /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's), in the regencies.</summary>

@@ -6,10 +6,20 @@ using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Lapses;
 using EnrolmentCases.Privacy;
 using EnrolmentCases.Regencies;
+using Marten.Linq;
+using Microsoft.Extensions.Options;
+using System.Text.Json.Serialization;
 
 namespace EnrolmentCases.Cases.Worklist;
 
-public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize);
+public sealed record Paged<T>(IReadOnlyList<T> Items, long Total, int Page, int PageSize)
+{
+    /// <summary>
+    /// True when the list stopped counting (the worklist, ADR 0039): there are more than `total` items. Absent when the total is exact.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool TotalCapped { get; init; }
+}
 
 public static class GetWorklistEndpoint
 {
@@ -27,7 +37,7 @@ public static class GetWorklistEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
         string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, string? q, SearchIndex searchIndex,
-        PersonalDataReads reads, string? insurerStatus, bool? drift)
+        PersonalDataReads reads, string? insurerStatus, bool? drift, IOptions<WorklistOptions> options)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -54,12 +64,14 @@ public static class GetWorklistEndpoint
         var ct = http.RequestAborted;
         var regencies = RegenciesOf(Caller.From(http.User), regency);
         var skip = (pageNumber - 1) * size;
+        var wordsAlone = search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null;
+        var limit = wordsAlone ? options.Value.SearchCountLimit : options.Value.CountLimit;
         long total;
         IReadOnlyList<Guid> ids;
-        if (search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null)
+        if (wordsAlone)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            (total, ids) = await search.PageAsync(session, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, ct);
+            (total, ids) = await search!.PageAsync(session, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, limit, ct);
         }
         else
         {
@@ -71,9 +83,9 @@ public static class GetWorklistEndpoint
             if (drift is { } drifting) query = query.Where(c => c.InsurerDrifting == drifting);
             if (search is not null) query = search.Narrow(query, session, regencies?.Select(searchIndex.RegencyToken).ToArray());
 
-            // Columns and indexes (ADR 0028): the count reads the index, the page one range of it, newest first; the
-            // page's views are loaded after.
-            total = await query.LongCountAsync(ct);
+            // Columns and indexes (ADR 0028): the count reads the index up to the limit (ADR 0039), the page one range of
+            // it, newest first; the page's views are loaded after.
+            total = await CountUpToAsync(session, query, limit, ct);
             ids = await query.OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id).Select(c => c.Id).Skip(skip).Take(size).ToListAsync(ct);
         }
 
@@ -89,8 +101,23 @@ public static class GetWorklistEndpoint
             shown = matching;
         }
 
-        return await reads.Answer(http, shown.Select(c => c.Id), Results.Ok(new Paged<CaseDetails>(shown, total, pageNumber, size)),
+        // Past the limit the count stopped: total says "at least this many" (ADR 0039).
+        var capped = total > limit;
+        var answer = new Paged<CaseDetails>(shown, capped ? limit : total, pageNumber, size) { TotalCapped = capped };
+        return await reads.Answer(http, shown.Select(c => c.Id), Results.Ok(answer),
             $"regency={regency} stage={wantedStage} page={pageNumber} pageSize={size} insurerStatus={insurer} drift={drift}{(search is null ? "" : " " + search.Detail)}");
+    }
+
+    /// <summary>
+    /// The number of matches, counted up to one past the limit: `select count(*) from (the query's ids limit n + 1)` reads at
+    /// most that many index entries however many cases match.
+    /// </summary>
+    public static async Task<long> CountUpToAsync(IQuerySession session, IQueryable<CaseDetails> query, int limit, CancellationToken ct)
+    {
+        var command = query.Select(c => c.Id).Take(limit + 1).ToCommand(FetchType.FetchMany);
+        command.CommandText = $"select count(*) from ({command.CommandText.TrimEnd().TrimEnd(';')}) up_to_limit";
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        return await reader.ReadAsync(ct) ? reader.GetInt64(0) : 0;
     }
 
     /// <summary>The page asked for, checked the way every case list checks it (the regency filter with it).</summary>

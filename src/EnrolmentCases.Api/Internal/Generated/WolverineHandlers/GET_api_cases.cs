@@ -28,11 +28,12 @@ namespace Internal.Generated.WolverineHandlers
         private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> _loggerOfPersonalDataReads;
+        private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> _optionsOfWorklistOptions;
         private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> _optionsOfResilienceOptions;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> optionsOfWorklistOptions, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _searchIndex = searchIndex;
@@ -42,6 +43,7 @@ namespace Internal.Generated.WolverineHandlers
             _referenceData = referenceData;
             _documentStore = documentStore;
             _loggerOfPersonalDataReads = loggerOfPersonalDataReads;
+            _optionsOfWorklistOptions = optionsOfWorklistOptions;
             _optionsOfResilienceOptions = optionsOfResilienceOptions;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
@@ -113,7 +115,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift, _optionsOfWorklistOptions).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
