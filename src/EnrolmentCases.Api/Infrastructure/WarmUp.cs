@@ -376,6 +376,8 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
             {
                 if (Volatile.Read(ref _seen) < limit) Interlocked.CompareExchange(ref _names, new JitNames(), null);
             }, TaskScheduler.Default);
+            app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
+                .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
             app.Use(async (http, inner) =>
             {
                 if (Volatile.Read(ref _seen) >= limit || http.Request.Path.StartsWithSegments("/health"))
