@@ -77,8 +77,14 @@ public sealed class ApiProcess : IAsyncDisposable
         }
 
         api.LiveAfter = Stopwatch.GetElapsedTime(started);
+        api._memory = MemoryPeak.Start(process.Id);
         return api;
     }
+
+    private MemoryPeak? _memory;
+
+    /// <summary>What the resident set was made of at its highest sample so far (ADR 40).</summary>
+    public string MemoryAtPeak() => _memory?.AtPeak?.ToString() ?? "no sample";
 
     /// <summary>Peak resident memory so far (VmHWM), in MB.</summary>
     public double PeakRssMb() => StatusKb("VmHWM") / 1024.0;
@@ -101,6 +107,7 @@ public sealed class ApiProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_memory is not null) await _memory.DisposeAsync();
         if (!_process.HasExited)
         {
             // SIGTERM lets the host stop its daemon and hosted services the way it would in production.

@@ -107,7 +107,7 @@ public static class LagRun
                     $"p99 {load.All.Ms(99):F1} ms, {load.Errors} errors; {busy.Sum(s => s.Calls) / load.Took.TotalSeconds:F0} statements/s.");
         report.Line($"**Projection lag** (slowest async projection, every 100 ms): {lag.Summary()}; caught up " +
                     $"{(catchUp is { } c ? $"{c.TotalSeconds:F2} s" : "not within a minute")} after the load stopped.");
-        report.Line($"Peak RSS (VmHWM) of the API: {api.PeakRssMb():F0} MB.");
+        report.Line($"Peak RSS (VmHWM) of the API: {api.PeakRssMb():F0} MB; {api.MemoryAtPeak()}.");
         foreach (var failure in load.Failures.Take(5)) report.Line("Failure: " + failure);
     }
 

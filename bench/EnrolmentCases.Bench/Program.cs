@@ -299,7 +299,7 @@ report.Heading("API memory");
 Yardstick("peak RSS of the API under the benchmark load", $"{api.PeakRssMb():F0} MB", "<= 300 MB",
     $"the floor's process: {floorPeakRss:F0} MB", api.PeakRssMb() <= 300);
 report.Line($"Peak RSS (VmHWM) of the API after the profile, the ramp, the 50 %/80 % runs and the burst: {api.PeakRssMb():F0} MB " +
-            $"(RSS now {api.RssMb():F0} MB).");
+            $"(RSS now {api.RssMb():F0} MB); {api.MemoryAtPeak()}.");
 await api.DisposeAsync();
 api = null;
 
@@ -461,7 +461,7 @@ async Task CommandsOnlyAsync()
     ]);
     report.Line($"{load.Completed} requests in {load.Took.TotalSeconds:F1} s ({load.AchievedRate:F0}/s, depends on the machine's load), " +
                 $"{load.Errors} errors; {used.Utilisation()}.");
-    report.Line($"Peak RSS (VmHWM) of the API: {target.PeakRssMb():F0} MB (RSS now {target.RssMb():F0} MB).");
+    report.Line($"Peak RSS (VmHWM) of the API: {target.PeakRssMb():F0} MB (RSS now {target.RssMb():F0} MB); {target.MemoryAtPeak()}.");
     report.Line("Top statements by total execution time:");
     await TopStatements();
     ReportFailures([load]);

@@ -143,6 +143,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         // A command's write path short of its commit, once per event type (ADR 35).
         await Step("write path", () => WritePathAsync(ct));
 
+        // Each aggregate a command loads for writing, fetched by an id no stream has (ADR 40).
+        await Step("aggregates", () => AggregatesAsync(ct));
+
         // The MAC every appended event gets (ADR 15): its keyed hash and the canonical JSON it covers, computed for
         // an event that is never stored.
         await Step("event MAC", () =>
@@ -174,6 +177,10 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             await response.Content.ReadAsByteArrayAsync(ct);
             return (int)response.StatusCode;
         });
+
+        // Every endpoint's request and response bodies through the HTTP JSON options (ADR 40): the contracts the first
+        // command would otherwise build and compile.
+        await Step("HTTP bodies", () => Task.FromResult(HttpBodies()));
 
         // What the JIT compiled so far: with a ReadyToRun publish (ADR 35) most of the code needs none.
         logger.LogInformation("Warm-up took {Ms:F0} ms: {Steps}; the JIT so far: {Methods} methods in {JitMs:F0} ms",
@@ -226,6 +233,84 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         return warmed;
     }
 
+    /// <summary>
+    /// Every aggregate with a Guid identity that a single-stream projection (inline, async or live) builds, fetched for
+    /// writing by an id that has no stream, in a session on a transaction of the warm-up's own that is rolled back: the
+    /// read half of a command's write path (Marten's fetch plan, its SQL, the aggregate's deserialiser). Reads only.
+    /// </summary>
+    public async Task<int> AggregatesAsync(CancellationToken ct)
+    {
+        var fetch = typeof(Marten.Events.IEventStoreOperations).GetInterfaces().Prepend(typeof(Marten.Events.IEventStoreOperations))
+            .SelectMany(i => i.GetMethods())
+            .FirstOrDefault(m => m is { Name: nameof(Marten.Events.IEventStoreOperations.FetchForWriting), IsGenericMethodDefinition: true } &&
+                                 m.GetParameters().Select(p => p.ParameterType).SequenceEqual([typeof(Guid), typeof(CancellationToken)]));
+        if (fetch is null) return 0;
+        var warmed = 0;
+        foreach (var aggregate in AggregateTypes())
+        {
+            await using var connection = store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            try
+            {
+                await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
+                await (Task)fetch.MakeGenericMethod(aggregate).Invoke(session.Events, [Guid.NewGuid(), ct])!;
+                warmed++;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Warm-up could not fetch a {Type} for writing", aggregate.Name);
+            }
+            finally
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+        }
+
+        return warmed;
+    }
+
+    private IEnumerable<Type> AggregateTypes() =>
+        (store.Options is StoreOptions options ? options.Projections.All.Cast<object>() : [])
+        .OfType<JasperFx.Events.Aggregation.IAggregateProjection>()
+        .Where(p => p.IdentityType == typeof(Guid) && p.Scope.ToString() == "SingleStream")
+        .Select(p => p.AggregateType).Distinct();
+
+    /// <summary>
+    /// The request and response body types every endpoint declares, each serialised and read back with the HTTP JSON
+    /// options; a type that cannot be built from an empty object still has its contract built.
+    /// </summary>
+    private int HttpBodies()
+    {
+        if (services.GetService<Microsoft.AspNetCore.Routing.EndpointDataSource>() is not { } endpoints) return 0;
+        var json = services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var types = endpoints.Endpoints
+            .SelectMany(e => e.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>().Select(a => a.RequestType)
+                .Concat(e.Metadata.OfType<Microsoft.AspNetCore.Http.Metadata.IProducesResponseTypeMetadata>().Select(p => p.Type)))
+            .OfType<Type>()
+            .Where(t => t != typeof(void) && !t.IsPrimitive && t != typeof(string) && !t.IsAbstract && !t.IsGenericTypeDefinition &&
+                        !t.IsInterface && !typeof(IResult).IsAssignableFrom(t))
+            .Distinct().ToList();
+        var warmed = 0;
+        foreach (var type in types)
+        {
+            try
+            {
+                var info = json.GetTypeInfo(type);
+                var text = System.Text.Json.JsonSerializer.Serialize(RuntimeHelpers.GetUninitializedObject(type), info);
+                System.Text.Json.JsonSerializer.Deserialize(text, info);
+                System.Text.Json.JsonSerializer.Deserialize("{}", info);
+                warmed++;
+            }
+            catch (Exception e)
+            {
+                logger.LogDebug(e, "Warm-up could not round-trip the body {Type}", type.Name);
+            }
+        }
+
+        return warmed;
+    }
+
     private sealed class WarmUpRefusal() : Exception("The warm-up's session never saves");
 
     /// <summary>Added to the warm-up's sessions only, after the store's own listeners: the save stops here.</summary>
@@ -272,17 +357,27 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
 
 /// <summary>
 /// The first requests after a start (<see cref="WarmUpOptions.LogFirstRequests"/>), each logged with its time and the
-/// methods the JIT compiled while it ran (process-wide, so background work counts too); health probes are not counted.
-/// First in the pipeline; after the last one it only counts.
+/// methods the JIT compiled while it ran (process-wide, so background work counts too), by namespace with the first few
+/// by name; health probes are not counted. First in the pipeline; after the last one it only counts.
 /// </summary>
 public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<FirstRequestTiming> logger) : IStartupFilter
 {
     private int _seen;
+    private JitNames? _names;
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
         var limit = options.Value.LogFirstRequests;
         if (limit > 0)
+        {
+            var warmUp = app.ApplicationServices.GetService<WarmUp>();
+            // The names start to be collected once the warm-up is done, so the first request's list is its own.
+            _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ =>
+            {
+                if (Volatile.Read(ref _seen) < limit) Interlocked.CompareExchange(ref _names, new JitNames(), null);
+            }, TaskScheduler.Default);
+            app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
+                .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
             app.Use(async (http, inner) =>
             {
                 if (Volatile.Read(ref _seen) >= limit || http.Request.Path.StartsWithSegments("/health"))
@@ -298,10 +393,71 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
                 var number = Interlocked.Increment(ref _seen);
                 if (number > limit) return;
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+                var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - methods;
                 logger.LogInformation("Request {Number} after start: {Method} {Route} {Status} in {Ms:F1} ms; meanwhile the JIT compiled {Methods} methods in {JitMs:F1} ms",
                     number, http.Request.Method, route, http.Response.StatusCode, Stopwatch.GetElapsedTime(at).TotalMilliseconds,
-                    System.Runtime.JitInfo.GetCompiledMethodCount() - methods, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
+                    compiled, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
+                if (Volatile.Read(ref _names) is { } names)
+                {
+                    // The runtime delivers its events a little late: the names follow in a line of their own, with what
+                    // else was compiled meanwhile (the first requests of a start come one at a time).
+                    var last = number == limit;
+                    if (last) Interlocked.Exchange(ref _names, null);
+                    _ = Task.Run(async () =>
+                    {
+                        await Task.Delay(500);
+                        if (compiled > 0)
+                            logger.LogInformation("Request {Number} after start: what the JIT compiled: {Names}", number, names.Drain());
+                        if (last) names.Dispose();
+                    });
+                }
             });
+        }
+
         next(app);
     };
+}
+
+/// <summary>
+/// The names of the methods the JIT starts compiling, from the runtime's own events (JIT keyword, verbose), kept only
+/// until the next <see cref="Drain"/> and only while the first requests are logged: where a cold request's JIT time goes.
+/// </summary>
+internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
+{
+    private const int MethodJittingStarted = 145;
+    private const int Kept = 5000;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _names = new();
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventId != MethodJittingStarted || e.Payload is null || e.PayloadNames is null || _names.Count >= Kept) return;
+        var ns = e.PayloadNames.IndexOf("MethodNamespace") is >= 0 and var n ? e.Payload[n] as string : null;
+        var name = e.PayloadNames.IndexOf("MethodName") is >= 0 and var m ? e.Payload[m] as string : null;
+        _names.Enqueue($"{ns}::{name}");
+    }
+
+    /// <summary>Everything seen since the last call: a count per namespace's first two parts, then the first names.</summary>
+    public string Drain()
+    {
+        var all = new List<string>();
+        while (_names.TryDequeue(out var name)) all.Add(name);
+        if (all.Count == 0) return "none seen";
+        var groups = all.GroupBy(Area).OrderByDescending(g => g.Count()).Take(12).Select(g => $"{g.Key} {g.Count()}");
+        return $"{all.Count} seen; by namespace {string.Join(", ", groups)}; the first: {string.Join(", ", all.Take(60))}";
+    }
+
+    private static string Area(string name)
+    {
+        var type = name.Split("::")[0];
+        var generic = type.IndexOfAny(['[', '`']);
+        if (generic > 0) type = type[..generic];
+        var parts = type.Split('.');
+        return parts.Length <= 2 ? type : $"{parts[0]}.{parts[1]}";
+    }
 }

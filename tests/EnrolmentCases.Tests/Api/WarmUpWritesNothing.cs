@@ -24,8 +24,11 @@ public class WarmUpWritesNothing(ApiFixture api)
         var correlatedBefore = await TestSql.ScalarAsync("select count(*) from enrolment.mt_events where correlation_id = 'warm-up'");
 
         var warmed = await warmUp.WritePathAsync(CancellationToken.None);
+        // The aggregates each command fetches for writing (ADR 40): read on a rolled-back transaction.
+        var fetched = await warmUp.AggregatesAsync(CancellationToken.None);
 
         Assert.Equal(before, await TestSql.ScalarAsync(Counts));
+        Assert.True(fetched > 0, "no aggregate was fetched for writing");
         Assert.Equal(0, correlatedBefore);
         Assert.Equal(0, await TestSql.ScalarAsync("select count(*) from enrolment.mt_events where correlation_id = 'warm-up'"));
         // Most event types go all the way to the refusal (a projection may refuse an empty event of its type earlier).
