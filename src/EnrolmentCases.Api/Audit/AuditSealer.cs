@@ -89,7 +89,8 @@ public sealed class AuditSealer(IDocumentStore store, EventMacs macs, TimeProvid
     /// heartbeat (one statement per batch instead of one per event). A plain insert, never an upsert: a second sealer
     /// racing this one hits an existing id and its whole transaction fails instead of rewriting links. The data is
     /// what the document session would store (the store's serializer); mt_version and mt_last_modified take their
-    /// column defaults, as for Marten's own inserts. The runtime role's INSERT grant is all it needs (ADR 16).
+    /// column defaults (a new version and the transaction's time; links are never versioned or updated). The runtime
+    /// role's INSERT grant is all it needs (ADR 16).
     /// </summary>
     private void InsertLinks(IDocumentSession session, List<AuditLink> links)
     {
