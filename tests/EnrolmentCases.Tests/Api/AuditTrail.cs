@@ -205,33 +205,6 @@ public class AuditTrail(AuditFixture audit)
         audit.ScalarAsync($"select seq_id from {{s}}.mt_events where stream_id = '{caseId}' and version = {version}");
 
     [Fact]
-    public async Task a_sealer_that_finds_one_of_its_links_already_written_fails_whole_and_rewrites_nothing()
-    {
-        await audit.SealAsync();
-        var id = await audit.Host.IdentifyWorker(_kaur);
-        await audit.Host.Reach(_kaur, id);
-        await audit.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
-        var taken = await SequenceOf(id, 2);
-        // What a second sealer racing this one leaves behind: a link, written as the runtime role, for an event this one seals next.
-        var other = new string('b', 64);
-        await audit.RuntimeSqlAsync(
-            $"insert into {{s}}.mt_doc_auditlink (id, data, mt_dotnet_type) values ({taken}, '{{\"id\": {taken}, \"hash\": \"{other}\"}}'::jsonb, 'racing')");
-        var links = await audit.ScalarAsync("select count(*) from {s}.mt_doc_auditlink");
-
-        await Assert.ThrowsAnyAsync<Exception>(audit.SealAsync);
-
-        // The whole batch and its heartbeat rolled back: no link before or after the taken one, and the taken one as it was.
-        Assert.Equal(links, await audit.ScalarAsync("select count(*) from {s}.mt_doc_auditlink"));
-        Assert.Equal(other, await audit.ValueAsync($"select data->>'hash' from {{s}}.mt_doc_auditlink where id = {taken}"));
-        Assert.True(await audit.ScalarAsync("select (data->>'sealedThrough')::bigint from {s}.mt_doc_auditsealerrun") < taken);
-
-        await audit.SqlAsync($"delete from {{s}}.mt_doc_auditlink where id = {taken}");
-        var report = await Verify();
-        Assert.True(report.Valid, report.ToString());
-        Assert.True(report.HeadSequence >= taken);
-    }
-
-    [Fact]
     public async Task an_event_edited_the_moment_its_command_returned_is_never_sealed_and_verification_names_it()
     {
         var id = await audit.Host.IdentifyWorker(_kaur);
