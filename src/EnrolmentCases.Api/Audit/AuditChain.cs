@@ -180,16 +180,10 @@ public static class EventCheck
     {
         var e = c.Event;
 
-        Dictionary<string, System.Text.Json.JsonElement>? headers = null;
-        try
-        {
-            headers = e.Headers is null ? null : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(e.Headers);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-        }
+        // The headers parsed once: the MAC and its key are read from the same document whose canonical form the MAC covers.
+        using var headers = ParseObject(e.Headers);
 
-        string? Header(string name) => headers is not null && headers.TryGetValue(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String
+        string? Header(string name) => headers is not null && headers.RootElement.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String
             ? v.GetString()
             : null;
 
@@ -212,10 +206,29 @@ public static class EventCheck
             return new ChainBreak(e.Sequence, ChainProblems.MacKeyUnknown, $"event {e.Sequence} names MAC key {keyId}, which this application does not hold");
 
         var input = new MacInput(e.StreamId, e.Version, e.Id, e.Type, e.UserName, e.CorrelationId, e.CausationId,
-            CanonicalJson.Of(e.Headers!, EventMacs.MacHeader, EventMacs.KeyHeader), CanonicalJson.Of(e.Data),
+            CanonicalJson.Of(headers!.RootElement, EventMacs.MacHeader, EventMacs.KeyHeader), CanonicalJson.Of(e.Data),
             e.Version > 1 ? c.PreviousMac ?? "" : "");
         return macs.Verifies(keyId, input, mac)
             ? null
             : new ChainBreak(e.Sequence, ChainProblems.MacMismatch, $"event {e.Sequence} differs from what was written (its MAC does not verify: edited)");
+    }
+
+    /// <summary>The headers as a JSON object, or null when there are none or they are not an object (then no MAC can be read from them).</summary>
+    private static System.Text.Json.JsonDocument? ParseObject(string? json)
+    {
+        if (json is null) return null;
+        System.Text.Json.JsonDocument document;
+        try
+        {
+            document = System.Text.Json.JsonDocument.Parse(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+
+        if (document.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object) return document;
+        document.Dispose();
+        return null;
     }
 }

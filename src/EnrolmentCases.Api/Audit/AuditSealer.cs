@@ -51,20 +51,20 @@ public sealed class AuditSealer(IDocumentStore store, EventMacs macs, TimeProvid
                 var events = await AuditChain.ReadForCheckAsync(store, last?.Id ?? 0, upTo, BatchSize, ct);
                 var previous = last?.Hash ?? AuditChain.Genesis;
                 ChainBreak? refused = null;
-                var sealedHere = 0;
+                var links = new List<AuditLink>(events.Count);
                 foreach (var checkedEvent in events)
                 {
                     refused = EventCheck.Check(macs, checkedEvent);
                     if (refused is not null) break;
                     var e = checkedEvent.Event;
                     var hash = AuditChain.Link(previous, e);
-                    // Insert, never update: a second sealer racing this one fails instead of rewriting links.
-                    session.Insert(new AuditLink { Id = e.Sequence, Hash = hash, PreviousHash = previous, SealedAt = clock.GetUtcNow() });
+                    links.Add(new AuditLink { Id = e.Sequence, Hash = hash, PreviousHash = previous, SealedAt = clock.GetUtcNow() });
                     previous = hash;
-                    sealedHere++;
                 }
 
-                var through = sealedHere > 0 ? events[sealedHere - 1].Event.Sequence : last?.Id ?? 0;
+                var sealedHere = links.Count;
+                InsertLinks(session, links);
+                var through = sealedHere > 0 ? links[^1].Id : last?.Id ?? 0;
                 // The heartbeat readiness reads (Audit/SealerHealth.cs), with every batch, so that a long catch-up reads as progress.
                 session.Store(new AuditSealerRun { SealedThrough = through, RefusedSequence = refused?.Sequence, RefusedProblem = refused?.Detail });
                 await session.SaveChangesAsync(ct);
@@ -83,6 +83,36 @@ public sealed class AuditSealer(IDocumentStore store, EventMacs macs, TimeProvid
             _one.Release();
         }
     }
+
+    /// <summary>
+    /// Queues the batch's links as one multi-row insert, in sequence order, in the session's transaction beside the
+    /// heartbeat (one statement per batch instead of one per event). A plain insert, never an upsert: a second sealer
+    /// racing this one hits an existing id and its whole transaction fails instead of rewriting links. The data is
+    /// what the document session would store (the store's serializer); mt_version and mt_last_modified take their
+    /// column defaults (a new version and the transaction's time; links are never versioned or updated). The runtime
+    /// role's INSERT grant is all it needs (ADR 16).
+    /// </summary>
+    private void InsertLinks(IDocumentSession session, List<AuditLink> links)
+    {
+        if (links.Count == 0) return;
+        var serializer = store.Options.Serializer();
+        var ids = new long[links.Count];
+        var data = new string[links.Count];
+        for (var i = 0; i < links.Count; i++)
+        {
+            ids[i] = links[i].Id;
+            data[i] = serializer.ToJson(links[i]);
+        }
+
+        session.QueueSqlCommand(
+            $"insert into {LinkTable} (id, data, mt_dotnet_type) " +
+            "select l.id, l.data::jsonb, ? from unnest(?::bigint[], ?::text[]) with ordinality as l(id, data, n) order by l.n",
+            typeof(AuditLink).FullName!, ids, data);
+    }
+
+    private string LinkTable => _linkTable ??= ((IReadOnlyStoreOptions)store.Options).FindOrResolveDocumentType(typeof(AuditLink)).TableName.QualifiedName;
+
+    private string? _linkTable;
 }
 
 /// <summary>
