@@ -3,7 +3,8 @@ import { useI18n } from '../i18n';
 import { answer, ApiProblem, type Api } from '../api/client';
 import type { WorklistPage } from '../api/types';
 import { fieldErrors, type Problem } from '../problems';
-import { formatDate, formatNumber } from '../format';
+import { formatDate } from '../format';
+import { pagerOf } from './pager';
 import { navigate } from '../router';
 import { FieldError, ProblemNotice } from '../components/ProblemNotice';
 
@@ -38,10 +39,7 @@ export function WorklistPage({ api, query, canIdentify = false }: { api: Api; qu
     navigate(`/cases${params.size ? `?${params}` : ''}`);
   };
   const errors = fieldErrors(problem, t);
-  // Past the API's count limit the total is "more than" (totalCapped): the pager shows it with a plus and lets you go on.
-  const capped = result?.totalCapped === true;
-  const pages = result ? Math.max(1, Math.ceil(result.total / pageSize), capped ? page : 1) : 1;
-  const counted = result ? `${formatNumber(result.total, lang)}${capped ? '+' : ''}` : '';
+  const pager = result ? pagerOf(result, page, pageSize, lang) : undefined;
 
   return (
     <section aria-labelledby="worklist-title">
@@ -83,10 +81,10 @@ export function WorklistPage({ api, query, canIdentify = false }: { api: Api; qu
               </li>
             ))}
           </ul>
-          <nav class="pager" aria-label={t.pageOf(page, pages, counted)}>
+          <nav class="pager" aria-label={t.pageOf(page, pager!.pages, pager!.counted)}>
             <button type="button" class="secondary" disabled={page <= 1} onClick={() => go({ page: page - 1 })}>{t.previous}</button>
-            <span>{t.pageOf(page, pages, counted)}</span>
-            <button type="button" class="secondary" disabled={page >= pages && !(capped && result.items.length === pageSize)} onClick={() => go({ page: page + 1 })}>{t.next}</button>
+            <span>{t.pageOf(page, pager!.pages, pager!.counted)}</span>
+            <button type="button" class="secondary" disabled={!pager!.hasNext} onClick={() => go({ page: page + 1 })}>{t.next}</button>
           </nav>
         </>
       ))}
