@@ -201,33 +201,29 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         var warmed = 0;
         foreach (var type in store.Options.Events.AllKnownEventTypes().Select(e => e.EventType).Distinct())
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            try
+            await RolledBackAsync(async transaction =>
             {
-                var sessionOptions = Marten.Services.SessionOptions.ForTransaction(transaction);
-                sessionOptions.Listeners.Add(RefuseSave.Instance);
-                await using var session = store.LightweightSession(sessionOptions);
-                session.CorrelationId = "warm-up";
-                session.CausationId = "warm-up";
-                session.LastModifiedBy = "warm-up";
-                session.Events.Append(Guid.NewGuid(), RuntimeHelpers.GetUninitializedObject(type));
-                await session.SaveChangesAsync(ct);
-                logger.LogWarning("Warm-up: the save of a {Type} was not refused; its transaction is rolled back", type.Name);
-            }
-            catch (WarmUpRefusal)
-            {
-                warmed++;
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                logger.LogDebug(e, "Warm-up could not take a {Type} through the write path", type.Name);
-            }
-            finally
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-            }
+                try
+                {
+                    var sessionOptions = Marten.Services.SessionOptions.ForTransaction(transaction);
+                    sessionOptions.Listeners.Add(RefuseSave.Instance);
+                    await using var session = store.LightweightSession(sessionOptions);
+                    session.CorrelationId = "warm-up";
+                    session.CausationId = "warm-up";
+                    session.LastModifiedBy = "warm-up";
+                    session.Events.Append(Guid.NewGuid(), RuntimeHelpers.GetUninitializedObject(type));
+                    await session.SaveChangesAsync(ct);
+                    logger.LogWarning("Warm-up: the save of a {Type} was not refused; its transaction is rolled back", type.Name);
+                }
+                catch (WarmUpRefusal)
+                {
+                    warmed++;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogDebug(e, "Warm-up could not take a {Type} through the write path", type.Name);
+                }
+            }, ct);
         }
 
         return warmed;
@@ -248,26 +244,38 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         var warmed = 0;
         foreach (var aggregate in AggregateTypes())
         {
-            await using var connection = store.Storage.Database.CreateConnection();
-            await connection.OpenAsync(ct);
-            await using var transaction = await connection.BeginTransactionAsync(ct);
-            try
+            await RolledBackAsync(async transaction =>
             {
-                await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
-                await (Task)fetch.MakeGenericMethod(aggregate).Invoke(session.Events, [Guid.NewGuid(), ct])!;
-                warmed++;
-            }
-            catch (Exception e) when (!ct.IsCancellationRequested)
-            {
-                logger.LogDebug(e, "Warm-up could not fetch a {Type} for writing", aggregate.Name);
-            }
-            finally
-            {
-                await transaction.RollbackAsync(CancellationToken.None);
-            }
+                try
+                {
+                    await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
+                    await (Task)fetch.MakeGenericMethod(aggregate).Invoke(session.Events, [Guid.NewGuid(), ct])!;
+                    warmed++;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogDebug(e, "Warm-up could not fetch a {Type} for writing", aggregate.Name);
+                }
+            }, ct);
         }
 
         return warmed;
+    }
+
+    /// <summary>Runs a step on a connection and transaction of the warm-up's own, rolled back whatever happens: nothing it does stays.</summary>
+    private async Task RolledBackAsync(Func<Npgsql.NpgsqlTransaction, Task> step, CancellationToken ct)
+    {
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        try
+        {
+            await step(transaction);
+        }
+        finally
+        {
+            await transaction.RollbackAsync(CancellationToken.None);
+        }
     }
 
     private IEnumerable<Type> AggregateTypes() =>

@@ -11,6 +11,12 @@ public class CoverageRollUpRules
     private static readonly ProvinceCalendar Calendar = new(ProvinceCalendar.FindZone("Asia/Jakarta"), TimeProvider.System);
     private static readonly DateTimeOffset Mar1 = new(2026, 3, 1, 0, 0, 0, TimeSpan.FromHours(7));
 
+    /// <summary>A contacted case of regency 17.01 enrolled: its counts move at one recorded and one effective instant, and at any further effective ones.</summary>
+    private static CaseStageChanged Enrolled(DateTimeOffset recordedAt, DateTimeOffset effectiveAt, params StageDelta[] furtherEffective) =>
+        new("17.01", CaseStage.Contacted, CaseStage.Enrolled, recordedAt, effectiveAt,
+            [new StageDelta(recordedAt, CaseStage.Contacted, -1), new StageDelta(recordedAt, CaseStage.Enrolled, 1)],
+            [new StageDelta(effectiveAt, CaseStage.Contacted, -1), new StageDelta(effectiveAt, CaseStage.Enrolled, 1), ..furtherEffective]);
+
     [Fact]
     public void the_roll_ups_ask_the_daemon_for_stage_changes_only()
     {
@@ -28,10 +34,7 @@ public class CoverageRollUpRules
         // Recorded on 10 March, effective on 1 March, with a further effective change on 6 March.
         var recordedAt = Mar1.AddDays(9).AddHours(9);
         var effectiveAt = Mar1.AddHours(8);
-        var change = new CaseStageChanged("17.01", CaseStage.Contacted, CaseStage.Enrolled, recordedAt, effectiveAt,
-            [new StageDelta(recordedAt, CaseStage.Contacted, -1), new StageDelta(recordedAt, CaseStage.Enrolled, 1)],
-            [new StageDelta(effectiveAt, CaseStage.Contacted, -1), new StageDelta(effectiveAt, CaseStage.Enrolled, 1),
-             new StageDelta(Mar1.AddDays(5), CaseStage.Enrolled, -1)]);
+        var change = Enrolled(recordedAt, effectiveAt, new StageDelta(Mar1.AddDays(5), CaseStage.Enrolled, -1));
         var projection = new CoverageDayProjection(Calendar);
         var id = CoverageDay.KeyFor(Basis.Effective, "17.01", Calendar.DateOn(effectiveAt).DayNumber);
 
@@ -59,9 +62,7 @@ public class CoverageRollUpRules
     {
         var recordedAt = Mar1.AddDays(9).AddHours(9);
         var effectiveAt = Mar1.AddHours(8);
-        var change = new CaseStageChanged("17.01", CaseStage.Contacted, CaseStage.Enrolled, recordedAt, effectiveAt,
-            [new StageDelta(recordedAt, CaseStage.Contacted, -1), new StageDelta(recordedAt, CaseStage.Enrolled, 1)],
-            [new StageDelta(effectiveAt, CaseStage.Contacted, -1), new StageDelta(effectiveAt, CaseStage.Enrolled, 1)]);
+        var change = Enrolled(recordedAt, effectiveAt);
 
         var row = Assert.Single(CoverageChange.Of(42, change));
         Assert.Equal(("42:0", "17.01", recordedAt, effectiveAt), (row.Id, row.RegencyCode, row.RecordedAt, row.EffectiveAt));
