@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Collections.ObjectModel;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using Alba;
 using EnrolmentCases.Audit;
@@ -18,7 +19,8 @@ namespace EnrolmentCases.Tests.Api;
 /// <summary>
 /// A host on a schema of its own that exports its traces and metrics to memory and captures every
 /// log entry at every level. Meters and ActivitySources are process-wide, named alike in every host,
-/// so its collection runs alone, after the others: the numbers it reads are this host's.
+/// so its collection runs alone, after the others, and its meter provider keeps only this host's
+/// instruments (see <see cref="OwnInstruments"/>): the numbers it reads are this host's.
 /// </summary>
 public sealed class TelemetryFixture() : HostFixture("telemetry_check", new TestClock(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7))))
 {
@@ -37,8 +39,34 @@ public sealed class TelemetryFixture() : HostFixture("telemetry_check", new Test
         // Exported only when a test reads (ReadMetrics): a periodic export racing a read would hand it an older snapshot.
         services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddInMemoryExporter(_metrics,
             reader => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = Timeout.Infinite));
+        OwnInstruments(services);
         services.AddSingleton<ILoggerProvider>(Logs);
         services.Configure<LoggerFilterOptions>(filters => filters.AddFilter<LogCapture>(null, LogLevel.Trace));
+    }
+
+    /// <summary>
+    /// Drops every instrument another host of this process published. The meter provider shares one metric
+    /// between instruments of the same meter name, instrument name and unit, whichever meter object they
+    /// are on: without this, this host's counters and gauges would share their metrics with those of the
+    /// hosts the earlier collections left behind (Marten's and Wolverine's meters are never disposed), a
+    /// gauge would report whichever host answered last, and when such an instrument completes, the provider
+    /// retires the shared metric, after which nothing this host records is exported. This host's meters are
+    /// those of its own meter factory, and those of no factory (Marten's, Npgsql's) created once it began.
+    /// </summary>
+    private static void OwnInstruments(IServiceCollection services)
+    {
+        var others = new HashSet<Instrument>();
+        using (var listener = new MeterListener { InstrumentPublished = (instrument, _) => others.Add(instrument) })
+            listener.Start();
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
+        {
+            var factory = provider.GetRequiredService<IMeterFactory>();
+            metrics.AddView(instrument =>
+            {
+                var own = instrument.Meter.Scope is IMeterFactory scope ? ReferenceEquals(scope, factory) : !others.Contains(instrument);
+                return own ? null : MetricStreamConfiguration.Drop;
+            });
+        });
     }
 
     /// <summary>Reads every instrument now (gauges run their queries) and answers with what was exported.</summary>
@@ -297,6 +325,35 @@ public class Observability(TelemetryFixture telemetry)
         Assert.Equal(1, Appended("worker_identified"));
         Assert.Equal(1, Appended("case_stage_changed"));
         Assert.Equal(2, after.Value("marten.event.append") - before.Value("marten.event.append"));
+    }
+
+    [Fact]
+    public async Task another_host_stopping_in_the_same_process_takes_none_of_this_hosts_metrics_with_it()
+    {
+        var caseworker = telemetry.Token("caseworker", "17.04");
+        // Another host's twin of enrolment.commands: the same meter name, instrument name, unit and description,
+        // on a meter of another host's factory; it counts, then its host stops (its factory disposes its meters).
+        Instrument? ours = null;
+        using (var listener = new MeterListener
+               {
+                   InstrumentPublished = (instrument, _) =>
+                   {
+                       if (instrument.Meter.Name == EnrolmentCases.Infrastructure.Telemetry.MeterName && instrument.Name == "enrolment.commands") ours = instrument;
+                   }
+               })
+            listener.Start();
+        Assert.NotNull(ours);
+        using (var otherHost = new ServiceCollection().AddMetrics().BuildServiceProvider())
+        {
+            var twin = otherHost.GetRequiredService<IMeterFactory>().Create(ours.Meter.Name).CreateCounter<long>(ours.Name, ours.Unit, ours.Description);
+            twin.Add(1, new KeyValuePair<string, object?>("command", "IdentifyWorker"), new KeyValuePair<string, object?>("outcome", "accepted"));
+        }
+
+        var before = telemetry.ReadMetrics();
+        await Identify(caseworker, Scenarios.NewWorker(), 201);
+        var after = telemetry.ReadMetrics();
+        Assert.Equal(1, after.Value("enrolment.commands", ("command", "IdentifyWorker"), ("outcome", "accepted"))
+                        - before.Value("enrolment.commands", ("command", "IdentifyWorker"), ("outcome", "accepted")));
     }
 
     [Fact]
