@@ -196,21 +196,9 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
 
         // The inline snapshot, as Marten's projection builds it from the same events (CaseDetails.Create / Apply),
         // with every column Marten duplicates from it (ADR 0028).
-        var detailColumns = DuplicatedColumns(session, typeof(CaseDetails), DetailColumns);
-        await using (var details = await connection.BeginBinaryImportAsync(
-                         $"copy {DocumentSchema(session)}.mt_doc_casedetails (id, data, mt_dotnet_type, mt_version, {string.Join(", ", detailColumns)}) from stdin (format binary)", ct))
+        await using (var details = await CaseDetailsCopy.StartAsync(connection, (StoreOptions)session.DocumentStore.Options, ct))
         {
-            foreach (var opening in openings)
-            {
-                var view = Snapshot(opening);
-                await details.StartRowAsync(ct);
-                await details.WriteAsync(view.Id, NpgsqlDbType.Uuid, ct);
-                await details.WriteAsync(serializer.ToJson(view), NpgsqlDbType.Jsonb, ct);
-                await details.WriteAsync(typeof(CaseDetails).FullName!, NpgsqlDbType.Varchar, ct);
-                await details.WriteAsync(view.Version, NpgsqlDbType.Bigint, ct);
-                foreach (var column in detailColumns) await WriteColumn(details, DetailColumns[column](view), ct);
-            }
-
+            foreach (var opening in openings) await details.WriteAsync(Snapshot(opening), ct);
             await details.CompleteAsync(ct);
         }
 
@@ -230,7 +218,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
     {
         var connection = session.Connection ?? throw new InvalidOperationException("The chunk's transaction has not begun.");
         var serializer = session.DocumentStore.Options.Serializer();
-        var entryColumns = DuplicatedColumns(session, typeof(CaseSearchEntry), EntryColumns);
+        var entryColumns = CaseDetailsCopy.DuplicatedColumns((StoreOptions)session.DocumentStore.Options, typeof(CaseSearchEntry), EntryColumns);
         await using var entries = await connection.BeginBinaryImportAsync(
             $"copy {DocumentSchema(session)}.mt_doc_casesearchentry (id, data, mt_dotnet_type, {string.Join(", ", entryColumns)}) from stdin (format binary)", ct);
         foreach (var entry in toWrite)
@@ -239,7 +227,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
             await entries.WriteAsync(entry.Id, NpgsqlDbType.Uuid, ct);
             await entries.WriteAsync(serializer.ToJson(entry), NpgsqlDbType.Jsonb, ct);
             await entries.WriteAsync(typeof(CaseSearchEntry).FullName!, NpgsqlDbType.Varchar, ct);
-            foreach (var column in entryColumns) await WriteColumn(entries, EntryColumns[column](entry), ct);
+            foreach (var column in entryColumns) await CaseDetailsCopy.WriteColumnAsync(entries, EntryColumns[column](entry), ct);
         }
 
         await entries.CompleteAsync(ct);
@@ -347,45 +335,12 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
         return lastMacs;
     }
 
-    /// <summary>How each column Marten duplicates from a case's view is written (null values write null).</summary>
-    private static readonly Dictionary<string, Func<CaseDetails, (object? Value, NpgsqlDbType Type)>> DetailColumns = new()
-    {
-        ["regency_code"] = v => (v.RegencyCode, NpgsqlDbType.Varchar),
-        ["opened_at"] = v => (v.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
-        ["stage"] = v => (v.Stage.ToString(), NpgsqlDbType.Varchar),
-        ["settled_through_index"] = v => (v.SettledThroughIndex, NpgsqlDbType.Integer),
-        ["insurer_status"] = v => (v.InsurerStatus?.ToString(), NpgsqlDbType.Varchar),
-        ["insurer_drifting"] = v => (v.InsurerDrifting, NpgsqlDbType.Boolean),
-        ["subsidy_cohort"] = v => (v.SubsidyCohort, NpgsqlDbType.Varchar),
-    };
-
     /// <summary>How each column Marten duplicates from a search entry is written.</summary>
     private static readonly Dictionary<string, Func<CaseSearchEntry, (object? Value, NpgsqlDbType Type)>> EntryColumns = new()
     {
         ["tokens"] = e => (e.Tokens, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
         ["opened_at"] = e => (e.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
     };
-
-    /// <summary>
-    /// The columns Marten's mapping duplicates from a document, each of which this writer must know how to fill:
-    /// a column added to the mapping but not here fails the import loudly instead of leaving the column empty.
-    /// </summary>
-    private static IReadOnlyList<string> DuplicatedColumns<T>(IDocumentSession session, Type documentType, IReadOnlyDictionary<string, T> known)
-    {
-        var mapping = (Marten.Schema.DocumentMapping)session.DocumentStore.Options.FindOrResolveDocumentType(documentType);
-        var columns = mapping.DuplicatedFields.Select(f => f.ColumnName).ToList();
-        var unknown = columns.Where(c => !known.ContainsKey(c)).ToList();
-        if (unknown.Count > 0)
-            throw new InvalidOperationException(
-                $"The bulk writer does not know how to fill the column(s) {string.Join(", ", unknown)} of {documentType.Name}.");
-        return columns;
-    }
-
-    private static async Task WriteColumn(NpgsqlBinaryImporter row, (object? Value, NpgsqlDbType Type) column, CancellationToken ct)
-    {
-        if (column.Value is null) await row.WriteNullAsync(ct);
-        else await row.WriteAsync(column.Value, column.Type, ct);
-    }
 
     /// <summary>The case's view after its opening events, with the version Marten gives a snapshot (its stream's version).</summary>
     public static CaseDetails Snapshot(Opening opening)

@@ -322,9 +322,16 @@ public class ProjectionCommands
         await SeedThroughTheApi();
         // A read model lost (the coverage months): only a rebuild from the events brings it back.
         await SqlAsync($"delete from {Schema}.mt_doc_coveragemonth");
+        // The case views as the commands wrote them inline: the set-wise rebuild (ADR 0041) must write them again to the byte.
+        var views = $"select id::text || '|' || data::text || '|' || mt_version || '|' || mt_dotnet_type || '|' || " +
+                    "concat_ws('|', regency_code, opened_at, stage, settled_through_index, insurer_status, insurer_drifting, subsidy_cohort) " +
+                    $"from {Schema}.mt_doc_casedetails order by id";
+        var inline = await TestSql.NamesAsync(views);
+        Assert.Equal(2, inline.Count);
 
         var rebuild = await ApiProcess.RunAsync(Schema, "projections", "rebuild");
         Assert.True(rebuild.ExitCode == 0, rebuild.ToString());
+        Assert.Equal(inline, await TestSql.NamesAsync(views));
 
         var verify = await ApiProcess.RunAsync(Schema, "verify-projections");
         Assert.True(verify.ExitCode == 0, verify.ToString());

@@ -14,7 +14,8 @@ public static class Configuration
     public static IServiceCollection AddCaseDetails(this IServiceCollection services) =>
         services.ConfigureMarten(opts =>
         {
-            opts.Projections.Snapshot<CaseDetails>(SnapshotLifecycle.Inline);
+            // Marten's inline snapshot of the case's stream, rebuilt set-wise (ADR 0041).
+            opts.Projections.Add(new CaseDetailsProjection(), ProjectionLifecycle.Inline);
             // Marten gives each duplicated field an index of its own column; the composite ones are added beside them.
             opts.Schema.For<CaseDetails>()
                 .Duplicate(c => c.RegencyCode, notNull: true)
