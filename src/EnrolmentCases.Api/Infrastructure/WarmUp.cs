@@ -611,10 +611,13 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
         if (limit > 0)
         {
             var warmUp = app.ApplicationServices.GetService<WarmUp>();
-            // The names start to be collected once the warm-up is done, so the first request's list is its own.
+            // The listener starts with the host, so its own code (the runtime's event dispatch) is compiled during the
+            // warm-up rather than in the first request (ADR 44); what it saw until the warm-up is done is dropped, so
+            // the first request's list is its own.
+            Interlocked.CompareExchange(ref _names, new JitNames(), null);
             _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ =>
             {
-                if (Volatile.Read(ref _seen) < limit) Interlocked.CompareExchange(ref _names, new JitNames(), null);
+                if (Volatile.Read(ref _seen) == 0) Volatile.Read(ref _names)?.Drain();
             }, TaskScheduler.Default);
             app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
                 .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
