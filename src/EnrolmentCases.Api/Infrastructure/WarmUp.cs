@@ -228,8 +228,17 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     /// <summary>The status a rehearsal is answered with when its save was refused, as it should be.</summary>
     internal const int Rehearsed = StatusCodes.Status204NoContent;
 
-    /// <summary>True in the flow of a rehearsed request: every session saved in it is refused (<see cref="RehearsalGate"/>).</summary>
-    internal static readonly AsyncLocal<bool> Rehearsing = new();
+    /// <summary>
+    /// Set in the flow of a rehearsed request: every session saved in it is refused (<see cref="RehearsalGate"/>) while
+    /// the request runs. Work that captured the flow (a timer, a loop started by it) outlives the request: it sees the
+    /// rehearsal ended and saves as usual.
+    /// </summary>
+    internal static readonly AsyncLocal<Rehearsal?> Rehearsing = new();
+
+    internal sealed class Rehearsal
+    {
+        public volatile bool Running = true;
+    }
 
     private readonly SemaphoreSlim _rehearsals = new(1, 1);
     private volatile string? _rehearsalKey;
@@ -529,14 +538,16 @@ public sealed class CommandRehearsals : IStartupFilter
             http.Request.Headers.Authorization = default;
             var claims = command.Claims.SelectMany(c => c.Value.Select(v => new System.Security.Claims.Claim(c.Key, v)));
             http.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(claims, "warm-up", "name", "role"));
-            WarmUp.Rehearsing.Value = true;
+            var rehearsal = new WarmUp.Rehearsal();
+            WarmUp.Rehearsing.Value = rehearsal;
             try
             {
                 await inner(http);
             }
             finally
             {
-                WarmUp.Rehearsing.Value = false;
+                rehearsal.Running = false;
+                WarmUp.Rehearsing.Value = null;
             }
         });
         next(app);
@@ -547,7 +558,7 @@ public sealed class CommandRehearsals : IStartupFilter
 internal sealed class RehearsalGate : DocumentSessionListenerBase
 {
     public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) =>
-        WarmUp.Rehearsing.Value ? throw new WarmUp.WarmUpRefusal() : Task.CompletedTask;
+        WarmUp.Rehearsing.Value is { Running: true } ? throw new WarmUp.WarmUpRefusal() : Task.CompletedTask;
 }
 
 /// <summary>A rehearsed request whose save was refused is answered <see cref="WarmUp.Rehearsed"/>, not as an error.</summary>
