@@ -43,7 +43,9 @@ builder.Services
     .AddAudit(builder.Configuration)
     .AddWebApp(builder.Configuration)
     // Last: it tunes every projection the features above registered.
-    .AddProjectionRebuilds(builder.Configuration);
+    .AddProjectionRebuilds(builder.Configuration)
+    // After every feature: the warm-up's rehearsed commands stop at the store's last listener (ADR 44).
+    .AddCommandRehearsals();
 builder.AddTelemetry();
 
 builder.Host.UseWolverine(opts =>

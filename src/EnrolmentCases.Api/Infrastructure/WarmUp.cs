@@ -25,13 +25,47 @@ public sealed class WarmUpOptions
     /// </summary>
     public int LogFirstRequests { get; set; } = 20;
 
+    /// <summary>
+    /// Commands rehearsed at start through the whole HTTP pipeline (ADR 44): each is sent to the host itself, runs its
+    /// handler, the inline projections and every session listener, and its save is refused before anything is sent to
+    /// the database, so it writes nothing. A body's <c>{year}</c> is replaced by the current year.
+    /// </summary>
+    public List<WarmUpCommand> Commands { get; set; } = [];
+
     public static IEnumerable<string> Rules(WarmUpOptions o)
     {
+        if (o.Commands.Count > 20)
+            yield return $"Commands may list at most 20 commands (lists {o.Commands.Count})";
+        foreach (var (command, i) in o.Commands.Select((c, i) => (c, i)))
+        {
+            if (command.Method is not ("POST" or "PUT" or "PATCH" or "DELETE"))
+                yield return $"Commands:{i}:Method must be POST, PUT, PATCH or DELETE (is {command.Method})";
+            if (!command.Path.StartsWith("/api/", StringComparison.Ordinal) || command.Path.Length > 200)
+                yield return $"Commands:{i}:Path must start with /api/ and be at most 200 characters (is {command.Path})";
+            if (command.Claims.Count == 0 || command.Claims.Values.Any(v => v.Count == 0))
+                yield return $"Commands:{i}:Claims must name at least one claim, each with a value";
+            if (command.Body.Length > 10_000)
+                yield return $"Commands:{i}:Body must be at most 10,000 characters";
+        }
+
         if (o.LogFirstRequests is < 0 or > 1000)
             yield return $"LogFirstRequests must be between 0 and 1000 (is {o.LogFirstRequests})";
         if (o.ReadinessWaitSeconds is < 0 or > 30 || double.IsNaN(o.ReadinessWaitSeconds))
             yield return $"ReadinessWaitSeconds must be between 0 and 30 (is {o.ReadinessWaitSeconds})";
     }
+}
+
+/// <summary>A command the warm-up rehearses (<see cref="WarmUpOptions.Commands"/>): what it sends and as whom.</summary>
+public sealed class WarmUpCommand
+{
+    public string Method { get; set; } = "POST";
+    public string Path { get; set; } = "";
+
+    /// <summary>The caller's claims, by type (as a bearer token would carry them): e.g. role, regency, sub, name.</summary>
+    public Dictionary<string, List<string>> Claims { get; set; } = [];
+
+    /// <summary>The JSON body; <c>{year}</c> stands for the current year.</summary>
+    public string Body { get; set; } = "{}";
 }
 
 /// <summary>
@@ -161,22 +195,22 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         // bearer token handler and a problem-details answer (401). Only where the server listens on a socket.
         await Step("HTTP pipeline", async () =>
         {
-            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
-            await using (ct.Register(() => started.TrySetCanceled(ct)))
-                await started.Task;
-            var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault(a => a.StartsWith("http://"));
-            if (address is null || !Uri.TryCreate(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1")
-                    .Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1"), UriKind.Absolute, out var uri)) return 0;
-            using var http = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(10) };
+            using var http = await SelfClientAsync(ct);
+            if (http is null) return 0;
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/cases");
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
                 "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ3YXJtLXVwIn0.d2FybS11cC1vbmx5LW5vdC1hLXNpZ25hdHVyZQ");
+            // Not a rehearsal (no key): the header only keeps this request out of the first-requests log.
+            request.Headers.Add(RehearsalHeader, "-");
             request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
             using var response = await http.SendAsync(request, ct);
             await response.Content.ReadAsByteArrayAsync(ct);
             return (int)response.StatusCode;
         });
+
+        // The configured commands end to end, their saves refused (ADR 44): the handlers' own code, the aggregates'
+        // Apply paths, the listeners and Npgsql's parameters for these commands' types, which only running them compiles.
+        await Step("commands", () => RehearseCommandsAsync(ct));
 
         // Every endpoint's request and response bodies through the HTTP JSON options (ADR 40): the contracts the first
         // command would otherwise build and compile.
@@ -186,6 +220,115 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         logger.LogInformation("Warm-up took {Ms:F0} ms: {Steps}; the JIT so far: {Methods} methods in {JitMs:F0} ms",
             Stopwatch.GetElapsedTime(started).TotalMilliseconds, string.Join(", ", steps),
             System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds);
+    }
+
+    /// <summary>The header a rehearsed command carries: a key that exists only while <see cref="RehearseCommandsAsync"/> runs.</summary>
+    internal const string RehearsalHeader = "X-Warm-Up-Rehearsal";
+
+    /// <summary>The status a rehearsal is answered with when its save was refused, as it should be.</summary>
+    internal const int Rehearsed = StatusCodes.Status204NoContent;
+
+    /// <summary>
+    /// Set in the flow of a rehearsed request: every session saved in it is refused (<see cref="RehearsalGate"/>) while
+    /// the request runs. Work that captured the flow (a timer, a loop started by it) outlives the request: it sees the
+    /// rehearsal ended and saves as usual.
+    /// </summary>
+    internal static readonly AsyncLocal<Rehearsal?> Rehearsing = new();
+
+    internal sealed class Rehearsal
+    {
+        public volatile bool Running = true;
+    }
+
+    private readonly SemaphoreSlim _rehearsals = new(1, 1);
+    private volatile string? _rehearsalKey;
+
+    /// <summary>
+    /// Each of <see cref="WarmUpOptions.Commands"/> sent to this host through its HTTP pipeline as the caller its claims
+    /// describe, one at a time. <see cref="CommandRehearsals"/> admits a request only with the key made for this call,
+    /// from the host itself, and marks its flow; <see cref="RehearsalGate"/>, the store's last listener, refuses every
+    /// save in that flow before a statement is sent (after the inline projections and every other listener), the
+    /// handler's transaction is rolled back with its session, and <see cref="RehearsalAnswer"/> answers
+    /// <see cref="Rehearsed"/>. Nothing is written: no event, document, sequence number, idempotency record or outgoing
+    /// message. Returns how many commands reached the refused save; any other answer is logged.
+    /// </summary>
+    public async Task<int> RehearseCommandsAsync(CancellationToken ct)
+    {
+        var commands = options.Value.Commands;
+        if (commands.Count == 0) return 0;
+        using var http = await SelfClientAsync(ct);
+        if (http is null) return 0;
+        var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var year = clock.GetUtcNow().Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var rehearsed = 0;
+        await _rehearsals.WaitAsync(ct);
+        try
+        {
+            var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+            _rehearsalKey = key;
+            for (var i = 0; i < commands.Count; i++)
+            {
+                var command = commands[i];
+                using var request = new HttpRequestMessage(new HttpMethod(command.Method), command.Path);
+                request.Headers.Add(RehearsalHeader, $"{key}:{i}");
+                request.Content = new StringContent(command.Body.Replace("{year}", year), System.Text.Encoding.UTF8, "application/json");
+                try
+                {
+                    using var response = await http.SendAsync(request, ct);
+                    await response.Content.ReadAsByteArrayAsync(ct);
+                    if ((int)response.StatusCode == Rehearsed) rehearsed++;
+                    else
+                        logger.LogWarning("Warm-up: the rehearsal of {Method} {Path} was answered {Status} before its save; the first such command pays for it",
+                            command.Method, command.Path, (int)response.StatusCode);
+                }
+                catch (HttpRequestException e)
+                {
+                    logger.LogDebug(e, "Warm-up could not rehearse {Method} {Path}", command.Method, command.Path);
+                }
+            }
+        }
+        finally
+        {
+            _rehearsalKey = null;
+            _rehearsals.Release();
+        }
+
+        return rehearsed;
+    }
+
+    /// <summary>
+    /// The rehearsed command a request stands for, if it carries this call's key and comes from the host itself (the
+    /// connection's own address, before any forwarded header is read); null for anything else.
+    /// </summary>
+    internal WarmUpCommand? RehearsalOf(HttpContext http)
+    {
+        if (_rehearsalKey is not { } key || http.Request.Headers[RehearsalHeader] is not [{ } given]) return null;
+        if (http.Connection.RemoteIpAddress is { } remote && !System.Net.IPAddress.IsLoopback(remote)) return null;
+        var colon = given.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(given.AsSpan(colon + 1), out var index) || index < 0 || index >= options.Value.Commands.Count) return null;
+        var expected = System.Text.Encoding.ASCII.GetBytes(key);
+        var actual = System.Text.Encoding.ASCII.GetBytes(given[..colon]);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(expected, actual) ? options.Value.Commands[index] : null;
+    }
+
+    /// <summary>A client of this host: the test server's own, or the first http address Kestrel listens on, once started.</summary>
+    private async Task<HttpClient?> SelfClientAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        await using (ct.Register(() => started.TrySetCanceled(ct)))
+            await started.Task;
+        if (server is Microsoft.AspNetCore.TestHost.TestServer test)
+        {
+            var client = test.CreateClient();
+            client.Timeout = TimeSpan.FromSeconds(10);
+            return client;
+        }
+
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault(a => a.StartsWith("http://"));
+        if (address is null || !Uri.TryCreate(address.Replace("://+", "://127.0.0.1").Replace("://*", "://127.0.0.1")
+                .Replace("://0.0.0.0", "://127.0.0.1").Replace("://[::]", "://127.0.0.1"), UriKind.Absolute, out var uri)) return null;
+        return new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(10) };
     }
 
     /// <summary>
@@ -319,7 +462,7 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         return warmed;
     }
 
-    private sealed class WarmUpRefusal() : Exception("The warm-up's session never saves");
+    internal sealed class WarmUpRefusal() : Exception("The warm-up's session never saves");
 
     /// <summary>Added to the warm-up's sessions only, after the store's own listeners: the save stops here.</summary>
     private sealed class RefuseSave : DocumentSessionListenerBase
@@ -364,6 +507,106 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
 }
 
 /// <summary>
+/// Rehearsed commands (<see cref="WarmUp.RehearseCommandsAsync"/>), registered by <see cref="CommandRehearsalsSetup.AddCommandRehearsals"/>.
+/// First in the pipeline: a request with this start's key acts as the caller its command's claims describe (no bearer token
+/// is read, so authentication leaves it) and runs in a flow whose saves are refused. A rehearsal header without the key
+/// is removed and the request served as any other.
+/// </summary>
+public sealed class CommandRehearsals : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        var warmUp = app.ApplicationServices.GetService<WarmUp>();
+        app.Use(async (http, inner) =>
+        {
+            if (!http.Request.Headers.ContainsKey(WarmUp.RehearsalHeader))
+            {
+                await inner(http);
+                return;
+            }
+
+            var command = warmUp?.RehearsalOf(http);
+            http.Request.Headers.Remove(WarmUp.RehearsalHeader);
+            // Marked either way: the first-requests log leaves out the warm-up's own requests (and a caller's with the header).
+            http.Items[WarmUp.RehearsalHeader] = command is not null;
+            if (command is null)
+            {
+                await inner(http);
+                return;
+            }
+
+            http.Request.Headers.Authorization = default;
+            var claims = command.Claims.SelectMany(c => c.Value.Select(v => new System.Security.Claims.Claim(c.Key, v)));
+            http.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(claims, "warm-up", "name", "role"));
+            var rehearsal = new WarmUp.Rehearsal();
+            WarmUp.Rehearsing.Value = rehearsal;
+            try
+            {
+                await inner(http);
+            }
+            finally
+            {
+                rehearsal.Running = false;
+                WarmUp.Rehearsing.Value = null;
+            }
+        });
+        next(app);
+    };
+}
+
+/// <summary>The store's last listener: in a rehearsed request's flow, every save stops here, before a statement is sent.</summary>
+internal sealed class RehearsalGate : DocumentSessionListenerBase
+{
+    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) =>
+        WarmUp.Rehearsing.Value is { Running: true } ? throw new WarmUp.WarmUpRefusal() : Task.CompletedTask;
+}
+
+/// <summary>A rehearsed request whose save was refused is answered <see cref="WarmUp.Rehearsed"/>, not as an error.</summary>
+internal sealed class RehearsalAnswer : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
+{
+    public ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        if (http.Items[WarmUp.RehearsalHeader] is not true || !Refusal(exception)) return ValueTask.FromResult(false);
+        http.Response.StatusCode = WarmUp.Rehearsed;
+        return ValueTask.FromResult(true);
+    }
+
+    private static bool Refusal(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is WarmUp.WarmUpRefusal) return true;
+            if (e is AggregateException a) return a.InnerExceptions.Any(Refusal);
+        }
+
+        return false;
+    }
+}
+
+public static class CommandRehearsalsSetup
+{
+    /// <summary>
+    /// The rehearsals' gate, its answer and its middleware (ADR 44). Registered after every feature: the gate must be the
+    /// store's last listener, so the others run (and are compiled) before it refuses the save; the answer comes before
+    /// the API's handler of unexpected errors.
+    /// </summary>
+    public static IServiceCollection AddCommandRehearsals(this IServiceCollection services)
+    {
+        services.ConfigureMarten(opts => opts.Listeners.Add(new RehearsalGate()));
+        var handler = ServiceDescriptor.Singleton<Microsoft.AspNetCore.Diagnostics.IExceptionHandler, RehearsalAnswer>();
+        var first = services.Select((d, i) => (d, i)).FirstOrDefault(x => x.d.ServiceType == typeof(Microsoft.AspNetCore.Diagnostics.IExceptionHandler));
+        if (first.d is null) services.Add(handler);
+        else services.Insert(first.i, handler);
+        // Before FirstRequestTiming (registered with the API's conventions): the rehearsals are not counted as first requests.
+        var timing = services.Select((d, i) => (d, i)).FirstOrDefault(x => x.d.ServiceType == typeof(IStartupFilter));
+        var filter = ServiceDescriptor.Transient<IStartupFilter, CommandRehearsals>();
+        if (timing.d is null) services.Add(filter);
+        else services.Insert(timing.i, filter);
+        return services;
+    }
+}
+
+/// <summary>
 /// The first requests after a start (<see cref="WarmUpOptions.LogFirstRequests"/>), each logged with its time and the
 /// methods the JIT compiled while it ran (process-wide, so background work counts too), by namespace with the first few
 /// by name; health probes are not counted. First in the pipeline; after the last one it only counts.
@@ -379,16 +622,19 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
         if (limit > 0)
         {
             var warmUp = app.ApplicationServices.GetService<WarmUp>();
-            // The names start to be collected once the warm-up is done, so the first request's list is its own.
+            // The listener starts with the host, so its own code (the runtime's event dispatch) is compiled during the
+            // warm-up rather than in the first request (ADR 44); what it saw until the warm-up is done is dropped, so
+            // the first request's list is its own.
+            Interlocked.CompareExchange(ref _names, new JitNames(), null);
             _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ =>
             {
-                if (Volatile.Read(ref _seen) < limit) Interlocked.CompareExchange(ref _names, new JitNames(), null);
+                if (Volatile.Read(ref _seen) == 0) Volatile.Read(ref _names)?.Drain();
             }, TaskScheduler.Default);
             app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
                 .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
             app.Use(async (http, inner) =>
             {
-                if (Volatile.Read(ref _seen) >= limit || http.Request.Path.StartsWithSegments("/health"))
+                if (Volatile.Read(ref _seen) >= limit || http.Request.Path.StartsWithSegments("/health") || http.Items.ContainsKey(WarmUp.RehearsalHeader))
                 {
                     await inner(http);
                     return;

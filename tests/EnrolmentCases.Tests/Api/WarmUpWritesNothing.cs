@@ -35,4 +35,60 @@ public class WarmUpWritesNothing(ApiFixture api)
         var types = api.Store.Options.Events.AllKnownEventTypes().Select(e => e.EventType).Distinct().Count();
         Assert.True(warmed * 2 > types, $"{warmed} of {types} event types reached the refused save");
     }
+
+    [Fact]
+    public async Task Rehearsed_commands_reach_the_refused_save_and_no_table_or_sequence_changes()
+    {
+        var warmUp = api.Host.Services.GetRequiredService<WarmUp>();
+        await warmUp.Done.WaitAsync(TimeSpan.FromSeconds(60));
+        var commands = api.Host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WarmUpOptions>>().Value.Commands;
+        Assert.NotEmpty(commands);
+        // Background work (the projections, the audit sealer every 2 s) settles what earlier tests left first.
+        var before = await SettledAsync();
+
+        var rehearsed = await warmUp.RehearseCommandsAsync(CancellationToken.None);
+
+        Assert.Equal(commands.Count, rehearsed);
+        Assert.Equal(before, await RowsAndSequencesAsync());
+        Assert.Equal(0, await TestSql.ScalarAsync("select count(*) from enrolment.mt_events where correlation_id = 'warm-up' or user_name = 'warm-up'"));
+    }
+
+    [Fact]
+    public async Task A_rehearsal_header_without_the_key_is_an_ordinary_request()
+    {
+        // Outside a rehearsal (and with a key that was never made) the header grants nothing: no token, no access.
+        await api.Host.Scenario(s =>
+        {
+            s.Post.Json(new { payer = "APBD_PROVINCE", year = 2026, amount = 1000, kind = "APBD" }).ToUrl("/api/budgets");
+            s.WithRequestHeader("X-Warm-Up-Rehearsal", new string('0', 64) + ":0");
+            s.StatusCodeShouldBe(401);
+        });
+    }
+
+    /// <summary>Every table's row count and every sequence's last value, across every schema, once two readings agree.</summary>
+    private static async Task<string> SettledAsync()
+    {
+        var last = await RowsAndSequencesAsync();
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(2500);
+            var now = await RowsAndSequencesAsync();
+            if (now == last) return now;
+            last = now;
+        }
+
+        return last;
+    }
+
+    private static async Task<string> RowsAndSequencesAsync()
+    {
+        var tables = await TestSql.NamesAsync("""
+            select format('%I.%I', table_schema, table_name) from information_schema.tables
+            where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1
+            """);
+        Assert.Contains(tables, t => t.Contains("mt_events"));
+        var counts = tables.Select(t => $"select '{t.Replace("'", "''")}=' || count(*) from {t}")
+            .Append("select sequencename || '=' || coalesce(last_value, 0) from pg_sequences");
+        return string.Join(", ", await TestSql.NamesAsync(string.Join(" union all ", counts)));
+    }
 }
