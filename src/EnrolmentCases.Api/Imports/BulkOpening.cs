@@ -364,6 +364,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
     {
         ["tokens"] = e => (e.Tokens, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
         ["opened_at"] = e => (e.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
+        ["regency_code"] = e => (e.RegencyCode, NpgsqlDbType.Varchar),
     };
 
     /// <summary>
