@@ -513,7 +513,10 @@ public class AuditTrail(AuditFixture audit)
         await audit.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
         // A subsidised worker, so that the forecast's cohort counts have a row to compare.
         var kaur = audit.Token("caseworker", "17.04");
-        await audit.Host.Command(kaur, await audit.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
+        // Enrolled this month (the host runs on the system clock), so that the membership is active (not lapsed) when the subsidy is granted.
+        var thisMonth = $"{DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)):yyyy-MM}-01";
+        await audit.Host.Command(kaur, await audit.Host.EnrolledCase(kaur, effectiveDate: thisMonth), "subsidy",
+            MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
         await audit.Host.Scenario(s =>
         {
             s.Put.Json(new { eligibleWorkers = 500, source = "DTSEN 2025" }).ToUrl($"/api/regencies/17.04/targets/{year}");
