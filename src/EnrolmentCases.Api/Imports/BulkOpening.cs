@@ -340,6 +340,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
     {
         ["tokens"] = e => (e.Tokens, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
         ["opened_at"] = e => (e.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
+        ["regency_code"] = e => (e.RegencyCode, NpgsqlDbType.Varchar),
     };
 
     /// <summary>The case's view after its opening events, with the version Marten gives a snapshot (its stream's version).</summary>

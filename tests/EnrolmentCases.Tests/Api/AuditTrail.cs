@@ -511,6 +511,12 @@ public class AuditTrail(AuditFixture audit)
         await CaseWithHistory();
         var year = MoneyScenarios.FreshBudgetYear();
         await audit.Host.Allocate("APBD_PROVINCE", null, year, 1_000_000);
+        // A subsidised worker, so that the forecast's cohort counts have a row to compare.
+        var kaur = audit.Token("caseworker", "17.04");
+        // Enrolled this month (the host runs on the system clock), so that the membership is active (not lapsed) when the subsidy is granted.
+        var thisMonth = $"{DateTimeOffset.UtcNow.ToOffset(TimeSpan.FromHours(7)):yyyy-MM}-01";
+        await audit.Host.Command(kaur, await audit.Host.EnrolledCase(kaur, effectiveDate: thisMonth), "subsidy",
+            MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
         await audit.Host.Scenario(s =>
         {
             s.Put.Json(new { eligibleWorkers = 500, source = "DTSEN 2025" }).ToUrl($"/api/regencies/17.04/targets/{year}");
@@ -525,7 +531,7 @@ public class AuditTrail(AuditFixture audit)
             var job = await Verified(token);
             AssertAllMatch(job);
             Assert.True(job.EventsReplayed >= 7, JsonSerializer.Serialize(job));
-            Assert.Equal(["Budget", "CaseDetails", "CoverageChange", "CoverageDay", "CoverageMonth", "RegencyTarget"], job.ReadModels!.Select(m => m.ReadModel));
+            Assert.Equal(["Budget", "CaseDetails", "CoverageChange", "CoverageDay", "CoverageMonth", "RegencyTarget", "SubsidyCohortCount"], job.ReadModels!.Select(m => m.ReadModel));
             Assert.All(job.ReadModels!, m => Assert.True(m.LiveRows > 0, $"{m.ReadModel} has rows to compare"));
             Assert.Equal($"{role}-replay", job.RequestedBy);
             Assert.True(job.RequestedAt <= job.StartedAt && job.StartedAt <= job.FinishedAt, JsonSerializer.Serialize(job));

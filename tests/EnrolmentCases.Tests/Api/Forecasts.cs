@@ -15,6 +15,8 @@ public class Forecasts(ApiFixture api)
         for (var i = 0; i < 2; i++)
             await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-07", 6));
         await api.Host.Command(kaur, await api.Host.EnrolledCase(kaur), "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", year, $"{year}-01", 12));
+        // The cohort counts are kept by the async daemon (ADR 0042), like the coverage the forecast shows beside them.
+        await api.Host.ProjectionsCaughtUp();
 
         var report = await api.Host.Read<SubsidyForecastReport>(api.Token("planner"),
             $"/api/subsidy-forecast?year={year}&targetCoverage=0.5&provinceShare=0.3");

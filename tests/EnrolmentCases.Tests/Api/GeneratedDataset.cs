@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EnrolmentCases.Cases;
 using EnrolmentCases.DemoData;
+using EnrolmentCases.Forecast;
 using EnrolmentCases.Money;
 using Marten;
 using Marten.Events;
@@ -82,6 +83,49 @@ public class GeneratedDatasetReads(GeneratedDatasetFixture data)
         var workers = forecast.GetProperty("province").GetProperty("subsidizedWorkers");
         Assert.Equal(data.Generated.Cohorts.Where(c => c.Payer == Payer.ApbdRegency).Sum(c => c.Workers), workers.GetProperty("regency").GetInt64());
         Assert.Equal(data.Generated.Cohorts.Where(c => c.Payer == Payer.ApbdProvince).Sum(c => c.Workers), workers.GetProperty("province").GetInt64());
+    }
+
+    /// <summary>
+    /// The cohort counts (ADR 0042) against the grouping the forecast made before them, over the case views' cohort
+    /// column: the same cohort, so the same forecast, figure for figure.
+    /// </summary>
+    [Fact]
+    public async Task the_forecasts_cohort_counts_answer_as_the_case_views_grouped_did()
+    {
+        await using var session = data.Store.QuerySession();
+        foreach (var year in new[] { 2025, 2026, 2027 })
+        {
+            var counted = await SubsidyCohort.OfYearAsync(session, year, CancellationToken.None);
+            var grouped = await CohortFromCaseViewsAsync(session, year);
+            Assert.Equal(Sorted(grouped), Sorted(counted));
+            var regencies = data.Host.Services.GetRequiredService<EnrolmentCases.Regencies.ReferenceData>().Regencies
+                .Select(r => new RegencyInputs(r.Code, r.Name, 10, 100)).ToList();
+            ForecastInputs Inputs(IReadOnlyList<CohortMember> cohort) => new(year, 0.39, 0.3, 16_800, "17", "Bengkulu", regencies, cohort,
+                regencies.ToDictionary(r => r.Code, _ => new Allocation(1_000_000, 0, 0, 1_000_000)), new Allocation(2_000_000, 0, 0, 2_000_000));
+            Assert.Equal(JsonSerializer.Serialize(SubsidyForecast.Calculate(Inputs(grouped))),
+                JsonSerializer.Serialize(SubsidyForecast.Calculate(Inputs(counted))));
+        }
+
+        Assert.True(data.Generated.Cohorts.Sum(c => c.Workers) > 0);
+    }
+
+    private static List<string> Sorted(IEnumerable<CohortMember> cohort) =>
+        cohort.Where(m => m.Workers != 0).Select(m => m.ToString()).Order(StringComparer.Ordinal).ToList();
+
+    private sealed record Group(string RegencyCode, string Cohort, long Workers);
+
+    /// <summary>The forecast's read before ADR 0042: the year's case views grouped by their `subsidy_cohort` column.</summary>
+    private static async Task<IReadOnlyList<CohortMember>> CohortFromCaseViewsAsync(IQuerySession session, int year)
+    {
+        var views = session.DocumentStore.Options.Schema.For<EnrolmentCases.Cases.GettingDetails.CaseDetails>();
+        var groups = await session.AdvancedSql.QueryAsync<Group>(
+            $"select json_build_object('regencyCode', regency_code, 'cohort', subsidy_cohort, 'workers', count(*)) from {views} " +
+            "where subsidy_cohort >= ? and subsidy_cohort < ? group by regency_code, subsidy_cohort",
+            CancellationToken.None, $"{year:D4}", $"{year + 1:D4}");
+        return groups.Select(g => g.Cohort.Split('|')).Zip(groups)
+            .Select(x => new CohortMember(x.Second.RegencyCode, Enum.Parse<Payer>(x.First[1]), YearMonth.FromIndex(int.Parse(x.First[2])),
+                long.Parse(x.First[3]), x.Second.Workers))
+            .ToList();
     }
 
     [Fact]

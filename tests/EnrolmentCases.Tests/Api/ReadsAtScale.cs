@@ -68,6 +68,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         var span = (api.Clock.GetUtcNow() - first).TotalMinutes - 60;
         var generated = new List<Generated>(rows);
         var rollUps = new Dictionary<string, CoverageMonth>();
+        var cohorts = new Dictionary<string, SubsidyCohortCount>();
         var loading = Stopwatch.StartNew();
         for (var start = 0; start < rows; start += 10_000)
         {
@@ -106,6 +107,12 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
                 views.Add(view);
                 entries.Add(index.EntryOf(view.Id, view.RegencyCode, view.OpenedAt, seal, view.FullName, view.Village));
                 generated.Add(new Generated(view.Id, regency, stage, opened, name, village, subsidy));
+                if (subsidy is not null)
+                {
+                    var cohortKey = SubsidyCohortCount.KeyFor(subsidy.BudgetYear, subsidy.Payer, subsidy.StartMonth, subsidy.MonthlyPremium, regency);
+                    if (!cohorts.TryGetValue(cohortKey, out var cohort)) cohorts[cohortKey] = cohort = SubsidyCohortCount.FromKey(cohortKey);
+                    cohort.Workers++;
+                }
                 foreach (var basis in new[] { Basis.Recorded, Basis.Effective })
                 {
                     var month = calendar.MonthIndexOf(opened);
@@ -122,7 +129,8 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         }
 
         await api.Store.BulkInsertDocumentsAsync(rollUps.Values);
-        output.WriteLine($"{rows} case views, keys, search entries and {rollUps.Count} coverage rows loaded in {loading.Elapsed.TotalSeconds:F1} s");
+        await api.Store.BulkInsertDocumentsAsync(cohorts.Values);
+        output.WriteLine($"{rows} case views, keys, search entries, {rollUps.Count} coverage rows and {cohorts.Count} cohort counts loaded in {loading.Elapsed.TotalSeconds:F1} s");
         // What autovacuum does to a table loaded this fast, at once: statistics, and the visibility map index-only scans use.
         foreach (var table in new[] { "mt_doc_casesearchentry", "mt_doc_casedetails", "mt_doc_personkey" })
             await TestSql.ExecuteAsync($"vacuum analyze {ReadsAtScaleFixture.Schema}.{table}");

@@ -25,7 +25,7 @@ public class SeveralNodes(ITestOutputHelper output)
 {
     private const string Sealer = "audit-sealer:///";
     private const string Sweep = "lapse-sweep:///";
-    private const int AsyncProjections = 3; // CoverageMonth, CoverageDay, CoverageChange
+    private const int AsyncProjections = 4; // CoverageMonth, CoverageDay, CoverageChange, SubsidyCohortCount
     private const int AgentCount = AsyncProjections + 4; // the async projections, the sealer, the anchor publisher, the sweep, the erasure register check
     private static readonly TimeSpan Failover = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);

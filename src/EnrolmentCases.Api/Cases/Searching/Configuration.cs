@@ -18,7 +18,11 @@ public static class Configuration
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
             // A search's page in newest-first order, read from this table (ADR 0028).
-            .Duplicate(e => e.OpenedAt));
+            .Duplicate(e => e.OpenedAt)
+            // A caseworker's search walks its regency's newest entries (ADR 0042). Nullable, so that the column can be
+            // added to a populated table; every writer fills it.
+            .Duplicate(e => e.RegencyCode)
+            .Index([e => e.RegencyCode, e => e.OpenedAt, e => e.Id]));
         return services;
     }
 }

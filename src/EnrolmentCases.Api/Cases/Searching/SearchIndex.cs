@@ -16,7 +16,7 @@ public sealed class SearchIndex(IOptions<PrivacyOptions> options)
 
     /// <summary>A case's entry: the tokens of its name and village and the token of its regency, and when it was opened.</summary>
     public CaseSearchEntry EntryOf(Guid caseId, string regencyCode, DateTimeOffset openedAt, PersonSeal? person, string? sealedName, string? sealedVillage) =>
-        new(caseId, [..TokensOf(person, sealedName, sealedVillage).Append(RegencyToken(regencyCode)).Distinct().Order()], openedAt.ToUniversalTime());
+        new(caseId, [..TokensOf(person, sealedName, sealedVillage).Append(RegencyToken(regencyCode)).Distinct().Order()], openedAt.ToUniversalTime(), regencyCode);
 
     public long[] QueryTokens(IEnumerable<string> words) => SearchWords.QueryTokens(_key, words);
 

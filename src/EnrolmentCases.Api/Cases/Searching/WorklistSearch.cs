@@ -48,8 +48,12 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     /// order is never in the same block as the filter: the planner would walk every entry newest first looking for a rare
     /// word (ADR 22).
     /// </summary>
-    public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, long[]? regencyTokens, int skip, int take,
-        int limit, CancellationToken ct)
+    /// <remarks>
+    /// One regency's walk reads that regency's newest entries by the (regency_code, opened_at) index (ADR 0042), so a
+    /// caseworker's common word fills its page from them as an auditor's does from the province's.
+    /// </remarks>
+    public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, IReadOnlyList<string>? regencies,
+        long[]? regencyTokens, int skip, int take, int limit, CancellationToken ct)
     {
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
         var (filter, parameters) = regencyTokens switch
@@ -59,13 +63,16 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
             _ => ("tokens @> ? and tokens && ?", new object[] { Tokens, regencyTokens })
         };
         var walk = (int)Math.Min(MaxWalk, (long)(skip + take) * WalkPerCase);
+        var (walked, walkParameters) = regencies is [var regency]
+            ? ("where regency_code = ? ", new object[] { regency })
+            : ("", []);
         var page = (await session.AdvancedSql.QueryAsync<EntryPage>(
             $"with m as materialized (select id, opened_at from {entries} where {filter} limit ?) " +
             "select json_build_object('total', (select count(*) from m), " +
             "'counted', coalesce((select json_agg(id) from (select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json), " +
-            $"'walked', coalesce((select json_agg(id) from (select id from (select id, opened_at, tokens from {entries} " +
+            $"'walked', coalesce((select json_agg(id) from (select id from (select id, opened_at, tokens from {entries} {walked}" +
             $"order by opened_at desc, id desc limit ?) w where {filter} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
-            ct, [..parameters, limit + 1, take, skip, walk, ..parameters, take, skip])).Single();
+            ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..parameters, take, skip])).Single();
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 

@@ -71,7 +71,7 @@ public static class GetWorklistEndpoint
         if (wordsAlone)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            (total, ids) = await search!.PageAsync(session, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, limit, ct);
+            (total, ids) = await search!.PageAsync(session, regencies, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, limit, ct);
         }
         else
         {
