@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EnrolmentCases.Infrastructure;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -12,6 +13,8 @@ namespace EnrolmentCases.Tests.Api;
 public class SchemaUpgrades
 {
     private const string Schema = "upgrade_check";
+
+    private const string ChangeProjection = "EnrolmentCases.Coverage.CoverageChangeProjection:All";
 
     private sealed class Node(bool first) : HostFixture(Schema)
     {
@@ -28,13 +31,24 @@ public class SchemaUpgrades
             drop column insurer_status, drop column insurer_drifting, drop column subsidy_cohort;
         alter table {Schema}.mt_doc_casesearchentry drop column opened_at;
         drop table {Schema}.mt_doc_coveragechange;
-        delete from {Schema}.mt_event_progression where name like 'CoverageChange%';
+        delete from {Schema}.mt_event_progression where name like '%CoverageChangeProjection:%';
         """);
 
-    private static async Task<T> With<T>(bool first, Func<Node, Task<T>> use)
+    /// <summary>The columns the upgrade fills, as the writes left them.</summary>
+    private static readonly string Columns = $"""
+        select concat_ws('|', id, regency_code, opened_at, stage, insurer_status, insurer_drifting, subsidy_cohort)
+        from {Schema}.mt_doc_casedetails
+        union all select concat_ws('|', 'search', id, opened_at) from {Schema}.mt_doc_casesearchentry
+        order by 1
+        """;
+
+    /// <summary>Runs <paramref name="use"/> on a node started for it; a node given <paramref name="alongside"/> starts at the same time.</summary>
+    private static async Task<T> With<T>(bool first, Func<Node, Task<T>> use, Node? alongside = null)
     {
         var node = new Node(first);
-        await node.InitializeAsync();
+        var starting = node.InitializeAsync();
+        if (alongside is not null) await Task.WhenAll(starting, alongside.InitializeAsync());
+        else await starting;
         try
         {
             return await use(node);
@@ -42,6 +56,26 @@ public class SchemaUpgrades
         finally
         {
             await node.DisposeAsync();
+            if (alongside is not null) await alongside.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A projection new to the database has no progress row: readiness counts it as behind by every event (its lag, and
+    /// Degraded with the projection named once that exceeds Health:MaxProjectionLag) until it has built itself from the events; Marten's own wait does not know it yet.
+    /// </summary>
+    private static async Task CaughtUp(Node node)
+    {
+        var admin = node.Token("admin");
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            var (_, body) = await node.Host.Ready(admin);
+            var projections = body.Check("projections").GetProperty("data").GetProperty("projections");
+            Assert.Contains(ChangeProjection, projections.PropertyNames());
+            if (projections.EnumerateObject().All(p => p.Value.GetProperty("lag").GetInt64() == 0)) return;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"projections not caught up: {projections}");
+            await Task.Delay(200);
         }
     }
 
@@ -79,14 +113,27 @@ public class SchemaUpgrades
             return await Answers(node, at);
         });
         Assert.Contains("\"enrolledTotal\":3", before);
+        var written = await TestSql.NamesAsync(Columns);
 
         await AsAnEarlierReleaseLeftIt();
+        // As a node that died while filling left it: one column added and marked pending, two rows filled wrongly.
+        await TestSql.ExecuteAsync($"""
+            alter table {Schema}.mt_doc_casedetails add column opened_at timestamptz;
+            comment on column {Schema}.mt_doc_casedetails.opened_at is '{ColumnBackfill.Pending}';
+            update {Schema}.mt_doc_casedetails set opened_at = '2000-01-01Z' where id in (select id from {Schema}.mt_doc_casedetails limit 2);
+            """);
+        // Two nodes start together: one upgrades under the schema lock, the other finds it done.
+        var other = new Node(first: false);
         var after = await With(first: false, async node =>
         {
-            await node.Host.ProjectionsCaughtUp();
+            await CaughtUp(node);
             return await Answers(node, at);
-        });
+        }, alongside: other);
         Assert.Equal(before, after);
+        // Each filled column holds what the live write had put there.
+        var filled = await TestSql.NamesAsync(Columns);
+        Assert.Equal(written.Count, filled.Count);
+        foreach (var (live, upgraded) in written.Zip(filled)) Assert.Equal(live, upgraded);
         Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casedetails where regency_code is null or opened_at is null"));
         Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casesearchentry where opened_at is null"));
 
