@@ -92,6 +92,7 @@ Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spe
 {
     Out = new Spectre.Console.AnsiConsoleOutput(Console.Error)
 });
+await app.ApplySchemaBeforeCommandAsync(args);
 return await app.RunJasperFxCommands(args);
 
 public partial class Program;

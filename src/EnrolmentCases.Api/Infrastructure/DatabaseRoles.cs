@@ -41,13 +41,16 @@ public static class DatabaseRoles
         services.AddSingleton(new AppendOnlyDocument(typeof(T)));
 
     /// <summary>
-    /// The migration step, for `db-migrate` and `verify-projections`; with two roles, also run at start, before
-    /// anything else touches the database (so register this before Marten and Wolverine).
+    /// The migration step, for `db-migrate` and `verify-projections`; also run at start (with one role or two) unless
+    /// EventStore:ApplySchemaAtStart is false, before anything else touches the database (so register this before Marten and Wolverine).
     /// </summary>
     public static IServiceCollection AddDatabaseRoles(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<SchemaMigration>();
-        if (Separated(configuration) && AppliesSchemaAtStart(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
+        services.AddSingleton<ColumnBackfill>();
+        services.AddSettings<SchemaUpgradeOptions>(configuration, SchemaUpgradeOptions.Section, SchemaUpgradeOptions.Rules);
+        // With one role too: an upgrade's new columns are filled in batches here before Marten's own apply at start sees them.
+        if (AppliesSchemaAtStart(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
         return services;
     }
 
@@ -66,6 +69,15 @@ public static class DatabaseRoles
         });
     }
 
+    /// <summary>
+    /// Applies the schema, as at start, before JasperFx's `projections` command, which builds the host without starting it:
+    /// a rebuild must write into the tables this release declares (ADR 0043). Other commands apply it themselves or need none.
+    /// </summary>
+    public static Task ApplySchemaBeforeCommandAsync(this IHost host, string[] args) =>
+        args.FirstOrDefault() is { } command && command.Equals("projections", StringComparison.OrdinalIgnoreCase)
+            ? host.Services.ApplySchemaAsync()
+            : Task.CompletedTask;
+
     /// <summary>Creates or updates the schema as its owner and grants the runtime role, as at start (unless this node leaves that to `db-migrate`).</summary>
     public static Task ApplySchemaAsync(this IServiceProvider services, CancellationToken ct = default) =>
         AppliesSchemaAtStart(services.GetRequiredService<IConfiguration>())
@@ -83,7 +95,7 @@ public static class DatabaseRoles
 /// to which it may only add.
 /// </summary>
 public sealed class SchemaMigration(IConfiguration configuration, IServiceProvider services, IEnumerable<AppendOnlyDocument> appendOnly,
-    ILogger<SchemaMigration> logger)
+    ColumnBackfill backfill, ILogger<SchemaMigration> logger)
 {
     public async Task ApplyAsync(CancellationToken ct)
     {
@@ -101,6 +113,9 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
             // Wolverine's tables (the same objects its message store would create) go in with Marten's.
             var messages = ((IFeatureSchema)services.GetRequiredService<IMessageStore>()).Objects;
             using var store = services.OwnerStore(opts => opts.Storage.ExtendedSchemaObjects.AddRange(messages));
+            // First the columns an earlier release's populated tables lack, filled in batches (ADR 0043); then the rest,
+            // including those columns' indexes, built once over filled columns.
+            await backfill.UpgradeAsync(owner, store, ct);
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
 
             if (ownerConnection == runtimeConnection) return;
@@ -172,7 +187,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
     private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 }
 
-/// <summary>With two roles, the schema is applied as its owner before the store or Wolverine is used.</summary>
+/// <summary>The schema applied as its owner (with one role, as that role) before the store or Wolverine is used.</summary>
 internal sealed class SchemaMigrationAtStart(SchemaMigration migration) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken) => migration.ApplyAsync(cancellationToken);
