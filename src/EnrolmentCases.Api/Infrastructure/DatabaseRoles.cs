@@ -50,7 +50,9 @@ public static class DatabaseRoles
         services.AddSingleton<ColumnBackfill>();
         services.AddSettings<SchemaUpgradeOptions>(configuration, SchemaUpgradeOptions.Section, SchemaUpgradeOptions.Rules);
         // With one role too: an upgrade's new columns are filled in batches here before Marten's own apply at start sees them.
-        if (AppliesSchemaAtStart(configuration)) services.AddHostedService<SchemaMigrationAtStart>();
+        var applies = AppliesSchemaAtStart(configuration);
+        services.AddSingleton(new SchemaAtStart(applies));
+        if (applies) services.AddHostedService<SchemaMigrationAtStart>();
         return services;
     }
 
@@ -188,9 +190,38 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
 }
 
 /// <summary>The schema applied as its owner (with one role, as that role) before the store or Wolverine is used.</summary>
-internal sealed class SchemaMigrationAtStart(SchemaMigration migration) : IHostedService
+/// <summary>
+/// Whether this node's schema step at start has run: work started beside the hosted services (the warm-up) waits for
+/// it, or it would read a schema that is still being created or upgraded. Done at once when the node applies none.
+/// </summary>
+public sealed class SchemaAtStart
 {
-    public Task StartAsync(CancellationToken cancellationToken) => migration.ApplyAsync(cancellationToken);
+    private readonly TaskCompletionSource _applied = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SchemaAtStart(bool applies)
+    {
+        if (!applies) _applied.TrySetResult();
+    }
+
+    public Task Applied => _applied.Task;
+
+    internal void Finished() => _applied.TrySetResult();
+}
+
+internal sealed class SchemaMigrationAtStart(SchemaMigration migration, SchemaAtStart schema) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await migration.ApplyAsync(cancellationToken);
+        }
+        finally
+        {
+            // A failed step stops the host; the waiters are cancelled with it.
+            schema.Finished();
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

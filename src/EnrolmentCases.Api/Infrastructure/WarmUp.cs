@@ -98,6 +98,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
 
     private async Task RunAsync(CancellationToken ct)
     {
+        // Hosted services start one after another, but this one's work runs beside those registered after it: on a
+        // new or upgraded database it would otherwise read tables the schema step has not created yet.
+        await services.GetRequiredService<SchemaAtStart>().Applied.WaitAsync(ct);
         var started = Stopwatch.GetTimestamp();
         var steps = new List<string>();
 
