@@ -72,10 +72,20 @@ pg_start() {
   if PG_PORT=$(pg_running_port "$dir"); then
     return 0
   fi
-  PG_PORT=$(pg_free_port) || return 1
-  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
-    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 $*" start >/dev/null \
-    || { tail -n 20 "$dir/server.log" >&2; return 1; }
+  # Choosing a free port and binding it are two steps, so two scripts starting at the same moment could pick the
+  # same port: the choice and the start (pg_ctl -w returns once the server listens) hold one machine-wide lock.
+  local lock status=0
+  exec {lock}>"${TMPDIR:-/tmp}/enrolment-cases-postgres-port.lock"
+  flock -w 120 "$lock" || echo "postgres.sh: waited 120 s for the port lock; starting anyway" >&2
+  if PG_PORT=$(pg_free_port); then
+    pg_as_owner "$PG_BIN/pg_ctl" -D "$dir" -w -t 60 -l "$dir/server.log" \
+      -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 $*" start >/dev/null {lock}>&- \
+      || { tail -n 20 "$dir/server.log" >&2; status=1; }
+  else
+    status=1
+  fi
+  exec {lock}>&-
+  return $status
 }
 
 pg_stop() {
