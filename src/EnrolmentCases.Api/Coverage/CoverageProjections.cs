@@ -2,6 +2,7 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.Money;
 using EnrolmentCases.Regencies;
 using JasperFx.Events;
+using JasperFx.Events.Projections;
 using Marten.Events.Projections;
 
 namespace EnrolmentCases.Coverage;
@@ -193,7 +194,14 @@ public partial class CoverageDayProjection(ProvinceCalendar calendar) : Coverage
     };
 }
 
-public partial class CoverageChangeProjection : EventProjection
+/// <summary>
+/// Writes the <see cref="CoverageChange"/> rows of a daemon page in one statement (ADR 0045): an import's page of a few
+/// thousand stage changes was as many single-row inserts, each a statement for PostgreSQL to parse, plan and run and
+/// a command for the API to build. The rows are exactly those <see cref="Project"/> would insert one by one (the same
+/// ids, the store's serialiser for data, the duplicated instants as timestamptz); mt_version and mt_last_modified take
+/// their column defaults. A plain insert: a row that exists already fails the page, as Marten's Insert does.
+/// </summary>
+public partial class CoverageChangeProjection : EventProjection, IJasperFxProjection<IDocumentOperations>
 {
     public CoverageChangeProjection()
     {
@@ -201,9 +209,52 @@ public partial class CoverageChangeProjection : EventProjection
         RegisterPublishedType(typeof(CoverageChange));
     }
 
+    /// <summary>The rows of one stage change, one at a time: what an inline use or a single event would write.</summary>
     public void Project(IEvent<CaseStageChanged> e, IDocumentOperations operations)
     {
-        // Insert, not Store: each row is new (its id is its event's sequence), and a rebuild writes pure inserts with COPY (ADR 0032).
+        // Insert, not Store: each row is new (its id is its event's sequence).
         foreach (var row in CoverageChange.Of(e.Sequence, e.Data)) operations.Insert(row);
     }
+
+    /// <summary>The daemon's path: every row of the page's stage changes in one insert.</summary>
+    Task IJasperFxProjection<IDocumentOperations>.ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events,
+        CancellationToken cancellation)
+    {
+        var rows = new List<CoverageChange>(events.Count);
+        foreach (var e in events)
+            if (e.Data is CaseStageChanged changed)
+                rows.AddRange(CoverageChange.Of(e.Sequence, changed));
+        if (rows.Count == 0) return Task.CompletedTask;
+
+        var serializer = operations.DocumentStore.Options.Serializer();
+        var ids = new string[rows.Count];
+        var data = new string[rows.Count];
+        var recorded = new DateTimeOffset[rows.Count];
+        var hasRecorded = new bool[rows.Count];
+        var effective = new DateTimeOffset[rows.Count];
+        var hasEffective = new bool[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            ids[i] = row.Id;
+            data[i] = serializer.ToJson(row);
+            // Arrays of timestamptz take no nulls from .NET here: a flag says which instants are absent.
+            hasRecorded[i] = row.RecordedAt is not null;
+            recorded[i] = row.RecordedAt ?? DateTimeOffset.UnixEpoch;
+            hasEffective[i] = row.EffectiveAt is not null;
+            effective[i] = row.EffectiveAt ?? DateTimeOffset.UnixEpoch;
+        }
+
+        operations.QueueSqlCommand(
+            $"insert into {Table(operations)} (id, data, mt_dotnet_type, recorded_at, effective_at) " +
+            "select r.id, r.data::jsonb, ?, case when r.has_recorded then r.recorded end, case when r.has_effective then r.effective end " +
+            "from unnest(?::varchar[], ?::text[], ?::timestamptz[], ?::boolean[], ?::timestamptz[], ?::boolean[]) " +
+            "with ordinality as r(id, data, recorded, has_recorded, effective, has_effective, n) order by r.n",
+            typeof(CoverageChange).FullName!, ids, data, recorded, hasRecorded, effective, hasEffective);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Looked up per page, not kept: the replay verification's scratch store writes the same rows into its own schema.</summary>
+    private static string Table(IDocumentOperations operations) =>
+        ((IReadOnlyStoreOptions)operations.DocumentStore.Options).FindOrResolveDocumentType(typeof(CoverageChange)).TableName.QualifiedName;
 }

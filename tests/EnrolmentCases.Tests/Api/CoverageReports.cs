@@ -4,6 +4,9 @@ using EnrolmentCases.Cases;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Imports;
 using EnrolmentCases.Targets;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EnrolmentCases.Tests.Api;
 
@@ -364,6 +367,38 @@ public class CoverageReports(ApiFixture api)
             s.WithBearerToken(api.Token(role, "17.01"));
             s.StatusCodeShouldBe(status);
         });
+    }
+
+    /// <summary>
+    /// The daemon writes a page's coverage rows in one statement (ADR 0045): they must be exactly the rows of every stage
+    /// change in the store (CoverageChange.Of, what one insert per row wrote before), with their duplicated instants. A
+    /// backdated enrolment after a later contact moves the effective counts at more than one instant: several rows.
+    /// </summary>
+    [Fact]
+    public async Task the_coverage_rows_written_a_page_at_a_time_are_the_rows_of_every_stage_change()
+    {
+        var cases = new Modelled(api, _utara);
+        Guid id;
+        using (api.ClockAt(Wib(2026, 2, 20)))
+        {
+            id = await cases.Identify("17.01");
+            await cases.Contact(id, "reached");
+        }
+
+        using (api.ClockAt(Wib(2026, 3, 5))) await cases.Enrol(id, new DateOnly(2026, 1, 1));
+        await api.Host.ProjectionsCaughtUp();
+
+        var store = api.Host.Services.GetRequiredService<IDocumentStore>();
+        await using var session = store.QuerySession();
+        var changes = await session.Events.QueryAllRawEvents().Where(e => e.EventTypesAre(typeof(CaseStageChanged))).ToListAsync();
+        var expected = changes.SelectMany(e => CoverageChange.Of(e.Sequence, (CaseStageChanged)e.Data)).OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
+        var stored = (await session.Query<CoverageChange>().ToListAsync()).OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
+        Assert.Contains(expected, r => r.Id.EndsWith(":1"));
+        Assert.Equal(expected.Select(r => JsonSerializer.Serialize(r)), stored.Select(r => JsonSerializer.Serialize(r)));
+        // The indexed columns the "as of" reads use carry the row's own instants, and the type Marten reads it as.
+        Assert.Equal(0, await TestSql.ScalarAsync(
+            "select count(*) from enrolment.mt_doc_coveragechange where recorded_at is distinct from (data->>'recordedAt')::timestamptz " +
+            "or effective_at is distinct from (data->>'effectiveAt')::timestamptz or mt_dotnet_type <> 'EnrolmentCases.Coverage.CoverageChange'"));
     }
 
     [Fact]

@@ -31,6 +31,9 @@ public class SearchWordRules
             Assert.Subset(tokens, SearchWords.QueryTokens(Key, SearchWords.OfQuery(query)).ToHashSet());
         foreach (var near in new[] { "sitti", "aminahs", "min", "petrom" })
             Assert.False(SearchWords.QueryTokens(Key, SearchWords.OfQuery(near)).ToHashSet().IsSubsetOf(tokens), near);
+        // Exactly one token per prefix, each the token a query of that prefix looks for (the index reuses one keyed HMAC).
+        var prefixes = new[] { "sit", "siti", "ami", "amin", "amina", "aminah", "pad", "pada", "padan", "padang", "pet", "petr", "petro", "petron" };
+        Assert.Equal(SearchWords.QueryTokens(Key, prefixes), SearchWords.IndexTokens(Key, "Siti Aminah", "Padang Petron"));
         // Another key, other tokens.
         Assert.Empty(SearchWords.IndexTokens(Key.Reverse().ToArray(), "Siti Aminah", "Padang Petron").Intersect(tokens));
         Assert.True(SearchWords.IsNik("1704015408920003"));

@@ -61,14 +61,17 @@ public static partial class SearchWords
     }
 
     /// <summary>The tokens a case is indexed under: every prefix of every word of its name and village.</summary>
-    public static long[] IndexTokens(byte[] key, params string?[] texts) => texts.SelectMany(Of)
-        .Where(w => w.Length >= MinLength)
-        .SelectMany(w => Enumerable.Range(MinLength, Math.Min(w.Length, MaxLength) - MinLength + 1).Select(n => w[..n]))
-        .Distinct()
-        .Select(prefix => Token(key, prefix))
-        .Distinct()
-        .Order()
-        .ToArray();
+    public static long[] IndexTokens(byte[] key, params string?[] texts)
+    {
+        var prefixes = texts.SelectMany(Of)
+            .Where(w => w.Length >= MinLength)
+            .SelectMany(w => Enumerable.Range(MinLength, Math.Min(w.Length, MaxLength) - MinLength + 1).Select(n => w[..n]))
+            .Distinct();
+        // One keyed HMAC for all of a case's prefixes (about 20): the one-shot HashData sets the key up again for each,
+        // which was half of a token's CPU (ADR 0045). The tokens are the same.
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        return prefixes.Select(prefix => Token(hmac, prefix)).Distinct().Order().ToArray();
+    }
 
     /// <summary>The tokens a case must hold to match the query words: one per word.</summary>
     public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords) =>
@@ -79,6 +82,14 @@ public static partial class SearchWords
     /// the GIN index rather than after it. "regency/" never begins a word's input ("prefix/"), so the two never meet.
     /// </summary>
     public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, "regency/");
+
+    private static long Token(IncrementalHash hmac, string prefix)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        hmac.AppendData(Encoding.UTF8.GetBytes("prefix/" + prefix));
+        hmac.GetHashAndReset(mac);
+        return BinaryPrimitives.ReadInt64BigEndian(mac);
+    }
 
     private static long Token(byte[] key, string prefix, string domain = "prefix/")
     {
