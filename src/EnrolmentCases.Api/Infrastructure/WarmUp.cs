@@ -27,8 +27,9 @@ public sealed class WarmUpOptions
 
     /// <summary>
     /// Commands rehearsed at start through the whole HTTP pipeline (ADR 44): each is sent to the host itself, runs its
-    /// handler, the inline projections and every session listener, and its save is refused before anything is sent to
-    /// the database, so it writes nothing. A body's <c>{year}</c> is replaced by the current year.
+    /// handler, the inline projections and every session listener, and its save is refused before the session sends
+    /// anything (its batch goes to the database only in a read-only transaction, ADR 47), so it writes nothing. A body's
+    /// <c>{year}</c> is replaced by the current year.
     /// </summary>
     public List<WarmUpCommand> Commands { get; set; } = [];
 
@@ -272,7 +273,8 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     /// Each of <see cref="WarmUpOptions.Commands"/> sent to this host through its HTTP pipeline as the caller its claims
     /// describe, one at a time. <see cref="CommandRehearsals"/> admits a request only with the key made for this call,
     /// from the host itself, and marks its flow; <see cref="RehearsalGate"/>, the store's last listener, refuses every
-    /// save in that flow before a statement is sent (after the inline projections and every other listener), the
+    /// save in that flow before the session sends a statement (after the inline projections and every other listener;
+    /// the batch is sent only on a read-only transaction of the gate's own, ADR 47), the
     /// handler's transaction is rolled back with its session, and <see cref="RehearsalAnswer"/> answers
     /// <see cref="Rehearsed"/>. Nothing is written: no event, document, sequence number, idempotency record or outgoing
     /// message. Returns how many commands reached the refused save; any other answer is logged.
