@@ -900,7 +900,9 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
                     if (last) Interlocked.Exchange(ref _names, null);
                     _ = Task.Run(async () =>
                     {
-                        await Task.Delay(2000);
+                        // Until the runtime has delivered an event stamped after the request (a loaded machine delivers
+                        // them seconds late), at most 10 s.
+                        for (var waited = 0; waited < 100 && names.Latest < until; waited++) await Task.Delay(100);
                         var seen = names.Drain(from, until);
                         if (seen.Count > 0)
                         {
@@ -931,6 +933,10 @@ internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
     private readonly object _lock = new();
     private readonly List<(DateTime At, string Tier, string Name)> _seen = [];
     private long _since = DateTime.MaxValue.Ticks;
+    private long _latest;
+
+    /// <summary>The latest time stamped on an event delivered so far.</summary>
+    public DateTime Latest => new(Interlocked.Read(ref _latest), DateTimeKind.Utc);
 
     /// <summary>Keeps only what is stamped from now on (the warm-up's own methods are not kept).</summary>
     public void Since(DateTime at)
@@ -952,6 +958,7 @@ internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
         var name = e.PayloadNames.IndexOf("MethodName") is >= 0 and var m ? e.Payload[m] as string : null;
         var flags = e.PayloadNames.IndexOf("MethodFlags") is >= 0 and var f ? Convert.ToUInt32(e.Payload[f]) : 0u;
         var at = e.TimeStamp.ToUniversalTime();
+        if (at.Ticks > Interlocked.Read(ref _latest)) Interlocked.Exchange(ref _latest, at.Ticks);
         if (at.Ticks < Interlocked.Read(ref _since)) return;
         lock (_lock)
             if (_seen.Count < Kept) _seen.Add((at, Tier(flags), $"{ns}::{name}"));
