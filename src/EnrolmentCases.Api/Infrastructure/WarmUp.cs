@@ -27,10 +27,19 @@ public sealed class WarmUpOptions
 
     /// <summary>
     /// Commands rehearsed at start through the whole HTTP pipeline (ADR 44): each is sent to the host itself, runs its
-    /// handler, the inline projections and every session listener, and its save is refused before anything is sent to
-    /// the database, so it writes nothing. A body's <c>{year}</c> is replaced by the current year.
+    /// handler, the inline projections and every session listener, and its save is refused before the session sends
+    /// anything (its batch goes to the database only in a read-only transaction, ADR 47), so it writes nothing. A body's
+    /// <c>{year}</c> is replaced by the current year.
     /// </summary>
     public List<WarmUpCommand> Commands { get; set; } = [];
+
+    /// <summary>
+    /// How many pooled connections the warm-up opens at once and prepares (ADR 47): on each, in a read-only transaction,
+    /// the server loads every Marten table's and index's description and compiles the event append function, so the
+    /// first commands, which the pool hands one idle connection after another, do not each meet a cold server process.
+    /// 0 prepares none.
+    /// </summary>
+    public int Connections { get; set; } = 8;
 
     public static IEnumerable<string> Rules(WarmUpOptions o)
     {
@@ -48,6 +57,8 @@ public sealed class WarmUpOptions
                 yield return $"Commands:{i}:Body must be at most 10,000 characters";
         }
 
+        if (o.Connections is < 0 or > 100)
+            yield return $"Connections must be between 0 and 100 (is {o.Connections})";
         if (o.LogFirstRequests is < 0 or > 1000)
             yield return $"LogFirstRequests must be between 0 and 1000 (is {o.LogFirstRequests})";
         if (o.ReadinessWaitSeconds is < 0 or > 30 || double.IsNaN(o.ReadinessWaitSeconds))
@@ -215,6 +226,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         // Apply paths, the listeners and Npgsql's parameters for these commands' types, which only running them compiles.
         await Step("commands", () => RehearseCommandsAsync(ct));
 
+        // The pooled connections' server processes (ADR 47): table and index descriptions, the append function compiled.
+        await Step("connections", () => ConnectionsAsync(ct));
+
         // Every endpoint's request and response bodies through the HTTP JSON options (ADR 40): the contracts the first
         // command would otherwise build and compile.
         await Step("HTTP bodies", () => Task.FromResult(HttpBodies()));
@@ -241,7 +255,16 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     internal sealed class Rehearsal
     {
         public volatile bool Running = true;
+
+        /// <summary>Set by <see cref="RehearsalGate"/> when the save's batch reached the database, which refused its first write.</summary>
+        public volatile bool ReachedDatabase;
     }
+
+    /// <summary>The header on a rehearsal's answer when its save's batch reached the database, which refused it (ADR 47).</summary>
+    internal const string RefusedByDatabaseHeader = "X-Warm-Up-Refused-By";
+
+    /// <summary>How many of the last <see cref="RehearseCommandsAsync"/> call's commands had their save's batch sent and refused by the database.</summary>
+    public int RehearsedToTheDatabase { get; private set; }
 
     private readonly SemaphoreSlim _rehearsals = new(1, 1);
     private volatile string? _rehearsalKey;
@@ -250,7 +273,8 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     /// Each of <see cref="WarmUpOptions.Commands"/> sent to this host through its HTTP pipeline as the caller its claims
     /// describe, one at a time. <see cref="CommandRehearsals"/> admits a request only with the key made for this call,
     /// from the host itself, and marks its flow; <see cref="RehearsalGate"/>, the store's last listener, refuses every
-    /// save in that flow before a statement is sent (after the inline projections and every other listener), the
+    /// save in that flow before the session sends a statement (after the inline projections and every other listener;
+    /// the batch is sent only on a read-only transaction of the gate's own, ADR 47), the
     /// handler's transaction is rolled back with its session, and <see cref="RehearsalAnswer"/> answers
     /// <see cref="Rehearsed"/>. Nothing is written: no event, document, sequence number, idempotency record or outgoing
     /// message. Returns how many commands reached the refused save; any other answer is logged.
@@ -264,6 +288,7 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         var clock = services.GetService<TimeProvider>() ?? TimeProvider.System;
         var year = clock.GetUtcNow().Year.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var rehearsed = 0;
+        var toTheDatabase = 0;
         await _rehearsals.WaitAsync(ct);
         try
         {
@@ -274,12 +299,20 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
                 var command = commands[i];
                 using var request = new HttpRequestMessage(new HttpMethod(command.Method), command.Path);
                 request.Headers.Add(RehearsalHeader, $"{key}:{i}");
-                request.Content = new StringContent(command.Body.Replace("{year}", year), System.Text.Encoding.UTF8, "application/json");
+                var body = System.Text.Encoding.UTF8.GetBytes(command.Body.Replace("{year}", year));
+                // The first body arrives in two parts, as a client's often does (ADR 47): the server's reads that wait for
+                // the rest of a body are compiled too, not only those that find it all there.
+                request.Content = i == 0 ? new TwoPartContent(body) : new ByteArrayContent(body);
+                request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
                 try
                 {
                     using var response = await http.SendAsync(request, ct);
                     await response.Content.ReadAsByteArrayAsync(ct);
-                    if ((int)response.StatusCode == Rehearsed) rehearsed++;
+                    if ((int)response.StatusCode == Rehearsed)
+                    {
+                        rehearsed++;
+                        if (response.Headers.Contains(RefusedByDatabaseHeader)) toTheDatabase++;
+                    }
                     else
                         logger.LogWarning("Warm-up: the rehearsal of {Method} {Path} was answered {Status} before its save; the first such command pays for it",
                             command.Method, command.Path, (int)response.StatusCode);
@@ -293,10 +326,30 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         finally
         {
             _rehearsalKey = null;
+            RehearsedToTheDatabase = toTheDatabase;
             _rehearsals.Release();
         }
 
         return rehearsed;
+    }
+
+    /// <summary>A request body sent in two writes a moment apart, with its length declared up front.</summary>
+    private sealed class TwoPartContent(byte[] body) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            var half = body.Length / 2;
+            await stream.WriteAsync(body.AsMemory(0, half));
+            await stream.FlushAsync();
+            await Task.Delay(20);
+            await stream.WriteAsync(body.AsMemory(half));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
     }
 
     /// <summary>
@@ -406,6 +459,107 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         }
 
         return warmed;
+    }
+
+    /// <summary>
+    /// <see cref="WarmUpOptions.Connections"/> pooled connections opened at once (so each is a server process of its own)
+    /// and prepared in a read-only transaction that is rolled back: every Marten table of the store's schemas is read with
+    /// <c>limit 0</c> (the server loads the table's and its indexes' descriptions, which the first insert would otherwise
+    /// load) and the event append function is called with nulls, which the server compiles and runs until its first write,
+    /// which it refuses in a read-only transaction (no row, no sequence number). Returns how many connections were prepared.
+    /// </summary>
+    public async Task<int> ConnectionsAsync(CancellationToken ct)
+    {
+        var count = options.Value.Connections;
+        if (count == 0) return 0;
+        var schemas = new[] { store.Options.DatabaseSchemaName, store.Options.Events.DatabaseSchemaName }.Distinct().ToList();
+        var connections = new List<Npgsql.NpgsqlConnection>();
+        try
+        {
+            for (var i = 0; i < count; i++) connections.Add(store.Storage.Database.CreateConnection());
+            await Task.WhenAll(connections.Select(c => c.OpenAsync(ct)));
+            string? tables = null;
+            string? append = null;
+            var prepared = 0;
+            foreach (var connection in connections)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(ct);
+                try
+                {
+                    await using var command = connection.CreateCommand();
+                    command.Transaction = transaction;
+                    command.CommandText = "set transaction read only";
+                    await command.ExecuteNonQueryAsync(ct);
+                    command.CommandText = "select current_setting('transaction_read_only')";
+                    // Nothing below runs unless the server itself refuses every write of this transaction.
+                    if (await command.ExecuteScalarAsync(ct) as string != "on") continue;
+                    if (tables is null)
+                    {
+                        command.CommandText = """
+                            select coalesce(string_agg(format('select 1 from %I.%I limit 0', table_schema, table_name), '; '), ''),
+                                   (select format('select %I.mt_quick_append_events(%s)', n.nspname, array_to_string(array_fill('null'::text, array[p.pronargs::int]), ','))
+                                    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                                    where p.proname = 'mt_quick_append_events' and n.nspname = @events limit 1)
+                            from information_schema.tables
+                            where table_schema = any(@schemas) and table_name like 'mt\_%' and table_type = 'BASE TABLE'
+                            """;
+                        command.Parameters.AddWithValue("schemas", schemas.ToArray());
+                        command.Parameters.AddWithValue("events", store.Options.Events.DatabaseSchemaName);
+                        await using (var reader = await command.ExecuteReaderAsync(ct))
+                        {
+                            await reader.ReadAsync(ct);
+                            tables = reader.GetString(0);
+                            append = reader.IsDBNull(1) ? null : reader.GetString(1);
+                        }
+
+                        command.Parameters.Clear();
+                    }
+
+                    if (tables.Length > 0)
+                    {
+                        command.CommandText = tables;
+                        await command.ExecuteNonQueryAsync(ct);
+                    }
+
+                    if (prepared == 0)
+                    {
+                        // What the event append answers, read as Marten reads it: the new sequence numbers as a bigint[].
+                        command.CommandText = "select array[1, 2]::bigint[]";
+                        await using var reader = await command.ExecuteReaderAsync(ct);
+                        if (await reader.ReadAsync(ct)) await reader.GetFieldValueAsync<long[]>(0, ct);
+                    }
+
+                    if (append is not null)
+                    {
+                        command.CommandText = append;
+                        try
+                        {
+                            await command.ExecuteNonQueryAsync(ct);
+                            logger.LogWarning("Warm-up: the event append function returned in a read-only transaction; it is rolled back");
+                        }
+                        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ReadOnlySqlTransaction)
+                        {
+                        }
+                    }
+
+                    prepared++;
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogDebug(e, "Warm-up could not prepare a connection");
+                }
+                finally
+                {
+                    await transaction.RollbackAsync(CancellationToken.None);
+                }
+            }
+
+            return prepared;
+        }
+        finally
+        {
+            foreach (var connection in connections) await connection.DisposeAsync();
+        }
     }
 
     /// <summary>Runs a step on a connection and transaction of the warm-up's own, rolled back whatever happens: nothing it does stays.</summary>
@@ -542,6 +696,7 @@ public sealed class CommandRehearsals : IStartupFilter
             var claims = command.Claims.SelectMany(c => c.Value.Select(v => new System.Security.Claims.Claim(c.Key, v)));
             http.User = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(claims, "warm-up", "name", "role"));
             var rehearsal = new WarmUp.Rehearsal();
+            http.Items[typeof(WarmUp.Rehearsal)] = rehearsal;
             WarmUp.Rehearsing.Value = rehearsal;
             try
             {
@@ -557,20 +712,103 @@ public sealed class CommandRehearsals : IStartupFilter
     };
 }
 
-/// <summary>The store's last listener: in a rehearsed request's flow, every save stops here, before a statement is sent.</summary>
+/// <summary>
+/// The store's last listener: in a rehearsed request's flow, every save stops here, before the session sends a statement
+/// (ADR 44). First the session's pending operations are built into one batch, as Marten would build them, and sent on a
+/// connection of the gate's own in a transaction the server confirms read-only (ADR 47): the server compiles and runs
+/// the statements until the first write, which it refuses (no row, no sequence number), and the transaction is rolled
+/// back. The session itself never reaches the database with its save, so Marten sees no failed save (a failed save of
+/// events would make it record a tombstone stream).
+/// </summary>
 internal sealed class RehearsalGate : DocumentSessionListenerBase
 {
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) =>
-        WarmUp.Rehearsing.Value is { Running: true } ? throw new WarmUp.WarmUpRefusal() : Task.CompletedTask;
+    public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    {
+        if (WarmUp.Rehearsing.Value is not { Running: true } rehearsal) return;
+        rehearsal.ReachedDatabase = await SendReadOnlyAsync(session, token);
+        throw new WarmUp.WarmUpRefusal();
+    }
+
+    /// <summary>
+    /// Every operation the save would send. The unit of work's public <c>Operations()</c> leaves out the events' append,
+    /// the operation a first command most needs compiled; Marten's own list of all of them is on an internal interface
+    /// (<c>ISessionWorkTracker.AllOperations</c>), read by reflection. Should a Marten upgrade move it, the document
+    /// operations alone are sent, and the test WarmUpWritesNothing says so (it counts the appends that reached the database).
+    /// </summary>
+    internal static List<Weasel.Storage.IStorageOperation> AllOperations(Marten.Services.IUnitOfWork work)
+    {
+        var all = work.GetType().GetInterfaces().FirstOrDefault(i => i.FullName == "Marten.Services.ISessionWorkTracker")
+            ?.GetProperty("AllOperations")?.GetValue(work) as IEnumerable<Weasel.Storage.IStorageOperation>;
+        return (all ?? work.Operations()).ToList();
+    }
+
+    /// <summary>True when the server refused a write of the session's batch in a read-only transaction.</summary>
+    private static async Task<bool> SendReadOnlyAsync(IDocumentSession session, CancellationToken token)
+    {
+        if (session is not Marten.Internal.IMartenSession marten) return false;
+        var operations = AllOperations(session.PendingChanges);
+        if (operations.Count == 0) return false;
+        try
+        {
+            await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
+            await connection.OpenAsync(token);
+            await using var transaction = await connection.BeginTransactionAsync(token);
+            try
+            {
+                await using (var command = connection.CreateCommand())
+                {
+                    command.Transaction = transaction;
+                    command.CommandText = "set transaction read only";
+                    await command.ExecuteNonQueryAsync(token);
+                    command.CommandText = "select current_setting('transaction_read_only')";
+                    // Nothing is sent unless the server itself refuses every write of this transaction.
+                    if (await command.ExecuteScalarAsync(token) as string != "on") return false;
+                }
+
+                await using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
+                var builder = new Weasel.Postgresql.BatchBuilder(batch);
+                foreach (var operation in operations)
+                {
+                    builder.StartNewCommand();
+                    operation.ConfigureCommand(builder, marten);
+                }
+
+                builder.Compile();
+                try
+                {
+                    await using var reader = await batch.ExecuteReaderAsync(token);
+                    while (await reader.NextResultAsync(token))
+                    {
+                    }
+                }
+                catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.ReadOnlySqlTransaction)
+                {
+                    return true;
+                }
+
+                return false;
+            }
+            finally
+            {
+                await transaction.RollbackAsync(CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException or NotSupportedException)
+        {
+            return false;
+        }
+    }
 }
 
-/// <summary>A rehearsed request whose save was refused is answered <see cref="WarmUp.Rehearsed"/>, not as an error.</summary>
+/// <summary>A rehearsed request whose save was refused, as it should be, is answered <see cref="WarmUp.Rehearsed"/>, not as an error.</summary>
 internal sealed class RehearsalAnswer : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
 {
     public ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         if (http.Items[WarmUp.RehearsalHeader] is not true || !Refusal(exception)) return ValueTask.FromResult(false);
         http.Response.StatusCode = WarmUp.Rehearsed;
+        if (http.Items[typeof(WarmUp.Rehearsal)] is WarmUp.Rehearsal { ReachedDatabase: true })
+            http.Response.Headers[WarmUp.RefusedByDatabaseHeader] = "database";
         return ValueTask.FromResult(true);
     }
 
@@ -629,10 +867,7 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
             // warm-up rather than in the first request (ADR 44); what it saw until the warm-up is done is dropped, so
             // the first request's list is its own.
             Interlocked.CompareExchange(ref _names, new JitNames(), null);
-            _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ =>
-            {
-                if (Volatile.Read(ref _seen) == 0) Volatile.Read(ref _names)?.Drain();
-            }, TaskScheduler.Default);
+            _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ => Volatile.Read(ref _names)?.Since(DateTime.UtcNow), TaskScheduler.Default);
             app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
                 .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
             app.Use(async (http, inner) =>
@@ -645,8 +880,10 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
 
                 var methods = System.Runtime.JitInfo.GetCompiledMethodCount();
                 var jit = System.Runtime.JitInfo.GetCompilationTime();
+                var from = DateTime.UtcNow;
                 var at = Stopwatch.GetTimestamp();
                 await inner(http);
+                var until = DateTime.UtcNow;
                 var number = Interlocked.Increment(ref _seen);
                 if (number > limit) return;
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
@@ -656,15 +893,23 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
                     compiled, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
                 if (Volatile.Read(ref _names) is { } names)
                 {
-                    // The runtime delivers its events a little late: the names follow in a line of their own, with what
-                    // else was compiled meanwhile (the first requests of a start come one at a time).
+                    // The runtime delivers its events late: the names follow in a line of their own, those the runtime stamped
+                    // while the request ran (on any thread: the background tier-1 compiler's too), by tier; every name at
+                    // Debug level.
                     var last = number == limit;
                     if (last) Interlocked.Exchange(ref _names, null);
                     _ = Task.Run(async () =>
                     {
-                        await Task.Delay(500);
-                        if (compiled > 0)
-                            logger.LogInformation("Request {Number} after start: what the JIT compiled: {Names}", number, names.Drain());
+                        // Until the runtime has delivered an event stamped after the request (a loaded machine delivers
+                        // them seconds late), at most 10 s.
+                        for (var waited = 0; waited < 100 && names.Latest < until; waited++) await Task.Delay(100);
+                        var seen = names.Drain(from, until);
+                        if (seen.Count > 0)
+                        {
+                            logger.LogInformation("Request {Number} after start: what the JIT compiled: {Names}", number, JitNames.Summary(seen, 40));
+                            logger.LogDebug("Request {Number} after start: every method the JIT compiled: {Names}", number, JitNames.Summary(seen, int.MaxValue));
+                        }
+
                         if (last) names.Dispose();
                     });
                 }
@@ -676,14 +921,29 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
 }
 
 /// <summary>
-/// The names of the methods the JIT starts compiling, from the runtime's own events (JIT keyword, verbose), kept only
-/// until the next <see cref="Drain"/> and only while the first requests are logged: where a cold request's JIT time goes.
+/// The methods the JIT compiled, from the runtime's own events (JIT keyword, verbose: each method's load with its
+/// optimisation tier), kept with the time the runtime stamped them, only while the first requests are logged and at most
+/// <see cref="Kept"/> at a time: where a cold request's JIT time goes. The runtime delivers its events late and from every
+/// thread, so a request's share is the events stamped while it ran (<see cref="Drain"/>).
 /// </summary>
 internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
 {
-    private const int MethodJittingStarted = 145;
+    private const int MethodLoadVerbose = 143;
     private const int Kept = 5000;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _names = new();
+    private readonly object _lock = new();
+    private readonly List<(DateTime At, string Tier, string Name)> _seen = [];
+    private long _since = DateTime.MaxValue.Ticks;
+    private long _latest;
+
+    /// <summary>The latest time stamped on an event delivered so far.</summary>
+    public DateTime Latest => new(Interlocked.Read(ref _latest), DateTimeKind.Utc);
+
+    /// <summary>Keeps only what is stamped from now on (the warm-up's own methods are not kept).</summary>
+    public void Since(DateTime at)
+    {
+        Interlocked.Exchange(ref _since, at.Ticks);
+        lock (_lock) _seen.RemoveAll(s => s.At < at);
+    }
 
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
     {
@@ -693,20 +953,51 @@ internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
 
     protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
     {
-        if (e.EventId != MethodJittingStarted || e.Payload is null || e.PayloadNames is null || _names.Count >= Kept) return;
+        if (e.EventId != MethodLoadVerbose || e.Payload is null || e.PayloadNames is null) return;
         var ns = e.PayloadNames.IndexOf("MethodNamespace") is >= 0 and var n ? e.Payload[n] as string : null;
         var name = e.PayloadNames.IndexOf("MethodName") is >= 0 and var m ? e.Payload[m] as string : null;
-        _names.Enqueue($"{ns}::{name}");
+        var flags = e.PayloadNames.IndexOf("MethodFlags") is >= 0 and var f ? Convert.ToUInt32(e.Payload[f]) : 0u;
+        var at = e.TimeStamp.ToUniversalTime();
+        if (at.Ticks > Interlocked.Read(ref _latest)) Interlocked.Exchange(ref _latest, at.Ticks);
+        if (at.Ticks < Interlocked.Read(ref _since)) return;
+        lock (_lock)
+            if (_seen.Count < Kept) _seen.Add((at, Tier(flags), $"{ns}::{name}"));
     }
 
-    /// <summary>Everything seen since the last call: a count per namespace's first two parts, then the first names.</summary>
-    public string Drain()
+    /// <summary>The runtime's optimisation tier in a method load's flags (bits 7-10).</summary>
+    private static string Tier(uint flags) => ((flags >> 7) & 0xF) switch
     {
-        var all = new List<string>();
-        while (_names.TryDequeue(out var name)) all.Add(name);
+        1 => "min-opts",
+        2 => "full-opts",
+        3 => "tier-0",
+        4 => "tier-1",
+        5 => "tier-1-osr",
+        6 => "ready-to-run",
+        7 => "pre-jit",
+        8 => "tier-0-instrumented",
+        9 => "tier-1-instrumented",
+        var t => $"tier-{t}?"
+    };
+
+    /// <summary>Everything stamped before <paramref name="until"/> is forgotten; what was stamped from <paramref name="from"/> on is returned.</summary>
+    public List<(string Tier, string Name)> Drain(DateTime from, DateTime until)
+    {
+        lock (_lock)
+        {
+            var taken = _seen.Where(s => s.At >= from && s.At < until).Select(s => (s.Tier, s.Name)).ToList();
+            _seen.RemoveAll(s => s.At < until);
+            return taken;
+        }
+    }
+
+    /// <summary>A count per tier and per namespace's first two parts, then the first names.</summary>
+    public static string Summary(List<(string Tier, string Name)> all, int names)
+    {
         if (all.Count == 0) return "none seen";
-        var groups = all.GroupBy(Area).OrderByDescending(g => g.Count()).Take(12).Select(g => $"{g.Key} {g.Count()}");
-        return $"{all.Count} seen; by namespace {string.Join(", ", groups)}; the first: {string.Join(", ", all.Take(60))}";
+        var tiers = all.GroupBy(a => a.Tier).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
+        var groups = all.GroupBy(a => Area(a.Name)).OrderByDescending(g => g.Count()).Take(12).Select(g => $"{g.Key} {g.Count()}");
+        return $"{all.Count} seen; by tier {string.Join(", ", tiers)}; by namespace {string.Join(", ", groups)}; " +
+               $"{(names >= all.Count ? "all" : $"the first {names}")}: {string.Join(", ", all.Take(names).Select(a => $"{a.Name} [{a.Tier}]"))}";
     }
 
     private static string Area(string name)

@@ -31,6 +31,7 @@ public class Settings(ApiFixture api)
     [InlineData("Projections:SlowPollingMilliseconds", "100", "Projections:SlowPollingMilliseconds must be at least FastPollingMilliseconds")]
     [InlineData("Projections:WakeMinimumIntervalMilliseconds", "-1", "Projections:WakeMinimumIntervalMilliseconds must be between 0 and FastPollingMilliseconds")]
     [InlineData("WarmUp:ReadinessWaitSeconds", "60", "WarmUp:ReadinessWaitSeconds must be between 0 and 30")]
+    [InlineData("WarmUp:Connections", "101", "WarmUp:Connections must be between 0 and 100")]
     public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
     {
         var failure = await Record.ExceptionAsync(async () =>
