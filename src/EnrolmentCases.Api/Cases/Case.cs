@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Cases;
@@ -85,6 +86,14 @@ public sealed partial record Case(Guid Id, string? Subject, string RegencyCode, 
     public static Case Apply(CaseClosed e, Case c) => c with { StageBeforeClosure = e.FromStage, Stage = CaseStage.Closed };
 
     public static Case Apply(CaseReopened e, Case c) => c with { StageBeforeClosure = null, Stage = e.ToStage };
+
+    /// <summary>
+    /// The case's stages over time on both bases, folded with the case from the same read of its stream: what the next
+    /// stage change a command annotates is measured against (StageChanges).
+    /// </summary>
+    public CaseStages Stages { get; init; } = CaseStages.None;
+
+    public static Case Apply(CaseStageChanged e, Case c) => c with { Stages = CaseStages.Apply(e, c.Stages) };
 
     /// <summary>The case after an event: what a decision composed of several steps decides on next.</summary>
     public Case After(object e) => e switch

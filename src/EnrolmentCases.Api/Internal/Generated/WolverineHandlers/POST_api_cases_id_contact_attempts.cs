@@ -99,7 +99,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = await EnrolmentCases.Cases.Contacting.RecordContactAttemptEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+            (var result, var events) = EnrolmentCases.Cases.Contacting.RecordContactAttemptEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy);
 
             if (events != null)
             {

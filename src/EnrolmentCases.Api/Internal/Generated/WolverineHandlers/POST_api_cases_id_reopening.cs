@@ -104,7 +104,7 @@ namespace Internal.Generated.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                (var result, var events, var martenOp) = await EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+                (var result, var events, var martenOp) = EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy);
 
                 if (events != null)
                 {
