@@ -17,7 +17,7 @@ public static class StageChanges
     public static Decision Annotate(Case? before, Decision decision, Now now)
     {
         if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
-        return decision with { Events = Annotate(before, before?.Stages ?? CaseStages.None, decision.Events, now.Calendar, now.Instant) };
+        return decision with { Events = Annotate(before, before?.Stages as CaseStages ?? CaseStages.None, decision.Events, now.Calendar, now.Instant) };
     }
 
     public static List<object> Annotate(Case? before, CaseStages stages, IEnumerable<object> events, ProvinceCalendar calendar,
@@ -29,7 +29,7 @@ public static class StageChanges
         {
             annotated.Add(e);
             var from = state?.Stage;
-            state = state is null ? Case.Create((WorkerIdentified)e) : state.After(e);
+            state = state is null ? Case.Opened((WorkerIdentified)e) : state.After(e);
             if (state.Stage == from) continue;
 
             var effective = EffectiveAt(e, calendar) ?? now;
