@@ -6,7 +6,7 @@ using Marten.Events.Aggregation;
 namespace EnrolmentCases.Cases.Folding;
 
 /// <summary>
-/// Folds the write model of a case from its stream, live, with Case's own Create and Apply methods, and keeps the
+/// Folds the write model of a case from its stream, live, with Case's own Opened and With methods, and keeps the
 /// version and MAC of the last event it read (Case.Tail): the MAC listener chains the command's first new event to it
 /// instead of reading the stream's tail a second time, and coverage's stage timelines (Case.Stages) so that a command does
 /// not read the stream again to annotate a stage change (ADR 0046). Registered for live aggregation only. It lives apart
