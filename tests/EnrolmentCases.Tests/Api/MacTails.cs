@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Marten;
+using Marten.Events;
 using Marten.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -18,11 +19,12 @@ public sealed class StatementCapture : IMartenLogger, IMartenSessionLogger
     }
 
     public void LogSuccess(NpgsqlCommand command) =>
-        Sent.Enqueue((command.CommandText, command.Parameters.Select(p => p.Value).ToArray()));
+        Sent.Enqueue((command.CommandText, command.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray()));
 
     public void LogSuccess(NpgsqlBatch batch)
     {
-        foreach (var c in batch.BatchCommands) Sent.Enqueue((c.CommandText, c.Parameters.Select(p => p.Value).ToArray()));
+        foreach (var c in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
+            Sent.Enqueue((c.CommandText, c.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray()));
     }
 
     public void LogFailure(NpgsqlCommand command, Exception ex) => LogSuccess(command);
