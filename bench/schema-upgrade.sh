@@ -62,7 +62,7 @@ echo "$table: $(sql "select count(*) from $table") rows, $(sql "select pg_size_p
 
 first_release() {
   sql "alter table $table drop column regency_code, drop column opened_at, drop column stage, drop column insurer_status,
-       drop column insurer_drifting, drop column subsidy_cohort"
+       drop column insurer_drifting"
   # Rewritten without the dropped columns, as a table created without them would be.
   sql "vacuum full $table"
   sql "analyze $table"

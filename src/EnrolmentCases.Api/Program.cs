@@ -1,6 +1,7 @@
 using EnrolmentCases.Audit;
 using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.Folding;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Searching;
 using EnrolmentCases.Cases.Worklist;
@@ -31,6 +32,7 @@ builder.Services
     .AddMoney(builder.Configuration)
     .AddPrivacy(builder.Configuration)
     .AddCases()
+    .AddCaseFold()
     .AddCaseDetails()
     .AddCaseSearch()
     .AddWorklist(builder.Configuration)

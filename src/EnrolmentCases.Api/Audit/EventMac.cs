@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using EnrolmentCases.Infrastructure;
 using JasperFx;
 using JasperFx.Events;
 using Microsoft.Extensions.Options;
@@ -126,8 +127,16 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
         var streams = session.PendingChanges.Streams().Where(s => s.Events.Count > 0).ToList();
         if (streams.Count == 0) return;
 
-        var appended = streams.Where(s => s.ActionType == StreamActionType.Append).Select(s => s.Id).Distinct().ToArray();
-        var tails = appended.Length == 0 ? new Dictionary<Guid, (long Version, string Mac)>() : await TailsAsync(session, appended, token);
+        // A tail the command read under the stream's lock with the events it decided on (ADR 0046) is used when the stream's
+        // expected version is that tail's; any other stream's tail is read here, in one query.
+        var tails = new Dictionary<Guid, (long Version, string Mac)>();
+        foreach (var stream in streams.Where(s => s.ActionType == StreamActionType.Append))
+            if (StreamTails.Take(session, stream.Id) is { } known && known.Version > 0
+                && (stream.ExpectedVersionOnServer is null || stream.ExpectedVersionOnServer == known.Version))
+                tails[stream.Id] = (known.Version, known.Mac);
+        var unread = streams.Where(s => s.ActionType == StreamActionType.Append && !tails.ContainsKey(s.Id)).Select(s => s.Id).Distinct().ToArray();
+        if (unread.Length > 0)
+            foreach (var (id, tail) in await TailsAsync(session, unread, token)) tails[id] = tail;
         var metadata = session as IMetadataContext;
 
         foreach (var stream in streams)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using EnrolmentCases.Infrastructure;
 using EnrolmentCases.Money;
 
 namespace EnrolmentCases.Cases;
@@ -14,9 +15,9 @@ public sealed record SubsidyTerms(Payer Payer, int BudgetYear, YearMonth StartMo
 
 /// <summary>
 /// The write model of a case: only what its decisions need, evolved by its events and never
-/// changed in place. Marten folds it from the stream when a command loads it; the views people
-/// read are projections of their own (GettingDetails/). Create and Apply stay public: Marten 9
-/// dispatches them from generated code. It knows the worker by Subject, the MAC of the NIK (never the
+/// changed in place. CaseFold folds it from the stream when a command loads it, with Opened and
+/// With (not named Create and Apply: Marten refuses those beside an explicit Evolve); the views people
+/// read are projections of their own (GettingDetails/). It knows the worker by Subject, the MAC of the NIK (never the
 /// NIK itself), which keys the open-case claim; null once the person's data was erased.
 /// </summary>
 public sealed partial record Case(Guid Id, string? Subject, string RegencyCode, CaseStage Stage)
@@ -44,61 +45,71 @@ public sealed partial record Case(Guid Id, string? Subject, string RegencyCode, 
         : paidThrough is { } paid && paid >= due ? paid
         : due.AddMonths(-1);
 
-    public static Case Create(WorkerIdentified e) => new(e.CaseId, e.Subject, e.RegencyCode, CaseStage.Identified) { KeyId = e.KeyId };
+    public static Case Opened(WorkerIdentified e) => new(e.CaseId, e.Subject, e.RegencyCode, CaseStage.Identified) { KeyId = e.KeyId };
 
     /// <summary>An erased case no longer knows whose it was: it holds no claim on the NIK and takes no corrections.</summary>
-    public static Case Apply(PersonalDataErased e, Case c) => c with { Subject = null };
+    public static Case With(PersonalDataErased e, Case c) => c with { Subject = null };
 
-    public static Case Apply(ContactAttempted e, Case c) =>
+    public static Case With(ContactAttempted e, Case c) =>
         e.Outcome == ContactOutcome.Reached && c.Stage == CaseStage.Identified ? c with { Stage = CaseStage.Contacted } : c;
 
-    public static Case Apply(WorkerEnrolled e, Case c) => c with
+    public static Case With(WorkerEnrolled e, Case c) => c with
     {
         Stage = CaseStage.Enrolled, Programmes = e.Programmes, DeclaredMonthlyIncome = e.DeclaredMonthlyIncome,
         DueFrom = YearMonth.Of(e.EffectiveDate)
     };
 
-    public static Case Apply(SubsidyGranted e, Case c) => c with
+    public static Case With(SubsidyGranted e, Case c) => c with
     {
         Stage = CaseStage.Subsidized, DueFrom = e.StartMonth,
         Subsidy = new SubsidyTerms(e.Payer, e.BudgetYear, e.StartMonth, e.Months, e.MonthlyPremium, e.BudgetId, 0)
     };
 
-    public static Case Apply(SubsidyEnded e, Case c) => c with
+    public static Case With(SubsidyEnded e, Case c) => c with
     {
         Subsidy = null,
         Stage = c.Stage == CaseStage.Subsidized ? CaseStage.Enrolled : c.Stage,
         StageBeforeLapse = c.StageBeforeLapse == CaseStage.Subsidized ? CaseStage.Enrolled : c.StageBeforeLapse
     };
 
-    public static Case Apply(PremiumPaid e, Case c) => c with
+    public static Case With(PremiumPaid e, Case c) => c with
     {
         Payments = c.Payments.SetItem(e.Month, e),
         PaidThrough = c.PaidThrough is { } through && through > e.Month ? through : e.Month,
         Subsidy = e.BudgetId is not null && c.Subsidy is { } s ? s with { Paid = s.Paid + e.Amount } : c.Subsidy
     };
 
-    public static Case Apply(CaseLapsed e, Case c) => c with { StageBeforeLapse = c.Stage, Stage = CaseStage.Lapsed };
+    public static Case With(CaseLapsed e, Case c) => c with { StageBeforeLapse = c.Stage, Stage = CaseStage.Lapsed };
 
-    public static Case Apply(CaseReactivated e, Case c) => c with { Stage = e.ToStage, StageBeforeLapse = null };
+    public static Case With(CaseReactivated e, Case c) => c with { Stage = e.ToStage, StageBeforeLapse = null };
 
-    public static Case Apply(CaseClosed e, Case c) => c with { StageBeforeClosure = e.FromStage, Stage = CaseStage.Closed };
+    public static Case With(CaseClosed e, Case c) => c with { StageBeforeClosure = e.FromStage, Stage = CaseStage.Closed };
 
-    public static Case Apply(CaseReopened e, Case c) => c with { StageBeforeClosure = null, Stage = e.ToStage };
+    public static Case With(CaseReopened e, Case c) => c with { StageBeforeClosure = null, Stage = e.ToStage };
+
+    /// <summary>
+    /// Coverage's stage timelines of the case (Coverage.CaseStages), folded with the case by CaseFold from the same read of
+    /// its stream: what the next stage change a command annotates is measured against (StageChanges). Opaque here, so
+    /// that cases do not depend on coverage; null before the first stage change.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore] public object? Stages { get; init; }
+
+    /// <summary>The last event the case was folded from, as read under the stream's lock (CaseFold); null when folded otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public StreamTail? Tail { get; init; }
 
     /// <summary>The case after an event: what a decision composed of several steps decides on next.</summary>
     public Case After(object e) => e switch
     {
-        ContactAttempted x => Apply(x, this),
-        WorkerEnrolled x => Apply(x, this),
-        SubsidyGranted x => Apply(x, this),
-        SubsidyEnded x => Apply(x, this),
-        PremiumPaid x => Apply(x, this),
-        CaseLapsed x => Apply(x, this),
-        CaseReactivated x => Apply(x, this),
-        CaseClosed x => Apply(x, this),
-        CaseReopened x => Apply(x, this),
-        PersonalDataErased x => Apply(x, this),
+        ContactAttempted x => With(x, this),
+        WorkerEnrolled x => With(x, this),
+        SubsidyGranted x => With(x, this),
+        SubsidyEnded x => With(x, this),
+        PremiumPaid x => With(x, this),
+        CaseLapsed x => With(x, this),
+        CaseReactivated x => With(x, this),
+        CaseClosed x => With(x, this),
+        CaseReopened x => With(x, this),
+        PersonalDataErased x => With(x, this),
         _ => this
     };
 }

@@ -11,10 +11,16 @@ namespace EnrolmentCases.Cases;
 public static class CaseAccess
 {
     /// <summary>Only caseworkers of the case's regency may change it; to anyone else it does not exist (404).</summary>
-    public static ProblemDetails Before(Guid id, Case? @case, ClaimsPrincipal user) =>
-        @case is not null && Caller.From(user).CanChangeCasesOf(@case.RegencyCode)
-            ? WolverineContinue.NoProblems
-            : Problems.CaseNotFound(id);
+    /// <summary>
+    /// The tail of the stream the case was folded from is handed to the session: the MAC listener chains the command's
+    /// events to it without reading it again (ADR 0046).
+    /// </summary>
+    public static ProblemDetails Before(Guid id, Case? @case, ClaimsPrincipal user, IDocumentSession session)
+    {
+        if (@case is null || !Caller.From(user).CanChangeCasesOf(@case.RegencyCode)) return Problems.CaseNotFound(id);
+        if (@case.Tail is { } tail) StreamTails.Remember(session, @case.Id, tail);
+        return WolverineContinue.NoProblems;
+    }
 }
 
 /// <summary>A command that may say which version of the case it was decided on.</summary>

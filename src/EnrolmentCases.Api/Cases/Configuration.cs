@@ -4,13 +4,9 @@ namespace EnrolmentCases.Cases;
 
 public static class Configuration
 {
-    /// <summary>Cases: the aggregate each command folds from its stream, and one open case per NIK.</summary>
+    /// <summary>Cases: one open case per NIK. The aggregate each command folds from its stream is CaseFold's (Folding/).</summary>
     public static IServiceCollection AddCases(this IServiceCollection services) =>
-        services.ConfigureMarten(opts =>
-        {
-            opts.Projections.LiveStreamAggregation<Case>();
-            opts.Schema.For<OpenCaseClaim>();
-        });
+        services.ConfigureMarten(opts => opts.Schema.For<OpenCaseClaim>());
 
     /// <summary>
     /// Every command on an existing case first checks who may touch it, then the version it was

@@ -17,8 +17,8 @@ public record CaseStageChanged(
     List<StageDelta> Effective);
 
 /// <summary>
-/// A case's stages over time on both bases: what the next stage change is measured against. Kept
-/// by coverage and folded from the case's stream when a command moves the case to another stage.
+/// A case's stages over time on both bases: what the next stage change is measured against. Folded
+/// with the case (Case.Stages) from the events its command reads under the stream's lock.
 /// </summary>
 public sealed partial record CaseStages(Guid Id, IReadOnlyList<StagePeriod> Recorded, IReadOnlyList<StagePeriod> Effective)
 {

@@ -5,12 +5,11 @@ namespace EnrolmentCases.Coverage;
 
 public static class Configuration
 {
-    /// <summary>Each case's stage timelines (folded when a stage changes) and the coverage read models (async daemon).</summary>
+    /// <summary>The coverage read models (async daemon). Each case's stage timelines are folded with the case (Case.Stages).</summary>
     public static IServiceCollection AddCoverage(this IServiceCollection services) =>
         services.ConfigureMarten((sp, opts) =>
         {
             var calendar = sp.GetRequiredService<ProvinceCalendar>();
-            opts.Projections.LiveStreamAggregation<CaseStages>();
             opts.Projections.Add(new CoverageMonthProjection(calendar), ProjectionLifecycle.Async);
             opts.Projections.Add(new CoverageDayProjection(calendar), ProjectionLifecycle.Async);
             opts.Projections.Add(new CoverageChangeProjection(), ProjectionLifecycle.Async);

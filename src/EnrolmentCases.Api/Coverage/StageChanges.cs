@@ -10,15 +10,14 @@ namespace EnrolmentCases.Coverage;
 /// </summary>
 public static class StageChanges
 {
-    public static async Task<Decision> AnnotateAsync(IQuerySession session, Case? before, Decision decision, Now now,
-        CancellationToken ct = default)
+    /// <summary>
+    /// The stages are folded with the case itself (<see cref="Case.Stages"/>), from the events its command read inside the
+    /// transaction and under the stream's lock: the stream is not read a second time (ADR 0046).
+    /// </summary>
+    public static Decision Annotate(Case? before, Decision decision, Now now)
     {
         if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
-        // Folded from the case's own stream, read inside the command's transaction and under its lock.
-        var stages = before is null
-            ? CaseStages.None
-            : await session.Events.AggregateStreamAsync<CaseStages>(before.Id, token: ct) ?? CaseStages.None;
-        return decision with { Events = Annotate(before, stages, decision.Events, now.Calendar, now.Instant) };
+        return decision with { Events = Annotate(before, before?.Stages as CaseStages ?? CaseStages.None, decision.Events, now.Calendar, now.Instant) };
     }
 
     public static List<object> Annotate(Case? before, CaseStages stages, IEnumerable<object> events, ProvinceCalendar calendar,
@@ -30,7 +29,7 @@ public static class StageChanges
         {
             annotated.Add(e);
             var from = state?.Stage;
-            state = state is null ? Case.Create((WorkerIdentified)e) : state.After(e);
+            state = state is null ? Case.Opened((WorkerIdentified)e) : state.After(e);
             if (state.Stage == from) continue;
 
             var effective = EffectiveAt(e, calendar) ?? now;

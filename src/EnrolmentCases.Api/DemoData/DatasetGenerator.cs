@@ -292,7 +292,7 @@ public sealed class DatasetGenerator(
             {
                 recorded.Add(new Recorded(e, at, user, correlation, headers));
                 if (e is CaseStageChanged changed) stages = CaseStages.Apply(changed, stages);
-                else state = state is null ? Case.Create((WorkerIdentified)e) : state.After(e);
+                else state = state is null ? Case.Opened((WorkerIdentified)e) : state.After(e);
                 if (BudgetLedger.EntryFor(caseId, e, at) is { } entry)
                 {
                     var budgetId = e switch

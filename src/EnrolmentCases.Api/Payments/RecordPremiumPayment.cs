@@ -79,7 +79,7 @@ public static class RecordPremiumPaymentEndpoint
     {
         var decision = lapses.Due(@case, now)
             .Then(@case, current => Decide(current, command, now.Today, lapses.GraceMonths, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        var (answer, events) = StageChanges.Annotate(@case, decision, now).Answer(@case);
         // A subsidised month is paid out of its budget, locked and booked as the command's last step.
         if (await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant) is { } refused) return (Results.Problem(refused), new Events());
         return (answer, events);

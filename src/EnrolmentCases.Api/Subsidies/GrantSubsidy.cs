@@ -46,7 +46,7 @@ public static class GrantSubsidyEndpoint
     {
         var decision = lapses.Due(@case, now)
             .Then(@case, current => SubsidyDecisions.Grant(current, command, tariff.Value, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        var (answer, events) = StageChanges.Annotate(@case, decision, now).Answer(@case);
         // Last: the budget is locked, checked and booked only now; two grants racing for its last rupiah queue here.
         if (await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant) is { } exceeded) return (Results.Problem(exceeded), new Events());
         return (answer, events);

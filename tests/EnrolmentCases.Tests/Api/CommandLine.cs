@@ -324,7 +324,7 @@ public class ProjectionCommands
         await SqlAsync($"delete from {Schema}.mt_doc_coveragemonth");
         // The case views as the commands wrote them inline: the set-wise rebuild (ADR 0041) must write them again to the byte.
         var views = $"select id::text || '|' || data::text || '|' || mt_version || '|' || mt_dotnet_type || '|' || " +
-                    "concat_ws('|', regency_code, opened_at, stage, settled_through_index, insurer_status, insurer_drifting, subsidy_cohort) " +
+                    "concat_ws('|', regency_code, opened_at, stage, settled_through_index, insurer_status, insurer_drifting) " +
                     $"from {Schema}.mt_doc_casedetails order by id";
         var inline = await TestSql.NamesAsync(views);
         Assert.Equal(2, inline.Count);

@@ -86,8 +86,8 @@ public class GeneratedDatasetReads(GeneratedDatasetFixture data)
     }
 
     /// <summary>
-    /// The cohort counts (ADR 0042) against the grouping the forecast made before them, over the case views' cohort
-    /// column: the same cohort, so the same forecast, figure for figure.
+    /// The cohort counts (ADR 0042) against the grouping the forecast made before them, over the case views' subsidies:
+    /// the same cohort, so the same forecast, figure for figure.
     /// </summary>
     [Fact]
     public async Task the_forecasts_cohort_counts_answer_as_the_case_views_grouped_did()
@@ -112,19 +112,17 @@ public class GeneratedDatasetReads(GeneratedDatasetFixture data)
     private static List<string> Sorted(IEnumerable<CohortMember> cohort) =>
         cohort.Where(m => m.Workers != 0).Select(m => m.ToString()).Order(StringComparer.Ordinal).ToList();
 
-    private sealed record Group(string RegencyCode, string Cohort, long Workers);
-
-    /// <summary>The forecast's read before ADR 0042: the year's case views grouped by their `subsidy_cohort` column.</summary>
+    /// <summary>
+    /// The forecast's grouping before ADR 0042, from the case views themselves: every view with a subsidy of the year,
+    /// grouped by regency, payer, start month and premium (the cohort column of ADR 0028 is gone since ADR 0046).
+    /// </summary>
     private static async Task<IReadOnlyList<CohortMember>> CohortFromCaseViewsAsync(IQuerySession session, int year)
     {
-        var views = session.DocumentStore.Options.Schema.For<EnrolmentCases.Cases.GettingDetails.CaseDetails>();
-        var groups = await session.AdvancedSql.QueryAsync<Group>(
-            $"select json_build_object('regencyCode', regency_code, 'cohort', subsidy_cohort, 'workers', count(*)) from {views} " +
-            "where subsidy_cohort >= ? and subsidy_cohort < ? group by regency_code, subsidy_cohort",
-            CancellationToken.None, $"{year:D4}", $"{year + 1:D4}");
-        return groups.Select(g => g.Cohort.Split('|')).Zip(groups)
-            .Select(x => new CohortMember(x.Second.RegencyCode, Enum.Parse<Payer>(x.First[1]), YearMonth.FromIndex(int.Parse(x.First[2])),
-                long.Parse(x.First[3]), x.Second.Workers))
+        var views = await session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().Where(c => c.Subsidy != null)
+            .ToListAsync(CancellationToken.None);
+        return views.Where(v => v.Subsidy!.BudgetYear == year)
+            .GroupBy(v => (v.RegencyCode, v.Subsidy!.Payer, v.Subsidy.StartMonth, v.Subsidy.MonthlyPremium))
+            .Select(g => new CohortMember(g.Key.RegencyCode, g.Key.Payer, g.Key.StartMonth, g.Key.MonthlyPremium, g.LongCount()))
             .ToList();
     }
 

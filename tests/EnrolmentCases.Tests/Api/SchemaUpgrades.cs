@@ -22,13 +22,13 @@ public class SchemaUpgrades
     }
 
     /// <summary>
-    /// What the first release's tables looked like: the case view's worklist, stage, insurer and cohort columns
+    /// What the first release's tables looked like: the case view's worklist, stage and insurer columns
     /// (ADR 0028; their indexes go with them), the search entries' opened-at column, and the coverage-change rows
     /// (ADR 0038) with their projection's progress are not there.
     /// </summary>
     private static Task AsAnEarlierReleaseLeftIt() => TestSql.ExecuteAsync($"""
         alter table {Schema}.mt_doc_casedetails drop column regency_code, drop column opened_at, drop column stage,
-            drop column insurer_status, drop column insurer_drifting, drop column subsidy_cohort;
+            drop column insurer_status, drop column insurer_drifting;
         alter table {Schema}.mt_doc_casesearchentry drop column opened_at;
         drop table {Schema}.mt_doc_coveragechange;
         delete from {Schema}.mt_event_progression where name like '%CoverageChangeProjection:%';
@@ -36,7 +36,7 @@ public class SchemaUpgrades
 
     /// <summary>The columns the upgrade fills, as the writes left them.</summary>
     private static readonly string Columns = $"""
-        select concat_ws('|', id, regency_code, opened_at, stage, insurer_status, insurer_drifting, subsidy_cohort)
+        select concat_ws('|', id, regency_code, opened_at, stage, insurer_status, insurer_drifting)
         from {Schema}.mt_doc_casedetails
         union all select concat_ws('|', 'search', id, opened_at) from {Schema}.mt_doc_casesearchentry
         order by 1
@@ -144,5 +144,51 @@ public class SchemaUpgrades
         var verify = await ApiProcess.RunAsync(Schema, "verify-projections");
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Equal(before, await With(first: false, node => Answers(node, at)));
+    }
+
+    /// <summary>The case view's cohort column and its indexes, as the releases from ADR 0028 to ADR 0045 left them.</summary>
+    private static readonly string[] CohortIndexes = ["mt_doc_casedetails_idx_subsidy_cohort", "mt_doc_casedetails_idx_subsidy_cohortregency_code"];
+
+    private static Task<long> CohortLeftovers() => TestSql.ScalarAsync($"""
+        select (select count(*) from information_schema.columns
+                where table_schema = '{Schema}' and table_name = 'mt_doc_casedetails' and column_name = 'subsidy_cohort')
+             + (select count(*) from pg_indexes where schemaname = '{Schema}' and indexname in ('{string.Join("', '", CohortIndexes)}'))
+        """);
+
+    /// <summary>
+    /// The previous release's case view carries the forecast's old cohort column (ADR 0028), filled and under two indexes, which
+    /// nothing reads since ADR 0042 and which every write of a view kept up to date. A node of this code drops the column with
+    /// its indexes at start (ADR 0046); its writes, and the reads, go on as before.
+    /// </summary>
+    [Fact]
+    public async Task a_node_drops_the_case_views_cohort_column_and_its_indexes_which_the_previous_release_left()
+    {
+        var at = DateTimeOffset.UtcNow.AddMinutes(10);
+        var before = await With(first: true, async node =>
+        {
+            var kaur = node.Token("caseworker", "17.04");
+            for (var i = 0; i < 2; i++) await node.Host.EnrolledCase(kaur);
+            await node.Host.ProjectionsCaughtUp();
+            return await Answers(node, at);
+        });
+        Assert.Equal(0, await CohortLeftovers());
+        await TestSql.ExecuteAsync($"""
+            alter table {Schema}.mt_doc_casedetails add column subsidy_cohort varchar;
+            update {Schema}.mt_doc_casedetails set subsidy_cohort = '2026|ApbdRegency|24312|16800';
+            create index {CohortIndexes[0]} on {Schema}.mt_doc_casedetails (subsidy_cohort);
+            create index {CohortIndexes[1]} on {Schema}.mt_doc_casedetails (subsidy_cohort, regency_code);
+            """);
+        Assert.Equal(3, await CohortLeftovers());
+
+        var after = await With(first: false, async node =>
+        {
+            Assert.Equal(0, await CohortLeftovers());
+            var answers = await Answers(node, at);
+            // A command writes its case view without the column.
+            await node.Host.EnrolledCase(node.Token("caseworker", "17.04"));
+            return answers;
+        });
+        Assert.Equal(before, after);
+        Assert.Equal(3, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casedetails"));
     }
 }

@@ -41,7 +41,7 @@ public class CaseDecisions
     {
         var command = new IdentifyWorker("1704015506900001", " Siti Aminah ", "17.04", "farmer", WorkerSource.P3Ke, Phone: "+62 812-7000-1234");
         var identified = IdentifyWorkerEndpoint.Decide(command, Guid.NewGuid(), Now, Person.Seal);
-        return new History(Case.Create(identified), CaseDetails.Create(identified));
+        return new History(Case.Opened(identified), CaseDetails.Create(identified));
     }
 
     private static RecordContactAttempt Attempt(ContactOutcome outcome, DateTimeOffset? at = null) => new(ContactChannel.Visit, outcome, null, at);

@@ -39,7 +39,7 @@ public static class CloseCaseEndpoint
         Now now, LapsePolicy lapses, IDocumentSession session)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        var (answer, events) = StageChanges.Annotate(@case, decision, now).Answer(@case);
         // A running subsidy's unspent commitment goes back to its budget (locked and booked last; a release never exceeds it).
         await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant);
         // A closed case no longer holds its NIK: a new case may be opened for the worker.

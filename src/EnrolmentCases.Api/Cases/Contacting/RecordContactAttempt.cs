@@ -35,11 +35,11 @@ public static class RecordContactAttemptEndpoint
     [WolverinePost("/api/cases/{id}/contact-attempts", OperationId = "RecordContactAttempt", Summary = "Record a contact attempt",
         Description = "Records a visit, call or message to the worker. Reaching the worker moves an identified case to contacted; other outcomes are recorded and leave the stage alone. occurredAt may give the time in the field when the attempt is entered later.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    public static async Task<(IResult, Events)> Post(RecordContactAttempt command,
+    public static (IResult, Events) Post(RecordContactAttempt command,
         [LockedCase] Case @case,
-        Now now, LapsePolicy lapses, IDocumentSession session)
+        Now now, LapsePolicy lapses)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        return (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        return StageChanges.Annotate(@case, decision, now).Answer(@case);
     }
 }

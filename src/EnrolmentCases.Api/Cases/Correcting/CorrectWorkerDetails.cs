@@ -63,6 +63,6 @@ public static class CorrectWorkerDetailsEndpoint
     {
         var person = (await privacy.KeyringAsync(session, [@case.Subject], ct)).For(@case.Subject, @case.KeyId);
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, person, now.Instant));
-        return (await StageChanges.AnnotateAsync(session, @case, decision, now, ct)).Answer(@case);
+        return StageChanges.Annotate(@case, decision, now).Answer(@case);
     }
 }

@@ -46,11 +46,11 @@ public static class EnrolWorkerEndpoint
     [WolverinePost("/api/cases/{id}/enrolment", OperationId = "EnrolWorker", Summary = "Record the enrolment",
         Description = "Records that BPJS Ketenagakerjaan registered the worker: the 11-digit membership number (KPJ), the programmes (JKK and JKM, optionally JHT), the declared monthly income and the effective date, which may lie in the past. Moves a contacted case to enrolled.")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    public static async Task<(IResult, Events)> Post(EnrolWorker command,
+    public static (IResult, Events) Post(EnrolWorker command,
         [LockedCase] Case @case,
-        Now now, LapsePolicy lapses, IDocumentSession session)
+        Now now, LapsePolicy lapses)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        return (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        return StageChanges.Annotate(@case, decision, now).Answer(@case);
     }
 }

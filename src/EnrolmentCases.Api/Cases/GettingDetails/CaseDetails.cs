@@ -84,12 +84,6 @@ public sealed partial record CaseDetails(
 
     [NotInResponses] public bool? InsurerDrifting => Insurer?.Drifting;
 
-    /// <summary>
-    /// The subsidy's cohort as one column, `year|payer|startMonthIndex|monthlyPremium`, so the forecast groups the year's
-    /// cohort from an index alone (ADR 0028); null without a subsidy.
-    /// </summary>
-    [NotInResponses] public string? SubsidyCohort => Subsidy is { } s ? $"{s.BudgetYear:D4}|{s.Payer}|{s.StartMonth.Index}|{s.MonthlyPremium}" : null;
-
     /// <summary>OpenedAt in UTC: it is a timestamptz column (ADR 0028), which takes no other offset.</summary>
     public static CaseDetails Create(WorkerIdentified e) => new(e.CaseId, e.Nik, e.FullName, e.RegencyCode, e.District, e.Village,
         e.Occupation, e.Phone, e.Source, CaseStage.Identified, e.IdentifiedAt.ToUniversalTime(), e.IdentifiedAt) { Subject = e.Subject, KeyId = e.KeyId };

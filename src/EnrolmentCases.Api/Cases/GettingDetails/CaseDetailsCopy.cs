@@ -57,7 +57,6 @@ public sealed class CaseDetailsCopy : IAsyncDisposable
         ["settled_through_index"] = v => (v.SettledThroughIndex, NpgsqlDbType.Integer),
         ["insurer_status"] = v => (v.InsurerStatus?.ToString(), NpgsqlDbType.Varchar),
         ["insurer_drifting"] = v => (v.InsurerDrifting, NpgsqlDbType.Boolean),
-        ["subsidy_cohort"] = v => (v.SubsidyCohort, NpgsqlDbType.Varchar),
     };
 
     /// <summary>

@@ -6,8 +6,8 @@ public static class Configuration
 {
     /// <summary>
     /// The case view behind GET /api/cases/{id} and the worklist, written in the same transaction as
-    /// the events: never behind a command the caller just made. What the worklist filters and sorts on, and what the
-    /// forecast groups, are columns beside the JSON, each under the index its query walks (ADR 0028): the worklist's
+    /// the events: never behind a command the caller just made. What the worklist filters and sorts on is in
+    /// columns beside the JSON, each under the index its query walks (ADR 0028): the worklist's
     /// `where regency_code = .. [and stage = ..] order by opened_at desc, id desc` reads one index range backwards and
     /// counts over the same index, never sorting documents.
     /// </summary>
@@ -26,13 +26,10 @@ public static class Configuration
                 // What the insurer's latest status file said (insurerStatus=, drift=).
                 .Duplicate(c => c.InsurerStatus)
                 .Duplicate(c => c.InsurerDrifting)
-                .Duplicate(c => c.SubsidyCohort)
                 // A caseworker's worklist: one regency, newest first, and its count.
                 .Index([c => c.RegencyCode, c => c.OpenedAt, c => c.Id])
                 // A worklist narrowed to one stage.
                 .Index([c => c.RegencyCode, c => c.Stage, c => c.OpenedAt, c => c.Id])
-                // The forecast's cohort of a year, grouped from the index alone.
-                .Index([c => c.SubsidyCohort, c => c.RegencyCode])
                 .Index(c => c.Subject)
                 // Insurer status files find cases by KPJ (Reconciliations).
                 .Index(c => c.MembershipNumber);

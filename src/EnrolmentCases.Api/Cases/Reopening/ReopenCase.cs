@@ -27,12 +27,12 @@ public static class ReopenCaseEndpoint
     [WolverinePost("/api/cases/{id}/reopening", OperationId = "ReopenCase", Summary = "Reopen a case",
         Description = "Returns a closed case to the stage it was closed from, unless the worker has meanwhile got another open case (duplicate-case).")]
     [Tags("Cases"), Authorize(Roles = Roles.Caseworker)]
-    public static async Task<(IResult, Events, IMartenOp)> Post(ReopenCase command,
+    public static (IResult, Events, IMartenOp) Post(ReopenCase command,
         [LockedCase] Case @case,
-        Now now, LapsePolicy lapses, IDocumentSession session)
+        Now now, LapsePolicy lapses)
     {
         var decision = lapses.Due(@case, now).Then(@case, current => Decide(current, command, now.Instant));
-        var (answer, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        var (answer, events) = StageChanges.Annotate(@case, decision, now).Answer(@case);
         // The case holds the NIK again; the commit fails with duplicate-case when another open case took it meanwhile.
         // An erased case knows no NIK to hold.
         return (answer, events,

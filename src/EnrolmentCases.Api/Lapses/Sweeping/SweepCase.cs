@@ -28,7 +28,7 @@ public static class SweepCaseHandler
         var decision = lapses.Due(@case, now).Then(@case, current => BudgetYearOver(current, now)
             ? SubsidyDecisions.End(current, SubsidyEndReason.BudgetYearOver, now.Instant)
             : Decision.Record());
-        var (_, events) = (await StageChanges.AnnotateAsync(session, @case, decision, now)).Answer(@case);
+        var (_, events) = StageChanges.Annotate(@case, decision, now).Answer(@case);
         // Releases only: nothing here can exceed a budget.
         await BudgetLedger.BookAsync(session, @case.Id, events, now.Instant);
         EventMetadata.Stamp(session, Caller.System("case-sweep"), message.Run, $"job case-sweep {message.Run}");

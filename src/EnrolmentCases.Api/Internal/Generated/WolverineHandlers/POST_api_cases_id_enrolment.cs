@@ -61,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
             // Loading Marten aggregate as part of the aggregate handler workflow
             var stream_case = await stream_case_BatchItem.ConfigureAwait(false);
 
-            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User);
+            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User, documentSession);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -99,7 +99,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            (var result, var events) = await EnrolmentCases.Cases.Enrolling.EnrolWorkerEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+            (var result, var events) = EnrolmentCases.Cases.Enrolling.EnrolWorkerEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy);
 
             if (events != null)
             {

@@ -61,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
             // Loading Marten aggregate as part of the aggregate handler workflow
             var stream_case = await stream_case_BatchItem.ConfigureAwait(false);
 
-            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User);
+            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User, documentSession);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {

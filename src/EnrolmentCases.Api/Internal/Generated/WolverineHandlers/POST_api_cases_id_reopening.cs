@@ -64,7 +64,7 @@ namespace Internal.Generated.WolverineHandlers
             // Loading Marten aggregate as part of the aggregate handler workflow
             var stream_case = await stream_case_BatchItem.ConfigureAwait(false);
 
-            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User);
+            var problemDetails1 = EnrolmentCases.Cases.CaseAccess.Before(id, stream_case.Aggregate, httpContext.User, documentSession);
             // Evaluate whether the processing should stop if there are any problems
             if (!(ReferenceEquals(problemDetails1, Wolverine.Http.WolverineContinue.NoProblems)))
             {
@@ -104,7 +104,7 @@ namespace Internal.Generated.WolverineHandlers
 
                 
                 // The actual HTTP request handler execution
-                (var result, var events, var martenOp) = await EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy, documentSession).ConfigureAwait(false);
+                (var result, var events, var martenOp) = EnrolmentCases.Cases.Reopening.ReopenCaseEndpoint.Post(command, stream_case.Aggregate, now, _lapsePolicy);
 
                 if (events != null)
                 {
