@@ -44,7 +44,7 @@ builder.Services
     .AddForecast(builder.Configuration)
     .AddAudit(builder.Configuration)
     .AddWebApp(builder.Configuration)
-    // Last: it tunes every projection the features above registered.
+    // After every feature: it tunes every projection the features above registered.
     .AddProjectionRebuilds(builder.Configuration)
     // After every feature: the warm-up's rehearsed commands stop at the store's last listener (ADR 44).
     .AddCommandRehearsals();

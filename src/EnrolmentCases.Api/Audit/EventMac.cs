@@ -71,7 +71,7 @@ public sealed record MacInput(
 }
 
 /// <summary>The key ring: signs with the current key, verifies with whichever key an event names.</summary>
-public sealed class EventMacs : EnrolmentCases.Infrastructure.IEventSigner
+public sealed class EventMacs : IEventSigner
 {
     /// <summary>The headers the MAC writes on each event: itself and the id of its key. Left out of what it covers.</summary>
     public const string MacHeader = "mac";
@@ -94,11 +94,11 @@ public sealed class EventMacs : EnrolmentCases.Infrastructure.IEventSigner
 
     public bool Knows(string keyId) => _keys.ContainsKey(keyId);
 
-    (string Header, string KeyId) EnrolmentCases.Infrastructure.IEventSigner.Key => (KeyHeader, CurrentKeyId);
+    (string Header, string KeyId) IEventSigner.Key => (KeyHeader, CurrentKeyId);
 
-    string EnrolmentCases.Infrastructure.IEventSigner.MacHeader => MacHeader;
+    string IEventSigner.MacHeader => MacHeader;
 
-    string EnrolmentCases.Infrastructure.IEventSigner.Sign(Guid streamId, long version, Guid eventId, string type, string? userName,
+    string IEventSigner.Sign(Guid streamId, long version, Guid eventId, string type, string? userName,
         string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
         EventMacListener.MacOf(this, streamId, version, eventId, type, userName, correlationId, causationId, headersJson, dataJson, previousMac);
 

@@ -10,10 +10,10 @@ namespace EnrolmentCases.Cases;
 /// </summary>
 public static class CaseAccess
 {
-    /// <summary>Only caseworkers of the case's regency may change it; to anyone else it does not exist (404).</summary>
     /// <summary>
-    /// The tail of the stream the case was folded from is handed to the session: the MAC listener chains the command's
-    /// events to it without reading it again (ADR 0046).
+    /// Only caseworkers of the case's regency may change it; to anyone else it does not exist (404). The tail of the
+    /// stream the case was folded from is handed to the session: the MAC listener chains the command's events to it
+    /// without reading it again (ADR 0046).
     /// </summary>
     public static ProblemDetails Before(Guid id, Case? @case, ClaimsPrincipal user, IDocumentSession session)
     {

@@ -20,11 +20,12 @@ public record CaseStageChanged(
 /// A case's stages over time on both bases: what the next stage change is measured against. Folded
 /// with the case (Case.Stages) from the events its command reads under the stream's lock.
 /// </summary>
-public sealed partial record CaseStages(Guid Id, IReadOnlyList<StagePeriod> Recorded, IReadOnlyList<StagePeriod> Effective)
+public sealed record CaseStages(IReadOnlyList<StagePeriod> Recorded, IReadOnlyList<StagePeriod> Effective)
 {
-    public static readonly CaseStages None = new(Guid.Empty, [], []);
+    public static readonly CaseStages None = new([], []);
 
-    public static CaseStages Create(CaseStageChanged e) => Apply(e, None);
+    /// <summary>The timelines folded with a case (Case.Stages, untyped there: cases do not depend on coverage), or none.</summary>
+    public static CaseStages Of(Case? @case) => @case?.Stages as CaseStages ?? None;
 
     public static CaseStages Apply(CaseStageChanged e, CaseStages current) => current with
     {

@@ -199,7 +199,8 @@ public partial class CoverageDayProjection(ProvinceCalendar calendar) : Coverage
 /// thousand stage changes was as many single-row inserts, each a statement for PostgreSQL to parse, plan and run and
 /// a command for the API to build. The rows are exactly those <see cref="Project"/> would insert one by one (the same
 /// ids, the store's serialiser for data, the duplicated instants as timestamptz); mt_version and mt_last_modified take
-/// their column defaults. A plain insert: a row that exists already fails the page, as Marten's Insert does.
+/// their column defaults (a test checks that no other column is left to one). A plain insert: a row that exists already
+/// fails the page, as Marten's Insert does.
 /// </summary>
 public partial class CoverageChangeProjection : EventProjection, IJasperFxProjection<IDocumentOperations>
 {
@@ -209,7 +210,10 @@ public partial class CoverageChangeProjection : EventProjection, IJasperFxProjec
         RegisterPublishedType(typeof(CoverageChange));
     }
 
-    /// <summary>The rows of one stage change, one at a time: what an inline use or a single event would write.</summary>
+    /// <summary>
+    /// The rows of one stage change. The projection runs only in the daemon, whose pages (live and rebuild) go through
+    /// ApplyAsync below; this method declares the event type it takes and states the rows one by one.
+    /// </summary>
     public void Project(IEvent<CaseStageChanged> e, IDocumentOperations operations)
     {
         // Insert, not Store: each row is new (its id is its event's sequence).

@@ -17,7 +17,7 @@ public static class StageChanges
     public static Decision Annotate(Case? before, Decision decision, Now now)
     {
         if (decision.Refusal is not null || !MovesStage(before, decision.Events)) return decision;
-        return decision with { Events = Annotate(before, before?.Stages as CaseStages ?? CaseStages.None, decision.Events, now.Calendar, now.Instant) };
+        return decision with { Events = Annotate(before, CaseStages.Of(before), decision.Events, now.Calendar, now.Instant) };
     }
 
     public static List<object> Annotate(Case? before, CaseStages stages, IEnumerable<object> events, ProvinceCalendar calendar,

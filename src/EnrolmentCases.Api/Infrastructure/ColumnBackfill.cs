@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using static EnrolmentCases.Infrastructure.SchemaMigration;
 
 namespace EnrolmentCases.Infrastructure;
 
@@ -156,12 +157,4 @@ public sealed partial class ColumnBackfill(IOptions<SchemaUpgradeOptions> option
         while (await reader.ReadAsync(ct)) columns[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
         return columns;
     }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 }

@@ -180,16 +180,17 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
         return (string)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    /// <summary>Runs statements on the owner's connection (also the upgrade's backfill, <see cref="ColumnBackfill"/>).</summary>
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+    /// <summary>An identifier quoted for SQL.</summary>
+    internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 }
 
-/// <summary>The schema applied as its owner (with one role, as that role) before the store or Wolverine is used.</summary>
 /// <summary>
 /// Whether this node's schema step at start has run: work started beside the hosted services (the warm-up) waits for
 /// it, or it would read a schema that is still being created or upgraded. Done at once when the node applies none.
@@ -208,6 +209,7 @@ public sealed class SchemaAtStart
     internal void Finished() => _applied.TrySetResult();
 }
 
+/// <summary>The schema applied as its owner (with one role, as that role) before the store or Wolverine is used.</summary>
 internal sealed class SchemaMigrationAtStart(SchemaMigration migration, SchemaAtStart schema) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -483,16 +483,14 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             var prepared = 0;
             foreach (var connection in connections)
             {
-                await using var transaction = await connection.BeginTransactionAsync(ct);
+                Npgsql.NpgsqlTransaction? transaction = null;
                 try
                 {
+                    // Nothing below runs unless the server itself refuses every write of this transaction.
+                    transaction = await BeginReadOnlyAsync(connection, ct);
+                    if (transaction is null) continue;
                     await using var command = connection.CreateCommand();
                     command.Transaction = transaction;
-                    command.CommandText = "set transaction read only";
-                    await command.ExecuteNonQueryAsync(ct);
-                    command.CommandText = "select current_setting('transaction_read_only')";
-                    // Nothing below runs unless the server itself refuses every write of this transaction.
-                    if (await command.ExecuteScalarAsync(ct) as string != "on") continue;
                     if (tables is null)
                     {
                         command.CommandText = """
@@ -550,7 +548,11 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
                 }
                 finally
                 {
-                    await transaction.RollbackAsync(CancellationToken.None);
+                    if (transaction is not null)
+                    {
+                        await transaction.RollbackAsync(CancellationToken.None);
+                        await transaction.DisposeAsync();
+                    }
                 }
             }
 
@@ -576,6 +578,33 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         {
             await transaction.RollbackAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// A transaction on <paramref name="connection"/> that the server has confirmed read-only, so it refuses every write
+    /// (no row, no sequence number), or null (rolled back) if the server does not confirm it (ADR 47).
+    /// </summary>
+    internal static async Task<Npgsql.NpgsqlTransaction?> BeginReadOnlyAsync(Npgsql.NpgsqlConnection connection, CancellationToken ct)
+    {
+        var transaction = await connection.BeginTransactionAsync(ct);
+        try
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "set transaction read only";
+            await command.ExecuteNonQueryAsync(ct);
+            command.CommandText = "select current_setting('transaction_read_only')";
+            if (await command.ExecuteScalarAsync(ct) as string == "on") return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+
+        await transaction.RollbackAsync(CancellationToken.None);
+        await transaction.DisposeAsync();
+        return null;
     }
 
     private IEnumerable<Type> AggregateTypes() =>
@@ -752,19 +781,11 @@ internal sealed class RehearsalGate : DocumentSessionListenerBase
         {
             await using var connection = session.DocumentStore.Storage.Database.CreateConnection();
             await connection.OpenAsync(token);
-            await using var transaction = await connection.BeginTransactionAsync(token);
+            // Nothing is sent unless the server itself refuses every write of this transaction.
+            await using var transaction = await WarmUp.BeginReadOnlyAsync(connection, token);
+            if (transaction is null) return false;
             try
             {
-                await using (var command = connection.CreateCommand())
-                {
-                    command.Transaction = transaction;
-                    command.CommandText = "set transaction read only";
-                    await command.ExecuteNonQueryAsync(token);
-                    command.CommandText = "select current_setting('transaction_read_only')";
-                    // Nothing is sent unless the server itself refuses every write of this transaction.
-                    if (await command.ExecuteScalarAsync(token) as string != "on") return false;
-                }
-
                 await using var batch = new Npgsql.NpgsqlBatch(connection, transaction);
                 var builder = new Weasel.Postgresql.BatchBuilder(batch);
                 foreach (var operation in operations)

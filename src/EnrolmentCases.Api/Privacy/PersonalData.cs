@@ -91,6 +91,9 @@ public sealed class PersonalData
     {
         var wanted = subjects.OfType<string>().Distinct().ToArray();
         var keys = wanted.Length == 0 ? [] : await session.LoadManyAsync<PersonKey>(ct, wanted);
-        return new PersonKeyring(this, keys.ToDictionary(k => k.Id));
+        return Keyring(keys);
     }
+
+    /// <summary>A keyring of keys already loaded (a person without one, erased, reveals nothing).</summary>
+    public PersonKeyring Keyring(IEnumerable<PersonKey> keys) => new(this, keys.ToDictionary(k => k.Id));
 }

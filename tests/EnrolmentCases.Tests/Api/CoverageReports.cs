@@ -399,6 +399,10 @@ public class CoverageReports(ApiFixture api)
         Assert.Equal(0, await TestSql.ScalarAsync(
             "select count(*) from enrolment.mt_doc_coveragechange where recorded_at is distinct from (data->>'recordedAt')::timestamptz " +
             "or effective_at is distinct from (data->>'effectiveAt')::timestamptz or mt_dotnet_type <> 'EnrolmentCases.Coverage.CoverageChange'"));
+        // The insert names its columns: any other column of the table (a new duplicated field) would be left to a default.
+        Assert.Empty(await TestSql.NamesAsync(
+            "select column_name::text from information_schema.columns where table_schema = 'enrolment' and table_name = 'mt_doc_coveragechange' " +
+            "and column_name not in ('id', 'data', 'mt_dotnet_type', 'recorded_at', 'effective_at') and column_default is null"));
     }
 
     [Fact]

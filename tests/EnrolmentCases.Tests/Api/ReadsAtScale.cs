@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Alba;
 using System.Text.Json;
+using Alba;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Cases.Searching;
@@ -154,7 +154,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
 
         async Task<T> Timed<T>(string what, Func<int, Task<T>> read)
         {
-            // Warm until the JIT's tiering has settled (a batch of requests compiles nothing, or 400 requests): the figures
+            // Warm until the JIT's tiering has settled (a batch of requests compiles nothing, or WarmLimit requests): the figures
             // are a running node's, not its first minutes' (the first requests after a start are measured apart, in
             // docs/benchmarks.md). The methods compiled while the timed requests run are reported beside them.
             // The runtime starts counting calls only once no new method has started for its delay, so a quiet batch

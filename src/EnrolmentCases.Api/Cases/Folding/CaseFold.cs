@@ -19,7 +19,7 @@ public sealed class CaseFold(string? macHeader) : SingleStreamProjection<Case, G
         var next = e.Data switch
         {
             WorkerIdentified x when snapshot is null => Case.Opened(x),
-            CaseStageChanged x when snapshot is not null => snapshot with { Stages = CaseStages.Apply(x, snapshot.Stages as CaseStages ?? CaseStages.None) },
+            CaseStageChanged x when snapshot is not null => snapshot with { Stages = CaseStages.Apply(x, CaseStages.Of(snapshot)) },
             _ => snapshot?.After(e.Data)
         };
         if (next is null) return null;
@@ -27,13 +27,9 @@ public sealed class CaseFold(string? macHeader) : SingleStreamProjection<Case, G
         return next with { Version = e.Version, Tail = tail };
     }
 
-    /// <summary>The MAC header as the tail query reads it (<c>coalesce(headers->>'mac', '')</c>).</summary>
-    private static string MacOf(IEvent e, string header) => e.GetHeader(header) switch
-    {
-        null => "",
-        string s => s,
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } j => j.GetString() ?? "",
-        System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Null } => "",
-        var other => other.ToString() ?? ""
-    };
+    /// <summary>
+    /// The MAC header as the tail query reads it (<c>coalesce(headers->>'mac', '')</c>): a JSON string's value, and ""
+    /// for none or JSON null (JsonElement's ToString), as the audit's case history reads headers.
+    /// </summary>
+    private static string MacOf(IEvent e, string header) => e.GetHeader(header)?.ToString() ?? "";
 }

@@ -60,6 +60,6 @@ public static class GetCaseEndpoint
         var keys = batch.Query<PersonKey>($"select k.data from {schema.For<PersonKey>()} k " +
                                           $"where k.id = (select c.data ->> 'subject' from {schema.For<CaseDetails>()} c where c.id = ?)", id);
         await batch.Execute(ct);
-        return (await view, new PersonKeyring(privacy, (await keys).ToDictionary(k => k.Id)));
+        return (await view, privacy.Keyring(await keys));
     }
 }

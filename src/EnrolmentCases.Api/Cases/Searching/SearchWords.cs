@@ -81,20 +81,26 @@ public static partial class SearchWords
     /// The token of a regency: every entry holds its case's, so a caseworker's search narrows to their regencies inside
     /// the GIN index rather than after it. "regency/" never begins a word's input ("prefix/"), so the two never meet.
     /// </summary>
-    public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, "regency/");
+    public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, RegencyDomain);
 
+    private const string PrefixDomain = "prefix/", RegencyDomain = "regency/";
+
+    /// <summary>A token under a keyed HMAC reused for many (a case's prefixes): the same value as the one-shot form below.</summary>
     private static long Token(IncrementalHash hmac, string prefix)
     {
         Span<byte> mac = stackalloc byte[32];
-        hmac.AppendData(Encoding.UTF8.GetBytes("prefix/" + prefix));
+        hmac.AppendData(Encoding.UTF8.GetBytes(PrefixDomain + prefix));
         hmac.GetHashAndReset(mac);
-        return BinaryPrimitives.ReadInt64BigEndian(mac);
+        return TokenOf(mac);
     }
 
-    private static long Token(byte[] key, string prefix, string domain = "prefix/")
+    private static long Token(byte[] key, string prefix, string domain = PrefixDomain)
     {
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(domain + prefix), mac);
-        return BinaryPrimitives.ReadInt64BigEndian(mac);
+        return TokenOf(mac);
     }
+
+    /// <summary>A token is the MAC's first 8 bytes, big-endian.</summary>
+    private static long TokenOf(ReadOnlySpan<byte> mac) => BinaryPrimitives.ReadInt64BigEndian(mac);
 }

@@ -63,6 +63,8 @@ public static class GetWorklistEndpoint
 
         var ct = http.RequestAborted;
         var regencies = RegenciesOf(Caller.From(http.User), regency);
+        // The regencies' search tokens: each index entry holds its case's.
+        var regencyTokens = regencies?.Select(searchIndex.RegencyToken).ToArray();
         var skip = (pageNumber - 1) * size;
         var wordsAlone = search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null;
         var limit = wordsAlone ? options.Value.SearchCountLimit : options.Value.CountLimit;
@@ -71,7 +73,7 @@ public static class GetWorklistEndpoint
         if (wordsAlone)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            (total, ids) = await search!.PageAsync(session, regencies, regencies?.Select(searchIndex.RegencyToken).ToArray(), skip, size, limit, ct);
+            (total, ids) = await search!.PageAsync(session, regencies, regencyTokens, skip, size, limit, ct);
         }
         else
         {
@@ -81,7 +83,7 @@ public static class GetWorklistEndpoint
             // What the insurer's latest report (Reconciliations) says about the membership, and whether it disagreed with ours.
             if (insurer is { } said) query = query.Where(c => c.InsurerStatus == said);
             if (drift is { } drifting) query = query.Where(c => c.InsurerDrifting == drifting);
-            if (search is not null) query = search.Narrow(query, session, regencies?.Select(searchIndex.RegencyToken).ToArray());
+            if (search is not null) query = search.Narrow(query, session, regencyTokens);
 
             // Columns and indexes (ADR 0028): the count reads the index up to the limit (ADR 0039), the page one range of
             // it, newest first; the page's views are loaded after.
