@@ -103,6 +103,7 @@ public static class PersonErasure
             var stream = await session.Events.FetchForExclusiveWriting<Case>(caseId, ct);
             // Erased meanwhile (by a concurrent order or re-application): one erasure event per erasure.
             if (stream.Aggregate?.Subject is null) continue;
+            CaseAccess.HandTail(session, stream.Aggregate);
             stream.AppendOne(erased);
             marked++;
         }

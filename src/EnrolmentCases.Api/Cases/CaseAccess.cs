@@ -11,15 +11,24 @@ namespace EnrolmentCases.Cases;
 public static class CaseAccess
 {
     /// <summary>
-    /// Only caseworkers of the case's regency may change it; to anyone else it does not exist (404). The tail of the
-    /// stream the case was folded from is handed to the session: the MAC listener chains the command's events to it
-    /// without reading it again (ADR 0046).
+    /// Only caseworkers of the case's regency may change it; to anyone else it does not exist (404). A case that may be
+    /// changed hands its stream's tail to the session (<see cref="HandTail"/>).
     /// </summary>
     public static ProblemDetails Before(Guid id, Case? @case, ClaimsPrincipal user, IDocumentSession session)
     {
         if (@case is null || !Caller.From(user).CanChangeCasesOf(@case.RegencyCode)) return Problems.CaseNotFound(id);
-        if (@case.Tail is { } tail) StreamTails.Remember(session, @case.Id, tail);
+        HandTail(session, @case);
         return WolverineContinue.NoProblems;
+    }
+
+    /// <summary>
+    /// The tail of the stream the case was folded from, read under the stream's lock, handed to the session that will
+    /// append to it: the MAC listener chains the new events to it without reading it again (ADR 0046). Every writer of a
+    /// locked case calls it: the HTTP commands here, the case sweep and an erasure's marks.
+    /// </summary>
+    public static void HandTail(IDocumentSession session, Case @case)
+    {
+        if (@case.Tail is { } tail) StreamTails.Remember(session, @case.Id, tail);
     }
 }
 

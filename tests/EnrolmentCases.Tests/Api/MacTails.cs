@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Alba;
+using EnrolmentCases.Cases;
+using EnrolmentCases.Lapses.Sweeping;
 using Marten;
 using Marten.Events;
 using Marten.Services;
@@ -48,7 +51,7 @@ public sealed class StatementCapture : IMartenLogger, IMartenSessionLogger
     }
 }
 
-public sealed class MacTailsFixture() : HostFixture("mac_tails")
+public sealed class MacTailsFixture() : HostFixture("mac_tails", new TestClock(new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.FromHours(7))))
 {
     public StatementCapture Statements { get; } = new();
 
@@ -82,5 +85,47 @@ public class MacTails(MacTailsFixture host) : IClassFixture<MacTailsFixture>
         var report = await host.Host.VerifyChain(host.Token("auditor"));
         Assert.True(report.Valid, report.ToString());
         Assert.True(report.EventsChecked >= 6);
+    }
+
+    [Fact]
+    public async Task the_case_sweep_chains_a_lapse_to_the_tail_it_read_under_the_lock_and_the_log_verifies()
+    {
+        var kaur = host.Token("caseworker", "17.04");
+        Guid id;
+        using (host.ClockAt(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.FromHours(7))))
+            id = await host.Host.EnrolledCase(kaur, effectiveDate: "2026-01-01");
+
+        using (host.ClockAt(new DateTimeOffset(2026, 5, 1, 9, 0, 0, TimeSpan.FromHours(7))))
+            await host.Host.Services.GetRequiredService<CaseSweep>().RunOnceAsync(CancellationToken.None);
+
+        // The sweep appended the lapse (CaseLapsed, CaseStageChanged) after reading the case under its lock ...
+        Assert.Equal(CaseStage.Lapsed, (await host.Host.GetCase(kaur, id)).Stage);
+        // ... and chained it to the tail of that read, as the commands do.
+        Assert.Equal(0, Sent(id, "cross join lateral"));
+
+        await host.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var report = await host.Host.VerifyChain(host.Token("auditor"));
+        Assert.True(report.Valid, report.ToString());
+    }
+
+    [Fact]
+    public async Task an_erasure_chains_its_mark_on_each_case_to_the_tail_it_read_under_the_lock_and_the_log_verifies()
+    {
+        var person = Erasable.New();
+        var id = await host.Host.IdentifyWorker(host.Token("caseworker", "17.04"), person.Worker);
+        await host.Host.Scenario(s =>
+        {
+            s.Post.Json(Erasable.Order(person.Nik, $"Court order {Guid.NewGuid():N}")).ToUrl("/api/audit/erasures");
+            s.WithBearerToken(host.Token("admin"));
+            s.StatusCodeShouldBe(201);
+        });
+
+        // The order marked the case after reading it under its lock, and chained the mark to that read's tail.
+        Assert.True(Sent(id, "for update") >= 1, "the capture sees the case's locked read");
+        Assert.Equal(0, Sent(id, "cross join lateral"));
+
+        await host.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var report = await host.Host.VerifyChain(host.Token("auditor"));
+        Assert.True(report.Valid, report.ToString());
     }
 }

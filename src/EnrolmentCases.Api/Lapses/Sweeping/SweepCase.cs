@@ -25,6 +25,7 @@ public static class SweepCaseHandler
         [LockedCase] Case @case,
         Now now, LapsePolicy lapses, IDocumentSession session)
     {
+        CaseAccess.HandTail(session, @case);
         var decision = lapses.Due(@case, now).Then(@case, current => BudgetYearOver(current, now)
             ? SubsidyDecisions.End(current, SubsidyEndReason.BudgetYearOver, now.Instant)
             : Decision.Record());
