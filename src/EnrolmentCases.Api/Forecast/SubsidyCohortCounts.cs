@@ -74,15 +74,16 @@ public partial class SubsidyCohortProjection : MultiStreamProjection<SubsidyCoho
         string granted = graph.EventMappingFor(typeof(SubsidyGranted)).EventTypeName,
             ended = graph.EventMappingFor(typeof(SubsidyEnded)).EventTypeName,
             identified = graph.EventMappingFor(typeof(WorkerIdentified)).EventTypeName;
-        // The (stream_id, version) index finds each stream's few events.
+        // The (stream_id, version) index finds each stream's few events, in order (within a stream, versions and
+        // sequence numbers rise together).
         var lookups = await session.AdvancedSql.QueryAsync<Lookup>(
             "select json_build_object('sequence', x.seq, 'identified', w.data, 'previous', case when p.type = ? then p.data end) " +
-            "from unnest(?::uuid[], ?::bigint[]) as x(stream, seq) " +
+            "from unnest(?::uuid[], ?::bigint[], ?::bigint[]) as x(stream, seq, version) " +
             $"left join lateral (select e.data from {schema}.mt_events e where e.stream_id = x.stream and e.type = ? order by e.version limit 1) w on true " +
             $"left join lateral (select e.type, e.data from {schema}.mt_events e where e.stream_id = x.stream and e.type in (?, ?) " +
-            "and e.seq_id < x.seq order by e.seq_id desc limit 1) p on true",
+            "and e.version < x.version order by e.version desc limit 1) p on true",
             CancellationToken.None, granted, events.Select(e => e.StreamId).ToArray(), events.Select(e => e.Sequence).ToArray(),
-            identified, granted, ended);
+            events.Select(e => e.Version).ToArray(), identified, granted, ended);
         var bySequence = lookups.ToDictionary(l => l.Sequence);
 
         foreach (var e in events)
