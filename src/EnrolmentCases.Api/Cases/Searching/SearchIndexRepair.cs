@@ -11,15 +11,17 @@ namespace EnrolmentCases.Cases.Searching;
 /// column (before ADR 0042), which a caseworker's walk of its regency never reads, and among them those without a regency
 /// token or an opening time (before ADR 0028), which no caseworker's search finds at all (ADR 0051). Each is rebuilt from its
 /// case view and its person's key as `rebuild-search-index` rebuilds it, or removed when the person is erased.
-/// The column being null is the whole of the progress: batches in primary-key order, each one transaction that locks its
-/// entries (skipping those another node or a command holds), so a crash loses at most a batch, the next start carries on,
-/// and nodes starting together share the work. A command or an erasure that writes an entry meanwhile waits for the batch
+/// The column being null is the whole of the progress: passes over primary-key ranges, each range one transaction that locks
+/// its entries still to repair (skipping those another node or a command holds), so a crash loses at most a range, the next
+/// start carries on, and nodes starting together share the work. A command or an erasure that writes an entry meanwhile waits for the batch
 /// and writes after it, so its own entry is the one that stays. Readiness is Degraded until no such entry is left.
 /// </summary>
 public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild rebuild, SchemaAtStart schema,
     IOptions<SchemaUpgradeOptions> options, ILogger<SearchIndexRepair> logger) : BackgroundService, IHealthCheck
 {
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(1);
+
+    private static readonly Guid LastId = Guid.Parse("ffffffff-ffff-ffff-ffff-ffffffffffff");
 
     private sealed record Progress(long? Found, long Indexed, long Removed, bool Done);
 
@@ -61,29 +63,37 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
         }
 
         logger.LogWarning("{Entries} search entries from an earlier release lack their regency: a caseworker's search misses them until they are " +
-                          "rebuilt from their case views, in batches of {Batch}, while the node serves", found, options.Value.SearchRepairBatchSize);
+                          "rebuilt from their case views, in primary-key ranges of {Batch}, while the node serves", found, options.Value.SearchRepairBatchSize);
         var started = Stopwatch.GetTimestamp();
+        var batch = options.Value.SearchRepairBatchSize;
         for (var after = Guid.Empty; ;)
         {
             await using var session = store.LightweightSession();
             await session.BeginTransactionAsync(ct);
+            // The next range of entries by primary key, whatever their state: a statement reads a bounded range whatever the
+            // planner believes of the column (just added, or never analysed), as the column fill does (ADR 0043).
+            var last = await session.AdvancedSql.QueryAsync<Guid>($"select id from {entries} where id > ? order by id offset ? limit 1", ct, after, batch - 1);
             var ids = await session.AdvancedSql.QueryAsync<Guid>(
-                $"select id from {entries} where regency_code is null and id > ? order by id limit ? for update skip locked",
-                ct, after, options.Value.SearchRepairBatchSize);
-            if (ids.Count == 0)
+                $"select id from {entries} where id > ? and id <= ? and regency_code is null order by id for update skip locked",
+                ct, after, last.Count == 1 ? last[0] : LastId);
+            if (ids.Count > 0)
             {
-                // The end of a pass: done unless rows another transaction held are still unrepaired (its node died, or is at it).
-                if (await CountAsync($"select count(*) from (select 1 from {entries} where regency_code is null limit 1) e", ct) == 0) break;
-                after = Guid.Empty;
-                await Task.Delay(Pause, ct);
+                var views = await session.LoadManyAsync<CaseDetails>(ct, ids);
+                var (indexed, removed) = await rebuild.IndexAsync(session, ids, views, ct);
+                await session.SaveChangesAsync(ct);
+                _progress = _progress with { Indexed = _progress.Indexed + indexed, Removed = _progress.Removed + removed };
+            }
+
+            if (last.Count == 1)
+            {
+                after = last[0];
                 continue;
             }
 
-            var views = await session.LoadManyAsync<CaseDetails>(ct, ids);
-            var (indexed, removed) = await rebuild.IndexAsync(session, ids, views, ct);
-            await session.SaveChangesAsync(ct);
-            after = ids[^1];
-            _progress = _progress with { Indexed = _progress.Indexed + indexed, Removed = _progress.Removed + removed };
+            // The end of a pass: done unless entries another transaction held are still unrepaired (its node is at them, or died).
+            if (await CountAsync($"select count(*) from (select 1 from {entries} where regency_code is null limit 1) e", ct) == 0) break;
+            after = Guid.Empty;
+            await Task.Delay(Pause, ct);
         }
 
         _progress = _progress with { Done = true };
