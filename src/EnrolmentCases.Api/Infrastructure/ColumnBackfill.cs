@@ -17,9 +17,16 @@ public sealed class SchemaUpgradeOptions
     /// </summary>
     public int BackfillBatchSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// Search entries an earlier release wrote that one transaction of the node's repair after start rewrites (ADR 0051): each
+    /// costs a case view's read, its decryption and its tokens' hashes in the node, and its row stays locked until the batch commits.
+    /// </summary>
+    public int SearchRepairBatchSize { get; set; } = 1_000;
+
     public static IEnumerable<string> Rules(SchemaUpgradeOptions o)
     {
         if (o.BackfillBatchSize is < 100 or > 1_000_000) yield return $"BackfillBatchSize must be between 100 and 1000000 (is {o.BackfillBatchSize})";
+        if (o.SearchRepairBatchSize is < 10 or > 100_000) yield return $"SearchRepairBatchSize must be between 10 and 100000 (is {o.SearchRepairBatchSize})";
     }
 }
 

@@ -63,7 +63,7 @@ public class ReadinessDetail(ApiFixture api)
         var (status, body) = await api.Host.Ready(api.Token(role));
 
         Assert.Equal(200, status);
-        Assert.Equal(["audit-sealer", "database", "projections"], body.GetProperty("checks").PropertyNames().Order());
+        Assert.Equal(["audit-sealer", "database", "projections", "search-index"], body.GetProperty("checks").PropertyNames().Order());
         Assert.Equal("Healthy", body.Check("database").Status());
 
         var projections = body.Check("projections").GetProperty("data");

@@ -14,6 +14,10 @@ public static class Configuration
         services.AddSingleton<SearchIndex>();
         services.AddSingleton<SearchIndexListener>();
         services.AddSingleton<SearchIndexRebuild>();
+        // Entries an earlier release wrote are rebuilt after start, and readiness says so until none is left (ADR 0051).
+        services.AddSingleton<SearchIndexRepair>();
+        services.AddHostedService(provider => provider.GetRequiredService<SearchIndexRepair>());
+        services.AddHealthChecks().AddCheck<SearchIndexRepair>("search-index", tags: [Operations.Ready]);
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)

@@ -25,25 +25,38 @@ public sealed class SearchIndexRebuild(IDocumentStore store, SearchIndex index, 
             var views = await session.QueryAsync<CaseDetails>("where d.id > ? order by d.id limit ?", ct, after, batchSize);
             if (views.Count == 0) return (indexed, removed);
             after = views[^1].Id;
-            var keys = await privacy.KeyringAsync(session, views.Select(v => v.Subject), ct);
-            foreach (var view in views)
-            {
-                var entry = index.EntryOf(view, keys);
-                if (view.Subject is null || keys.For(view.Subject, view.KeyId) is null)
-                {
-                    session.Delete<CaseSearchEntry>(view.Id);
-                    removed++;
-                }
-                else
-                {
-                    session.Store(entry);
-                    indexed++;
-                }
-            }
-
+            var (written, erased) = await IndexAsync(session, views.Select(v => v.Id).ToList(), views, ct);
+            (indexed, removed) = (indexed + written, removed + erased);
             await session.SaveChangesAsync(ct);
             if (views.Count < batchSize) return (indexed, removed);
         }
+    }
+
+    /// <summary>
+    /// Queues, in the session, each case's entry as its view now stands, or its removal when the person is erased (no subject,
+    /// or no key) or the case has no view: the rebuild's step, and the repair's of entries an earlier release wrote (ADR 0051).
+    /// </summary>
+    public async Task<(int Indexed, int Removed)> IndexAsync(IDocumentSession session, IReadOnlyCollection<Guid> caseIds,
+        IReadOnlyList<CaseDetails> views, CancellationToken ct)
+    {
+        var keys = await privacy.KeyringAsync(session, views.Select(v => v.Subject), ct);
+        var byId = views.ToDictionary(v => v.Id);
+        var (indexed, removed) = (0, 0);
+        foreach (var id in caseIds)
+        {
+            if (byId.GetValueOrDefault(id) is { Subject: { } subject } view && keys.For(subject, view.KeyId) is not null)
+            {
+                session.Store(index.EntryOf(view, keys));
+                indexed++;
+            }
+            else
+            {
+                session.Delete<CaseSearchEntry>(id);
+                removed++;
+            }
+        }
+
+        return (indexed, removed);
     }
 }
 

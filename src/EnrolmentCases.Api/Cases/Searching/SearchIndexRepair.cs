@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using EnrolmentCases.Cases.GettingDetails;
+using EnrolmentCases.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace EnrolmentCases.Cases.Searching;
+
+/// <summary>
+/// Rewrites, after start and while the node serves, the search entries an earlier release wrote: those without a regency
+/// column (before ADR 0042), which a caseworker's walk of its regency never reads, and among them those without a regency
+/// token or an opening time (before ADR 0028), which no caseworker's search finds at all (ADR 0051). Each is rebuilt from its
+/// case view and its person's key as `rebuild-search-index` rebuilds it, or removed when the person is erased.
+/// The column being null is the whole of the progress: passes over primary-key ranges, each range one transaction that locks
+/// its entries still to repair (skipping those another node or a command holds), so a crash loses at most a range, the next
+/// start carries on, and nodes starting together share the work. A command or an erasure that writes an entry meanwhile waits for the batch
+/// and writes after it, so its own entry is the one that stays. Readiness is Degraded until no such entry is left.
+/// </summary>
+public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild rebuild, SchemaAtStart schema,
+    IOptions<SchemaUpgradeOptions> options, ILogger<SearchIndexRepair> logger) : BackgroundService, IHealthCheck
+{
+    private static readonly TimeSpan Pause = TimeSpan.FromSeconds(1);
+
+    private static readonly Guid LastId = Guid.Parse("ffffffff-ffff-ffff-ffff-ffffffffffff");
+
+    private sealed record Progress(long? Found, long Indexed, long Removed, bool Done);
+
+    private volatile Progress _progress = new(null, 0, 0, false);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await schema.Applied.WaitAsync(stoppingToken);
+            while (true)
+            {
+                try
+                {
+                    await RepairAsync(stoppingToken);
+                    return;
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogError(e, "Repairing the search entries an earlier release wrote failed; it goes on in {Seconds} s", Pause.TotalSeconds * 10);
+                    await Task.Delay(Pause * 10, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RepairAsync(CancellationToken ct)
+    {
+        var entries = store.Options.Schema.For<CaseSearchEntry>();
+        var found = await CountAsync($"select count(*) from {entries} where regency_code is null", ct);
+        _progress = _progress with { Found = found };
+        if (found == 0)
+        {
+            _progress = _progress with { Done = true };
+            return;
+        }
+
+        logger.LogWarning("{Entries} search entries from an earlier release lack their regency: a caseworker's search misses them until they are " +
+                          "rebuilt from their case views, in primary-key ranges of {Batch}, while the node serves", found, options.Value.SearchRepairBatchSize);
+        var started = Stopwatch.GetTimestamp();
+        var batch = options.Value.SearchRepairBatchSize;
+        for (var after = Guid.Empty; ;)
+        {
+            await using var session = store.LightweightSession();
+            await session.BeginTransactionAsync(ct);
+            // The next range of entries by primary key, whatever their state: a statement reads a bounded range whatever the
+            // planner believes of the column (just added, or never analysed), as the column fill does (ADR 0043).
+            var last = await session.AdvancedSql.QueryAsync<Guid>($"select id from {entries} where id > ? order by id offset ? limit 1", ct, after, batch - 1);
+            var ids = await session.AdvancedSql.QueryAsync<Guid>(
+                $"select id from {entries} where id > ? and id <= ? and regency_code is null order by id for update skip locked",
+                ct, after, last.Count == 1 ? last[0] : LastId);
+            if (ids.Count > 0)
+            {
+                var views = await session.LoadManyAsync<CaseDetails>(ct, ids);
+                var (indexed, removed) = await rebuild.IndexAsync(session, ids, views, ct);
+                await session.SaveChangesAsync(ct);
+                _progress = _progress with { Indexed = _progress.Indexed + indexed, Removed = _progress.Removed + removed };
+            }
+
+            if (last.Count == 1)
+            {
+                after = last[0];
+                continue;
+            }
+
+            // The end of a pass: done unless entries another transaction held are still unrepaired (its node is at them, or died).
+            if (await CountAsync($"select count(*) from (select 1 from {entries} where regency_code is null limit 1) e", ct) == 0) break;
+            after = Guid.Empty;
+            await Task.Delay(Pause, ct);
+        }
+
+        _progress = _progress with { Done = true };
+        logger.LogInformation("Repaired the search entries an earlier release wrote: {Indexed} rebuilt from their case views and {Removed} removed " +
+                              "(an erased person's, or a case's without a view) by this node in {Seconds:F1} s; none is left",
+            _progress.Indexed, _progress.Removed, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private async Task<long> CountAsync(string sql, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        return (await session.AdvancedSql.QueryAsync<long>(sql, ct)).Single();
+    }
+
+    /// <summary>Readiness: Degraded until this node has found no entry left to repair.</summary>
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        var progress = _progress;
+        var data = new Dictionary<string, object>
+        {
+            ["found"] = progress.Found ?? -1,
+            ["rebuilt"] = progress.Indexed,
+            ["removed"] = progress.Removed
+        };
+        return Task.FromResult(progress switch
+        {
+            { Done: true } => HealthCheckResult.Healthy("every search entry carries its regency", data),
+            { Found: null } => HealthCheckResult.Degraded("search entries not checked yet", data: data),
+            _ => HealthCheckResult.Degraded(
+                $"repairing {progress.Found} search entries an earlier release wrote: a caseworker's search may miss them until then", data: data)
+        });
+    }
+}
