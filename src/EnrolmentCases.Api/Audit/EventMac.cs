@@ -98,9 +98,14 @@ public sealed class EventMacs : IEventSigner
 
     string IEventSigner.MacHeader => MacHeader;
 
+    string IEventSigner.CanonicalHeaders(string headersJson) => CanonicalHeaders(headersJson);
+
     string IEventSigner.Sign(Guid streamId, long version, Guid eventId, string type, string? userName,
-        string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
-        EventMacListener.MacOf(this, streamId, version, eventId, type, userName, correlationId, causationId, headersJson, dataJson, previousMac);
+        string? correlationId, string? causationId, string canonicalHeaders, string dataJson, string previousMac) =>
+        EventMacListener.MacOf(this, streamId, version, eventId, type, userName, correlationId, causationId, canonicalHeaders, dataJson, previousMac);
+
+    /// <summary>The headers as the MAC covers them: canonical, without the MAC and its key's id.</summary>
+    public static string CanonicalHeaders(string headersJson) => CanonicalJson.Of(headersJson, MacHeader, KeyHeader);
 
     /// <summary>HMAC-SHA256 of the input under the named key, lowercase hex.</summary>
     public string Compute(string keyId, MacInput input) =>
@@ -162,7 +167,7 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
 
                 var serializer = session.DocumentStore.Options.Serializer();
                 var mac = MacOf(macs, stream.Id, version, e.Id, e.EventTypeName, e.UserName, e.CorrelationId, e.CausationId,
-                    serializer.ToJson(e.Headers ?? new Dictionary<string, object>()), serializer.ToJson(e.Data), previous);
+                    EventMacs.CanonicalHeaders(serializer.ToJson(e.Headers ?? new Dictionary<string, object>())), serializer.ToJson(e.Data), previous);
                 e.SetHeader(EventMacs.MacHeader, mac);
                 previous = mac;
             }
@@ -170,13 +175,13 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
     }
 
     /// <summary>
-    /// The MAC of one event under the current key, from its headers and data as the store's serializer writes them
-    /// (the headers already carry the key's id). Also used by writers that append without a session (bulk imports).
+    /// The MAC of one event under the current key, from its canonical headers (EventMacs.CanonicalHeaders) and its data as
+    /// the store's serializer writes it. Also used by writers that append without a session (bulk imports).
     /// </summary>
     public static string MacOf(EventMacs macs, Guid streamId, long version, Guid eventId, string type, string? userName,
-        string? correlationId, string? causationId, string headersJson, string dataJson, string previousMac) =>
+        string? correlationId, string? causationId, string canonicalHeaders, string dataJson, string previousMac) =>
         macs.Compute(macs.CurrentKeyId, new MacInput(streamId, version, eventId, type, userName, correlationId, causationId,
-            CanonicalJson.Of(headersJson, EventMacs.MacHeader, EventMacs.KeyHeader), CanonicalJson.Of(dataJson), previousMac));
+            canonicalHeaders, CanonicalJson.Of(dataJson), previousMac));
 
     /// <summary>
     /// Each stream's last version and its MAC, in one query inside the session's own connection: one backward step

@@ -143,6 +143,9 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
         timings?.Lap("streams");
         long jsonTicks = 0, macTicks = 0;
         var s = 0;
+        // Every event of the chunk carries the same headers beside its own MAC: what the MAC covers of them is computed once.
+        var headers = new Dictionary<string, object>(metadata) { [signer.Key.Header] = signer.Key.KeyId };
+        var canonicalHeaders = signer.CanonicalHeaders(serializer.ToJson(headers));
         await using (var rows = await connection.BeginBinaryImportAsync(
                          $"copy {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, " +
                          "correlation_id, causation_id, headers, user_name) from stdin (format binary)", ct))
@@ -156,12 +159,10 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
                     var mapping = events.EventMappingFor(data.GetType());
                     var id = Guid.CreateVersion7(at);
                     var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                    var headers = new Dictionary<string, object>(metadata) { [signer.Key.Header] = signer.Key.KeyId };
                     var dataJson = serializer.ToJson(data);
-                    var headersJson = serializer.ToJson(headers);
                     var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                     var mac = signer.Sign(opening.CaseId, v + 1, id, mapping.EventTypeName, user, correlation, causation,
-                        headersJson, dataJson, previous);
+                        canonicalHeaders, dataJson, previous);
                     headers[signer.MacHeader] = mac;
                     previous = mac;
                     var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -306,7 +307,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
                     var headers = new Dictionary<string, object>(recorded.Headers) { [signer.Key.Header] = signer.Key.KeyId };
                     var dataJson = serializer.ToJson(recorded.Data);
                     var mac = signer.Sign(append.StreamId, version, id, mapping.EventTypeName, recorded.User, recorded.Correlation, null,
-                        serializer.ToJson(headers), dataJson, previous);
+                        signer.CanonicalHeaders(serializer.ToJson(headers)), dataJson, previous);
                     headers[signer.MacHeader] = mac;
                     previous = mac;
 

@@ -13,7 +13,13 @@ public interface IEventSigner
     /// <summary>The header the MAC goes in.</summary>
     string MacHeader { get; }
 
-    /// <summary>The MAC of one event, from its headers (the key's id among them) and data as the store's serializer writes them.</summary>
+    /// <summary>
+    /// What the MAC covers of an event's headers (the key's id among them, as the store's serializer writes them): the same
+    /// text for every event written with the same headers, so a writer of many computes it once.
+    /// </summary>
+    string CanonicalHeaders(string headersJson);
+
+    /// <summary>The MAC of one event, from its canonical headers and its data as the store's serializer writes it.</summary>
     string Sign(Guid streamId, long version, Guid eventId, string type, string? userName, string? correlationId, string? causationId,
-        string headersJson, string dataJson, string previousMac);
+        string canonicalHeaders, string dataJson, string previousMac);
 }

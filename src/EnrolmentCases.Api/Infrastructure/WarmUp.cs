@@ -201,7 +201,8 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             if (services.GetService<IEventSigner>() is not { } signer) return Task.FromResult(0);
             var (header, keyId) = signer.Key;
             var headers = $$"""{"{{header}}":"{{keyId}}","warmUp":true}""";
-            signer.Sign(Guid.NewGuid(), 1, Guid.NewGuid(), "warm_up", "warm-up", "warm-up", null, headers, """{"b":[1,2],"a":"x"}""", "");
+            signer.Sign(Guid.NewGuid(), 1, Guid.NewGuid(), "warm_up", "warm-up", "warm-up", null, signer.CanonicalHeaders(headers),
+                """{"b":[1,2],"a":"x"}""", "");
             return Task.FromResult(1);
         });
 

@@ -77,6 +77,24 @@ public class Imports(ApiFixture api)
     }
 
     [Fact]
+    public async Task every_event_an_import_writes_carries_a_mac_chained_to_its_stream_that_verifies()
+    {
+        var csv = string.Join("\n", Enumerable.Range(0, 3).Select(_ => Row(Niks.Next("1702"))).Prepend(Header));
+        var view = await Finished(await Start(csv, _rejang, query: "?listSource=MAC%20check"), _rejang);
+        Assert.Equal(3, view.Counts.Created);
+
+        // The MAC check the audit sealer runs before sealing, over the stored rows of this import's events.
+        var macs = api.Host.Services.GetRequiredService<EnrolmentCases.Audit.EventMacs>();
+        var head = await EnrolmentCases.Audit.AuditChain.LastSequenceAsync(api.Store, default);
+        var imported = (await EnrolmentCases.Audit.AuditChain.ReadForCheckAsync(api.Store, 0, head, int.MaxValue, default))
+            .Where(e => e.Event.CorrelationId == view.Id.ToString("N")).ToList();
+        Assert.Equal(6, imported.Count);
+        Assert.All(imported, e => Assert.Null(EnrolmentCases.Audit.EventCheck.Check(macs, e)));
+        // Each stream's second event chains to its first.
+        Assert.All(imported.Where(e => e.Event.Version == 2), e => Assert.False(string.IsNullOrEmpty(e.PreviousMac)));
+    }
+
+    [Fact]
     public async Task importing_the_same_file_again_creates_nothing()
     {
         var niks = Enumerable.Range(0, 5).Select(_ => Niks.Next("1702")).ToList();

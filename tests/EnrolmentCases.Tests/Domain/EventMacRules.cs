@@ -39,6 +39,15 @@ public class EventMacRules
     }
 
     [Fact]
+    public void of_repeated_keys_the_last_counts_as_jsonb_keeps_it_and_integers_keep_their_digits()
+    {
+        Assert.Equal("""{"a":3,"b":{"c":"y"}}""", CanonicalJson.Of("""{"b":{"c":"x","c":"y"},"a":1,"a":2,"a":3}"""));
+        Assert.Equal("""{"a":2}""", CanonicalJson.Of("""{"mac":"m","a":1,"mac":"n","a":2}""", "mac"));
+        Assert.Equal("[0,0,-7,1234567890123456789012345678,12345678901234567890123456789]",
+            CanonicalJson.Of("[0,-0,-7,1234567890123456789012345678,12345678901234567890123456789]"));
+    }
+
+    [Fact]
     public void the_mac_verifies_the_input_it_was_computed_over_and_nothing_else()
     {
         var macs = Macs();
