@@ -256,6 +256,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         // Each aggregate a command loads for writing, fetched by an id no stream has (ADR 40).
         await Step("aggregates", () => AggregatesAsync(ct));
 
+        // A save of documents through Marten's own batch execution, stopped just before its commit (ADR 49).
+        await Step("document save", () => DocumentSaveAsync(ct));
+
         // The MAC every appended event gets (ADR 15): its keyed hash and the canonical JSON it covers, computed for
         // an event that is never stored.
         await Step("event MAC", () =>
@@ -521,6 +524,59 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         }
 
         return warmed;
+    }
+
+    /// <summary>
+    /// One document of every type with a Guid identity and a table, stored in a session of the store's own kind (its own
+    /// connection and transaction, as a command's) and saved: Marten executes the batch (the upserts run and their results
+    /// are read back) and a transaction participant refuses the commit, so the transaction is rolled back and nothing
+    /// stays. The session holds no events, so no sequence number is taken and Marten has no stream to mark with a tombstone.
+    /// What the first real command would otherwise compile after the point where a rehearsed save is refused (ADR 44):
+    /// Marten's batch execution under its resilience pipeline and each operation's reading of its results. Returns 1 when
+    /// the save reached the refused commit.
+    /// </summary>
+    public async Task<int> DocumentSaveAsync(CancellationToken ct)
+    {
+        var tables = await TablesAsync(ct);
+        var documents = store.Options.AllKnownDocumentTypes()
+            .Where(d => d.IdType == typeof(Guid) && !d.DocumentType.IsAbstract && !d.DocumentType.IsInterface &&
+                        tables.Contains($"{d.TableName.Schema}.{d.TableName.Name}"))
+            .Select(d => RuntimeHelpers.GetUninitializedObject(d.DocumentType)).ToList();
+        if (documents.Count == 0) return 0;
+        try
+        {
+            await using var session = store.LightweightSession();
+            session.CorrelationId = "warm-up";
+            session.LastModifiedBy = "warm-up";
+            if (session is not ITransactionParticipantRegistrar participants) return 0;
+            participants.AddTransactionParticipant(RefuseCommit.Instance);
+            session.StoreObjects(documents);
+            await session.SaveChangesAsync(ct);
+            logger.LogWarning("Warm-up: the document save was not refused before its commit");
+            return 0;
+        }
+        catch (Exception e) when (Refused(e))
+        {
+            return 1;
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogDebug(e, "Warm-up could not take a document save to its commit");
+            return 0;
+        }
+
+        static bool Refused(Exception? e) => e is not null && (e is WarmUpRefusal || Refused(e.InnerException));
+    }
+
+    /// <summary>Refuses the commit of the one warm-up session it is added to, after its batch has run.</summary>
+    private sealed class RefuseCommit : ITransactionParticipant
+    {
+        public static readonly RefuseCommit Instance = new();
+
+        public Task BeforeCommitAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, CancellationToken token) =>
+            throw new WarmUpRefusal();
+
+        public Task AfterCommitAsync(CancellationToken token) => Task.CompletedTask;
     }
 
     /// <summary>
