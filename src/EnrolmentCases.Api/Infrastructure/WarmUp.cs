@@ -527,45 +527,53 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     }
 
     /// <summary>
-    /// One document of every type with a Guid identity and a table, stored in a session of the store's own kind (its own
-    /// connection and transaction, as a command's) and saved: Marten executes the batch (the upserts run and their results
-    /// are read back) and a transaction participant refuses the commit, so the transaction is rolled back and nothing
-    /// stays. The session holds no events, so no sequence number is taken and Marten has no stream to mark with a tombstone.
-    /// What the first real command would otherwise compile after the point where a rehearsed save is refused (ADR 44):
-    /// Marten's batch execution under its resilience pipeline and each operation's reading of its results. Returns 1 when
-    /// the save reached the refused commit.
+    /// For each document type with a Guid identity and a table, one document stored in a session of the store's own kind
+    /// (its own connection and transaction, as a command's) and saved: Marten executes the batch (the upsert runs and its
+    /// result is read back) and a transaction participant refuses the commit, so the transaction is rolled back and
+    /// nothing stays. The session holds no events, so no sequence number is taken and Marten has no stream to mark with a
+    /// tombstone. What the first real command would otherwise compile after the point where a rehearsed save is refused
+    /// (ADR 44): Marten's batch execution under its resilience pipeline and each operation's reading of its result.
+    /// A type whose empty document the table refuses (a constraint) only warms the failure path. Returns how many types
+    /// reached the refused commit.
     /// </summary>
     public async Task<int> DocumentSaveAsync(CancellationToken ct)
     {
         var tables = await TablesAsync(ct);
-        var documents = store.Options.AllKnownDocumentTypes()
-            .Where(d => d.IdType == typeof(Guid) && !d.DocumentType.IsAbstract && !d.DocumentType.IsInterface &&
-                        tables.Contains($"{d.TableName.Schema}.{d.TableName.Name}"))
-            .Select(d => RuntimeHelpers.GetUninitializedObject(d.DocumentType)).ToList();
-        if (documents.Count == 0) return 0;
-        try
+        var warmed = 0;
+        foreach (var document in store.Options.AllKnownDocumentTypes())
         {
-            await using var session = store.LightweightSession();
-            session.CorrelationId = "warm-up";
-            session.LastModifiedBy = "warm-up";
-            if (session is not ITransactionParticipantRegistrar participants) return 0;
-            participants.AddTransactionParticipant(RefuseCommit.Instance);
-            session.StoreObjects(documents);
-            await session.SaveChangesAsync(ct);
-            logger.LogWarning("Warm-up: the document save was not refused before its commit");
-            return 0;
-        }
-        catch (Exception e) when (Refused(e))
-        {
-            return 1;
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            logger.LogDebug(e, "Warm-up could not take a document save to its commit");
-            return 0;
+            if (document.IdType != typeof(Guid) || document.DocumentType.IsAbstract || document.DocumentType.IsInterface ||
+                !tables.Contains($"{document.TableName.Schema}.{document.TableName.Name}")) continue;
+            try
+            {
+                await using var session = store.LightweightSession();
+                if (session is not ITransactionParticipantRegistrar participants) return warmed;
+                session.CorrelationId = "warm-up";
+                session.LastModifiedBy = "warm-up";
+                participants.AddTransactionParticipant(RefuseCommit.Instance);
+                session.StoreObjects([RuntimeHelpers.GetUninitializedObject(document.DocumentType)]);
+                await session.SaveChangesAsync(ct);
+                logger.LogWarning("Warm-up: the save of a {Type} was not refused before its commit", document.DocumentType.Name);
+            }
+            catch (Exception e) when (Refused(e))
+            {
+                warmed++;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Warm-up could not take a {Type} save to its commit", document.DocumentType.Name);
+            }
         }
 
-        static bool Refused(Exception? e) => e is not null && (e is WarmUpRefusal || Refused(e.InnerException));
+        return warmed;
+
+        static bool Refused(Exception? e) => e switch
+        {
+            null => false,
+            WarmUpRefusal => true,
+            AggregateException a => a.InnerExceptions.Any(Refused),
+            _ => Refused(e.InnerException)
+        };
     }
 
     /// <summary>Refuses the commit of the one warm-up session it is added to, after its batch has run.</summary>

@@ -323,6 +323,7 @@ public class ReadinessWithoutADatabase
             web.UseSetting("EventStore:Schema", "health_outage");
             web.UseSetting("Health:CacheSeconds", "0");
             web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            web.UseSetting("WarmUp:SettleSeconds", "0");
         });
         Assert.Equal(200, (await host.Ready()).Status);
 

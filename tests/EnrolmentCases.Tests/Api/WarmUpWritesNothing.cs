@@ -56,7 +56,7 @@ public class WarmUpWritesNothing(ApiFixture api)
         // Each save went as far as the database, which refused its first write in the read-only transaction (ADR 47).
         Assert.Equal(commands.Count, warmUp.RehearsedToTheDatabase);
         Assert.True(connections > 0, "no pooled connection was prepared");
-        Assert.Equal(1, documentSave);
+        Assert.True(documentSave > 0, "no document save reached the refused commit");
         Assert.Equal(before, await RowsAndSequencesAsync());
         Assert.Equal(0, await TestSql.ScalarAsync("select count(*) from enrolment.mt_events where correlation_id = 'warm-up' or user_name = 'warm-up'"));
     }
