@@ -527,8 +527,8 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     }
 
     /// <summary>
-    /// For each document type with a Guid identity and a table, one document stored in a session of the store's own kind
-    /// (its own connection and transaction, as a command's) and saved: Marten executes the batch (the upsert runs and its
+    /// For each document type with a Guid identity and a table, one document stored in a session that opens its own
+    /// transaction first, as a command's does, and saved: Marten executes the batch (the upsert runs and its
     /// result is read back) and a transaction participant refuses the commit, so the transaction is rolled back and
     /// nothing stays. The session holds no events, so no sequence number is taken and Marten has no stream to mark with a
     /// tombstone. What the first real command would otherwise compile after the point where a rehearsed save is refused
@@ -551,6 +551,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
                 session.CorrelationId = "warm-up";
                 session.LastModifiedBy = "warm-up";
                 participants.AddTransactionParticipant(RefuseCommit.Instance);
+                // Opened first, as a command that fetches its aggregate for writing does: the save then runs on the
+                // session's transactional connection, the class a command's save goes through.
+                await session.BeginTransactionAsync(ct);
                 session.StoreObjects([RuntimeHelpers.GetUninitializedObject(document.DocumentType)]);
                 await session.SaveChangesAsync(ct);
                 logger.LogWarning("Warm-up: the save of a {Type} was not refused before its commit", document.DocumentType.Name);
