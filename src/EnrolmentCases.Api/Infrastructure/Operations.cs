@@ -97,10 +97,10 @@ public static class Operations
     private static async Task ReadyAsync(HttpContext http, HealthReports reports, IAuthorizationService authorization,
         IAuthorizationPolicyProvider policies, WarmUp warmUp, IOptions<WarmUpOptions> warmUpOptions)
     {
-        // Not ready while still warming up: a probe waits a little for it, then is told to come back.
-        if (!warmUp.Done.IsCompleted)
-            await Task.WhenAny(warmUp.Done, Task.Delay(TimeSpan.FromSeconds(warmUpOptions.Value.ReadinessWaitSeconds), http.RequestAborted));
-        if (!warmUp.Done.IsCompleted)
+        // Not ready while still warming up or settling (ADR 49): a probe waits a little for it, then is told to come back.
+        if (!warmUp.Settled.IsCompleted)
+            await Task.WhenAny(warmUp.Settled, Task.Delay(TimeSpan.FromSeconds(warmUpOptions.Value.ReadinessWaitSeconds), http.RequestAborted));
+        if (!warmUp.Settled.IsCompleted)
         {
             http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             http.Response.Headers.CacheControl = "no-store";

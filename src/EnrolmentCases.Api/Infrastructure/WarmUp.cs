@@ -41,6 +41,17 @@ public sealed class WarmUpOptions
     /// </summary>
     public int Connections { get; set; } = 8;
 
+    /// <summary>
+    /// After the warm-up, how long readiness may also wait for the process to settle (ADR 49): the JIT compiles nothing
+    /// and this node's set of background agents (projections, sealer, sweep) stays the same, with at least one running,
+    /// for <see cref="SettleQuietMilliseconds"/>. Past this bound the node is ready anyway. 0 is ready as soon as the
+    /// warm-up is done.
+    /// </summary>
+    public double SettleSeconds { get; set; } = 5;
+
+    /// <summary>How long the JIT and the agents must stay still for the process to count as settled.</summary>
+    public int SettleQuietMilliseconds { get; set; } = 300;
+
     public static IEnumerable<string> Rules(WarmUpOptions o)
     {
         if (o.Commands.Count > 20)
@@ -63,6 +74,10 @@ public sealed class WarmUpOptions
             yield return $"LogFirstRequests must be between 0 and 1000 (is {o.LogFirstRequests})";
         if (o.ReadinessWaitSeconds is < 0 or > 30 || double.IsNaN(o.ReadinessWaitSeconds))
             yield return $"ReadinessWaitSeconds must be between 0 and 30 (is {o.ReadinessWaitSeconds})";
+        if (o.SettleSeconds is < 0 or > 60 || double.IsNaN(o.SettleSeconds))
+            yield return $"SettleSeconds must be between 0 and 60 (is {o.SettleSeconds})";
+        if (o.SettleQuietMilliseconds is < 50 or > 10_000)
+            yield return $"SettleQuietMilliseconds must be between 50 and 10,000 (is {o.SettleQuietMilliseconds})";
     }
 }
 
@@ -88,8 +103,13 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     IServiceProvider services, ILogger<WarmUp> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _settled = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The warm-up's steps are done: what touches the database at start has finished.</summary>
     public Task Done => _done.Task;
+
+    /// <summary>Done, and the process has settled or stopped waiting for it (<see cref="WarmUpOptions.SettleSeconds"/>): readiness waits for this.</summary>
+    public Task Settled => _settled.Task;
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
@@ -105,6 +125,48 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         {
             _done.TrySetResult();
         }
+
+        try
+        {
+            if (options.Value.Enabled) await SettleAsync(ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Waiting for the process to settle failed; ready anyway");
+        }
+        finally
+        {
+            _settled.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits, at most <see cref="WarmUpOptions.SettleSeconds"/>, until the JIT has compiled nothing and this node's
+    /// background agents have not changed for <see cref="WarmUpOptions.SettleQuietMilliseconds"/>, with at least one
+    /// agent running (ADR 49). Right after the warm-up, the runtime recompiles the methods it ran hot at the optimised
+    /// tier, and the cluster's first assignment starts the projections and the sealer on a node (a couple of seconds
+    /// after the start in a Balanced cluster): a command sent then shares two cores with all of it.
+    /// </summary>
+    private async Task SettleAsync(CancellationToken ct)
+    {
+        var bound = TimeSpan.FromSeconds(options.Value.SettleSeconds);
+        if (bound == TimeSpan.Zero) return;
+        var agents = services.GetService<Wolverine.Runtime.IWolverineRuntime>()?.Agents;
+        var settling = new Settling(TimeSpan.FromMilliseconds(options.Value.SettleQuietMilliseconds));
+        var started = Stopwatch.GetTimestamp();
+        var jitAt = System.Runtime.JitInfo.GetCompiledMethodCount();
+        int running;
+        bool settled;
+        do
+        {
+            await Task.Delay(50, ct);
+            running = agents?.AllRunningAgentUris().Length ?? 0;
+            settled = settling.Observe(Stopwatch.GetElapsedTime(started), System.Runtime.JitInfo.GetCompiledMethodCount(), running);
+        } while (!settled && Stopwatch.GetElapsedTime(started) < bound);
+
+        logger.LogInformation("{Outcome} after {Ms:F0} ms: the JIT compiled {Methods} methods meanwhile, {Agents} background agents run here",
+            settled ? "Settled" : "Not settled, ready anyway", Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            System.Runtime.JitInfo.GetCompiledMethodCount() - jitAt, running);
     }
 
     private async Task RunAsync(CancellationToken ct)
@@ -193,6 +255,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
 
         // Each aggregate a command loads for writing, fetched by an id no stream has (ADR 40).
         await Step("aggregates", () => AggregatesAsync(ct));
+
+        // A save of documents through Marten's own batch execution, stopped just before its commit (ADR 49).
+        await Step("document save", () => DocumentSaveAsync(ct));
 
         // The MAC every appended event gets (ADR 15): its keyed hash and the canonical JSON it covers, computed for
         // an event that is never stored.
@@ -460,6 +525,70 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         }
 
         return warmed;
+    }
+
+    /// <summary>
+    /// For each document type with a Guid identity and a table, one document stored in a session that opens its own
+    /// transaction first, as a command's does, and saved: Marten executes the batch (the upsert runs and its
+    /// result is read back) and a transaction participant refuses the commit, so the transaction is rolled back and
+    /// nothing stays. The session holds no events, so no sequence number is taken and Marten has no stream to mark with a
+    /// tombstone. What the first real command would otherwise compile after the point where a rehearsed save is refused
+    /// (ADR 44): Marten's batch execution under its resilience pipeline and each operation's reading of its result.
+    /// A type whose empty document the table refuses (a constraint) only warms the failure path. Returns how many types
+    /// reached the refused commit.
+    /// </summary>
+    public async Task<int> DocumentSaveAsync(CancellationToken ct)
+    {
+        var tables = await TablesAsync(ct);
+        var warmed = 0;
+        foreach (var document in store.Options.AllKnownDocumentTypes())
+        {
+            if (document.IdType != typeof(Guid) || document.DocumentType.IsAbstract || document.DocumentType.IsInterface ||
+                !tables.Contains($"{document.TableName.Schema}.{document.TableName.Name}")) continue;
+            try
+            {
+                await using var session = store.LightweightSession();
+                if (session is not ITransactionParticipantRegistrar participants) return warmed;
+                session.CorrelationId = "warm-up";
+                session.LastModifiedBy = "warm-up";
+                participants.AddTransactionParticipant(RefuseCommit.Instance);
+                // Opened first, as a command that fetches its aggregate for writing does: the save then runs on the
+                // session's transactional connection, the class a command's save goes through.
+                await session.BeginTransactionAsync(ct);
+                session.StoreObjects([RuntimeHelpers.GetUninitializedObject(document.DocumentType)]);
+                await session.SaveChangesAsync(ct);
+                logger.LogWarning("Warm-up: the save of a {Type} was not refused before its commit", document.DocumentType.Name);
+            }
+            catch (Exception e) when (Refused(e))
+            {
+                warmed++;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogDebug(e, "Warm-up could not take a {Type} save to its commit", document.DocumentType.Name);
+            }
+        }
+
+        return warmed;
+
+        static bool Refused(Exception? e) => e switch
+        {
+            null => false,
+            WarmUpRefusal => true,
+            AggregateException a => a.InnerExceptions.Any(Refused),
+            _ => Refused(e.InnerException)
+        };
+    }
+
+    /// <summary>Refuses the commit of the one warm-up session it is added to, after its batch has run.</summary>
+    private sealed class RefuseCommit : ITransactionParticipant
+    {
+        public static readonly RefuseCommit Instance = new();
+
+        public Task BeforeCommitAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction transaction, CancellationToken token) =>
+            throw new WarmUpRefusal();
+
+        public Task AfterCommitAsync(CancellationToken token) => Task.CompletedTask;
     }
 
     /// <summary>
@@ -886,10 +1015,10 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
         {
             var warmUp = app.ApplicationServices.GetService<WarmUp>();
             // The listener starts with the host, so its own code (the runtime's event dispatch) is compiled during the
-            // warm-up rather than in the first request (ADR 44); what it saw until the warm-up is done is dropped, so
+            // warm-up rather than in the first request (ADR 44); what it saw until the process settled is dropped (ADR 49), so
             // the first request's list is its own.
             Interlocked.CompareExchange(ref _names, new JitNames(), null);
-            _ = (warmUp?.Done ?? Task.CompletedTask).ContinueWith(_ => Volatile.Read(ref _names)?.Since(DateTime.UtcNow), TaskScheduler.Default);
+            _ = (warmUp?.Settled ?? Task.CompletedTask).ContinueWith(_ => Volatile.Read(ref _names)?.Since(DateTime.UtcNow), TaskScheduler.Default);
             app.ApplicationServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping
                 .Register(() => Interlocked.Exchange(ref _names, null)?.Dispose());
             app.Use(async (http, inner) =>
@@ -1029,5 +1158,28 @@ internal sealed class JitNames : System.Diagnostics.Tracing.EventListener
         if (generic > 0) type = type[..generic];
         var parts = type.Split('.');
         return parts.Length <= 2 ? type : $"{parts[0]}.{parts[1]}";
+    }
+}
+
+/// <summary>
+/// Whether a started process has settled (ADR 49), from samples of the JIT's compiled-method count and the number of
+/// background agents running on this node: both unchanged for a whole quiet window, with at least one agent running.
+/// </summary>
+public sealed class Settling(TimeSpan quiet)
+{
+    private (long Methods, int Agents)? _last;
+    private TimeSpan _since;
+
+    /// <summary>Records a sample taken <paramref name="at"/> (time since the watch began); true once settled.</summary>
+    public bool Observe(TimeSpan at, long methods, int agents)
+    {
+        if (_last != (methods, agents))
+        {
+            _last = (methods, agents);
+            _since = at;
+            return false;
+        }
+
+        return agents > 0 && at - _since >= quiet;
     }
 }

@@ -279,6 +279,37 @@ public sealed class DatabaseLink : IAsyncDisposable
     }
 }
 
+public class ReadinessAfterSettling
+{
+    [Fact]
+    public async Task a_node_that_has_not_settled_is_not_ready_until_the_settle_bound_has_passed()
+    {
+        const int bound = 6;
+        await using var host = await AlbaHost.For<Program>(web =>
+        {
+            web.UseEnvironment("Development");
+            web.UseSetting("EventStore:Schema", "health_settling");
+            web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            // A quiet window longer than the bound: the process cannot count as settled, so only the bound ends the wait.
+            web.UseSetting("WarmUp:SettleSeconds", bound.ToString());
+            web.UseSetting("WarmUp:SettleQuietMilliseconds", "10000");
+            web.UseSetting("WarmUp:ReadinessWaitSeconds", "0");
+        });
+        var warmUp = host.Services.GetRequiredService<EnrolmentCases.Infrastructure.WarmUp>();
+        await warmUp.Done.WaitAsync(TimeSpan.FromSeconds(60));
+        var done = Stopwatch.GetTimestamp();
+
+        var (status, body) = await host.Ready();
+        Assert.False(warmUp.Settled.IsCompleted, "settled before the bound, with a quiet window longer than the bound");
+        Assert.Equal(503, status);
+        Assert.Equal("warming up", body.GetProperty("description").GetString());
+
+        await warmUp.Settled.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(Stopwatch.GetElapsedTime(done) >= TimeSpan.FromSeconds(bound - 0.5), $"settled {Stopwatch.GetElapsedTime(done)} after the warm-up");
+        Assert.Equal(200, (await host.Ready()).Status);
+    }
+}
+
 public class ReadinessWithoutADatabase
 {
     [Fact]
@@ -292,6 +323,9 @@ public class ReadinessWithoutADatabase
             web.UseSetting("EventStore:Schema", "health_outage");
             web.UseSetting("Health:CacheSeconds", "0");
             web.UseSetting("Lapse:SweepIntervalMinutes", "0");
+            web.UseSetting("WarmUp:SettleSeconds", "0");
+            // The first probe waits out the warm-up however loaded the machine: this test is about the outage after it.
+            web.UseSetting("WarmUp:ReadinessWaitSeconds", "30");
         });
         Assert.Equal(200, (await host.Ready()).Status);
 

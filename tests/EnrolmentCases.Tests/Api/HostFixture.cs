@@ -56,7 +56,10 @@ public abstract class HostFixture(string? schema = null, TimeProvider? clock = n
             // Money tests take budget years of their own from 2041 upwards (MoneyScenarios.FreshBudgetYear),
             // past the production horizon, up to 2126 (the most the setting allows); InputBounds tests the
             // production value on a host of its own.
-            ["ReferenceData:HorizonYears"] = "100"
+            ["ReferenceData:HorizonYears"] = "100",
+            // Ready once warmed, without waiting for the JIT to go quiet (ADR 49): in a test process that starts host after
+            // host it never does, so every host would wait the whole bound. ReadinessAfterSettling tests the wait.
+            ["WarmUp:SettleSeconds"] = "0"
         };
         if (schema is not null) settings["EventStore:Schema"] = schema;
         // Each host publishes the chain's head to a folder of its own: the data of any other host is not its history.

@@ -32,6 +32,8 @@ public class Settings(ApiFixture api)
     [InlineData("Projections:WakeMinimumIntervalMilliseconds", "-1", "Projections:WakeMinimumIntervalMilliseconds must be between 0 and FastPollingMilliseconds")]
     [InlineData("WarmUp:ReadinessWaitSeconds", "60", "WarmUp:ReadinessWaitSeconds must be between 0 and 30")]
     [InlineData("WarmUp:Connections", "101", "WarmUp:Connections must be between 0 and 100")]
+    [InlineData("WarmUp:SettleSeconds", "-1", "WarmUp:SettleSeconds must be between 0 and 60")]
+    [InlineData("WarmUp:SettleQuietMilliseconds", "10", "WarmUp:SettleQuietMilliseconds must be between 50 and 10,000")]
     public async Task a_host_with_a_bad_value_does_not_start_and_says_which_setting(string key, string value, string message)
     {
         var failure = await Record.ExceptionAsync(async () =>

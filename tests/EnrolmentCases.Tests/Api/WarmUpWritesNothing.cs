@@ -49,11 +49,14 @@ public class WarmUpWritesNothing(ApiFixture api)
         var rehearsed = await warmUp.RehearseCommandsAsync(CancellationToken.None);
         // The pooled connections, each prepared in a read-only transaction (ADR 47).
         var connections = await warmUp.ConnectionsAsync(CancellationToken.None);
+        // A document save executed up to its refused commit (ADR 49).
+        var documentSave = await warmUp.DocumentSaveAsync(CancellationToken.None);
 
         Assert.Equal(commands.Count, rehearsed);
         // Each save went as far as the database, which refused its first write in the read-only transaction (ADR 47).
         Assert.Equal(commands.Count, warmUp.RehearsedToTheDatabase);
         Assert.True(connections > 0, "no pooled connection was prepared");
+        Assert.True(documentSave > 0, "no document save reached the refused commit");
         Assert.Equal(before, await RowsAndSequencesAsync());
         Assert.Equal(0, await TestSql.ScalarAsync("select count(*) from enrolment.mt_events where correlation_id = 'warm-up' or user_name = 'warm-up'"));
     }
