@@ -539,7 +539,9 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
     /// </summary>
     public async Task<int> DocumentSaveAsync(CancellationToken ct)
     {
-        var tables = await TablesAsync(ct);
+        // Only tables this role may both insert into and update (an upsert needs both): the append-only ones (the access
+        // log, ADR 16) would refuse the statement.
+        var tables = await TablesAsync(ct, upsertable: true);
         var warmed = 0;
         foreach (var document in store.Options.AllKnownDocumentTypes())
         {
@@ -551,6 +553,8 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
                 if (session is not ITransactionParticipantRegistrar participants) return warmed;
                 session.CorrelationId = "warm-up";
                 session.LastModifiedBy = "warm-up";
+                // An empty document a table's NOT NULL column refuses is expected here, not a failure worth an error line.
+                session.Logger = QuietSessionLog.Instance;
                 participants.AddTransactionParticipant(RefuseCommit.Instance);
                 // Opened first, as a command that fetches its aggregate for writing does: the save then runs on the
                 // session's transactional connection, the class a command's save goes through.
@@ -578,6 +582,21 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
             AggregateException a => a.InnerExceptions.Any(Refused),
             _ => Refused(e.InnerException)
         };
+    }
+
+    /// <summary>Logs nothing: a warm-up session's refused statements are expected, not failures.</summary>
+    private sealed class QuietSessionLog : IMartenSessionLogger
+    {
+        public static readonly QuietSessionLog Instance = new();
+
+        public void LogSuccess(Npgsql.NpgsqlCommand command) { }
+        public void LogFailure(Npgsql.NpgsqlCommand command, Exception ex) { }
+        public void LogSuccess(Npgsql.NpgsqlBatch batch) { }
+        public void LogFailure(Npgsql.NpgsqlBatch batch, Exception ex) { }
+        public void LogFailure(Exception ex, string message) { }
+        public void RecordSavedChanges(IDocumentSession session, Marten.Services.IChangeSet commit) { }
+        public void OnBeforeExecute(Npgsql.NpgsqlCommand command) { }
+        public void OnBeforeExecute(Npgsql.NpgsqlBatch batch) { }
     }
 
     /// <summary>Refuses the commit of the one warm-up session it is added to, after its batch has run.</summary>
@@ -788,12 +807,15 @@ public sealed class WarmUp(IDocumentStore store, IOptions<WarmUpOptions> options
         public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token) => throw new WarmUpRefusal();
     }
 
-    private async Task<HashSet<string>> TablesAsync(CancellationToken ct)
+    /// <summary>The tables this role sees (upsertable: only those it may both insert into and update).</summary>
+    private async Task<HashSet<string>> TablesAsync(CancellationToken ct, bool upsertable = false)
     {
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct);
         await using var command = connection.CreateCommand();
-        command.CommandText = "select table_schema || '.' || table_name from information_schema.tables";
+        command.CommandText = "select table_schema || '.' || table_name from information_schema.tables" + (!upsertable ? "" :
+            " where table_type = 'BASE TABLE' and has_table_privilege(format('%I.%I', table_schema, table_name), 'INSERT')" +
+            " and has_table_privilege(format('%I.%I', table_schema, table_name), 'UPDATE')");
         var tables = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));

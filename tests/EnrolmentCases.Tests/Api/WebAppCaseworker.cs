@@ -178,7 +178,7 @@ public class WebAppCaseworker(DemoFixture demo, BrowserFixture browser) : IClass
         await page.Locator("[data-testid='import-rows'] li[data-outcome='created']").GetByRole(AriaRole.Link, new() { Name = "Buka kasus" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sekar Kemuning Lestari" })).ToBeVisibleAsync();
         await Expect(stage).ToHaveTextAsync("Teridentifikasi");
-        Assert.Empty(errors);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
     private static Task AssertAccessibleAsync(IPage page, string what) => WebApp.AssertAccessibleAsync(page, what);
