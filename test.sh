@@ -43,6 +43,11 @@ count() { { grep -E "^ +$1: +[0-9]+$" "$log" || true; } | awk '{s+=$2} END {prin
 passed=$(( $(count Passed) + $(echo "$web_counts" | awk '{print $1+0}') ))
 failed=$(( $(count Failed) + $(echo "$web_counts" | awk '{print $3+0}') ))
 skipped=$(count Skipped)
+# The failures again at the very end, so a run whose output is cut to its last lines still names them.
+if grep -qE "^  Failed " "$log"; then
+  echo "Failed tests:"
+  grep -A2 -E "^  Failed " "$log" | grep -vE "^(--|  Error Message:)$" | cut -c1-400
+fi
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
