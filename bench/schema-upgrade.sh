@@ -30,17 +30,6 @@ unset ConnectionStrings__MartenMigration
 export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
 sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_OWNER_ROLE" -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
 api() { (cd "$dll_dir" && dotnet EnrolmentCases.Api.dll "$@"); }
-# CPU seconds of the whole cluster: the postmaster and its live children, and the children it has reaped.
-pg_cpu() {
-  local pm tick total=0
-  pm=$(head -n 1 "$scratch/pg/postmaster.pid")
-  tick=$(getconf CLK_TCK)
-  for stat in /proc/$pm/stat $(pgrep -P "$pm" | sed 's#.*#/proc/&/stat#'); do
-    [ -r "$stat" ] || continue
-    total=$(( total + $(awk '{print $14+$15+$16+$17}' "$stat" 2>/dev/null || echo 0) ))
-  done
-  awk -v t="$total" -v k="$tick" 'BEGIN {printf "%.2f", t/k}'
-}
 
 echo "Generating $seed cases..." >&2
 api generate --cases "$seed" >"$scratch/generate.log" 2>&1 || { tail -n 30 "$scratch/generate.log" >&2; exit 1; }
@@ -71,13 +60,13 @@ first_release() {
 run() {
   local batch=$1 before after start end
   first_release
-  before=$(pg_cpu)
+  before=$(pg_cpu "$scratch/pg")
   start=$(date +%s.%N)
   /usr/bin/time -f "%U %S" -o "$scratch/time" env SchemaUpgrade__BackfillBatchSize="$batch" \
     bash -c "cd '$dll_dir' && dotnet EnrolmentCases.Api.dll db-migrate" >"$scratch/migrate.log" 2>&1 \
     || { tail -n 30 "$scratch/migrate.log" >&2; exit 1; }
   end=$(date +%s.%N)
-  after=$(pg_cpu)
+  after=$(pg_cpu "$scratch/pg")
   local filled
   filled=$(grep -o 'Filled .*' "$scratch/migrate.log" | head -n 1)
   printf 'batch %-8s db-migrate %5.1f s wall, %s s CPU (user sys); PostgreSQL %s s CPU; %s; load %s\n' "$batch" \

@@ -27,16 +27,6 @@ export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
 # Nothing but the repair at work after start.
 export WarmUp__Enabled=false Lapse__SweepIntervalMinutes=0 LapseRisk__Daily__Enabled=false
 sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_OWNER_ROLE" -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
-pg_cpu() {
-  local pm tick total=0
-  pm=$(head -n 1 "$scratch/pg/postmaster.pid")
-  tick=$(getconf CLK_TCK)
-  for stat in /proc/$pm/stat $(pgrep -P "$pm" | sed 's#.*#/proc/&/stat#'); do
-    [ -r "$stat" ] || continue
-    total=$(( total + $(awk '{print $14+$15+$16+$17}' "$stat" 2>/dev/null || echo 0) ))
-  done
-  awk -v t="$total" -v k="$tick" 'BEGIN {printf "%.2f", t/k}'
-}
 proc_cpu() { awk -v k="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/k}' "/proc/$1/stat"; }
 # Waits for a line matching $1 in the API's log, then prints the API's and PostgreSQL's CPU seconds.
 cpu_at() {
@@ -44,7 +34,7 @@ cpu_at() {
     kill -0 "$api_pid" 2>/dev/null || { tail -n 30 "$scratch/api.log" >&2; exit 1; }
     sleep 0.1
   done
-  echo "$(proc_cpu "$api_pid") $(pg_cpu)"
+  echo "$(proc_cpu "$api_pid") $(pg_cpu "$scratch/pg")"
 }
 
 echo "Generating $cases cases..." >&2

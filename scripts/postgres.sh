@@ -92,6 +92,18 @@ pg_stop() {
   pg_as_owner "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# pg_cpu DIR: CPU seconds of the cluster in DIR: the postmaster and its live children, and the children it has reaped.
+pg_cpu() {
+  local pm tick total=0
+  pm=$(head -n 1 "$1/postmaster.pid")
+  tick=$(getconf CLK_TCK)
+  for stat in /proc/$pm/stat $(pgrep -P "$pm" | sed 's#.*#/proc/&/stat#'); do
+    [ -r "$stat" ] || continue
+    total=$(( total + $(awk '{print $14+$15+$16+$17}' "$stat" 2>/dev/null || echo 0) ))
+  done
+  awk -v t="$total" -v k="$tick" 'BEGIN {printf "%.2f", t/k}'
+}
+
 # pg_connection_string PORT [ROLE]: the private cluster's database as ROLE (the superuser by default).
 pg_connection_string() {
   echo "Host=127.0.0.1;Port=$1;Database=postgres;Username=${2:-postgres};Include Error Detail=true"
