@@ -21,6 +21,7 @@ using EnrolmentCases.Targets;
 using EnrolmentCases.WebApp;
 using JasperFx;
 using Wolverine;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args).AddDemoHosting(args);
 
@@ -95,6 +96,6 @@ Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spe
     Out = new Spectre.Console.AnsiConsoleOutput(Console.Error)
 });
 await app.ApplySchemaBeforeCommandAsync(args);
-return await app.RunJasperFxCommands(args);
+return await app.RunJasperFxCommands(ProjectionRebuilds.CommandLine(args, app.Services.GetRequiredService<IOptions<RebuildOptions>>().Value));
 
 public partial class Program;

@@ -1,3 +1,5 @@
+using EnrolmentCases.Infrastructure;
+using Microsoft.Extensions.Options;
 using System.Diagnostics;
 using JasperFx.CommandLine;
 
@@ -62,7 +64,8 @@ public class GenerateCommand : JasperFxAsyncCommand<GenerateInput>
         if (input.NoRebuildFlag) return true;
 
         var watch = Stopwatch.StartNew();
-        await generator.RebuildAsync(TimeSpan.FromHours(6), false, Console.Error.WriteLine, CancellationToken.None);
+        var timeout = TimeSpan.FromMinutes(host.Services.GetRequiredService<IOptions<RebuildOptions>>().Value.TimeoutMinutes);
+        await generator.RebuildAsync(timeout, false, Console.Error.WriteLine, CancellationToken.None);
         Console.WriteLine($"Rebuilt the read models in {watch.Elapsed.TotalSeconds:N1} s ({generated.Events / watch.Elapsed.TotalSeconds:N0} events/s).");
         return true;
     }
