@@ -3,8 +3,8 @@
 #   ./bench.sh          default size, under 10 minutes on 2 cores
 #   ./bench.sh --full   full size: 60,000 generated cases (about 1,050,000 events), longer runs
 #   ./bench.sh [--full] --cases N
-#                       the rebuild and the reads over N generated cases (e.g. 1000000: about 18 million events,
-#                       21 GB, about half an hour to generate and rebuild on 2 quiet cores)
+#                       the rebuild and the reads over N generated cases (e.g. 1000000: 17.6 million events,
+#                       19.5 GB, 12 min to generate and 9 min to rebuild on 2 cores)
 #   ./bench.sh --only commands [--requests N] [--concurrency C]
 #                       only the product's mix, N requests C at a time, with statements, statement time,
 #                       API CPU and lock wait per request (about a minute; comparable on a busy machine)

@@ -21,8 +21,10 @@ public static class Configuration
                 .Duplicate(c => c.RegencyCode, notNull: true)
                 .Duplicate(c => c.OpenedAt, notNull: true)
                 .Duplicate(c => c.Stage)
-                // The lapse sweep and lapsingBefore.
-                .Duplicate(c => c.SettledThroughIndex)
+                // The lapse sweep and lapsingBefore, which ask only for enrolled and subsidized cases: the index holds only theirs,
+                // so the cases which lapsed long ago (their settled month is as old, and they only grow in number) are not read
+                // on the way to those still to lapse (ADR 0052).
+                .Duplicate(c => c.SettledThroughIndex, configure: index => index.Predicate = "stage in ('Enrolled', 'Subsidized')")
                 // What the insurer's latest status file said (insurerStatus=, drift=).
                 .Duplicate(c => c.InsurerStatus)
                 .Duplicate(c => c.InsurerDrifting)
@@ -31,6 +33,8 @@ public static class Configuration
                 // A worklist narrowed to one stage.
                 .Index([c => c.RegencyCode, c => c.Stage, c => c.OpenedAt, c => c.Id])
                 .Index(c => c.Subject)
+                // The year-end sweep finds the subsidies of budget years that are over (ADR 0052).
+                .Index(c => c.Subsidy!.BudgetYear)
                 // Insurer status files find cases by KPJ (Reconciliations).
                 .Index(c => c.MembershipNumber);
         });
