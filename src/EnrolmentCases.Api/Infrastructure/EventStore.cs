@@ -84,6 +84,11 @@ public static class EventStore
         opts.Events.MetadataConfig.CausationIdEnabled = true;
         opts.Events.MetadataConfig.HeadersEnabled = true;
         opts.Events.MetadataConfig.UserNameEnabled = true;
+
+        // An index on (type, seq_id) (ADR 0052): the erasure check reads every erasure order at each start and every five
+        // minutes, which without it was a scan of the whole event table (8.4 s at 17.6 million events); the async shards
+        // that take a few event types fetch their ranges through it too.
+        opts.Events.EnableEventTypeIndex = true;
     }
 
     public static void ApplyModules(StoreOptions opts, IServiceProvider services)
