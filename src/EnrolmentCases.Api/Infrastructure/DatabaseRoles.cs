@@ -145,36 +145,43 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
     }
 
     /// <summary>
-    /// Analyzes each populated table that has an index over an expression without statistics yet, as after that index
-    /// was just created over existing rows (ADR 0052). Only ANALYZE measures an expression, and autovacuum analyzes a table
-    /// only once enough of its rows change; until then the planner guesses a third of the table for any range over it
-    /// and scans the whole table instead of the index. ANALYZE reads a sample (about a second at 1,000,000 case views).
+    /// Analyzes each table that has an index over an expression without statistics yet, as after that index was just
+    /// created over existing rows (ADR 0052). Only ANALYZE measures an expression, and autovacuum analyzes a table only once
+    /// enough of its rows change; until then the planner guesses a third of the table for any range over it and scans the
+    /// whole table instead of the index. ANALYZE reads a sample (749 ms at 1,000,000 case views). An empty table gets no
+    /// statistics, so it is analyzed at each start while it stays empty, in about a millisecond.
     /// </summary>
     private async Task AnalyzeUnmeasuredExpressionsAsync(NpgsqlConnection owner, string schema, CancellationToken ct)
     {
+        var tables = await UnmeasuredAsync(owner, schema, ct);
+        foreach (var table in tables)
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await ExecuteAsync(owner, $"analyze {table}", ct);
+            // Still without statistics: the table is empty, nothing worth a line at every start.
+            var level = (await UnmeasuredAsync(owner, schema, ct)).Contains(table) ? LogLevel.Debug : LogLevel.Information;
+            logger.Log(level, "Analyzed {Table}, which has an expression index without statistics, in {Milliseconds:F0} ms", table,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>The schema's tables with an index over an expression that has no statistics.</summary>
+    private static async Task<IReadOnlyList<string>> UnmeasuredAsync(NpgsqlConnection owner, string schema, CancellationToken ct)
+    {
         var tables = new List<string>();
-        await using (var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand("""
             select distinct format('%I.%I', n.nspname, t.relname)
             from pg_index i
             join pg_class ic on ic.oid = i.indexrelid
             join pg_class t on t.oid = i.indrelid
             join pg_namespace n on n.oid = t.relnamespace
-            where n.nspname = $1 and i.indexprs is not null and t.reltuples <> 0
+            where n.nspname = $1 and i.indexprs is not null
               and not exists (select 1 from pg_stats s where s.schemaname = n.nspname and s.tablename = ic.relname)
-            """, owner))
-        {
-            command.Parameters.AddWithValue(schema);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
-        }
-
-        foreach (var table in tables)
-        {
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            await ExecuteAsync(owner, $"analyze {table}", ct);
-            logger.LogInformation("Analyzed {Table}, which has an expression index without statistics, in {Milliseconds:F0} ms", table,
-                System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+            """, owner);
+        command.Parameters.AddWithValue(schema);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) tables.Add(reader.GetString(0));
+        return tables;
     }
 
     /// <summary>What the runtime role may do in the owned schemas, in one transaction.</summary>

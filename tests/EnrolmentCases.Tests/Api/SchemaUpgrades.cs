@@ -211,6 +211,30 @@ public class SchemaUpgrades
         Assert.Equal(3, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casedetails"));
     }
 
+    /// <summary>
+    /// An expression index new to a populated table has no statistics until the table is analyzed, and the planner then scans
+    /// the table for any range over the expression. The node that builds the index analyzes the table (ADR 0052).
+    /// </summary>
+    [Fact]
+    public async Task a_node_that_adds_an_expression_index_to_a_populated_table_analyzes_it()
+    {
+        const string index = "mt_doc_casedetails_idx_subsidy_budget_year";
+        var statistics = $"select count(*) from pg_stats where schemaname = '{Schema}' and tablename = '{index}'";
+        await With(first: true, async node =>
+        {
+            var kaur = node.Token("caseworker", "17.04");
+            for (var i = 0; i < 2; i++) await node.Host.EnrolledCase(kaur);
+            return 0;
+        });
+        // As the previous release left it: no such index, so no statistics of its expression.
+        await TestSql.ExecuteAsync($"drop index {Schema}.{index}");
+        Assert.Equal(0, await TestSql.ScalarAsync(statistics));
+
+        await With(first: false, _ => Task.FromResult(0));
+        Assert.Equal(1, await TestSql.ScalarAsync($"select count(*) from pg_indexes where schemaname = '{Schema}' and indexname = '{index}'"));
+        Assert.Equal(1, await TestSql.ScalarAsync(statistics));
+    }
+
     /// <summary>Every search entry's id, tokens, opening time and regency, as the writes left them.</summary>
     private static readonly string Entries =
         $"select concat_ws('|', id, tokens::text, opened_at, regency_code) from {Schema}.mt_doc_casesearchentry order by 1";
