@@ -13,22 +13,9 @@ root=$PWD
 rows=${1:-200000}
 pairs=${2:-2}
 seed=${SEED:-2000}
-dll_dir=$root/src/EnrolmentCases.Api/bin/Release/net10.0
-[ -f "$dll_dir/EnrolmentCases.Api.dll" ] || { echo "no Release build in $dll_dir" >&2; exit 1; }
 
-source scripts/postgres.sh
-pg_ensure_installed
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/enrolment-upgrade.XXXXXX")
-chmod 755 "$scratch"
-trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
-# Autovacuum off: it would visit the table after each run at a time of its own choosing.
-pg_start "$scratch/pg" -c autovacuum=off -c max_wal_size=4GB
-pg_create_roles "$PG_PORT"
-# One role that owns and serves: `generate` writes the store through the serving role's connection.
-export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT" "$PG_OWNER_ROLE")"
-unset ConnectionStrings__MartenMigration
-export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
-sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_OWNER_ROLE" -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
+source bench/private-cluster.sh
+private_cluster upgrade -c max_wal_size=4GB
 api() { (cd "$dll_dir" && dotnet EnrolmentCases.Api.dll "$@"); }
 
 echo "Generating $seed cases..." >&2

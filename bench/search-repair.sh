@@ -10,23 +10,13 @@ cd "$(dirname "$0")/.."
 root=$PWD
 cases=${1:-100000}
 runs=${2:-2}
-dll_dir=$root/src/EnrolmentCases.Api/bin/Release/net10.0
-[ -f "$dll_dir/EnrolmentCases.Api.dll" ] || { echo "no Release build in $dll_dir" >&2; exit 1; }
 
-source scripts/postgres.sh
-pg_ensure_installed
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/enrolment-search-repair.XXXXXX")
-chmod 755 "$scratch"
+source bench/private-cluster.sh
 api_pid=
-trap '[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null; pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
-pg_start "$scratch/pg" -c autovacuum=off -c max_wal_size=4GB
-pg_create_roles "$PG_PORT"
-export ConnectionStrings__Marten="$(pg_connection_string "$PG_PORT" "$PG_OWNER_ROLE")"
-unset ConnectionStrings__MartenMigration
-export DOTNET_ENVIRONMENT=Development ASPNETCORE_ENVIRONMENT=Development
+on_exit='[ -n "$api_pid" ] && kill "$api_pid" 2>/dev/null'
+private_cluster search-repair -c max_wal_size=4GB
 # Nothing but the repair at work after start.
 export WarmUp__Enabled=false Lapse__SweepIntervalMinutes=0 LapseRisk__Daily__Enabled=false
-sql() { "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_OWNER_ROLE" -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"; }
 proc_cpu() { awk -v k="$(getconf CLK_TCK)" '{printf "%.2f", ($14+$15)/k}' "/proc/$1/stat"; }
 # Waits for a line matching $1 in the API's log, then prints the API's and PostgreSQL's CPU seconds.
 cpu_at() {

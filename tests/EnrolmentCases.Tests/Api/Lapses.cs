@@ -1,4 +1,5 @@
 using EnrolmentCases.Cases;
+using EnrolmentCases.Cases.GettingDetails;
 using EnrolmentCases.Coverage;
 using EnrolmentCases.Lapses.Sweeping;
 using EnrolmentCases.Money;
@@ -242,15 +243,8 @@ public class Lapses(SweepFixture api)
                      (CaseSweep.YearOver(2026), "mt_doc_casedetails_idx_subsidy_budget_year", true)
                  })
         {
-            var command = session.Query<EnrolmentCases.Cases.GettingDetails.CaseDetails>().Where(filter).Select(c => c.Id).ToCommand();
-            await using var connection = new Npgsql.NpgsqlConnection(ApiProcess.OwnerDatabase);
-            await connection.OpenAsync();
-            await using (var off = new Npgsql.NpgsqlCommand("set enable_seqscan = off", connection)) await off.ExecuteNonQueryAsync();
-            command.CommandText = "explain " + command.CommandText;
-            command.Connection = connection;
-            var plan = new List<string>();
-            await using (var reader = await command.ExecuteReaderAsync())
-                while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+            var plan = await TestSql.PlanAsync(session.Query<CaseDetails>().Where(filter).Select(c => c.Id)
+                .ToCommand(), "set enable_seqscan = off");
             Assert.True(plan.Any(line => line.Contains($"Index Scan using {index}") || line.Contains($"Bitmap Index Scan on {index}")),
                 string.Join('\n', plan));
             Assert.DoesNotContain(plan, line => line.Contains("Sort") || line.Contains("Limit") || line.Contains("WindowAgg"));

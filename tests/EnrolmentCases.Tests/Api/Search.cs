@@ -7,7 +7,6 @@ using EnrolmentCases.Privacy;
 using Marten;
 using Marten.Linq;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Xunit.Abstractions;
 
 namespace EnrolmentCases.Tests.Api;
@@ -232,15 +231,8 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         await using (var session = api.Store.QuerySession())
         {
             var search = new WorklistSearch(null, null, [rare], index.QueryTokens([rare]));
-            var command = search.Narrow(session.Query<CaseDetails>(), session, null).OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id)
-                .Stats(out _).Take(50).ToCommand();
-            await using var connection = new NpgsqlConnection(ApiProcess.OwnerDatabase);
-            await connection.OpenAsync();
-            command.CommandText = "explain " + command.CommandText;
-            command.Connection = connection;
-            var plan = new List<string>();
-            await using (var reader = await command.ExecuteReaderAsync())
-                while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+            var plan = await TestSql.PlanAsync(search.Narrow(session.Query<CaseDetails>(), session, null)
+                .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id).Stats(out _).Take(50).ToCommand());
             output.WriteLine(string.Join('\n', plan));
             Assert.Contains(plan, line => line.Contains("Bitmap Index Scan on mt_doc_casesearchentry_idx_tokens"));
         }

@@ -44,6 +44,23 @@ public static class TestSql
         return names;
     }
 
+    /// <summary>
+    /// The plan PostgreSQL makes for a command as built (a Marten query's ToCommand, its parameters bound), one line a row,
+    /// after the given settings (e.g. <c>set enable_seqscan = off</c>) on the same connection.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> PlanAsync(NpgsqlCommand command, string? settings = null)
+    {
+        await using var connection = await OpenAsync();
+        if (settings is not null)
+            await using (var set = new NpgsqlCommand(settings, connection)) await set.ExecuteNonQueryAsync();
+        command.CommandText = "explain " + command.CommandText;
+        command.Connection = connection;
+        await using var reader = await command.ExecuteReaderAsync();
+        var plan = new List<string>();
+        while (await reader.ReadAsync()) plan.Add(reader.GetString(0));
+        return plan;
+    }
+
     /// <summary>Waits, generously, until the query answers true.</summary>
     public static async Task Eventually(string condition, string what, bool asRuntime = false)
     {
