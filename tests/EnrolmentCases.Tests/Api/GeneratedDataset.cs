@@ -41,6 +41,18 @@ public sealed class GeneratedDatasetCollection : ICollectionFixture<GeneratedDat
 [Collection(GeneratedDatasetCollection.Name)]
 public class GeneratedDatasetReads(GeneratedDatasetFixture data)
 {
+    /// <summary>
+    /// The generator leaves its event table analyzed (ADR 0052): the rebuild after it plans its reads of events on those
+    /// statistics. Only an explicit ANALYZE sets last_analyze (autovacuum sets last_autoanalyze).
+    /// </summary>
+    [Fact]
+    public async Task the_generated_store_is_analyzed_for_the_rebuild_that_follows()
+    {
+        Assert.Equal(["mt_events", "mt_streams"], await TestSql.NamesAsync(
+            $"select relname from pg_stat_user_tables where schemaname = '{GeneratedDatasetFixture.Schema}' " +
+            "and relname in ('mt_events', 'mt_streams') and last_analyze is not null order by relname"));
+    }
+
     [Fact]
     public async Task coverage_shows_every_stage_and_target_that_was_generated()
     {
