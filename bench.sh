@@ -60,8 +60,11 @@ pg_start "$scratch/pg" -c max_connections=200 -c shared_buffers=512MB -c effecti
 echo "PostgreSQL on port $PG_PORT ($scratch/pg)" >&2
 
 # The API as it is deployed: published, compiled ahead of time (ReadyToRun, docs/adr/0035).
-api_out="$root/src/EnrolmentCases.Api/bin/Release/publish"
-dotnet publish src/EnrolmentCases.Api -c Release --use-current-runtime -o "$api_out" -nologo -v quiet -clp:ErrorsOnly >&2
+# BENCH_API_DIR=<folder> benchmarks an API published there instead (to compare two builds, one run each).
+api_out="${BENCH_API_DIR:-$root/src/EnrolmentCases.Api/bin/Release/publish}"
+if [ -z "${BENCH_API_DIR:-}" ]; then
+  dotnet publish src/EnrolmentCases.Api -c Release --use-current-runtime -o "$api_out" -nologo -v quiet -clp:ErrorsOnly >&2
+fi
 dotnet build bench/EnrolmentCases.Bench -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 if [ "${size[0]:-}" != --lag ]; then dotnet build bench/EnrolmentCases.Floor -c Release -nologo -v quiet -clp:ErrorsOnly >&2; fi
 
