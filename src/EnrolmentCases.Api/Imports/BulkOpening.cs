@@ -342,6 +342,7 @@ public sealed class BulkOpening(IEventSigner signer, SearchIndex search, ILogger
         ["tokens"] = e => (e.Tokens, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
         ["opened_at"] = e => (e.OpenedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz),
         ["regency_code"] = e => (e.RegencyCode, NpgsqlDbType.Varchar),
+        ["tokens_in_regency"] = e => (e.TokensInRegency, NpgsqlDbType.Array | NpgsqlDbType.Bigint),
     };
 
     /// <summary>The case's view after its opening events, with the version Marten gives a snapshot (its stream's version).</summary>

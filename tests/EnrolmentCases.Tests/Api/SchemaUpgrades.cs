@@ -237,7 +237,7 @@ public class SchemaUpgrades
 
     /// <summary>Every search entry's id, tokens, opening time and regency, as the writes left them.</summary>
     private static readonly string Entries =
-        $"select concat_ws('|', id, tokens::text, opened_at, regency_code) from {Schema}.mt_doc_casesearchentry order by 1";
+        $"select concat_ws('|', id, tokens::text, opened_at, regency_code, tokens_in_regency::text) from {Schema}.mt_doc_casesearchentry order by 1";
 
     /// <summary>
     /// Cases of Kaur loaded straight into the store (views, keys and index entries, as a search test loads them), every one named
@@ -306,7 +306,8 @@ public class SchemaUpgrades
     }
 
     /// <summary>
-    /// Search entries as earlier releases left them: without the regency column and without the regency in their JSON (before
+    /// Search entries as earlier releases left them: every one without its tokens within its regency (before ADR 0053), one in
+    /// three of Kaur's also without the regency column and without the regency in their JSON (before
     /// ADR 0042), one in two of those also without their regency token and opening time (before ADR 0028), and one left behind
     /// for a person since erased. Two nodes start together and repair them after start (ADR 0051): a caseworker's and an
     /// auditor's search pages come back as they were, each entry as the live write had stored it, and the erased person has no
@@ -342,10 +343,12 @@ public class SchemaUpgrades
         Assert.Contains("\"TotalCapped\":true", before);
         var written = await TestSql.NamesAsync(Entries);
 
-        // Every third entry of Kaur as before ADR 0042, every sixth also as before ADR 0028, and the erased person's entry back.
+        // Every entry as before ADR 0053, every third of Kaur also as before ADR 0042, every sixth also as before ADR 0028, and
+        // the erased person's entry back.
         await TestSql.ExecuteAsync($"""
             insert into {Schema}.mt_doc_casesearchentry select * from {Schema}.left_behind;
             drop table {Schema}.left_behind;
+            update {Schema}.mt_doc_casesearchentry set tokens_in_regency = null, data = data - 'tokensInRegency';
             with old as (select id, row_number() over (order by opened_at, id) as n from {Schema}.mt_doc_casesearchentry where regency_code = '17.04')
             update {Schema}.mt_doc_casesearchentry e set regency_code = null, data = e.data - 'regencyCode'
             from old where e.id = old.id and (old.n % 3 = 0 or e.id = '{erased}');
@@ -356,6 +359,8 @@ public class SchemaUpgrades
             """);
         Assert.Equal(51, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casesearchentry where regency_code is null"));
         Assert.Equal(25, await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casesearchentry where opened_at is null"));
+        Assert.Equal(await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casesearchentry"),
+            await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_doc_casesearchentry where tokens_in_regency is null"));
 
         var other = new Node(first: false, settings);
         var after = await With(first: false, async node =>

@@ -7,6 +7,7 @@ using EnrolmentCases.Privacy;
 using Marten;
 using Marten.Linq;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Xunit.Abstractions;
 
 namespace EnrolmentCases.Tests.Api;
@@ -231,7 +232,7 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         await using (var session = api.Store.QuerySession())
         {
             var search = new WorklistSearch(null, null, [rare], index.QueryTokens([rare]));
-            var plan = await TestSql.PlanAsync(search.Narrow(session.Query<CaseDetails>(), session, null)
+            var plan = await TestSql.PlanAsync(search.Narrow(session.Query<CaseDetails>(), session, null, null)
                 .OrderByDescending(c => c.OpenedAt).ThenByDescending(c => c.Id).Stats(out _).Take(50).ToCommand());
             output.WriteLine(string.Join('\n', plan));
             Assert.Contains(plan, line => line.Contains("Bitmap Index Scan on mt_doc_casesearchentry_idx_tokens"));
@@ -256,6 +257,50 @@ public class Search(SearchFixture api, ITestOutputHelper output)
             var words = SearchWords.OfQuery(q);
             Assert.All(page.Items, c => Assert.True(SearchWords.IsNik(q) ? c.Nik == q : SearchWords.Match(words, c.FullName, c.Village)));
         }
+    }
+
+    /// <summary>
+    /// A search in one regency reads the tokens within that regency (ADR 0053): for a common word, a rare one and two words,
+    /// on the first page and a deeper one, the count and the page are the ones the plain tokens give, and the count's statement
+    /// reads the tokens' own index. Run after the test above in a class sharing its fixture, over whatever cases it loaded.
+    /// </summary>
+    [Fact]
+    public async Task a_search_in_one_regency_finds_through_its_tokens_within_the_regency_what_the_plain_tokens_find()
+    {
+        var privacy = api.Host.Services.GetRequiredService<PersonalData>();
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var random = new Random(53);
+        var rare = UniqueWord();
+        for (var i = 0; i < 300; i++)
+        {
+            var name = i % 100 == 7 ? $"Siti {Capitalised(rare)}" : SyntheticPeople.CommonName(random);
+            await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), name, SyntheticPeople.Village(random)));
+        }
+
+        await TestSql.ExecuteAsync($"analyze {SearchFixture.Schema}.mt_doc_casesearchentry");
+        var regencies = new[] { "17.04" };
+        var regencyTokens = new[] { index.RegencyToken("17.04") };
+        await using var session = api.Store.QuerySession();
+        foreach (var (q, skip, take, limit) in new[] { ("siti", 0, 10, 50), ("siti", 20, 10, 50), (rare, 0, 10, 50), ("siti aminah", 0, 5, 1000), ("siti", 0, 10, 1000) })
+        {
+            var words = SearchWords.OfQuery(q);
+            var search = new WorklistSearch(null, null, words, index.QueryTokens(words));
+            var plain = await search.PageAsync(session, regencies, regencyTokens, null, skip, take, limit, CancellationToken.None);
+            var within = await search.PageAsync(session, regencies, regencyTokens, index.QueryTokens(words, "17.04"), skip, take, limit, CancellationToken.None);
+            if (q != "siti aminah") Assert.True(plain.Total > 0, q);
+            Assert.Equal(plain.Total, within.Total);
+            Assert.Equal(plain.Ids, within.Ids);
+        }
+
+        var plan = await TestSql.PlanAsync(new NpgsqlCommand(
+            $"select id from {SearchFixture.Schema}.mt_doc_casesearchentry where tokens_in_regency @> '{{{string.Join(",", index.QueryTokens(["siti"], "17.04"))}}}'::bigint[] limit 1001"),
+            "set enable_seqscan = off");
+        output.WriteLine(string.Join('\n', plan));
+        Assert.Contains(plan, line => line.Contains("mt_doc_casesearchentry_idx_tokens_in_regency"));
+
+        // The same word in another regency is another token: the tokens of a word within Kaur find no case elsewhere.
+        Assert.Equal(0, await TestSql.ScalarAsync(
+            $"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry where regency_code <> '17.04' and tokens_in_regency && '{{{string.Join(",", index.QueryTokens(["siti"], "17.04"))}}}'::bigint[]"));
     }
 }
 

@@ -39,4 +39,22 @@ public class SearchWordRules
         Assert.True(SearchWords.IsNik("1704015408920003"));
         Assert.False(SearchWords.IsNik("170401540892000"));
     }
+
+    [Fact]
+    public void the_tokens_within_a_regency_are_one_per_prefix_belong_to_that_regency_alone_and_leave_the_plain_ones_as_they_were()
+    {
+        var texts = new[] { "Siti Aminah", "Padang Petron" };
+        var (plain, kaur) = SearchWords.CaseTokens(Key, "17.04", texts);
+        var (_, lebong) = SearchWords.CaseTokens(Key, "17.07", texts);
+        // The plain tokens are those of an entry written before there were tokens within a regency.
+        Assert.Equal(SearchWords.IndexTokens(Key, texts), plain);
+        Assert.Equal(14, kaur!.Length);
+        var prefixes = new[] { "sit", "siti", "ami", "amin", "amina", "aminah", "pad", "pada", "padan", "padang", "pet", "petr", "petro", "petron" };
+        Assert.Equal(SearchWords.QueryTokens(Key, prefixes, "17.04"), kaur);
+        // The same words in another regency, or on their own, are other tokens.
+        Assert.Empty(kaur.Intersect(lebong!));
+        Assert.Empty(kaur.Intersect(plain));
+        Assert.Empty(kaur.Intersect([SearchWords.RegencyToken(Key, "17.04")]));
+        Assert.Null(SearchWords.CaseTokens(Key, null, texts).InRegency);
+    }
 }

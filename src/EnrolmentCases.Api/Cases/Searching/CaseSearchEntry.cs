@@ -9,5 +9,8 @@ namespace EnrolmentCases.Cases.Searching;
 /// The tokens include the case's regency (SearchWords.RegencyToken) and the entry carries the case's opening time, so
 /// a search filters, counts, orders and pages in this table alone (ADR 0028). The regency is also a column, under a
 /// (regency, opened_at) index, so that a caseworker's search walks the regency's newest entries alone (ADR 0042).
+/// TokensInRegency are the same prefixes keyed with the case's regency, under an index of their own, so that a search in one
+/// regency reads only that regency's posting lists (ADR 0053); null on an entry an earlier release wrote, until the repair
+/// after start rewrites it (ADR 0051).
 /// </summary>
-public sealed record CaseSearchEntry(Guid Id, long[] Tokens, DateTimeOffset OpenedAt, string? RegencyCode);
+public sealed record CaseSearchEntry(Guid Id, long[] Tokens, DateTimeOffset OpenedAt, string? RegencyCode, long[]? TokensInRegency);

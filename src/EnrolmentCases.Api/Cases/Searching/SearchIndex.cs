@@ -9,16 +9,22 @@ public sealed class SearchIndex(IOptions<PrivacyOptions> options)
 {
     private readonly byte[] _key = Convert.FromBase64String(options.Value.SearchKey);
 
-    /// <summary>The tokens of a person's sealed name and village, opened with their key; none when the key is gone.</summary>
-    public long[] TokensOf(PersonSeal? person, string? sealedName, string? sealedVillage) => person is null
-        ? []
-        : SearchWords.IndexTokens(_key, person.Open(PersonalField.FullName, sealedName), person.Open(PersonalField.Village, sealedVillage));
-
-    /// <summary>A case's entry: the tokens of its name and village and the token of its regency, and when it was opened.</summary>
-    public CaseSearchEntry EntryOf(Guid caseId, string regencyCode, DateTimeOffset openedAt, PersonSeal? person, string? sealedName, string? sealedVillage) =>
-        new(caseId, [..TokensOf(person, sealedName, sealedVillage).Append(RegencyToken(regencyCode)).Distinct().Order()], openedAt.ToUniversalTime(), regencyCode);
+    /// <summary>
+    /// A case's entry: the tokens of its name and village, on their own and within its regency (none when the person's key
+    /// is gone), the token of its regency, and when it was opened.
+    /// </summary>
+    public CaseSearchEntry EntryOf(Guid caseId, string regencyCode, DateTimeOffset openedAt, PersonSeal? person, string? sealedName, string? sealedVillage)
+    {
+        var (tokens, inRegency) = person is null
+            ? ([], [])
+            : SearchWords.CaseTokens(_key, regencyCode, [person.Open(PersonalField.FullName, sealedName), person.Open(PersonalField.Village, sealedVillage)]);
+        return new(caseId, [..tokens.Append(RegencyToken(regencyCode)).Distinct().Order()], openedAt.ToUniversalTime(), regencyCode, inRegency ?? []);
+    }
 
     public long[] QueryTokens(IEnumerable<string> words) => SearchWords.QueryTokens(_key, words);
+
+    /// <summary>The query's tokens within one regency, which only that regency's entries hold (ADR 0053).</summary>
+    public long[] QueryTokens(IEnumerable<string> words, string regencyCode) => SearchWords.QueryTokens(_key, words, regencyCode);
 
     public long RegencyToken(string regencyCode) => SearchWords.RegencyToken(_key, regencyCode);
 

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace EnrolmentCases.Cases.Searching;
 
 /// <summary>
-/// Rewrites, after start and while the node serves, the search entries an earlier release wrote: those without a regency
-/// column (before ADR 0042), which a caseworker's walk of its regency never reads, and among them those without a regency
+/// Rewrites, after start and while the node serves, the search entries an earlier release wrote: those without tokens within
+/// their regency (before ADR 0053), which a search in one regency reads once every entry holds them; among them those without
+/// a regency column (before ADR 0042), which a caseworker's walk of its regency never reads, and those without a regency
 /// token or an opening time (before ADR 0028), which no caseworker's search finds at all (ADR 0051). Each is rebuilt from its
 /// case view and its person's key as `rebuild-search-index` rebuilds it, or removed when the person is erased.
 /// The column being null is the whole of the progress: passes over primary-key ranges, each range one transaction that locks
@@ -26,6 +27,12 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
     private sealed record Progress(long? Found, long Indexed, long Removed, bool Done);
 
     private volatile Progress _progress = new(null, 0, 0, false);
+
+    /// <summary>
+    /// Has this node found no entry left to repair? Then every entry holds its tokens within its regency, and a search in one
+    /// regency may read them alone (ADR 0053); until then it reads the plain tokens, which every entry holds.
+    /// </summary>
+    public bool Complete => _progress.Done;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,7 +61,7 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
     private async Task RepairAsync(CancellationToken ct)
     {
         var entries = store.Options.Schema.For<CaseSearchEntry>();
-        var found = await CountAsync($"select count(*) from {entries} where regency_code is null", ct);
+        var found = await CountAsync($"select count(*) from {entries} where tokens_in_regency is null", ct);
         _progress = _progress with { Found = found };
         if (found == 0)
         {
@@ -62,8 +69,8 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
             return;
         }
 
-        logger.LogWarning("{Entries} search entries from an earlier release lack their regency: a caseworker's search misses them until they are " +
-                          "rebuilt from their case views, in primary-key ranges of {Batch}, while the node serves", found, options.Value.SearchRepairBatchSize);
+        logger.LogWarning("{Entries} search entries from an earlier release lack their tokens within their regency: a search in one regency reads " +
+                          "the slower plain tokens until they are rebuilt from their case views, in primary-key ranges of {Batch}, while the node serves", found, options.Value.SearchRepairBatchSize);
         var started = Stopwatch.GetTimestamp();
         var batch = options.Value.SearchRepairBatchSize;
         for (var after = Guid.Empty; ;)
@@ -74,7 +81,7 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
             // planner believes of the column (just added, or never analysed), as the column fill does (ADR 0043).
             var last = await session.AdvancedSql.QueryAsync<Guid>($"select id from {entries} where id > ? order by id offset ? limit 1", ct, after, batch - 1);
             var ids = await session.AdvancedSql.QueryAsync<Guid>(
-                $"select id from {entries} where id > ? and id <= ? and regency_code is null order by id for update skip locked",
+                $"select id from {entries} where id > ? and id <= ? and tokens_in_regency is null order by id for update skip locked",
                 ct, after, last.Count == 1 ? last[0] : LastId);
             if (ids.Count > 0)
             {
@@ -91,7 +98,7 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
             }
 
             // The end of a pass: done unless entries another transaction held are still unrepaired (its node is at them, or died).
-            if (await CountAsync($"select count(*) from (select 1 from {entries} where regency_code is null limit 1) e", ct) == 0) break;
+            if (await CountAsync($"select count(*) from (select 1 from {entries} where tokens_in_regency is null limit 1) e", ct) == 0) break;
             after = Guid.Empty;
             await Task.Delay(Pause, ct);
         }
@@ -120,10 +127,10 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
         };
         return Task.FromResult(progress switch
         {
-            { Done: true } => HealthCheckResult.Healthy("every search entry carries its regency", data),
+            { Done: true } => HealthCheckResult.Healthy("every search entry carries its tokens within its regency", data),
             { Found: null } => HealthCheckResult.Degraded("search entries not checked yet", data: data),
             _ => HealthCheckResult.Degraded(
-                $"repairing {progress.Found} search entries an earlier release wrote: a caseworker's search may miss them until then", data: data)
+                $"repairing {progress.Found} search entries an earlier release wrote: searches take the slower plain tokens, and a caseworker's may miss entries without a regency, until then", data: data)
         });
     }
 }

@@ -61,21 +61,45 @@ public static partial class SearchWords
     }
 
     /// <summary>The tokens a case is indexed under: every prefix of every word of its name and village.</summary>
-    public static long[] IndexTokens(byte[] key, params string?[] texts)
+    public static long[] IndexTokens(byte[] key, params string?[] texts) => CaseTokens(key, null, texts).Tokens;
+
+    /// <summary>
+    /// The tokens a case is indexed under: every prefix of every word of its name and village, once on its own and, when
+    /// the case's regency is given, once within that regency (RegencyPrefixToken).
+    /// </summary>
+    public static (long[] Tokens, long[]? InRegency) CaseTokens(byte[] key, string? regencyCode, IEnumerable<string?> texts)
     {
         var prefixes = texts.SelectMany(Of)
             .Where(w => w.Length >= MinLength)
             .SelectMany(w => Enumerable.Range(MinLength, Math.Min(w.Length, MaxLength) - MinLength + 1).Select(n => w[..n]))
-            .Distinct();
+            .Distinct()
+            .ToList();
         // One keyed HMAC for all of a case's prefixes (about 20): the one-shot HashData sets the key up again for each,
         // which was half of a token's CPU (ADR 0045). The tokens are the same.
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        return prefixes.Select(prefix => Token(hmac, prefix)).Distinct().Order().ToArray();
+        var tokens = prefixes.Select(prefix => Token(hmac, PrefixDomain + prefix)).Distinct().Order().ToArray();
+        var inRegency = regencyCode is null
+            ? null
+            : prefixes.Select(prefix => Token(hmac, InRegencyInput(regencyCode, prefix))).Distinct().Order().ToArray();
+        return (tokens, inRegency);
     }
 
     /// <summary>The tokens a case must hold to match the query words: one per word.</summary>
     public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords) =>
-        queryWords.Select(w => Token(key, w.Length > MaxLength ? w[..MaxLength] : w)).Distinct().Order().ToArray();
+        queryWords.Select(w => Token(key, Clip(w))).Distinct().Order().ToArray();
+
+    /// <summary>The tokens a case of the regency must hold, among its tokens within its regency, to match the query words.</summary>
+    public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords, string regencyCode) =>
+        queryWords.Select(w => Token(key, InRegencyInput(regencyCode, Clip(w)), "")).Distinct().Order().ToArray();
+
+    private static string Clip(string word) => word.Length > MaxLength ? word[..MaxLength] : word;
+
+    /// <summary>
+    /// A prefix within a regency ("in/17.03/siti"): a word's posting list in the index is then one regency's, so a
+    /// caseworker's common word is found without intersecting it with the whole regency's (ADR 0053). Neither "prefix/" nor
+    /// "regency/" begins it, and a prefix holds no "/", so it meets neither other kind.
+    /// </summary>
+    private static string InRegencyInput(string regencyCode, string prefix) => InRegencyDomain + regencyCode + "/" + prefix;
 
     /// <summary>
     /// The token of a regency: every entry holds its case's, so a caseworker's search narrows to their regencies inside
@@ -83,13 +107,13 @@ public static partial class SearchWords
     /// </summary>
     public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, RegencyDomain);
 
-    private const string PrefixDomain = "prefix/", RegencyDomain = "regency/";
+    private const string PrefixDomain = "prefix/", RegencyDomain = "regency/", InRegencyDomain = "in/";
 
     /// <summary>A token under a keyed HMAC reused for many (a case's prefixes): the same value as the one-shot form below.</summary>
-    private static long Token(IncrementalHash hmac, string prefix)
+    private static long Token(IncrementalHash hmac, string input)
     {
         Span<byte> mac = stackalloc byte[32];
-        hmac.AppendData(Encoding.UTF8.GetBytes(PrefixDomain + prefix));
+        hmac.AppendData(Encoding.UTF8.GetBytes(input));
         hmac.GetHashAndReset(mac);
         return TokenOf(mac);
     }

@@ -52,16 +52,23 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     /// One regency's walk reads that regency's newest entries by the (regency_code, opened_at) index (ADR 0042), so a
     /// caseworker's common word fills its page from them as an auditor's does from the province's.
     /// </remarks>
+    /// <remarks>
+    /// With <paramref name="inRegency"/> (the query's tokens within the one regency, given once every entry holds them), the
+    /// count and the ordered page find the matches through those tokens' own index: a common word's posting list there is the
+    /// regency's, not the province's intersected with the whole regency's (ADR 0053). The walk keeps the plain tokens, which
+    /// its index carries.
+    /// </remarks>
     public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, IReadOnlyList<string>? regencies,
-        long[]? regencyTokens, int skip, int take, int limit, CancellationToken ct)
+        long[]? regencyTokens, long[]? inRegency, int skip, int take, int limit, CancellationToken ct)
     {
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
-        var (filter, parameters) = regencyTokens switch
+        var (plain, plainParameters) = regencyTokens switch
         {
             [var one] => ("tokens @> ?", new object[] { Tokens.Append(one).ToArray() }),
             null => ("tokens @> ?", new object[] { Tokens }),
             _ => ("tokens @> ? and tokens && ?", new object[] { Tokens, regencyTokens })
         };
+        var (filter, parameters) = inRegency is null ? (plain, plainParameters) : ("tokens_in_regency @> ?", new object[] { inRegency });
         var walk = (int)Math.Min(MaxWalk, (long)(skip + take) * WalkPerCase);
         var (walked, walkParameters) = regencies is [var regency]
             ? ("where regency_code = ? ", new object[] { regency })
@@ -71,8 +78,8 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
             "select json_build_object('total', (select count(*) from m), " +
             "'counted', coalesce((select json_agg(id) from (select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json), " +
             $"'walked', coalesce((select json_agg(id) from (select id from (select id, opened_at, tokens from {entries} {walked}" +
-            $"order by opened_at desc, id desc limit ?) w where {filter} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
-            ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..parameters, take, skip])).Single();
+            $"order by opened_at desc, id desc limit ?) w where {plain} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
+            ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..plainParameters, take, skip])).Single();
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 
@@ -84,10 +91,12 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     }
 
     /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's), in the regencies.</summary>
-    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session, long[]? regencyTokens)
+    public IQueryable<CaseDetails> Narrow(IQueryable<CaseDetails> query, IQuerySession session, long[]? regencyTokens, long[]? inRegency)
     {
         if (Subject is { } subject) return query.Where(c => c.Subject == subject);
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
+        if (inRegency is not null)
+            return query.Where(c => c.MatchesSql($"d.id = any(array(select id from {entries} where tokens_in_regency @> ?))", inRegency));
         var tokens = regencyTokens is [var one] ? Tokens.Append(one).ToArray() : Tokens;
         // An array from a subquery is computed once, through the GIN index, whatever the planner guesses about
         // the tokens' frequency: a semi-join let it walk the newest-first index over every case for a rare word.

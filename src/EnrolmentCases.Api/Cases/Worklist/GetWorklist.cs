@@ -37,7 +37,7 @@ public static class GetWorklistEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
         string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, string? q, SearchIndex searchIndex,
-        PersonalDataReads reads, string? insurerStatus, bool? drift, IOptions<WorklistOptions> options)
+        PersonalDataReads reads, string? insurerStatus, bool? drift, IOptions<WorklistOptions> options, SearchIndexRepair repair)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -65,6 +65,8 @@ public static class GetWorklistEndpoint
         var regencies = RegenciesOf(Caller.From(http.User), regency);
         // The regencies' search tokens: each index entry holds its case's.
         var regencyTokens = regencies?.Select(searchIndex.RegencyToken).ToArray();
+        // Words in one regency: their tokens within it, once every entry holds such tokens (ADR 0053).
+        var inRegency = search is { Nik: null } && regencies is [var only] && repair.Complete ? searchIndex.QueryTokens(search.Words, only) : null;
         var skip = (pageNumber - 1) * size;
         var wordsAlone = search is { Nik: null } && wantedStage is null && lapsingBefore is null && insurer is null && drift is null;
         var limit = wordsAlone ? options.Value.SearchCountLimit : options.Value.CountLimit;
@@ -73,7 +75,7 @@ public static class GetWorklistEndpoint
         if (wordsAlone)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            (total, ids) = await search!.PageAsync(session, regencies, regencyTokens, skip, size, limit, ct);
+            (total, ids) = await search!.PageAsync(session, regencies, regencyTokens, inRegency, skip, size, limit, ct);
         }
         else
         {
@@ -83,7 +85,7 @@ public static class GetWorklistEndpoint
             // What the insurer's latest report (Reconciliations) says about the membership, and whether it disagreed with ours.
             if (insurer is { } said) query = query.Where(c => c.InsurerStatus == said);
             if (drift is { } drifting) query = query.Where(c => c.InsurerDrifting == drifting);
-            if (search is not null) query = search.Narrow(query, session, regencyTokens);
+            if (search is not null) query = search.Narrow(query, session, regencyTokens, inRegency);
 
             // Columns and indexes (ADR 0028): the count reads the index up to the limit (ADR 0039), the page one range of
             // it, newest first; the page's views are loaded after.

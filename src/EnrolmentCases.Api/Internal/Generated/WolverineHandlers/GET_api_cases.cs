@@ -22,6 +22,7 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly EnrolmentCases.Cases.Searching.SearchIndex _searchIndex;
+        private readonly EnrolmentCases.Cases.Searching.SearchIndexRepair _searchIndexRepair;
         private readonly EnrolmentCases.Lapses.LapsePolicy _lapsePolicy;
         private readonly EnrolmentCases.Privacy.PersonalData _personalData;
         private readonly EnrolmentCases.Regencies.ProvinceCalendar _provinceCalendar;
@@ -33,10 +34,11 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> optionsOfWorklistOptions, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Cases.Searching.SearchIndexRepair searchIndexRepair, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> optionsOfWorklistOptions, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _searchIndex = searchIndex;
+            _searchIndexRepair = searchIndexRepair;
             _lapsePolicy = lapsePolicy;
             _personalData = personalData;
             _provinceCalendar = provinceCalendar;
@@ -115,7 +117,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift, _optionsOfWorklistOptions).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift, _optionsOfWorklistOptions, _searchIndexRepair).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
