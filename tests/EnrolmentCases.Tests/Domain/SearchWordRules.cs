@@ -57,4 +57,15 @@ public class SearchWordRules
         Assert.Empty(kaur.Intersect([SearchWords.RegencyToken(Key, "17.04")]));
         Assert.Null(SearchWords.CaseTokens(Key, null, texts).InRegency);
     }
+
+    [Fact]
+    public void a_search_entrys_json_holds_no_token_and_reads_back_without_them()
+    {
+        var entry = new CaseSearchEntry(Guid.NewGuid(), [1, 2], DateTimeOffset.UnixEpoch, "17.04", [3, 4]);
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        var json = System.Text.Json.JsonSerializer.Serialize(entry, options);
+        Assert.DoesNotContain("tokens", json, StringComparison.OrdinalIgnoreCase);
+        var back = System.Text.Json.JsonSerializer.Deserialize<CaseSearchEntry>(json, options)!;
+        Assert.Equal((entry.Id, entry.OpenedAt, entry.RegencyCode), (back.Id, back.OpenedAt, back.RegencyCode));
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace EnrolmentCases.Cases.Searching;
 
 /// <summary>
@@ -11,6 +13,8 @@ namespace EnrolmentCases.Cases.Searching;
 /// (regency, opened_at) index, so that a caseworker's search walks the regency's newest entries alone (ADR 0042).
 /// TokensInRegency are the same prefixes keyed with the case's regency, under an index of their own, so that a search in one
 /// regency reads only that regency's posting lists (ADR 0053); null on an entry an earlier release wrote, until the repair
-/// after start rewrites it (ADR 0051).
+/// after start rewrites it (ADR 0051). Both token arrays live in their columns only, not in the document's JSON: nothing reads
+/// an entry back as a document, and a searcher's walk reads narrower rows (ADR 0053).
 /// </summary>
-public sealed record CaseSearchEntry(Guid Id, long[] Tokens, DateTimeOffset OpenedAt, string? RegencyCode, long[]? TokensInRegency);
+public sealed record CaseSearchEntry(Guid Id, [property: JsonIgnore] long[] Tokens, DateTimeOffset OpenedAt, string? RegencyCode,
+    [property: JsonIgnore] long[]? TokensInRegency);
