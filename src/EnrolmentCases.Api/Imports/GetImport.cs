@@ -45,17 +45,33 @@ public static class GetImportEndpoint
 
         // Past the last row (a page far beyond the import): no rows, without computing offsets that could overflow.
         var first = (long)(page - 1) * size >= import.Total ? import.Total : (page - 1) * size;
-        // Only the chunks that hold the page's rows (a progress poll asking for one row loads one chunk, not two).
-        var last = Math.Min((long)first + size, import.Total) - 1;
-        var chunkIds = last < first ? []
-            : Enumerable.Range(first / ImportChunk.Size, (int)(last / ImportChunk.Size) - first / ImportChunk.Size + 1)
-                .Where(i => i < import.Chunks).Select(i => ImportChunk.IdFor(id, i)).ToArray();
-        var chunks = chunkIds.Length == 0 ? [] : await session.LoadManyAsync<ImportChunk>(http.RequestAborted, chunkIds);
-        var rows = chunks.OrderBy(c => c.Index)
-            .SelectMany(c => c.Results ?? [])
-            .Skip(first - (chunkIds.Length == 0 ? 0 : chunks.Min(c => c.Index) * ImportChunk.Size)).Take(size).ToList();
+        var rows = await PageOfOutcomesAsync(session, import, first, Math.Min((long)first + size, import.Total) - 1, http.RequestAborted);
         return Results.Ok(new ImportView(import.Id, import.Status, import.Total, import.Done, import.Counts, import.FileName,
             import.ListSource, import.ImportedByName, import.CreatedAt, import.CompletedAt, import.Failure, import.FailedAt, rows, page, size));
+    }
+
+    /// <summary>
+    /// The outcomes of rows first to last (0-based, in file order), read from the chunks that hold them. PostgreSQL cuts the
+    /// page out of each chunk's outcomes, so a progress poll asking for one row reads one outcome, not a chunk's 1,000 rows
+    /// and outcomes (ADR 0050). A chunk not processed yet has none: its `results` is JSON null, which a lax JSON path would
+    /// wrap as a one-element array and answer as a null row, so only an array is sliced.
+    /// </summary>
+    internal static async Task<List<RowResult>> PageOfOutcomesAsync(IQuerySession session, Import import, int first, long last, CancellationToken ct)
+    {
+        if (last < first) return [];
+        var chunks = Enumerable.Range(first / ImportChunk.Size, (int)(last / ImportChunk.Size) - first / ImportChunk.Size + 1)
+            .Where(i => i < import.Chunks).ToArray();
+        if (chunks.Length == 0) return [];
+        var ids = chunks.Select(i => ImportChunk.IdFor(import.Id, i)).ToArray();
+        var from = chunks.Select(i => Math.Max(first - i * ImportChunk.Size, 0)).ToArray();
+        var to = chunks.Select(i => (int)Math.Min(last - i * ImportChunk.Size, ImportChunk.Size - 1)).ToArray();
+        var slices = await session.QueryAsync<string>(
+            "select case when jsonb_typeof(d.data -> 'results') = 'array' " +
+            "then jsonb_path_query_array(d.data -> 'results', ('$[' || c.f || ' to ' || c.t || ']')::jsonpath) else '[]' end::text " +
+            $"from unnest(?::varchar[], ?::int[], ?::int[]) with ordinality as c(id, f, t, n) join {session.DocumentStore.Options.DatabaseSchemaName}.mt_doc_importchunk d on d.id = c.id " +
+            "order by c.n", ct, ids, from, to);
+        var serializer = session.DocumentStore.Options.Serializer();
+        return slices.SelectMany(s => serializer.FromJson<List<RowResult>>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(s)))).ToList();
     }
 
     /// <summary>Every row's outcome as CSV (row,outcome,caseId,reasons), for the office's own records.</summary>

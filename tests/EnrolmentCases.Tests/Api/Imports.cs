@@ -94,6 +94,35 @@ public class Imports(ApiFixture api)
         Assert.All(imported.Where(e => e.Event.Version == 2), e => Assert.False(string.IsNullOrEmpty(e.PreviousMac)));
     }
 
+    /// <summary>
+    /// A progress poll cuts its page out of the chunks' outcomes in PostgreSQL (ADR 0050). A chunk not processed yet has no
+    /// outcomes (`results` is JSON null); a page that reaches into it gets the processed rows and no null row in their place,
+    /// which is what the web app met while an import ran. Chunks written straight into the store, one processed, one not.
+    /// </summary>
+    [Fact]
+    public async Task a_page_of_outcomes_reaching_into_an_unprocessed_chunk_holds_the_processed_rows_and_no_null()
+    {
+        var import = new Import { Id = Guid.NewGuid(), Status = ImportStatus.Running, Total = 1_500, Chunks = 2, ChunksDone = 1, Done = 1_000 };
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Store(import);
+            session.Store(new ImportChunk
+            {
+                Id = ImportChunk.IdFor(import.Id, 0), ImportId = import.Id, Index = 0,
+                Results = Enumerable.Range(1, 1_000).Select(row => new RowResult(row, RowOutcome.Created, Guid.NewGuid())).ToList()
+            });
+            session.Store(new ImportChunk { Id = ImportChunk.IdFor(import.Id, 1), ImportId = import.Id, Index = 1, Results = null });
+            await session.SaveChangesAsync();
+        }
+
+        await using var query = api.Store.QuerySession();
+        var across = await GetImportEndpoint.PageOfOutcomesAsync(query, import, 990, 1_009, default);
+        Assert.Equal(Enumerable.Range(991, 10), across.Select(r => r.Row));
+        Assert.Empty(await GetImportEndpoint.PageOfOutcomesAsync(query, import, 1_200, 1_200, default));
+        Assert.Equal([1_000], (await GetImportEndpoint.PageOfOutcomesAsync(query, import, 999, 999, default)).Select(r => r.Row));
+        Assert.Equal(1_000, (await GetImportEndpoint.PageOfOutcomesAsync(query, import, 0, 1_499, default)).Count);
+    }
+
     [Fact]
     public async Task importing_the_same_file_again_creates_nothing()
     {
