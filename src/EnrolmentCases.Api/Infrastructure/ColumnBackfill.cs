@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Serialization;
 using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,10 +25,17 @@ public sealed class SchemaUpgradeOptions
     /// </summary>
     public int SearchRepairBatchSize { get; set; } = 1_000;
 
+    /// <summary>
+    /// How often a node that has repaired the search entries looks again for one without tokens within its regency (which a
+    /// node of the previous release may write during a rolling upgrade), through a partial index (ADR 0053).
+    /// </summary>
+    public int SearchRepairRecheckSeconds { get; set; } = 60;
+
     public static IEnumerable<string> Rules(SchemaUpgradeOptions o)
     {
         if (o.BackfillBatchSize is < 100 or > 1_000_000) yield return $"BackfillBatchSize must be between 100 and 1000000 (is {o.BackfillBatchSize})";
         if (o.SearchRepairBatchSize is < 10 or > 100_000) yield return $"SearchRepairBatchSize must be between 10 and 100000 (is {o.SearchRepairBatchSize})";
+        if (o.SearchRepairRecheckSeconds is < 1 or > 86_400) yield return $"SearchRepairRecheckSeconds must be between 1 and 86400 (is {o.SearchRepairRecheckSeconds})";
     }
 }
 
@@ -44,7 +53,8 @@ public sealed partial class ColumnBackfill(IOptions<SchemaUpgradeOptions> option
     /// <summary>The comment on a column added by an upgrade and not yet filled.</summary>
     public const string Pending = "enrolment-cases: backfill pending";
 
-    private sealed record Column(string Name, string PgType, bool NotNull, string Selector);
+    /// <summary>A duplicated column and the expression over the document's JSON that fills it; none when the JSON never holds it.</summary>
+    private sealed record Column(string Name, string PgType, bool NotNull, string? Selector);
 
     private sealed record Table(string Qualified, IReadOnlyList<Column> Columns);
 
@@ -66,6 +76,9 @@ public sealed partial class ColumnBackfill(IOptions<SchemaUpgradeOptions> option
             }
 
             var pending = table.Columns.Where(c => existing.GetValueOrDefault(c.Name) == Pending).ToList();
+            if (pending.FirstOrDefault(c => c is { Selector: null, NotNull: true }) is { } unfillable)
+                throw new InvalidOperationException(
+                    $"{table.Qualified}.{unfillable.Name} is NOT NULL but the documents' JSON does not hold it: an upgrade cannot fill it from the rows");
             if (pending.Count > 0) await FillAsync(owner, table, pending, ct);
         }
     }
@@ -79,6 +92,11 @@ public sealed partial class ColumnBackfill(IOptions<SchemaUpgradeOptions> option
             .Select(t => new Table(t.TableName.QualifiedName, t.DuplicatedFields
                 .Select(f =>
                 {
+                    // A member the JSON never holds ([JsonIgnore]): Marten's expression would read a missing key, which for an
+                    // array is an empty array, not NULL, and so pass for a value. Such a column is added NULL and left to
+                    // whoever writes it (the search entries' tokens within a regency: their repair after start, ADR 0053).
+                    if (f.Members.Last().GetCustomAttribute<JsonIgnoreAttribute>() is { Condition: JsonIgnoreCondition.Always })
+                        return new Column(f.ColumnName.ToLowerInvariant(), f.PgType, f.NotNull, null);
                     // Marten's own backfill fragment, `"column" = <expression over data>`: the expression it would fill the column with.
                     var fragment = f.UpdateSqlFragment();
                     var selector = fragment[(fragment.IndexOf(" = ", StringComparison.Ordinal) + 3)..];
@@ -120,11 +138,13 @@ public sealed partial class ColumnBackfill(IOptions<SchemaUpgradeOptions> option
     {
         var started = Stopwatch.GetTimestamp();
         var batch = options.Value.BackfillBatchSize;
-        var set = string.Join(", ", columns.Select(c => $"{Quote(c.Name)} = {c.Selector}"));
-        var differs = $"({string.Join(", ", columns.Select(c => "d." + Quote(c.Name)))}) is distinct from ({string.Join(", ", columns.Select(c => c.Selector))})";
+        // A column the JSON does not hold stays NULL: nothing is written for it.
+        var set = string.Join(", ", columns.Select(c => $"{Quote(c.Name)} = {c.Selector ?? "null"}"));
+        var differs = $"({string.Join(", ", columns.Select(c => "d." + Quote(c.Name)))}) is distinct from ({string.Join(", ", columns.Select(c => c.Selector ?? "null"))})";
         object? after = null;
         long rows = 0, written = 0, statements = 0;
-        while (true)
+        // Columns none of which the JSON holds have nothing to fill: no pass over the table.
+        while (columns.Any(c => c.Selector is not null))
         {
             await using var command = new NpgsqlCommand($"""
                 with batch as materialized (select id from {table.Qualified} {(after is null ? "" : "where id > $1")} order by id limit {batch}),

@@ -62,10 +62,13 @@ public class SearchWordRules
     public void a_search_entrys_json_holds_no_token_and_reads_back_without_them()
     {
         var entry = new CaseSearchEntry(Guid.NewGuid(), [1, 2], DateTimeOffset.UnixEpoch, "17.04", [3, 4]);
-        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
-        var json = System.Text.Json.JsonSerializer.Serialize(entry, options);
+        // The store's serializer, as EventStore configures it.
+        var store = new Marten.StoreOptions();
+        store.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase);
+        var serializer = store.Serializer();
+        var json = serializer.ToJson(entry);
         Assert.DoesNotContain("tokens", json, StringComparison.OrdinalIgnoreCase);
-        var back = System.Text.Json.JsonSerializer.Deserialize<CaseSearchEntry>(json, options)!;
+        var back = serializer.FromJson<CaseSearchEntry>(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json)));
         Assert.Equal((entry.Id, entry.OpenedAt, entry.RegencyCode), (back.Id, back.OpenedAt, back.RegencyCode));
     }
 }

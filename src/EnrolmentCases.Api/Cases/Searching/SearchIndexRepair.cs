@@ -44,7 +44,17 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
                 try
                 {
                     await RepairAsync(stoppingToken);
-                    return;
+                    // Done; but a node of the previous release, during a rolling upgrade, may still write entries without
+                    // tokens within their regency. A look through the partial index every so often finds them, and this
+                    // node goes back to the plain tokens and repairs them (ADR 0053).
+                    var recheck = TimeSpan.FromSeconds(options.Value.SearchRepairRecheckSeconds);
+                    while (true)
+                    {
+                        await Task.Delay(recheck, stoppingToken);
+                        if (await AnyLeftAsync(stoppingToken)) break;
+                    }
+
+                    _progress = new Progress(null, _progress.Indexed, _progress.Removed, false);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -98,7 +108,7 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
             }
 
             // The end of a pass: done unless entries another transaction held are still unrepaired (its node is at them, or died).
-            if (await CountAsync($"select count(*) from (select 1 from {entries} where tokens_in_regency is null limit 1) e", ct) == 0) break;
+            if (!await AnyLeftAsync(ct)) break;
             after = Guid.Empty;
             await Task.Delay(Pause, ct);
         }
@@ -108,6 +118,10 @@ public sealed class SearchIndexRepair(IDocumentStore store, SearchIndexRebuild r
                               "(an erased person's, or a case's without a view) by this node in {Seconds:F1} s; none is left",
             _progress.Indexed, _progress.Removed, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    /// <summary>Is any entry still without its tokens within its regency? One probe of the partial index.</summary>
+    private async Task<bool> AnyLeftAsync(CancellationToken ct) =>
+        await CountAsync($"select count(*) from (select 1 from {store.Options.Schema.For<CaseSearchEntry>()} where tokens_in_regency is null limit 1) e", ct) > 0;
 
     private async Task<long> CountAsync(string sql, CancellationToken ct)
     {
