@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures the repair of search entries an earlier release wrote (docs/adr/0051-search-entries-repaired-after-start.md) in a
 # private PostgreSQL: `generate` writes N cases (with their search entries), every entry is then put back as it was before
-# ADR 42 (no regency column, no regency in its JSON), and the API is started to serve; its repair runs after start. Per run:
+# ADR 42 (no regency column, no regency in its JSON, no tokens within its regency), and the API is started to serve; its repair runs after start. Per run:
 # the repair's own log line, and the CPU the API process and PostgreSQL spent between the repair's first log line and its
 # last (the warm-up is off, so little else runs meanwhile), per entry. Needs a Release build (./test.sh or dotnet build -c Release).
 # Usage: bench/search-repair.sh [N=100000] [runs=2]
