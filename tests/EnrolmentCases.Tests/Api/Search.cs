@@ -294,6 +294,24 @@ public class Search(SearchFixture api, ITestOutputHelper output)
             Assert.Equal(plain.Ids, within.Ids);
         }
 
+        // A search with another filter narrows the case views by the entries' ids: the same cases through either tokens.
+        foreach (var q in new[] { "siti", rare })
+        {
+            var words = SearchWords.OfQuery(q);
+            var search = new WorklistSearch(null, null, words, index.QueryTokens(words));
+            IQueryable<CaseDetails> Identified() => session.Query<CaseDetails>()
+                .Where(c => c.RegencyCode == "17.04" && c.Stage == EnrolmentCases.Cases.CaseStage.Identified);
+            var plain = await search.Narrow(Identified(), session, regencyTokens, null).Select(c => c.Id).ToListAsync();
+            var within = await search.Narrow(Identified(), session, regencyTokens, index.QueryTokens(words, "17.04")).Select(c => c.Id).ToListAsync();
+            Assert.NotEmpty(plain);
+            Assert.Equal(plain.Order(), within.Order());
+        }
+
+        // The endpoint takes the tokens within the regency once this node's repair has found every entry holding them.
+        var repair = api.Host.Services.GetRequiredService<SearchIndexRepair>();
+        for (var waited = 0; !repair.Complete && waited < 300; waited++) await Task.Delay(100);
+        Assert.True(repair.Complete);
+
         var plan = await TestSql.PlanAsync(new NpgsqlCommand(
             $"select id from {SearchFixture.Schema}.mt_doc_casesearchentry where tokens_in_regency @> '{{{string.Join(",", index.QueryTokens(["siti"], "17.04"))}}}'::bigint[] limit 1001"),
             "set enable_seqscan = off");
