@@ -178,8 +178,7 @@ public sealed class DatasetGenerator(
         // A store just filled by COPY has no statistics until autovacuum comes by. The rebuild that follows plans its reads
         // of the event table on them: without, the cohort shard read through the event-type index (ADR 0052), and a
         // rebuild of 20,000 cases took 41.8 s instead of 18.7 s. Only the tables' owner may analyze them.
-        var owner = Infrastructure.DatabaseRoles.MigrationConnectionString(configuration);
-        await using (var connection = owner is null ? store.Storage.Database.CreateConnection() : new Npgsql.NpgsqlConnection(owner))
+        await using (var connection = new Npgsql.NpgsqlConnection(Infrastructure.DatabaseRoles.OwnerConnectionString(configuration)))
         {
             await connection.OpenAsync(ct);
             var schema = store.Options.Events.DatabaseSchemaName;

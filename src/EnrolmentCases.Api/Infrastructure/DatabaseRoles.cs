@@ -27,6 +27,10 @@ public static class DatabaseRoles
 
     public static string? MigrationConnectionString(IConfiguration configuration) => configuration.GetConnectionString(MigrationConnectionName);
 
+    /// <summary>The schema owner's connection: the migration connection when the roles are separated, else the API's own.</summary>
+    public static string OwnerConnectionString(IConfiguration configuration) =>
+        MigrationConnectionString(configuration) ?? EventStore.ConnectionString(configuration);
+
     /// <summary>True when the schema has an owner of its own, which the API itself never serves as.</summary>
     public static bool Separated(IConfiguration configuration) => MigrationConnectionString(configuration) is not null;
 
@@ -65,7 +69,7 @@ public static class DatabaseRoles
         var configuration = services.GetRequiredService<IConfiguration>();
         return DocumentStore.For(opts =>
         {
-            EventStore.Configure(opts, MigrationConnectionString(configuration) ?? EventStore.ConnectionString(configuration), EventStore.SchemaName(configuration));
+            EventStore.Configure(opts, OwnerConnectionString(configuration), EventStore.SchemaName(configuration));
             EventStore.ApplyModules(opts, services);
             configure?.Invoke(opts);
         });
@@ -102,7 +106,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
     public async Task ApplyAsync(CancellationToken ct)
     {
         var runtimeConnection = EventStore.ConnectionString(configuration);
-        var ownerConnection = DatabaseRoles.MigrationConnectionString(configuration) ?? runtimeConnection;
+        var ownerConnection = DatabaseRoles.OwnerConnectionString(configuration);
         var schema = EventStore.SchemaName(configuration);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 

@@ -65,7 +65,7 @@ public static partial class SearchWords
 
     /// <summary>
     /// The tokens a case is indexed under: every prefix of every word of its name and village, once on its own and, when
-    /// the case's regency is given, once within that regency (RegencyPrefixToken).
+    /// the case's regency is given, once within that regency (InRegencyInput).
     /// </summary>
     public static (long[] Tokens, long[]? InRegency) CaseTokens(byte[] key, string? regencyCode, IEnumerable<string?> texts)
     {
@@ -86,11 +86,11 @@ public static partial class SearchWords
 
     /// <summary>The tokens a case must hold to match the query words: one per word.</summary>
     public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords) =>
-        queryWords.Select(w => Token(key, Clip(w))).Distinct().Order().ToArray();
+        queryWords.Select(w => Token(key, PrefixDomain + Clip(w))).Distinct().Order().ToArray();
 
     /// <summary>The tokens a case of the regency must hold, among its tokens within its regency, to match the query words.</summary>
     public static long[] QueryTokens(byte[] key, IEnumerable<string> queryWords, string regencyCode) =>
-        queryWords.Select(w => Token(key, InRegencyInput(regencyCode, Clip(w)), "")).Distinct().Order().ToArray();
+        queryWords.Select(w => Token(key, InRegencyInput(regencyCode, Clip(w)))).Distinct().Order().ToArray();
 
     private static string Clip(string word) => word.Length > MaxLength ? word[..MaxLength] : word;
 
@@ -105,7 +105,7 @@ public static partial class SearchWords
     /// The token of a regency: every entry holds its case's, so a caseworker's search narrows to their regencies inside
     /// the GIN index rather than after it. "regency/" never begins a word's input ("prefix/"), so the two never meet.
     /// </summary>
-    public static long RegencyToken(byte[] key, string regencyCode) => Token(key, regencyCode, RegencyDomain);
+    public static long RegencyToken(byte[] key, string regencyCode) => Token(key, RegencyDomain + regencyCode);
 
     private const string PrefixDomain = "prefix/", RegencyDomain = "regency/", InRegencyDomain = "in/";
 
@@ -118,10 +118,11 @@ public static partial class SearchWords
         return TokenOf(mac);
     }
 
-    private static long Token(byte[] key, string prefix, string domain = PrefixDomain)
+    /// <summary>The token of one input (its domain and text), with the key set up for it alone.</summary>
+    private static long Token(byte[] key, string input)
     {
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(domain + prefix), mac);
+        HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(input), mac);
         return TokenOf(mac);
     }
 
