@@ -52,6 +52,7 @@ public static class DatabaseRoles
     {
         services.AddSingleton<SchemaMigration>();
         services.AddSingleton<ColumnBackfill>();
+        services.AddSingleton<CompositeProgress>();
         services.AddSettings<SchemaUpgradeOptions>(configuration, SchemaUpgradeOptions.Section, SchemaUpgradeOptions.Rules);
         // With one role too: an upgrade's new columns are filled in batches here before Marten's own apply at start sees them.
         var applies = AppliesSchemaAtStart(configuration);
@@ -101,7 +102,7 @@ public static class DatabaseRoles
 /// to which it may only add.
 /// </summary>
 public sealed class SchemaMigration(IConfiguration configuration, IServiceProvider services, IEnumerable<AppendOnlyDocument> appendOnly,
-    ColumnBackfill backfill, ILogger<SchemaMigration> logger)
+    ColumnBackfill backfill, CompositeProgress composites, ILogger<SchemaMigration> logger)
 {
     public async Task ApplyAsync(CancellationToken ct)
     {
@@ -123,6 +124,8 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
             // including those columns' indexes, built once over filled columns.
             await backfill.UpgradeAsync(owner, store, ct);
             await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            // Projections an earlier release ran apart and this one runs as a composite go on where they stood (ADR 0055).
+            await composites.CarryOverAsync(owner, store, ct);
             await AnalyzeUnmeasuredExpressionsAsync(owner, schema, ct);
 
             if (ownerConnection == runtimeConnection) return;

@@ -64,7 +64,10 @@ public static class ProjectionRebuilds
     public static void Apply(StoreOptions opts, RebuildOptions settings)
     {
         opts.Projections.RebuildWithBulkCopy = settings.BulkCopy;
-        foreach (var projection in opts.Projections.All.OfType<ProjectionBase>())
+        // A composite's members (ADR 0055) page with the composite and keep their own flush thresholds: both get the settings.
+        var projections = opts.Projections.All.OfType<ProjectionBase>()
+            .Concat(opts.Projections.All.OfType<Marten.Events.Projections.CompositeProjection>().SelectMany(c => c.AllProjections()).OfType<ProjectionBase>());
+        foreach (var projection in projections)
         {
             projection.Options.BatchSize = settings.BatchSize;
             projection.Options.RebuildFlushThreshold = settings.FlushThreshold;

@@ -141,8 +141,8 @@ public class DemoDataLoad(DemoFixture demo, Xunit.Abstractions.ITestOutputHelper
 
         var before = await Snapshot();
         using var daemon = await store.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync<CoverageMonthProjection>(CancellationToken.None);
-        await daemon.RebuildProjectionAsync<CoverageChangeProjection>(CancellationToken.None);
+        // The coverage read models are one composite (ADR 0055): rebuilt together, by its name.
+        await daemon.RebuildProjectionAsync(EnrolmentCases.Coverage.Configuration.CoverageComposite, CancellationToken.None);
         await daemon.RebuildProjectionAsync<EnrolmentCases.Cases.GettingDetails.CaseDetails>(CancellationToken.None);
         Assert.Equal(before, await Snapshot());
         Assert.True(before.Length > 10_000);

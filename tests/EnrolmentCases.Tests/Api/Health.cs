@@ -69,7 +69,7 @@ public class ReadinessDetail(ApiFixture api)
         var projections = body.Check("projections").GetProperty("data");
         Assert.True(projections.GetProperty("highWaterMark").GetInt64() >= 0);
         var names = projections.GetProperty("projections").PropertyNames();
-        Assert.Contains("CoverageMonth:All", names);
+        Assert.Contains("Coverage:All", names);
         Assert.Equal(api.Store.AsyncProjections().Order(), names.Order());
         Assert.All(names, n => Assert.True(projections.GetProperty("projections").GetProperty(n).GetProperty("lag").GetInt64() >= 0));
 
@@ -119,10 +119,10 @@ public class ReadinessWhenBehind(LaggingHost host) : IClassFixture<LaggingHost>
         Assert.Contains("has not finished a run", sealer.GetProperty("description").GetString());
         Assert.Equal(6, sealer.GetProperty("data").GetProperty("unsealedEvents").GetInt64()); // each case: identified + stage change
 
-        // The daemon stops (draining what it was writing), and its row for the coverage months then
+        // The daemon stops (draining what it was writing), and its row for the coverage read models then
         // says it is back at the start: 6 events behind, with nobody left to move it on.
         await host.Host.Services.GetRequiredService<IProjectionCoordinator>().PauseAsync();
-        await Readiness.Sql("update health_lag.mt_event_progression set last_seq_id = 0 where name = 'CoverageMonth:All'");
+        await Readiness.Sql("update health_lag.mt_event_progression set last_seq_id = 0 where name = 'Coverage:All'");
         await host.Host.Services.GetRequiredService<AuditSealer>().SealAsync(CancellationToken.None);
 
         (status, body) = await host.Host.Ready(host.Token("admin"));
@@ -130,8 +130,8 @@ public class ReadinessWhenBehind(LaggingHost host) : IClassFixture<LaggingHost>
         Assert.Equal("Degraded", body.Status());
         var projections = body.Check("projections");
         Assert.True(projections.Status() == "Degraded", body.ToString());
-        Assert.Contains("CoverageMonth:All is 6 events behind", projections.GetProperty("description").GetString());
-        Assert.Equal(6, projections.GetProperty("data").GetProperty("projections").GetProperty("CoverageMonth:All").GetProperty("lag").GetInt64());
+        Assert.Contains("Coverage:All is 6 events behind", projections.GetProperty("description").GetString());
+        Assert.Equal(6, projections.GetProperty("data").GetProperty("projections").GetProperty("Coverage:All").GetProperty("lag").GetInt64());
         // A run of the sealer leaves its heartbeat, and nothing unsealed.
         Assert.Equal("Healthy", body.Check("audit-sealer").Status());
         Assert.Equal(0, body.Check("audit-sealer").GetProperty("data").GetProperty("unsealedEvents").GetInt64());

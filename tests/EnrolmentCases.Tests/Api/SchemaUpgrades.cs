@@ -20,7 +20,8 @@ public class SchemaUpgrades
 {
     private const string Schema = "upgrade_check";
 
-    private const string ChangeProjection = "EnrolmentCases.Coverage.CoverageChangeProjection:All";
+    /// <summary>The coverage read models' composite (ADR 0055), which an earlier release ran as three projections of their own.</summary>
+    private const string CoverageComposite = "Coverage:All";
 
     private sealed class Node(bool first, IReadOnlyDictionary<string, string>? settings = null) : HostFixture(Schema)
     {
@@ -35,7 +36,8 @@ public class SchemaUpgrades
     /// <summary>
     /// What the first release's tables looked like: the case view's worklist, stage and insurer columns
     /// (ADR 0028; their indexes go with them), the search entries' opened-at column, and the coverage-change rows
-    /// (ADR 0038) and the forecast's cohort counts (ADR 0042) with their projections' progress are not there.
+    /// (ADR 0038) and the forecast's cohort counts (ADR 0042) with their projections' progress are not there, and the coverage
+    /// projections ran one shard each (ADR 0055), so the composite that runs them now has no progression row.
     /// </summary>
     private static Task AsAnEarlierReleaseLeftIt() => TestSql.ExecuteAsync($"""
         alter table {Schema}.mt_doc_casedetails drop column regency_code, drop column opened_at, drop column stage,
@@ -43,7 +45,8 @@ public class SchemaUpgrades
         alter table {Schema}.mt_doc_casesearchentry drop column opened_at, drop column tokens_in_regency;
         drop table {Schema}.mt_doc_coveragechange;
         drop table {Schema}.mt_doc_subsidycohortcount;
-        delete from {Schema}.mt_event_progression where name like '%CoverageChangeProjection:%' or name like '%SubsidyCohort%';
+        delete from {Schema}.mt_event_progression where name like '%CoverageChangeProjection:%' or name like '%SubsidyCohort%'
+            or name = '{CoverageComposite}';
         """);
 
     /// <summary>The columns the upgrade fills, as the writes left them.</summary>
@@ -84,7 +87,7 @@ public class SchemaUpgrades
         {
             var (_, body) = await node.Host.Ready(admin);
             var projections = body.Check("projections").GetProperty("data").GetProperty("projections");
-            Assert.Contains(ChangeProjection, projections.PropertyNames());
+            Assert.Contains(CoverageComposite, projections.PropertyNames());
             if (projections.EnumerateObject().All(p => p.Value.GetProperty("lag").GetInt64() == 0)) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"projections not caught up: {projections}");
             await Task.Delay(200);
@@ -167,6 +170,53 @@ public class SchemaUpgrades
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Equal(before, await With(first: false, node => Answers(node, at, year)));
     }
+
+    /// <summary>
+    /// The release before ADR 0055 ran the coverage read models as three projections, each with its own progression row; the
+    /// rows stood at the same sequence, as they do once its daemon had caught up. A node of this code carries their composite
+    /// on from there: no stage change is counted twice or missed, and a new one counts once. Without the carry-over the
+    /// composite would start from the first event over read models that already hold every change.
+    /// </summary>
+    [Fact]
+    public async Task a_node_carries_the_coverage_projections_an_earlier_release_ran_apart_on_from_where_they_stood()
+    {
+        var at = DateTimeOffset.UtcNow.AddMinutes(10);
+        var year = MoneyScenarios.FreshBudgetYear();
+        var before = await With(first: true, async node =>
+        {
+            var kaur = node.Token("caseworker", "17.04");
+            for (var i = 0; i < 2; i++) await node.Host.EnrolledCase(kaur);
+            await node.Host.IdentifyWorker(kaur);
+            await node.Host.ProjectionsCaughtUp();
+            return await Answers(node, at, year);
+        });
+        var members = await Progression($"name in ('CoverageMonth:All', 'CoverageDay:All', 'EnrolmentCases.Coverage.CoverageChangeProjection:All')");
+        Assert.True(members.Count == 3, string.Join(", ", await Progression("true")));
+        var stood = Assert.Single(members.Select(m => m.Split('=')[1]).Distinct());
+        await TestSql.ExecuteAsync($"delete from {Schema}.mt_event_progression where name = '{CoverageComposite}'");
+
+        var (after, enrolled) = await With(first: false, async node =>
+        {
+            Assert.Equal([$"{CoverageComposite}={stood}"], await Progression($"name = '{CoverageComposite}'"));
+            await CaughtUp(node);
+            var answers = await Answers(node, at, year);
+            var planner = node.Token("planner");
+            var query = $"?asOf={Uri.EscapeDataString(at.ToString("O"))}&basis=recorded";
+            var enrolledBefore = (await node.Host.Coverage(planner, query)).Province.Enrolled;
+            await node.Host.EnrolledCase(node.Token("caseworker", "17.04"));
+            await node.Host.ProjectionsCaughtUp();
+            return (answers, (Before: enrolledBefore, After: (await node.Host.Coverage(planner, query)).Province.Enrolled));
+        });
+        Assert.Equal(before, after);
+        Assert.Equal(enrolled.Before + 1, enrolled.After);
+        // The composite and its members went on together.
+        var rows = await Progression($"name = '{CoverageComposite}' or name in ('{string.Join("', '", members.Select(m => m.Split('=')[0]))}')");
+        Assert.Single(rows.Select(r => r.Split('=')[1]).Distinct());
+    }
+
+    /// <summary>Progression rows matching <paramref name="where"/>, as name=sequence.</summary>
+    private static Task<IReadOnlyList<string>> Progression(string where) =>
+        TestSql.NamesAsync($"select name || '=' || last_seq_id from {Schema}.mt_event_progression where {where} order by name");
 
     /// <summary>The case view's cohort column and its indexes, as the releases from ADR 0028 to ADR 0045 left them.</summary>
     private static readonly string[] CohortIndexes = ["mt_doc_casedetails_idx_subsidy_cohort", "mt_doc_casedetails_idx_subsidy_cohortregency_code"];

@@ -25,7 +25,10 @@ public class SeveralNodes(ITestOutputHelper output)
 {
     private const string Sealer = "audit-sealer:///";
     private const string Sweep = "lapse-sweep:///";
-    private const int AsyncProjections = 4; // CoverageMonth, CoverageDay, CoverageChange, SubsidyCohortCount
+    private const int AsyncProjections = 2; // the coverage composite (CoverageMonth, CoverageDay, CoverageChange) and SubsidyCohortCount
+
+    /// <summary>The async projections' progression rows: one each, and one for each of the composite's three members.</summary>
+    private const int ProgressionRows = AsyncProjections + 3;
     private const int AgentCount = AsyncProjections + 4; // the async projections, the sealer, the anchor publisher, the sweep, the erasure register check
     private static readonly TimeSpan Failover = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -223,7 +226,7 @@ public class SeveralNodes(ITestOutputHelper output)
             await reader.ReadAsync();
             var (newest, sealedUpTo, slowest, projections) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
             state = $"newest event {newest}, sealed up to {sealedUpTo}, slowest projection at {slowest} ({projections} projections)";
-            if (newest > 0 && sealedUpTo == newest && slowest == newest && projections == AsyncProjections) return;
+            if (newest > 0 && sealedUpTo == newest && slowest == newest && projections == ProgressionRows) return;
             await Task.Delay(500);
         }
 

@@ -1,4 +1,8 @@
+using EnrolmentCases.Coverage;
 using EnrolmentCases.Infrastructure;
+using EnrolmentCases.Regencies;
+using JasperFx.Events.Projections;
+using Marten;
 
 namespace EnrolmentCases.Tests.Domain;
 
@@ -37,5 +41,32 @@ public class RebuildCommandLineRules
         Assert.Empty(RebuildOptions.Rules(new RebuildOptions()));
         Assert.Single(RebuildOptions.Rules(new RebuildOptions { TimeoutMinutes = 0 }));
         Assert.Single(RebuildOptions.Rules(new RebuildOptions { TimeoutMinutes = 7 * 24 * 60 + 1 }));
+    }
+
+    /// <summary>
+    /// The page size and the rebuild's flush threshold reach every projection, a composite's members included (ADR 0055): a
+    /// member keeps its own flush threshold, and without this it would write every page of a rebuild as it is applied.
+    /// </summary>
+    [Fact]
+    public void the_paging_settings_reach_a_composites_members_too()
+    {
+        var opts = new StoreOptions();
+        var calendar = new ProvinceCalendar(ProvinceCalendar.FindZone("Asia/Jakarta"), TimeProvider.System);
+        var month = new CoverageMonthProjection(calendar);
+        var changes = new CoverageChangeProjection();
+        opts.Projections.CompositeProjectionFor("Coverage", c =>
+        {
+            c.Add(month);
+            c.Add(changes);
+        });
+
+        ProjectionRebuilds.Apply(opts, new RebuildOptions { BatchSize = 1_234, FlushThreshold = 99 });
+
+        var composite = Assert.Single(opts.Projections.All.OfType<ProjectionBase>());
+        foreach (var projection in new ProjectionBase[] { composite, month, changes })
+        {
+            Assert.Equal(1_234, projection.Options.BatchSize);
+            Assert.Equal(99, projection.Options.RebuildFlushThreshold);
+        }
     }
 }
