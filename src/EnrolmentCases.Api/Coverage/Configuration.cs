@@ -5,9 +5,13 @@ namespace EnrolmentCases.Coverage;
 
 public static class Configuration
 {
+    /// <summary>The composite projection the three coverage read models run in: its progression row is `Coverage:All`.</summary>
     public const string CoverageComposite = "Coverage";
 
-    /// <summary>The coverage read models (async daemon). Each case's stage timelines are folded with the case (Case.Stages).</summary>
+    /// <summary>
+    /// The coverage read models (async daemon), as one composite (ADR 0055): one shard fetches each page of stage changes
+    /// once for all three, and writes them in one transaction. Each case's stage timelines are folded with the case (Case.Stages).
+    /// </summary>
     public static IServiceCollection AddCoverage(this IServiceCollection services) =>
         services.ConfigureMarten((sp, opts) =>
         {
@@ -17,6 +21,7 @@ public static class Configuration
                 composite.Add(new CoverageMonthProjection(calendar));
                 composite.Add(new CoverageDayProjection(calendar));
                 composite.Add(new CoverageChangeProjection());
+                // The composite fetches by its own event types, not its members': without this it would fetch every event.
                 composite.IncludeType<CaseStageChanged>();
             });
             opts.Schema.For<CoverageMonth>().Duplicate(m => m.MonthIndex);
