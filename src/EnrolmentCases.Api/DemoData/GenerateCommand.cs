@@ -43,8 +43,9 @@ public class GenerateCommand : JasperFxAsyncCommand<GenerateInput>
 
         var regencies = input.RegenciesFlag?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         using var host = input.BuildHost();
-        // As the owner's start does: the schema is created or brought up to date first.
-        await host.Services.GetRequiredService<IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        // As a start does: the schema is created or brought up to date first, by its owner, and granted to the runtime role
+        // (with two roles, the store's own apply would create it as the runtime role, and the owner could not analyze it).
+        await host.Services.GetRequiredService<Infrastructure.SchemaMigration>().ApplyAsync(CancellationToken.None);
         var generator = ActivatorUtilities.CreateInstance<DatasetGenerator>(host.Services);
         if (!await generator.StoreIsEmptyAsync(CancellationToken.None))
         {

@@ -374,3 +374,30 @@ public class DemoCommandLine
         Assert.Contains("already holds cases", again.Stderr);
     }
 }
+
+[Collection(ProjectionCommandsCollection.Name)]
+public class GenerateCommandLine
+{
+    private const string Schema = "cli_generate";
+
+    /// <summary>
+    /// `generate` into a database nothing has started on yet, with the two roles `./run.sh` gives it: the schema is created
+    /// by its owner and granted to the runtime role, as a start does (ADR 0016), so the owner may analyze the filled tables at
+    /// the end. It used to be created by the store's own apply as the runtime role, and the command then failed on that
+    /// analyze ("permission denied for schema").
+    /// </summary>
+    [Fact]
+    public async Task generate_into_a_new_schema_creates_it_as_its_owner_fills_and_analyzes_it()
+    {
+        Assert.True(ApiProcess.MigrationDatabase is not null, "run the tests through ./test.sh, which gives them an owner and a runtime role");
+        await TestSql.ExecuteAsync($"drop schema if exists {Schema} cascade");
+
+        var generate = await ApiProcess.RunAsync(Schema, "generate", "--cases", "40", "--no-rebuild");
+        Assert.True(generate.ExitCode == 0, generate.ToString());
+        Assert.Equal("enrolment_owner", (await TestSql.NamesAsync($"select nspowner::regrole::text from pg_namespace where nspname = '{Schema}'")).Single());
+        // A stream a case, and the regencies' and budgets' own.
+        Assert.InRange(await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_streams"), 41, 1_000);
+        Assert.Equal(["mt_events", "mt_streams"], await TestSql.NamesAsync(
+            $"select relname::text from pg_stat_user_tables where schemaname = '{Schema}' and relname in ('mt_events', 'mt_streams') and last_analyze is not null order by 1"));
+    }
+}
