@@ -50,6 +50,9 @@ if grep -qE "^  Failed " "$log"; then
 fi
 rm -f "$log"
 echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status and no test failed: the build or the test host failed (see above)." >&2
+fi
 if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then
   echo "No test ran." >&2
   exit 1

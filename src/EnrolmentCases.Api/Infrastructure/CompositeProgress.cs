@@ -13,11 +13,13 @@ namespace EnrolmentCases.Infrastructure;
 /// <list type="bullet">
 /// <item>every member has a row and all stand at the same sequence (the daemon had caught up when the earlier release
 /// stopped): the composite's row is written at that sequence, and the composite goes on from there;</item>
-/// <item>the members stand apart, or some have no row (a member new in this release): their read models and rows are
-/// deleted, and the composite builds them again from the first event, as a new read model builds itself (ADR 0043);
+/// <item>the members stand apart, at 0, or some have no row (a member new in this release): their rows and read models
+/// are cleared, and the composite builds them again from the first event, as a new read model builds itself (ADR 0043);
 /// readiness reports its lag meanwhile.</item>
 /// </list>
-/// A composite that has its row, or whose members have none (a new database), is left as it is.
+/// A composite that has its row, or whose members have none (a new database), is left as it is. The earlier release's
+/// nodes must be stopped first: a daemon of theirs that moved a member on after this step would stop the composite at its
+/// first page (its progress no longer matches), and then only `projections rebuild -p Coverage` mends it.
 /// </summary>
 public sealed class CompositeProgress(ILogger<CompositeProgress> logger)
 {
@@ -34,7 +36,7 @@ public sealed class CompositeProgress(ILogger<CompositeProgress> logger)
 
             var sequences = members.Select(m => rows.GetValueOrDefault(m, -1)).Distinct().ToArray();
             await using var transaction = await owner.BeginTransactionAsync(ct);
-            if (sequences is [var sequence and >= 0])
+            if (sequences is [var sequence and > 0])
             {
                 await ExecuteAsync(owner, $"insert into {progression} (name, last_seq_id, last_updated) values (@name, @sequence, now())", ct,
                     ("name", shard.Identity), ("sequence", sequence));
@@ -45,11 +47,13 @@ public sealed class CompositeProgress(ILogger<CompositeProgress> logger)
             {
                 var tables = composite.AllProjections().SelectMany(p => p.PublishedTypes()).Distinct()
                     .Select(t => ((IReadOnlyStoreOptions)options).FindOrResolveDocumentType(t).TableName.QualifiedName).ToArray();
-                foreach (var table in tables) await ExecuteAsync(owner, $"delete from {table}", ct);
+                // The rows first: a daemon of the earlier release still running would then fail to move them on and roll its
+                // page back, rather than commit read-model rows after the tables were cleared.
                 await ExecuteAsync(owner, $"delete from {progression} where name = any(@names)", ct, ("names", members));
+                await ExecuteAsync(owner, $"truncate {string.Join(", ", tables)}", ct);
                 logger.LogWarning(
-                    "Projection {Composite} is built again from the first event: its members stood at different sequences ({Sequences}), " +
-                    "so their read models ({Tables}) were cleared. Readiness reports its lag until it has caught up",
+                    "Projection {Composite} is built again from the first event: its members did not all stand at one sequence past 0 " +
+                    "({Sequences}), so their read models ({Tables}) were cleared. Readiness reports its lag until it has caught up",
                     shard.Identity, string.Join(", ", members.Select(m => $"{m} {(rows.TryGetValue(m, out var s) ? s : "none")}")),
                     string.Join(", ", tables));
             }

@@ -111,6 +111,19 @@ public class CoverageReports(ApiFixture api)
         Assert.True(wrong.Count == 0, string.Join("\n", wrong));
     }
 
+    /// <summary>
+    /// The three coverage read models run as one composite (ADR 0055), which fetches events by its own types, not its
+    /// members': it must name the stage changes, or the daemon would fetch and deserialise every event of the store.
+    /// </summary>
+    [Fact]
+    public void the_coverage_composite_fetches_stage_changes_only_for_its_three_read_models()
+    {
+        var composite = Assert.Single(((StoreOptions)api.Store.Options).Projections.All.OfType<Marten.Events.Projections.CompositeProjection>());
+        Assert.Equal(EnrolmentCases.Coverage.Configuration.CoverageComposite, composite.Name);
+        Assert.Equal([typeof(CaseStageChanged)], composite.IncludedEventTypes);
+        Assert.Equal(["CoverageChange", "CoverageDay", "CoverageMonth"], composite.PublishedTypes().Select(t => t.Name).Order());
+    }
+
     [Fact]
     public async Task coverage_counts_every_stage_and_carries_its_ratio_with_numerator_denominator_and_definition()
     {

@@ -190,6 +190,14 @@ public class SchemaUpgrades
             await node.Host.ProjectionsCaughtUp();
             return await Answers(node, at, year);
         });
+        // Each coverage row as last written: a rebuild would write every one again.
+        var coverageRows = $"""
+            select 'month|' || id || '|' || mt_last_modified from {Schema}.mt_doc_coveragemonth
+            union all select 'day|' || id || '|' || mt_last_modified from {Schema}.mt_doc_coverageday
+            union all select 'change|' || id || '|' || mt_last_modified from {Schema}.mt_doc_coveragechange order by 1
+            """;
+        var written = await TestSql.NamesAsync(coverageRows);
+        Assert.NotEmpty(written);
         var members = await Progression($"name in ('CoverageMonth:All', 'CoverageDay:All', 'EnrolmentCases.Coverage.CoverageChangeProjection:All')");
         Assert.True(members.Count == 3, string.Join(", ", await Progression("true")));
         var stood = Assert.Single(members.Select(m => m.Split('=')[1]).Distinct());
@@ -199,6 +207,8 @@ public class SchemaUpgrades
         {
             Assert.Equal([$"{CoverageComposite}={stood}"], await Progression($"name = '{CoverageComposite}'"));
             await CaughtUp(node);
+            // Carried on, not rebuilt: not one coverage row was written again.
+            Assert.Equal(written, await TestSql.NamesAsync(coverageRows));
             var answers = await Answers(node, at, year);
             var planner = node.Token("planner");
             var query = $"?asOf={Uri.EscapeDataString(at.ToString("O"))}&basis=recorded";

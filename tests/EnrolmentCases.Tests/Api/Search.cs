@@ -322,6 +322,36 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         Assert.Equal(0, await TestSql.ScalarAsync(
             $"select count(*) from {SearchFixture.Schema}.mt_doc_casesearchentry where regency_code <> '17.04' and tokens_in_regency && '{{{string.Join(",", index.QueryTokens(["siti"], "17.04"))}}}'::bigint[]"));
     }
+
+    /// <summary>
+    /// A page that ends at the count's limit or past it takes its total from the walk when the walk finds more matches than
+    /// the limit, and counts only otherwise (ADR 0056): whichever way, the total and the page are those of a count without
+    /// a limit and a sort of every match, in the province and in one regency, over at least a hundred matches in Kaur.
+    /// </summary>
+    [Fact]
+    public async Task a_deep_page_answers_as_a_whole_count_and_sort_would_whether_the_walk_or_the_count_gives_its_total()
+    {
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var random = new Random(56);
+        for (var i = 0; i < 200; i++)
+            await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), i % 2 == 0 ? $"Siti {SyntheticPeople.CommonName(random)}" : SyntheticPeople.CommonName(random),
+                SyntheticPeople.Village(random)));
+        await using var session = api.Store.QuerySession();
+        foreach (var (regencies, regencyTokens) in new[] { ((string[]?)null, (long[]?)null), (["17.04"], [index.RegencyToken("17.04")]) })
+        {
+            var words = SearchWords.OfQuery("siti");
+            var search = new WorklistSearch(null, null, words, index.QueryTokens(words));
+            // The truth: every match counted and sorted (a limit no search reaches).
+            var all = await search.PageAsync(session, regencies, regencyTokens, null, 0, 100_000, 1_000_000, CancellationToken.None);
+            Assert.True(all.Total > 60, $"{all.Total} matches");
+            foreach (var (skip, take, limit) in new[] { (20, 10, 30), (25, 10, 30), (40, 20, 30), (50, 10, (int)all.Total), (0, 10, 5), (30, 10, 1_000) })
+            {
+                var page = await search.PageAsync(session, regencies, regencyTokens, null, skip, take, limit, CancellationToken.None);
+                Assert.Equal(Math.Min(all.Total, limit + 1), page.Total);
+                Assert.Equal(all.Ids.Skip(skip).Take(take), page.Ids);
+            }
+        }
+    }
 }
 
 /// <summary>A search's words are personal data: no log line (at the most verbose level) and no span carries them.</summary>

@@ -64,7 +64,7 @@ public class SeveralNodes(ITestOutputHelper output)
         // Every agent is assigned, each to one node only, and stays so while both nodes live.
         var placement = await AgentsOnceAsync(nodes, admin, p => p.Values.Sum(a => a.Agents.Count) == AgentCount, "all agents placed");
         AssertEachAgentOnce(placement);
-        // While both nodes live no agent ever runs twice; the leader may still move one to even out the load (7 agents on
+        // While both nodes live no agent ever runs twice; the leader may still move one to even out the load (6 agents on
         // two nodes), and a moving agent is briefly on neither node, so each look checks for doubles and then waits for all.
         for (var look = 0; look < 5; look++)
         {

@@ -42,8 +42,9 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     /// query, in one of the regencies (by their tokens; null: any). A single regency's token joins the query's, so the GIN
     /// index intersects them before a row is read. One statement does both bounded ways (ADR 0039): it materialises at
     /// most limit + 1 matches, counts them and, when that is all of them, sorts the page out of them (a rare word); and it
-    /// walks the newest (skip + take) x 20 entries (at most 20,000) and keeps the matches among them, which are the newest
-    /// matches of all, so a full page from them is the page (a common word). Only a word past the limit that is rarer than
+    /// walks the newest (skip + take) x 20 entries (at most 20,000) and keeps the matches among them, which are the newest matches of all, so a full page from them is the page (a common word). On a page
+    /// that ends at the limit or past it, when the walk alone finds more than the limit, that is the total, and the count is
+    /// not made: a deep page of a common word then reads its entries once, not twice (ADR 0056). Only a word past the limit that is rarer than
     /// 1 in 20 among the newest entries, or a deep page of one, takes a second statement: the whole ordered walk. The
     /// order is never in the same block as the filter: the planner would walk every entry newest first looking for a rare
     /// word (ADR 22).
@@ -73,13 +74,28 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         var (walked, walkParameters) = regencies is [var regency]
             ? ("where regency_code = ? ", new object[] { regency })
             : ("", []);
-        var page = (await session.AdvancedSql.QueryAsync<EntryPage>(
-            $"with m as materialized (select id, opened_at from {entries} where {filter} limit ?) " +
-            "select json_build_object('total', (select count(*) from m), " +
-            "'counted', coalesce((select json_agg(id) from (select id from m order by opened_at desc, id desc limit ? offset ?) p), '[]'::json), " +
-            $"'walked', coalesce((select json_agg(id) from (select id from (select id, opened_at, tokens from {entries} {walked}" +
-            $"order by opened_at desc, id desc limit ?) w where {plain} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
-            ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..plainParameters, take, skip])).Single();
+        var count = $"with m as materialized (select id, opened_at from {entries} where {filter} limit ?) ";
+        var walkedMatches = $"select id, opened_at from (select id, opened_at, tokens from {entries} {walked}order by opened_at desc, id desc limit ?) w where {plain}";
+        var pageOf = "order by opened_at desc, id desc limit ? offset ?) p), '[]'::json)";
+        // A page that ends at the limit or past it needs about as many of the walk's matches anyway: its walk keeps up to
+        // limit + 1 of them (or the page's end), and when it finds more than the limit, so is the total, and the count never
+        // runs (PostgreSQL evaluates a sub-select only when its branch is taken): a deep page of a common word reads its
+        // entries once, not twice (ADR 0056). A shallower page keeps the form that always counts: the two forms in one
+        // prepared statement made PostgreSQL choose, after a few deep pages, a generic plan that counted a common word of a
+        // first page through its whole posting list (88 ms instead of 18).
+        var page = skip + take >= limit
+            ? (await session.AdvancedSql.QueryAsync<EntryPage>(
+                count + $", w as materialized ({walkedMatches} order by opened_at desc, id desc limit ?) " +
+                "select json_build_object('total', case when (select count(*) from w) > ? then ? else (select count(*) from m) end, " +
+                "'counted', case when (select count(*) from w) > ? then '[]'::json " +
+                $"else coalesce((select json_agg(id) from (select id from m {pageOf} end, " +
+                $"'walked', coalesce((select json_agg(id) from (select id from w {pageOf})",
+                ct, [..parameters, limit + 1, ..walkParameters, walk, ..plainParameters, Math.Max(limit + 1, skip + take), limit, limit + 1, limit, take, skip, take, skip])).Single()
+            : (await session.AdvancedSql.QueryAsync<EntryPage>(
+                count + "select json_build_object('total', (select count(*) from m), " +
+                $"'counted', coalesce((select json_agg(id) from (select id from m {pageOf}, " +
+                $"'walked', coalesce((select json_agg(id) from ({walkedMatches} {pageOf})",
+                ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..plainParameters, take, skip])).Single();
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 
