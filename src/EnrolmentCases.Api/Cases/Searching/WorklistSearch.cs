@@ -42,9 +42,10 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     /// query, in one of the regencies (by their tokens; null: any). A single regency's token joins the query's, so the GIN
     /// index intersects them before a row is read. One statement does both bounded ways (ADR 0039): it materialises at
     /// most limit + 1 matches, counts them and, when that is all of them, sorts the page out of them (a rare word); and it
-    /// walks the newest (skip + take) x 20 entries (at most 20,000) and keeps the matches among them, which are the newest matches of all, so a full page from them is the page (a common word). On a page
-    /// that ends at the limit or past it, when the walk alone finds more than the limit, that is the total, and the count is
-    /// not made: a deep page of a common word then reads its entries once, not twice (ADR 0056). Only a word past the limit that is rarer than
+    /// walks the newest (skip + take) x 20 entries (at most 20,000) and keeps the matches among them, which are the newest
+    /// matches of all, so a full page from them is the page (a common word). On a page that ends at the limit or past it,
+    /// when the walk alone finds more than the limit, that is the total, and the count is not made: a deep page of a common
+    /// word then reads its entries once, not twice (ADR 0056). Only a word past the limit that is rarer than
     /// 1 in 20 among the newest entries, or a deep page of one, takes a second statement: the whole ordered walk. The
     /// order is never in the same block as the filter: the planner would walk every entry newest first looking for a rare
     /// word (ADR 22).
