@@ -146,6 +146,14 @@ public abstract partial class CoverageRollUpProjection<TRow> : MultiStreamProjec
         Identities<CaseStageChanged>(e => Keys(e).Distinct().ToList());
     }
 
+    /// <summary>
+    /// No: the coverage composite (ADR 0055) is not replayed in JasperFx's single pass (ADR 0057). That pass runs whenever the
+    /// composite starts from nothing, also outside a rebuild, and reads to the event sequence's last number: past the daemon's
+    /// high-water mark, over numbers that transactions still open have taken, whose events it then never sees. One member
+    /// saying no sends the composite through the daemon's ordinary pages, which stop at the high-water mark.
+    /// </summary>
+    public override bool CanParticipateInCompositeReplay => false;
+
     /// <summary>The period an instant falls in: a month index or a local day number.</summary>
     protected abstract int PeriodOf(DateTimeOffset at);
 

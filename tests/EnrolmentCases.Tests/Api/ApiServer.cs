@@ -18,9 +18,15 @@ namespace EnrolmentCases.Tests.Api;
 public sealed class ApiServer : IAsyncDisposable
 {
     private const int KeptLines = 200;
+    private const int KeptNotableLines = 2000;
 
     private readonly Process _process;
     private readonly Queue<string> _output = new();
+    private readonly List<string> _notable = [];
+    private string? _previousLine;
+
+    /// <summary>Every line the process writes, when API_SERVER_LOG_DIR names a folder: for studying a rare failure.</summary>
+    private StreamWriter? _log;
     private readonly AuthOptions _auth;
 
     private ApiServer(Process process, Uri baseAddress, AuthOptions auth)
@@ -87,6 +93,8 @@ public sealed class ApiServer : IAsyncDisposable
         var process = new Process { StartInfo = start };
         var server = new ApiServer(process, address, auth);
         process.Start();
+        if (Environment.GetEnvironmentVariable("API_SERVER_LOG_DIR") is { Length: > 0 } folder)
+            server._log = new StreamWriter(Path.Combine(folder, $"{schema}-{DateTime.UtcNow:HHmmss}-{process.Id}.log")) { AutoFlush = true };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
@@ -202,9 +210,33 @@ public sealed class ApiServer : IAsyncDisposable
         lock (_output)
         {
             _output.Enqueue($"[{stream}] {line}");
+            _log?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{stream}] {line}");
             while (_output.Count > KeptLines) _output.Dequeue();
+            if (Notable.IsMatch(line) && _notable.Count < KeptNotableLines)
+            {
+                if (_previousLine is not null && !Notable.IsMatch(_previousLine)) _notable.Add($"{DateTime.UtcNow:HH:mm:ss.fff} [{stream}] {_previousLine}");
+                _notable.Add($"{DateTime.UtcNow:HH:mm:ss.fff} [{stream}] {line}");
+            }
+
+            _previousLine = line;
         }
     }
+
+    /// <summary>
+    /// Every line of the process's life that speaks of the projection daemon's high-water mark, dead letters or a
+    /// failure (with the log entry's heading line before it), for the failure messages of tests whose cause may lie
+    /// long before the last lines.
+    /// </summary>
+    public string NotableOutput
+    {
+        get
+        {
+            lock (_output) return $"--- {_notable.Count} notable lines of the API (pid {_process.Id}, {BaseAddress})\n{string.Join('\n', _notable)}";
+        }
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex Notable = new(
+        "high water|dead ?letter|skipping|exception|^\\s*(fail|crit):", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public override string ToString() => RecentOutput;
 

@@ -60,6 +60,7 @@ public class Crashes(ITestOutputHelper output)
         Guid importId;
         Load load;
         long importDoneAtKill;
+        string firstNotable, secondNotable;
         await using (var first = await ApiServer.StartAsync(schema, settings: ServerSettings))
         {
             Mark("first API up");
@@ -74,6 +75,7 @@ public class Crashes(ITestOutputHelper output)
                 return view.Done >= ImportChunk.Size && load.Acknowledged.Count >= 20 ? view : null;
             }, TimeSpan.FromSeconds(120), first);
             first.Kill();
+            firstNotable = first.NotableOutput;
             importDoneAtKill = progress.Done;
             Mark($"killed with {progress.Done} rows imported and {load.Acknowledged.Count} commands acknowledged");
             await load.StopAsync();
@@ -132,6 +134,7 @@ public class Crashes(ITestOutputHelper output)
             await ProjectionsCaughtUp(database, schema, second);
             Mark("projections caught up");
             await second.StopAsync();
+            secondNotable = second.NotableOutput;
         }
 
         var gap = await Sql.ScalarAsync<long>(database, $"select max(seq_id) - count(*) from {schema}.mt_events");
@@ -139,7 +142,8 @@ public class Crashes(ITestOutputHelper output)
         // replay had to pass over them and over what the kill left; whether the kill left any is in the output.
         Assert.True(gap >= killGap + 3, $"the replay should have met the kill's {killGap} unused sequence numbers and the test's 3 below the head, found {gap}");
         var replay = await ApiProcess.RunAsync(schema, "verify-projections");
-        Assert.True(replay.ExitCode == 0, replay.ToString());
+        if (replay.ExitCode != 0)
+            Assert.Fail($"{replay}\n{await DaemonRecord(database, schema)}\nfirst API: {firstNotable}\nsecond API: {secondNotable}");
         Mark("replay verified");
     }
 }
@@ -230,6 +234,35 @@ public class DatabaseRestarts(ITestOutputHelper output)
 /// <summary>What the crash tests check, through the API and in the database.</summary>
 internal static class CrashChecks
 {
+    /// <summary>The progression rows, the dead-letter events and the events' sequence gaps, for a failure message.</summary>
+    public static async Task<string> DaemonRecord(string database, string schema)
+    {
+        var lines = new List<string>();
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        foreach (var (title, sql) in new[]
+                 {
+                     ("progression", $"select name || ' ' || last_seq_id || ' ' || coalesce(last_updated::text, '') from {schema}.mt_event_progression order by name"),
+                     ("dead letters", $"select data::text from {schema}.mt_doc_deadletterevent limit 20"),
+                     ("sequence gaps", $"select (seq_id - gap) || '..' || (seq_id - 1) from (select seq_id, seq_id - lag(seq_id) over (order by seq_id) - 1 as gap from {schema}.mt_events) g where gap > 0 order by seq_id"),
+                 })
+        {
+            lines.Add($"--- {title}");
+            try
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+            }
+            catch (PostgresException e)
+            {
+                lines.Add(e.MessageText);
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+
     public static readonly Dictionary<string, string> ServerSettings = new()
     {
         ["RateLimiting:PermitLimit"] = "100000",
