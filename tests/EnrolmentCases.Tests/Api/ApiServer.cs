@@ -92,9 +92,14 @@ public sealed class ApiServer : IAsyncDisposable
         start.Environment["ASPNETCORE_URLS"] = address.ToString().TrimEnd('/');
         var process = new Process { StartInfo = start };
         var server = new ApiServer(process, address, auth);
-        process.Start();
         if (Environment.GetEnvironmentVariable("API_SERVER_LOG_DIR") is { Length: > 0 } folder)
-            server._log = new StreamWriter(Path.Combine(folder, $"{schema}-{DateTime.UtcNow:HHmmss}-{process.Id}.log")) { AutoFlush = true };
+        {
+            Directory.CreateDirectory(folder);
+            server._log = new StreamWriter(Path.Combine(folder, $"{schema}-{DateTime.UtcNow:HHmmss}-{Guid.NewGuid().ToString("N")[..6]}.log")) { AutoFlush = true };
+        }
+
+        process.Start();
+        lock (server._output) server._log?.WriteLine($"pid {process.Id}, {address}");
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return server;
@@ -223,9 +228,9 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Every line of the process's life that speaks of the projection daemon's high-water mark, dead letters or a
-    /// failure (with the log entry's heading line before it), for the failure messages of tests whose cause may lie
-    /// long before the last lines.
+    /// The lines of the process's life that speak of the projection daemon's high-water mark, gaps, rebuilds, dead letters
+    /// or a failure (with the log entry's heading line before it), up to 2,000, for the failure messages of tests whose
+    /// cause may lie long before the last lines.
     /// </summary>
     public string NotableOutput
     {
@@ -236,7 +241,7 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     private static readonly System.Text.RegularExpressions.Regex Notable = new(
-        "high water|dead ?letter|skipping|exception|^\\s*(fail|crit):", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        "high water|dead ?letter|skipping|rebuild|single-pass|gap|exception|^\\s*(fail|crit):", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
 
     public override string ToString() => RecentOutput;
 
@@ -253,6 +258,12 @@ public sealed class ApiServer : IAsyncDisposable
 
         Client.Dispose();
         _process.Dispose();
+        lock (_output)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+
         await Task.CompletedTask;
     }
 }

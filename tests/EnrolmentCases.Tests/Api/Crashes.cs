@@ -242,9 +242,9 @@ internal static class CrashChecks
         await connection.OpenAsync();
         foreach (var (title, sql) in new[]
                  {
-                     ("progression", $"select name || ' ' || last_seq_id || ' ' || coalesce(last_updated::text, '') from {schema}.mt_event_progression order by name"),
+                     ("progression", $"select concat_ws(' ', name, last_seq_id, last_updated) from {schema}.mt_event_progression order by name"),
                      ("dead letters", $"select data::text from {schema}.mt_doc_deadletterevent limit 20"),
-                     ("sequence gaps", $"select (seq_id - gap) || '..' || (seq_id - 1) from (select seq_id, seq_id - lag(seq_id) over (order by seq_id) - 1 as gap from {schema}.mt_events) g where gap > 0 order by seq_id"),
+                     ("sequence gaps", $"select concat_ws('..', seq_id - gap, seq_id - 1) from (select seq_id, seq_id - lag(seq_id) over (order by seq_id) - 1 as gap from {schema}.mt_events) g where gap > 0 order by seq_id"),
                  })
         {
             lines.Add($"--- {title}");
