@@ -58,12 +58,8 @@ public class CoverageCompositeStart
         try
         {
             // The composite has started, and passed what it could, while the transaction was open.
-            var started = DateTime.UtcNow;
-            while (await TestSql.ScalarAsync($"select count(*) from {Schema}.mt_event_progression where name = 'Coverage:All' and last_seq_id > 0") == 0)
-            {
-                Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(60), "the coverage composite did not start within 60 s");
-                await Task.Delay(100);
-            }
+            await TestSql.Eventually($"select exists (select from {Schema}.mt_event_progression where name = 'Coverage:All' and last_seq_id > 0)",
+                "the coverage composite started");
 
             // It stopped before the open transaction's number: what it read in that first pass, it read to the high-water mark.
             var stood = await TestSql.ScalarAsync($"select last_seq_id from {Schema}.mt_event_progression where name = 'Coverage:All'");

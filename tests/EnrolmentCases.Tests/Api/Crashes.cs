@@ -238,8 +238,6 @@ internal static class CrashChecks
     public static async Task<string> DaemonRecord(string database, string schema)
     {
         var lines = new List<string>();
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
         foreach (var (title, sql) in new[]
                  {
                      ("progression", $"select concat_ws(' ', name, last_seq_id, last_updated) from {schema}.mt_event_progression order by name"),
@@ -250,9 +248,7 @@ internal static class CrashChecks
             lines.Add($"--- {title}");
             try
             {
-                await using var command = new NpgsqlCommand(sql, connection);
-                await using var reader = await command.ExecuteReaderAsync();
-                while (await reader.ReadAsync()) lines.Add(reader.GetString(0));
+                lines.AddRange(await Sql.QueryAsync(database, sql, r => r.GetString(0)));
             }
             catch (PostgresException e)
             {
