@@ -21,9 +21,11 @@ public sealed class WarmUpOptions
 
     /// <summary>
     /// How many requests after a start are logged with their time and what the JIT compiled meanwhile (method, route
-    /// and status only): where a cold process's first commands spend their time. 0 logs none.
+    /// and status only): where a cold process's first commands spend their time. 0, the default, logs none: the
+    /// instrument itself (the runtime's JIT events, the first log line's own code) cost the first command about 14 ms
+    /// (ADR 58), so it is for diagnosing, not for every start.
     /// </summary>
-    public int LogFirstRequests { get; set; } = 20;
+    public int LogFirstRequests { get; set; }
 
     /// <summary>
     /// Commands rehearsed at start through the whole HTTP pipeline (ADR 44): each is sent to the host itself, runs its
@@ -1056,41 +1058,50 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
                 var from = DateTime.UtcNow;
                 var at = Stopwatch.GetTimestamp();
                 await inner(http);
+                var took = Stopwatch.GetElapsedTime(at);
                 var until = DateTime.UtcNow;
+                var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - methods;
+                var jitTime = System.Runtime.JitInfo.GetCompilationTime() - jit;
                 var number = Interlocked.Increment(ref _seen);
                 if (number > limit) return;
-                var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
-                var compiled = System.Runtime.JitInfo.GetCompiledMethodCount() - methods;
-                logger.LogInformation("Request {Number} after start: {Method} {Route} {Status} in {Ms:F1} ms; meanwhile the JIT compiled {Methods} methods in {JitMs:F1} ms",
-                    number, http.Request.Method, route, http.Response.StatusCode, Stopwatch.GetElapsedTime(at).TotalMilliseconds,
-                    compiled, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
-                if (Volatile.Read(ref _names) is { } names)
+                // Logged once the response has gone, so that the caller does not wait for the instrument's own work.
+                http.Response.OnCompleted(() =>
                 {
-                    // The runtime delivers its events late: the names follow in a line of their own, those the runtime stamped
-                    // while the request ran (on any thread: the background tier-1 compiler's too), by tier; every name at
-                    // Debug level.
-                    var last = number == limit;
-                    if (last) Interlocked.Exchange(ref _names, null);
-                    _ = Task.Run(async () =>
-                    {
-                        // Until the runtime has delivered an event stamped after the request (a loaded machine delivers
-                        // them seconds late), at most 10 s.
-                        for (var waited = 0; waited < 100 && names.Latest < until; waited++) await Task.Delay(100);
-                        var seen = names.Drain(from, until);
-                        if (seen.Count > 0)
-                        {
-                            logger.LogInformation("Request {Number} after start: what the JIT compiled: {Names}", number, JitNames.Summary(seen, 40));
-                            logger.LogDebug("Request {Number} after start: every method the JIT compiled: {Names}", number, JitNames.Summary(seen, int.MaxValue));
-                        }
-
-                        if (last) names.Dispose();
-                    });
-                }
+                    Log(http, number, limit, took, compiled, jitTime, from, until);
+                    return Task.CompletedTask;
+                });
             });
         }
 
         next(app);
     };
+
+    private void Log(HttpContext http, int number, int limit, TimeSpan took, long compiled, TimeSpan jitTime, DateTime from, DateTime until)
+    {
+        var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+        logger.LogInformation("Request {Number} after start: {Method} {Route} {Status} in {Ms:F1} ms; meanwhile the JIT compiled {Methods} methods in {JitMs:F1} ms",
+            number, http.Request.Method, route, http.Response.StatusCode, took.TotalMilliseconds, compiled, jitTime.TotalMilliseconds);
+        if (Volatile.Read(ref _names) is not { } names) return;
+
+        // The runtime delivers its events late: the names follow in a line of their own, those the runtime stamped while the
+        // request ran (on any thread: the background tier-1 compiler's too), by tier; every name at Debug level.
+        var last = number == limit;
+        if (last) Interlocked.Exchange(ref _names, null);
+        _ = Task.Run(async () =>
+        {
+            // Until the runtime has delivered an event stamped after the request (a loaded machine delivers them seconds
+            // late), at most 10 s.
+            for (var waited = 0; waited < 100 && names.Latest < until; waited++) await Task.Delay(100);
+            var seen = names.Drain(from, until);
+            if (seen.Count > 0)
+            {
+                logger.LogInformation("Request {Number} after start: what the JIT compiled: {Names}", number, JitNames.Summary(seen, 40));
+                logger.LogDebug("Request {Number} after start: every method the JIT compiled: {Names}", number, JitNames.Summary(seen, int.MaxValue));
+            }
+
+            if (last) names.Dispose();
+        });
+    }
 }
 
 /// <summary>
