@@ -37,14 +37,30 @@ public static class ImportFloor
             foreach (var (name, columns, indexes, count) in tables)
             {
                 using var buffer = new MemoryStream();
-                await using (var reader = await connection.BeginRawBinaryCopyAsync($"copy (select {columns} from {schema}.{name}) to stdout (format binary)"))
+                await using (var reader = await connection.BeginRawBinaryCopyAsync($"copy (select {columns} from {schema}.{Quote(name)}) to stdout (format binary)"))
                     await reader.CopyToAsync(buffer);
                 data.Add((name, columns, indexes, buffer.ToArray(), count));
             }
         }
 
+        try
+        {
+            return await WriteAllAsync(connectionString, schema, tables.Select(t => t.Name).ToList(), data, cpu, twoConnections);
+        }
+        finally
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var drop = new NpgsqlCommand($"drop schema if exists {Floor} cascade", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static async Task<ImportFloorResult> WriteAllAsync(string connectionString, string schema, List<string> tables,
+        List<(string Name, string Columns, int Indexes, byte[] Rows, long Count)> data, CpuMeter cpu, bool twoConnections)
+    {
         // One connection, one transaction, table after table: how the import's chunks write (one chain of transactions).
-        await CreateAsync(connectionString, schema, tables.Select(t => t.Name));
+        await CreateAsync(connectionString, schema, tables);
         var before = cpu.Read();
         var started = Stopwatch.GetTimestamp();
         var took = await WriteAsync(connectionString, data);
@@ -53,14 +69,7 @@ public static class ImportFloor
 
         // The same rows over two connections at once (the machine's two cores), each taking the next table by size.
         TimeSpan? overTwo = null;
-        if (twoConnections) overTwo = await TwoConnectionsAsync(connectionString, schema, tables.Select(t => t.Name), data);
-
-        await using (var connection = new NpgsqlConnection(connectionString))
-        {
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"drop schema if exists {Floor} cascade", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        if (twoConnections) overTwo = await TwoConnectionsAsync(connectionString, schema, tables, data);
 
         return new ImportFloorResult(
             data.Select(d => new FloorTable(d.Name, d.Count, d.Rows.Length, d.Indexes, took[d.Name])).OrderByDescending(t => t.Took).ToList(),
@@ -75,7 +84,6 @@ public static class ImportFloor
         var started = Stopwatch.GetTimestamp();
         await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => Task.Run(async () =>
         {
-            var mine = new List<(string Name, string Columns, int Indexes, byte[] Rows, long Count)>();
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
             await using var transaction = await connection.BeginTransactionAsync();
@@ -100,16 +108,19 @@ public static class ImportFloor
     /// Waits until the import's followers (the projection daemon, the audit sealer) have stopped adding rows: the same count
     /// of rows in every table twice, two seconds apart (at most a minute).
     /// </summary>
-    public static async Task SettleAsync(string connectionString, string schema)
+    /// <returns>Whether the counts settled within the minute.</returns>
+    public static async Task<bool> SettleAsync(string connectionString, string schema)
     {
-        long last = -1;
+        var last = "";
         for (var i = 0; i < 30; i++)
         {
-            var now = (await TablesAsync(connectionString, schema)).Sum(t => t.Count);
-            if (now == last) return;
+            var now = string.Join(",", (await TablesAsync(connectionString, schema)).Select(t => $"{t.Name}={t.Count}"));
+            if (now == last) return true;
             last = now;
             await Task.Delay(2000);
         }
+
+        return false;
     }
 
     /// <summary>The schema's tables that hold rows, with their columns (generated ones left out: COPY cannot write them).</summary>
@@ -138,7 +149,7 @@ public static class ImportFloor
         var counted = new List<(string, string, int, long)>();
         foreach (var (name, columns, indexes) in tables)
         {
-            await using var count = new NpgsqlCommand($"select count(*) from {schema}.{name}", connection);
+            await using var count = new NpgsqlCommand($"select count(*) from {schema}.{Quote(name)}", connection);
             var rows = (long)(await count.ExecuteScalarAsync())!;
             if (rows > 0) counted.Add((name, columns, indexes, rows));
         }
@@ -151,7 +162,7 @@ public static class ImportFloor
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var sql = $"drop schema if exists {Floor} cascade; create schema {Floor}; " +
-                  string.Concat(tables.Select(t => $"create table {Floor}.{t} (like {schema}.{t} including all); "));
+                  string.Concat(tables.Select(t => $"create table {Floor}.{Quote(t)} (like {schema}.{Quote(t)} including all); "));
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
@@ -176,7 +187,13 @@ public static class ImportFloor
 
     private static async Task CopyAsync(NpgsqlConnection connection, string table, string columns, byte[] rows)
     {
-        await using var writer = await connection.BeginRawBinaryCopyAsync($"copy {Floor}.{table} ({columns}) from stdin (format binary)");
-        await writer.WriteAsync(rows);
+        await using var writer = await connection.BeginRawBinaryCopyAsync($"copy {Floor}.{Quote(table)} ({columns}) from stdin (format binary)");
+        // In slices, as a client streams a COPY: one message of a whole table would make the server take it all in before
+        // it parses a row (and a message may not exceed 1 GB).
+        const int slice = 1 << 20;
+        for (var at = 0; at < rows.Length; at += slice)
+            await writer.WriteAsync(rows.AsMemory(at, Math.Min(slice, rows.Length - at)));
     }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
 }

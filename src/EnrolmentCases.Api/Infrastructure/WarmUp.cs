@@ -22,7 +22,7 @@ public sealed class WarmUpOptions
     /// <summary>
     /// How many requests after a start are logged with their time and what the JIT compiled meanwhile (method, route
     /// and status only): where a cold process's first commands spend their time. 0, the default, logs none: the
-    /// instrument itself (the runtime's JIT events, the first log line's own code) cost the first command about 14 ms
+    /// instrument itself (the runtime's JIT events, the first log line's own code) cost the first command 12-14 ms
     /// (ADR 58), so it is for diagnosing, not for every start.
     /// </summary>
     public int LogFirstRequests { get; set; }
@@ -1030,6 +1030,7 @@ public static class CommandRehearsalsSetup
 public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<FirstRequestTiming> logger) : IStartupFilter
 {
     private int _seen;
+    private int _logged;
     private JitNames? _names;
 
     public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
@@ -1081,12 +1082,14 @@ public sealed class FirstRequestTiming(IOptions<WarmUpOptions> options, ILogger<
         var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
         logger.LogInformation("Request {Number} after start: {Method} {Route} {Status} in {Ms:F1} ms; meanwhile the JIT compiled {Methods} methods in {JitMs:F1} ms",
             number, http.Request.Method, route, http.Response.StatusCode, took.TotalMilliseconds, compiled, jitTime.TotalMilliseconds);
-        if (Volatile.Read(ref _names) is not { } names) return;
+        // The last of these lines to be written (the answers' callbacks may run out of order) takes the listener off and
+        // disposes it once its names are out.
+        var last = Interlocked.Increment(ref _logged) == limit;
+        var names = last ? Interlocked.Exchange(ref _names, null) : Volatile.Read(ref _names);
+        if (names is null) return;
 
         // The runtime delivers its events late: the names follow in a line of their own, those the runtime stamped while the
         // request ran (on any thread: the background tier-1 compiler's too), by tier; every name at Debug level.
-        var last = number == limit;
-        if (last) Interlocked.Exchange(ref _names, null);
         _ = Task.Run(async () =>
         {
             // Until the runtime has delivered an event stamped after the request (a loaded machine delivers them seconds

@@ -31,12 +31,7 @@ public sealed class TelemetryFixture() : HostFixture("telemetry_check", new Test
     public LogCapture Logs { get; } = new();
 
     // The sealer runs only when a test calls it, so that unsealed events can be counted exactly.
-    protected override void Configure(IDictionary<string, string> settings)
-    {
-        settings["Audit:SealIntervalSeconds"] = "0";
-        // The first requests' log (off by default): three requests, whichever test sends them.
-        settings["WarmUp:LogFirstRequests"] = "3";
-    }
+    protected override void Configure(IDictionary<string, string> settings) => settings["Audit:SealIntervalSeconds"] = "0";
 
     protected override void ConfigureServices(IServiceCollection services)
     {
@@ -277,41 +272,6 @@ public class Observability(TelemetryFixture telemetry)
             && s.GetTagItem("db.query.text")?.ToString()?.Contains("mt_quick_append_events") == true);
         Assert.All(commandSpans.Where(s => s.Source.Name == "Npgsql"), s => Assert.True(DescendsFrom(s, command, commandSpans),
             $"statement span {s.DisplayName} is not beneath the request"));
-    }
-
-    [Fact]
-    public async Task the_first_requests_after_a_start_are_logged_when_asked_for_and_no_more_and_no_health_probe()
-    {
-        // Other tests of the collection may have sent the first requests; three of this test's own make sure that the
-        // third has been sent, whatever ran before. A health probe between them is not counted.
-        var planner = telemetry.Token("planner");
-        for (var i = 0; i < 3; i++)
-        {
-            await Host.Scenario(s => s.Get.Url("/health/live"));
-            await Host.Scenario(s =>
-            {
-                s.Get.Url("/api/coverage");
-                s.WithBearerToken(planner);
-                s.StatusCodeShouldBe(200);
-            });
-        }
-
-        // Written once each answer has gone (so that the caller does not wait for it): at most a moment later.
-        var pattern = new System.Text.RegularExpressions.Regex(
-            @"^Request (\d) after start: (GET|POST|PUT|PATCH|DELETE) (\S+) (\d{3}) in \d+\.\d ms; meanwhile the JIT compiled \d+ methods in \d+\.\d ms");
-        List<System.Text.RegularExpressions.Match> logged = [];
-        for (var waited = 0; waited < 50; waited++)
-        {
-            logged = telemetry.Logs.Entries.Where(e => e.Category.EndsWith("FirstRequestTiming", StringComparison.Ordinal))
-                .Select(e => pattern.Match(e.Text)).Where(m => m.Success).ToList();
-            if (logged.Count >= 3) break;
-            await Task.Delay(100);
-        }
-
-        Assert.Equal(["1", "2", "3"], logged.Select(m => m.Groups[1].Value).Order());
-        Assert.DoesNotContain(logged, m => m.Groups[3].Value.StartsWith("/health", StringComparison.Ordinal));
-        await Task.Delay(300);
-        Assert.DoesNotContain(telemetry.Logs.Entries, e => e.Text.StartsWith("Request 4 after start", StringComparison.Ordinal));
     }
 
     [Fact]
