@@ -491,7 +491,8 @@ async Task ImportSection()
     using var importHttp = Client(importApi, token);
     importHttp.Timeout = TimeSpan.FromMinutes(5);
     // Warm-up: a small file, so that the measured one pays no code generation or JIT.
-    await ImportRun.RunAsync(importHttp, token, ImportRun.Csv(2_000, 90), 2_000, cpu);
+    const int warmUpRows = 2_000;
+    await ImportRun.RunAsync(importHttp, token, ImportRun.Csv(warmUpRows, 90), warmUpRows, cpu);
     await Task.Delay(3000);
     if (statements) await Sql(importDb, "select pg_stat_statements_reset()");
     var csv = ImportRun.Csv(rows, 0);
@@ -499,12 +500,10 @@ async Task ImportSection()
     var top = statements ? await StatementCalls(importDb) : [];
     // The import's own floor: the rows it left, written again by COPY alone into tables of the same shape. A failure here
     // is reported and leaves the import's figures standing.
-    var settled = false;
     ImportFloorResult? floor = null;
     string? floorFailure = null;
     try
     {
-        settled = await ImportFloor.SettleAsync(settings.Database(importDb), "enrolment");
         // Over two connections too only at full size: the default run keeps under its 10 minutes.
         floor = await ImportFloor.MeasureAsync(settings.Database(importDb), "enrolment", cpu, twoConnections: settings.Full);
     }
@@ -513,35 +512,37 @@ async Task ImportSection()
         floorFailure = e.Message;
     }
 
-    var imported = rows + 2_000;
-    var floorFor = floor is null ? (TimeSpan?)null : TimeSpan.FromTicks(floor.OneConnection.Ticks * rows / imported);
-    var floorTwoFor = floor?.TwoConnections is { } two ? TimeSpan.FromTicks(two.Ticks * rows / imported) : (TimeSpan?)null;
-    var onTwo = floorTwoFor is { } t2 ? $", {t2.TotalSeconds:F1} s on two" : "";
+    // The database holds the warm-up's rows too: the floor is scaled to the measured file's.
+    var imported = rows + warmUpRows;
+    var scale = rows / (double)imported;
+    var onTwo = floor?.TwoConnections is { } two ? $", {(two * scale).TotalSeconds:F1} s on two" : "";
     report.Table(["rows", "POST answered", "POST to completed", "rows/s", "counts"],
         [[rows, Ms(measured.Accepted), $"{measured.Took.TotalSeconds:F1} s", measured.RowsPerSecond, measured.Counts]]);
     Yardstick($"import of {rows:N0} rows, POST to completed", $"{measured.Took.TotalSeconds:F1} s ({measured.RowsPerSecond:N0} rows/s)",
         "100,000 rows in <= 10 s",
-        (floorFor is { } one ? $"its own rows by binary COPY alone: {one.TotalSeconds:F1} s on one connection{onTwo}" : "its own rows by COPY: not measured") +
+        (floor is null ? "its own rows by COPY: not measured"
+            : $"its own rows by binary COPY alone: {(floor.OneConnection * scale).TotalSeconds:F1} s on one connection{onTwo}") +
         (copyRate > 0 ? $"; binary COPY of narrow rows {copyRate:N0} rows/s" : ""),
         rows >= 100_000 ? measured.Took.TotalSeconds * 100_000 / rows <= 10 : null);
     report.Line($"CPU per row: {measured.Cpu.PerUnit(rows)}; {measured.Cpu.Utilisation()}. Target: 100,000 rows in at most 10 s " +
                 "(10,000 rows/s).");
-    if (floor is null || floorFor is not { } oneFor)
+    if (floor is null)
         report.Line($"The import's floor was not measured: {floorFailure}");
     else
     {
+        var oneFor = floor.OneConnection * scale;
         report.Line($"The import's floor: the {floor.Rows:N0} rows it left in {floor.Tables.Count} tables ({floor.Rows / (double)imported:F1} for " +
-                    $"each of the {imported:N0} imported rows, the {2_000:N0}-row warm-up and the reference data included; " +
+                    $"each of the {imported:N0} imported rows, the {warmUpRows:N0}-row warm-up and the reference data included; " +
                     $"{floor.Bytes / 1048576.0:F0} MB in COPY's binary format), written again by binary COPY alone into empty tables " +
                     "of the same shape (columns, constraints and indexes; not foreign keys), with no parsing, validation, MACs, " +
                     $"sealing or tokens: {floor.OneConnection.TotalSeconds:F1} s on one connection in one transaction (PostgreSQL " +
                     $"{floor.OneConnectionCpu.Postgres * 1000 / imported:F2} ms of CPU an imported row)" +
                     (floor.TwoConnections is { } over ? $", {over.TotalSeconds:F1} s over two connections" : " (over two connections with --full)") +
                     $". For {rows:N0} rows (scaled by {rows:N0} / {imported:N0}): {oneFor.TotalSeconds:F1} s" +
-                    (floorTwoFor is { } t ? $" and {t.TotalSeconds:F1} s" : "") +
+                    (floor.TwoConnections is { } t ? $" and {(t * scale).TotalSeconds:F1} s" : "") +
                     $"; the import took {measured.Took.TotalSeconds / oneFor.TotalSeconds:F1} times the one-connection floor." +
-                    (settled ? "" : " The tables were still growing a minute after the import completed: the floor may miss the last rows of " +
-                                    "the projection daemon or the sealer."));
+                    (floor.Settled ? "" : " The tables were still growing a minute after the import completed: the floor may miss the last rows of " +
+                                          "the projection daemon or the sealer."));
         report.Table(["table", "rows", "a row imported", "MB", "indexes", "COPY s (one connection)"],
             floor.Tables.Select(t => new object[] { t.Name, t.Rows, $"{t.Rows / (double)imported:F2}", $"{t.Bytes / 1048576.0:F1}", t.Indexes,
                 $"{t.Took.TotalSeconds:F2}" }));
