@@ -5,9 +5,10 @@
 #   ./bench.sh [--full] --cases N
 #                       the rebuild and the reads over N generated cases (e.g. 1000000: 17.6 million events,
 #                       19.5 GB, 12 min to generate and 9 min to rebuild on 2 cores)
-#   ./bench.sh --only commands [--requests N] [--concurrency C]
-#                       only the product's mix, N requests C at a time, with statements, statement time,
-#                       API CPU and lock wait per request (about a minute; comparable on a busy machine)
+#   ./bench.sh --only commands [--requests N] [--concurrency C | --rate R]
+#                       only the product's mix, N requests C at a time (or arriving at R a second), with
+#                       statements, statement time, API CPU and lock wait per request (about a minute;
+#                       the closed loop is comparable on a busy machine, the open model needs a quiet one)
 #   ./bench.sh --only import [--import-rows N]
 #                       only the import of N rows (100,000 by default)
 #   ./bench.sh --lag [--rate N]   only the projection lag at N requests/s (default 100) and the first
@@ -27,7 +28,7 @@ case "${1:-}" in
   --full|--cases) size=("$@") ;;
   --only) size=("$@") ;;
   --lag) size=(--lag); if [ "${2:-}" = --rate ]; then size+=(--rate "${3:?--rate needs a number}"); fi ;;
-  -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 

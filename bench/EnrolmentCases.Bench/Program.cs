@@ -418,6 +418,8 @@ return;
 
 // ./bench.sh --only commands [--requests N] [--concurrency C]: the product's mix, N requests at C at a time (closed loop)
 // after a warm-up, with the load-insensitive costs per request. Quick enough to compare two builds on a busy machine.
+// With --rate R the N requests arrive at R a second instead (open model, as in the default run's ramp): how long a request
+// waits at a given load, the budget's lock among the rest, rather than how much the machine can do.
 async Task CommandsOnlyAsync()
 {
     await CreateDatabaseAsync(loadDb);
@@ -428,8 +430,10 @@ async Task CommandsOnlyAsync()
     using var client = Client(target, worker);
     foreach (var regency in CommandMix.AllRegencies) await CommandMix.RecordBudgetAsync(client, planner, regency);
 
-    var (requests, connections) = (settings.ProbeRequests, settings.ProbeConcurrency);
-    report.Heading($"The product's mix, {requests} requests, {connections} at a time (closed loop)");
+    var (requests, connections, rate) = (settings.ProbeRequests, settings.ProbeConcurrency, settings.ProbeRate);
+    report.Heading(rate is { } r
+        ? $"The product's mix, {requests} requests arriving at {r:F0} a second (open model)"
+        : $"The product's mix, {requests} requests, {connections} at a time (closed loop)");
     var warmUp = new CommandMix(client);
     await CommandProbe.RunAsync(Math.Max(600, requests / 5), connections, warmUp.NextAsync);
     await SettleAsync();
@@ -437,7 +441,10 @@ async Task CommandsOnlyAsync()
     using var stopSampling = new CancellationTokenSource();
     var lockWait = CommandProbe.LockWaitSecondsAsync(settings.Database(loadDb), stopSampling.Token);
     var cpuBefore = cpu.Read();
-    var load = await CommandProbe.RunAsync(requests, connections, new CommandMix(client).NextAsync);
+    var measured = new CommandMix(client);
+    var load = rate is { } arrivals
+        ? await OpenLoad.RunAsync(arrivals, TimeSpan.FromSeconds(requests / arrivals), measured.NextAsync)
+        : await CommandProbe.RunAsync(requests, connections, measured.NextAsync);
     await Task.Delay(TimeSpan.FromSeconds(2.2)); // the daemon's and the sealer's work on these events
     var used = cpu.Read() - cpuBefore;
     await stopSampling.CancelAsync();

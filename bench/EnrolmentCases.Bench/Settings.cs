@@ -17,7 +17,8 @@ public sealed record Settings(
     int ProbeConcurrency = Settings.Concurrency,
     int? Cases = null,
     bool Lag = false,
-    double LagRate = 100)
+    double LagRate = 100,
+    double? ProbeRate = null)
 {
     /// <summary>Connections for the raw insert test and HTTP connections for the API test: equal concurrency.</summary>
     public const int Concurrency = 16;
@@ -55,6 +56,9 @@ public sealed record Settings(
             int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency,
             int.TryParse(Optional("--cases"), out var cases) ? cases : null,
             args.Contains("--lag"),
-            args.SkipWhile(a => a != "--rate").Skip(1).Select(a => double.Parse(a, System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(100));
+            Rate() ?? 100,
+            args.Contains("--lag") ? null : Rate());
+
+        double? Rate() => Optional("--rate") is { } rate ? double.Parse(rate, System.Globalization.CultureInfo.InvariantCulture) : null;
     }
 }

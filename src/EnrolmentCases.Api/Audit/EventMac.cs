@@ -3,6 +3,7 @@ using System.Text;
 using EnrolmentCases.Infrastructure;
 using JasperFx;
 using JasperFx.Events;
+using Marten.Services.BatchQuerying;
 using Microsoft.Extensions.Options;
 
 namespace EnrolmentCases.Audit;
@@ -189,13 +190,25 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
     /// <c>distinct on</c> over the streams' events read every event of a long stream such as a shared budget, about
     /// 10 ms inside the transaction that holds the budget's row lock.)
     /// </summary>
-    private static async Task<Dictionary<Guid, (long, string)>> TailsAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct)
+    private static async Task<Dictionary<Guid, (long, string)>> TailsAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct) =>
+        Parse(await session.QueryAsync<string>(TailsSql(session), ct, streamIds));
+
+    /// <summary>
+    /// Reads the tails of streams the caller locks in the same batch, queued after the statements that lock them, and
+    /// hands each to the session (StreamTails), so that this listener chains the new events to it without a round trip
+    /// of its own while the locks are held (ADR 0060). Await the returned task after the batch has run.
+    /// </summary>
+    public static async Task HandTailsAsync(IBatchedQuery batch, IDocumentSession session, Guid[] streamIds)
     {
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        var rows = await session.QueryAsync<string>(
-            "select s.id::text || '|' || t.version || '|' || t.mac from unnest(?::uuid[]) as s(id) cross join lateral " +
-            $"(select e.version, coalesce(e.headers->>'{EventMacs.MacHeader}', '') as mac from {schema}.mt_events e " +
-            "where e.stream_id = s.id order by e.version desc limit 1) t", ct, streamIds);
-        return rows.Select(r => r.Split('|')).ToDictionary(p => Guid.Parse(p[0]), p => (long.Parse(p[1]), p[2]));
+        foreach (var (id, (version, mac)) in Parse(await batch.Query<string>(TailsSql(session), streamIds)))
+            StreamTails.Remember(session, id, new StreamTail(version, mac));
     }
+
+    private static string TailsSql(IDocumentSession session) =>
+        "select s.id::text || '|' || t.version || '|' || t.mac from unnest(?::uuid[]) as s(id) cross join lateral " +
+        $"(select e.version, coalesce(e.headers->>'{EventMacs.MacHeader}', '') as mac from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events e " +
+        "where e.stream_id = s.id order by e.version desc limit 1) t";
+
+    private static Dictionary<Guid, (long, string)> Parse(IEnumerable<string> rows) =>
+        rows.Select(r => r.Split('|')).ToDictionary(p => Guid.Parse(p[0]), p => (long.Parse(p[1]), p[2]));
 }

@@ -57,7 +57,7 @@ public static class AdjustAllocationEndpoint
     {
         var payer = command.Payer!.Value;
         var id = Budget.IdFor(payer, payer == Payer.ApbdRegency ? command.RegencyCode : null, command.Year!.Value);
-        var budget = await session.Events.FetchForExclusiveWriting<Budget>(id, ct);
+        var budget = (await BudgetLedger.LockAsync(session, [id], ct))[0];
         var (adjusted, refused) = Decide(budget.Aggregate, command, now.Instant);
         if (refused is not null) return Results.Problem(refused);
         budget.AppendOne(adjusted!);

@@ -1,3 +1,4 @@
+using EnrolmentCases.Audit;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
@@ -26,10 +27,11 @@ public static class BudgetLedger
         var entries = Entries(caseId, caseEvents, now).ToList();
         if (entries.Count == 0) return null;
 
+        var budgets = entries.GroupBy(e => e.BudgetId).OrderBy(g => g.Key).ToList();
+        var streams = await LockAsync(session, budgets.Select(b => b.Key), ct);
         var books = new List<(IEventStream<Budget> Stream, List<object> Entries)>();
-        foreach (var budget in entries.GroupBy(e => e.BudgetId).OrderBy(g => g.Key))
+        foreach (var (budget, stream) in budgets.Zip(streams))
         {
-            var stream = await session.Events.FetchForExclusiveWriting<Budget>(budget.Key, ct);
             var booked = budget.Select(e => e.Entry).ToList();
             if (Refuses(stream.Aggregate, booked) is { } exceeded) return exceeded;
             books.Add((stream, booked));
@@ -37,6 +39,25 @@ public static class BudgetLedger
 
         foreach (var (stream, booked) in books) stream.AppendMany(booked);
         return null;
+    }
+
+    /// <summary>
+    /// Locks the budgets' stream rows (SELECT ... FOR UPDATE, in id order, so two commands cannot deadlock) and reads each
+    /// budget's ledger and the tail its events chain to, all in one round trip (ADR 0060): every round trip taken while
+    /// a budget is locked keeps its other grants and payments waiting. The streams are in the order of the ids given.
+    /// </summary>
+    public static async Task<IReadOnlyList<IEventStream<Budget>>> LockAsync(IDocumentSession session, IEnumerable<Guid> budgetIds,
+        CancellationToken ct = default)
+    {
+        var ids = budgetIds.ToArray();
+        var batch = session.CreateBatchQuery();
+        var fetches = ids.Order().Select(id => (id, Fetch: batch.Events.FetchForExclusiveWriting<Budget>(id))).ToList();
+        var tails = EventMacListener.HandTailsAsync(batch, session, ids);
+        await batch.Execute(ct);
+        await tails;
+        var streams = new Dictionary<Guid, IEventStream<Budget>>();
+        foreach (var (id, fetch) in fetches) streams[id] = await fetch;
+        return ids.Select(id => streams[id]).ToList();
     }
 
     /// <summary>budget-exceeded when the commitments among these entries do not fit what remains of the budget.</summary>

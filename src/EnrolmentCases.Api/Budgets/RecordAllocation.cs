@@ -41,7 +41,7 @@ public static class RecordAllocationEndpoint
         var payer = command.Payer!.Value;
         var regency = payer == Payer.ApbdRegency ? command.RegencyCode : null;
         var id = Budget.IdFor(payer, regency, command.Year!.Value);
-        var budget = await session.Events.FetchForExclusiveWriting<Budget>(id, ct);
+        var budget = (await BudgetLedger.LockAsync(session, [id], ct))[0];
         budget.AppendOne(new BudgetAllocated(payer, regency, command.Year.Value, command.Amount!.Value, command.Kind!.Value,
             command.Note, now.Instant));
         return CommandAnswer.Created(id, budget.CurrentVersion ?? 1, $"/api/budgets?year={command.Year}");

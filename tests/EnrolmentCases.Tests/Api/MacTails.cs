@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Alba;
+using EnrolmentCases.Budgets;
 using EnrolmentCases.Cases;
+using EnrolmentCases.Money;
 using EnrolmentCases.Lapses.Sweeping;
 using Marten;
 using Marten.Events;
@@ -10,10 +12,15 @@ using Npgsql;
 
 namespace EnrolmentCases.Tests.Api;
 
-/// <summary>Every statement the host's sessions send, with its parameters' values (a test host only: they hold personal data).</summary>
+/// <summary>
+/// Every statement the host's sessions send, with its parameters' values (a test host only: they hold personal data), and
+/// the round trip it went in: the statements of one batch share a number.
+/// </summary>
 public sealed class StatementCapture : IMartenLogger, IMartenSessionLogger
 {
-    public ConcurrentQueue<(string Sql, object?[] Parameters)> Sent { get; } = new();
+    private long _roundTrips;
+
+    public ConcurrentQueue<(string Sql, object?[] Parameters, long RoundTrip)> Sent { get; } = new();
 
     public IMartenSessionLogger StartSession(IQuerySession session) => this;
 
@@ -22,12 +29,14 @@ public sealed class StatementCapture : IMartenLogger, IMartenSessionLogger
     }
 
     public void LogSuccess(NpgsqlCommand command) =>
-        Sent.Enqueue((command.CommandText, command.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray()));
+        Sent.Enqueue((command.CommandText, command.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray(),
+            Interlocked.Increment(ref _roundTrips)));
 
     public void LogSuccess(NpgsqlBatch batch)
     {
+        var roundTrip = Interlocked.Increment(ref _roundTrips);
         foreach (var c in batch.BatchCommands.Cast<NpgsqlBatchCommand>())
-            Sent.Enqueue((c.CommandText, c.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray()));
+            Sent.Enqueue((c.CommandText, c.Parameters.Cast<NpgsqlParameter>().Select(p => p.Value).ToArray(), roundTrip));
     }
 
     public void LogFailure(NpgsqlCommand command, Exception ex) => LogSuccess(command);
@@ -64,9 +73,47 @@ public sealed class MacTailsFixture() : HostFixture("mac_tails", new TestClock(n
 /// </summary>
 public class MacTails(MacTailsFixture host) : IClassFixture<MacTailsFixture>
 {
-    private int Sent(Guid stream, string fragment) => host.Statements.Sent.Count(s =>
-        s.Sql.Contains(fragment, StringComparison.Ordinal) &&
-        s.Parameters.Any(p => p is Guid id && id == stream || p is Guid[] ids && ids.Contains(stream)));
+    private int Sent(Guid stream, string fragment) => Statements(stream, fragment).Count();
+
+    private IEnumerable<(string Sql, object?[] Parameters, long RoundTrip)> Statements(Guid stream, string fragment) =>
+        host.Statements.Sent.Where(s => s.Sql.Contains(fragment, StringComparison.Ordinal) &&
+                                        s.Parameters.Any(p => p is Guid id && id == stream || p is Guid[] ids && ids.Contains(stream)));
+
+    [Fact]
+    public async Task money_commands_read_a_budget_tail_in_the_round_trip_that_locks_the_budget_and_the_log_verifies()
+    {
+        var kaur = host.Token("caseworker", "17.04");
+        // The fixture's clock stands in March 2026, and no other test of this host has a budget.
+        const int year = 2026;
+        await host.Host.Allocate("APBD_REGENCY", "17.04", year, 1_000_000);
+        var id = await host.Host.EnrolledCase(kaur);
+        var budget = Budget.IdFor(Payer.ApbdRegency, "17.04", year);
+        await host.Host.Allocate("APBD_REGENCY", "17.04", year, 200_000, "APBD_P");
+        await host.Host.Scenario(s =>
+        {
+            s.Post.Json(new { payer = "APBD_REGENCY", regencyCode = "17.04", year, amount = -50_000, reason = "Revised regional budget" })
+                .ToUrl("/api/budgets/adjustments");
+            s.WithBearerToken(host.Token("planner"));
+            s.StatusCodeShouldBe(200);
+        });
+        await host.Host.Command(kaur, id, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", year, $"{year}-03", 6));
+        await host.Host.Command(kaur, id, "premium-payments", new { month = $"{year}-03", amount = 16_800, paidOn = $"{year}-03-02" });
+        await host.Host.Command(kaur, id, "closure", new { reason = "moved_away" });
+
+        // A top-up, an adjustment, a grant, a payment and a closure's release each locked the budget's stream row ...
+        var locks = Statements(budget, "for update").Select(s => s.RoundTrip).ToList();
+        Assert.True(locks.Count >= 5, $"the capture sees the budget's locked reads ({locks.Count})");
+        // ... and read its tail in that same round trip, not in one of its own while the lock was held.
+        var tails = Statements(budget, "cross join lateral").Select(s => s.RoundTrip).ToList();
+        Assert.NotEmpty(tails);
+        Assert.All(tails, t => Assert.Contains(t, locks));
+
+        await host.Host.WaitForNonStaleProjectionDataAsync(TimeSpan.FromSeconds(30));
+        var line = await host.Host.BudgetLine(year, Payer.ApbdRegency, "17.04");
+        Assert.Equal(new BudgetLine(Payer.ApbdRegency, "17.04", Allocated: 1_150_000, Committed: 16_800, Paid: 16_800, Remaining: 1_133_200), line);
+        var report = await host.Host.VerifyChain(host.Token("auditor"));
+        Assert.True(report.Valid, report.ToString());
+    }
 
     [Fact]
     public async Task commands_on_a_case_chain_to_the_tail_they_read_under_the_lock_and_the_log_verifies()
