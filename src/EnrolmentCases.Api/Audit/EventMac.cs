@@ -3,7 +3,6 @@ using System.Text;
 using EnrolmentCases.Infrastructure;
 using JasperFx;
 using JasperFx.Events;
-using Marten.Services.BatchQuerying;
 using Microsoft.Extensions.Options;
 
 namespace EnrolmentCases.Audit;
@@ -75,9 +74,9 @@ public sealed record MacInput(
 public sealed class EventMacs : IEventSigner
 {
     /// <summary>The headers the MAC writes on each event: itself and the id of its key. Left out of what it covers.</summary>
-    public const string MacHeader = "mac";
+    public const string MacHeader = SignatureHeaders.Mac;
 
-    public const string KeyHeader = "macKey";
+    public const string KeyHeader = SignatureHeaders.KeyId;
 
     private readonly Dictionary<string, byte[]> _keys;
 
@@ -184,31 +183,8 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
         macs.Compute(macs.CurrentKeyId, new MacInput(streamId, version, eventId, type, userName, correlationId, causationId,
             canonicalHeaders, CanonicalJson.Of(dataJson), previousMac));
 
-    /// <summary>
-    /// Each stream's last version and its MAC, in one query inside the session's own connection: one backward step
-    /// of the (stream_id, version) index per stream, so the cost does not grow with a stream's length. (A
-    /// <c>distinct on</c> over the streams' events read every event of a long stream such as a shared budget, about
-    /// 10 ms inside the transaction that holds the budget's row lock.)
-    /// </summary>
+    /// <summary>Each stream's last version and its MAC, in one query inside the session's own connection (StreamTails.Sql).</summary>
     private static async Task<Dictionary<Guid, (long, string)>> TailsAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct) =>
-        Parse(await session.QueryAsync<string>(TailsSql(session), ct, streamIds));
-
-    /// <summary>
-    /// Reads the tails of streams the caller locks in the same batch, queued after the statements that lock them, and
-    /// hands each to the session (StreamTails), so that this listener chains the new events to it without a round trip
-    /// of its own while the locks are held (ADR 0060). Await the returned task after the batch has run.
-    /// </summary>
-    public static async Task HandTailsAsync(IBatchedQuery batch, IDocumentSession session, Guid[] streamIds)
-    {
-        foreach (var (id, (version, mac)) in Parse(await batch.Query<string>(TailsSql(session), streamIds)))
-            StreamTails.Remember(session, id, new StreamTail(version, mac));
-    }
-
-    private static string TailsSql(IDocumentSession session) =>
-        "select s.id::text || '|' || t.version || '|' || t.mac from unnest(?::uuid[]) as s(id) cross join lateral " +
-        $"(select e.version, coalesce(e.headers->>'{EventMacs.MacHeader}', '') as mac from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events e " +
-        "where e.stream_id = s.id order by e.version desc limit 1) t";
-
-    private static Dictionary<Guid, (long, string)> Parse(IEnumerable<string> rows) =>
-        rows.Select(r => r.Split('|')).ToDictionary(p => Guid.Parse(p[0]), p => (long.Parse(p[1]), p[2]));
+        StreamTails.Parse(await session.QueryAsync<string>(StreamTails.Sql(session), ct, streamIds))
+            .ToDictionary(t => t.Key, t => (t.Value.Version, t.Value.Mac));
 }

@@ -1,4 +1,3 @@
-using EnrolmentCases.Audit;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
@@ -52,7 +51,7 @@ public static class BudgetLedger
         var ids = budgetIds.ToArray();
         var batch = session.CreateBatchQuery();
         var fetches = ids.Order().Select(id => (id, Fetch: batch.Events.FetchForExclusiveWriting<Budget>(id))).ToList();
-        var tails = EventMacListener.HandTailsAsync(batch, session, ids);
+        var tails = StreamTails.ReadInBatchAsync(batch, session, ids);
         await batch.Execute(ct);
         await tails;
         var streams = new Dictionary<Guid, IEventStream<Budget>>();

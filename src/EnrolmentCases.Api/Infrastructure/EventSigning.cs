@@ -1,6 +1,19 @@
 namespace EnrolmentCases.Infrastructure;
 
 /// <summary>
+/// The headers a signed event carries: named here, with the rest of the event store's vocabulary, so that code reading a
+/// stream's tail (StreamTails) need not know the audit feature that writes and checks them (ADR 15).
+/// </summary>
+public static class SignatureHeaders
+{
+    /// <summary>The event's MAC.</summary>
+    public const string Mac = "mac";
+
+    /// <summary>The id of the key the MAC was computed with.</summary>
+    public const string KeyId = "macKey";
+}
+
+/// <summary>
 /// Signs an event that is written without a session (a bulk writer's COPY), as the session listener signs the
 /// events a session appends: the headers it must carry beside the MAC (the key's id) and the MAC itself.
 /// Implemented by the audit feature (ADR 15); declared here so that writers need not know it.

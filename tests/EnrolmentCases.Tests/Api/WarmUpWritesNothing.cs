@@ -94,7 +94,9 @@ public class WarmUpWritesNothing(ApiFixture api)
     /// bookkeeping tables and their sequences (its nodes, their agent assignments and records, the control queue between
     /// nodes): its durability agent writes them on its own schedule, and on a loaded machine it once recorded the node's
     /// agent assignments in the middle of this test. Nothing a rehearsal runs can write them; every other table and
-    /// sequence is compared.
+    /// sequence is compared. Of Wolverine's inbox only the envelopes not yet handled are counted: handled ones are kept
+    /// for a while and then deleted by the durability agent on its own schedule (a run once saw six go mid-test), while
+    /// a message a rehearsal sent would arrive unhandled.
     /// </summary>
     private async Task<string> RowsAndSequencesAsync()
     {
@@ -106,7 +108,8 @@ public class WarmUpWritesNothing(ApiFixture api)
             order by 1
             """);
         Assert.Contains(tables, t => t.Contains("mt_events"));
-        var counts = tables.Select(t => $"select '{t.Replace("'", "''")}=' || count(*) from {t}")
+        var counts = tables.Select(t => $"select '{t.Replace("'", "''")}=' || count(*) from {t}" +
+                                        (t.EndsWith(".wolverine_incoming_envelopes", StringComparison.Ordinal) ? " where status <> 'Handled'" : ""))
             .Append($"select sequencename || '=' || coalesce(last_value, 0) from pg_sequences where schemaname = '{schema}' " +
                     "and sequencename not like 'wolverine\\_node%'");
         return string.Join(", ", await TestSql.NamesAsync(string.Join(" union all ", counts)));
