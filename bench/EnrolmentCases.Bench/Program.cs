@@ -416,7 +416,7 @@ report.Heading("Run");
 report.Line($"Whole run: {minutes:F1} min ({(settings.Full ? "full" : "default")} size).");
 return;
 
-// ./bench.sh --only commands [--requests N] [--concurrency C]: the product's mix, N requests at C at a time (closed loop)
+// ./bench.sh --only commands [--requests N] [--concurrency C | --rate R]: the product's mix, N requests at C at a time (closed loop)
 // after a warm-up, with the load-insensitive costs per request. Quick enough to compare two builds on a busy machine.
 // With --rate R the N requests arrive at R a second instead (open model, as in the default run's ramp): how long a request
 // waits at a given load, the budget's lock among the rest, rather than how much the machine can do.
@@ -432,7 +432,7 @@ async Task CommandsOnlyAsync()
 
     var (requests, connections, rate) = (settings.ProbeRequests, settings.ProbeConcurrency, settings.ProbeRate);
     report.Heading(rate is { } r
-        ? $"The product's mix, {requests} requests arriving at {r:F0} a second (open model)"
+        ? $"The product's mix, {requests} requests arriving at {r:F0} a second (open model, {Settings.Concurrency} HTTP connections)"
         : $"The product's mix, {requests} requests, {connections} at a time (closed loop)");
     var warmUp = new CommandMix(client);
     await CommandProbe.RunAsync(Math.Max(600, requests / 5), connections, warmUp.NextAsync);
@@ -467,7 +467,7 @@ async Task CommandsOnlyAsync()
         ["load generator CPU ms", 1000 * used.Bench / n],
     ]);
     report.Line($"{load.Completed} requests in {load.Took.TotalSeconds:F1} s ({load.AchievedRate:F0}/s, depends on the machine's load), " +
-                $"{load.Errors} errors; {used.Utilisation()}.");
+                $"{load.Errors} errors{(rate is null ? "" : $", {load.Dropped} dropped")}; {used.Utilisation()}.");
     report.Line($"Peak RSS (VmHWM) of the API: {target.PeakRssMb():F0} MB (RSS now {target.RssMb():F0} MB); {target.MemoryAtPeak()}.");
     report.Line("Top statements by total execution time:");
     await TopStatements();

@@ -59,6 +59,8 @@ public sealed record Settings(
             Rate() ?? 100,
             args.Contains("--lag") ? null : Rate());
 
-        double? Rate() => Optional("--rate") is { } rate ? double.Parse(rate, System.Globalization.CultureInfo.InvariantCulture) : null;
+        double? Rate() => Optional("--rate") is not { } text ? null
+            : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) is var rate && rate > 0 ? rate
+            : throw new ArgumentException($"--rate must be a number of requests a second above 0 (is {text})");
     }
 }

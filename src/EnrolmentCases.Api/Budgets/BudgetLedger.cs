@@ -43,15 +43,17 @@ public static class BudgetLedger
     /// <summary>
     /// Locks the budgets' stream rows (SELECT ... FOR UPDATE, in id order, so two commands cannot deadlock) and reads each
     /// budget's ledger and the tail its events chain to, all in one round trip (ADR 0060): every round trip taken while
-    /// a budget is locked keeps its other grants and payments waiting. The streams are in the order of the ids given.
+    /// a budget is locked keeps its other grants and payments waiting. The streams are in the order of the ids given (an id
+    /// given twice is locked once and returned twice).
     /// </summary>
     public static async Task<IReadOnlyList<IEventStream<Budget>>> LockAsync(IDocumentSession session, IEnumerable<Guid> budgetIds,
         CancellationToken ct = default)
     {
         var ids = budgetIds.ToArray();
+        var distinct = ids.Distinct().Order().ToArray();
         var batch = session.CreateBatchQuery();
-        var fetches = ids.Order().Select(id => (id, Fetch: batch.Events.FetchForExclusiveWriting<Budget>(id))).ToList();
-        var tails = StreamTails.ReadInBatchAsync(batch, session, ids);
+        var fetches = distinct.Select(id => (id, Fetch: batch.Events.FetchForExclusiveWriting<Budget>(id))).ToList();
+        var tails = StreamTails.ReadInBatchAsync(batch, session, distinct);
         await batch.Execute(ct);
         await tails;
         var streams = new Dictionary<Guid, IEventStream<Budget>>();

@@ -52,5 +52,5 @@ public static class StreamTails
 
     /// <summary>The rows of <see cref="Sql"/>, by stream.</summary>
     public static Dictionary<Guid, StreamTail> Parse(IEnumerable<string> rows) =>
-        rows.Select(r => r.Split('|')).ToDictionary(p => Guid.Parse(p[0]), p => new StreamTail(long.Parse(p[1]), p[2]));
+        rows.Select(r => r.Split('|', 3)).ToDictionary(p => Guid.Parse(p[0]), p => new StreamTail(long.Parse(p[1]), p[2]));
 }
