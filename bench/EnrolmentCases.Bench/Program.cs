@@ -522,13 +522,16 @@ async Task ImportSection()
     // The database holds the warm-up's rows too: the floor is scaled to the measured file's.
     var imported = rows + warmUpRows;
     var scale = rows / (double)imported;
-    var onTwo = floor?.TwoConnections is { } two ? $", {(two * scale).TotalSeconds:F1} s on two" : "";
+    // The floor for the measured file's rows alone, on one connection and (with --full) on two.
+    var oneFor = floor?.OneConnection * scale;
+    var twoFor = floor?.TwoConnections * scale;
     report.Table(["rows", "POST answered", "POST to completed", "rows/s", "counts"],
         [[rows, Ms(measured.Accepted), $"{measured.Took.TotalSeconds:F1} s", measured.RowsPerSecond, measured.Counts]]);
     Yardstick($"import of {rows:N0} rows, POST to completed", $"{measured.Took.TotalSeconds:F1} s ({measured.RowsPerSecond:N0} rows/s)",
         "100,000 rows in <= 10 s",
         (floor is null ? "its own rows by COPY: not measured"
-            : $"its own rows by binary COPY alone: {(floor.OneConnection * scale).TotalSeconds:F1} s on one connection{onTwo}") +
+            : $"its own rows by binary COPY alone: {oneFor!.Value.TotalSeconds:F1} s on one connection" +
+              (twoFor is { } two ? $", {two.TotalSeconds:F1} s on two" : "")) +
         (copyRate > 0 ? $"; binary COPY of narrow rows {copyRate:N0} rows/s" : ""),
         rows >= 100_000 ? measured.Took.TotalSeconds * 100_000 / rows <= 10 : null);
     report.Line($"CPU per row: {measured.Cpu.PerUnit(rows)}; {measured.Cpu.Utilisation()}. Target: 100,000 rows in at most 10 s " +
@@ -537,7 +540,6 @@ async Task ImportSection()
         report.Line($"The import's floor was not measured: {floorFailure}");
     else
     {
-        var oneFor = floor.OneConnection * scale;
         report.Line($"The import's floor: the {floor.Rows:N0} rows it left in {floor.Tables.Count} tables ({floor.Rows / (double)imported:F1} for " +
                     $"each of the {imported:N0} imported rows, the {warmUpRows:N0}-row warm-up and the reference data included; " +
                     $"{floor.Bytes / 1048576.0:F0} MB in COPY's binary format), written again by binary COPY alone into empty tables " +
@@ -545,9 +547,9 @@ async Task ImportSection()
                     $"sealing or tokens: {floor.OneConnection.TotalSeconds:F1} s on one connection in one transaction (PostgreSQL " +
                     $"{floor.OneConnectionCpu.Postgres * 1000 / imported:F2} ms of CPU an imported row)" +
                     (floor.TwoConnections is { } over ? $", {over.TotalSeconds:F1} s over two connections" : " (over two connections with --full)") +
-                    $". For {rows:N0} rows (scaled by {rows:N0} / {imported:N0}): {oneFor.TotalSeconds:F1} s" +
-                    (floor.TwoConnections is { } t ? $" and {(t * scale).TotalSeconds:F1} s" : "") +
-                    $"; the import took {measured.Took.TotalSeconds / oneFor.TotalSeconds:F1} times the one-connection floor." +
+                    $". For {rows:N0} rows (scaled by {rows:N0} / {imported:N0}): {oneFor!.Value.TotalSeconds:F1} s" +
+                    (twoFor is { } onTwo ? $" and {onTwo.TotalSeconds:F1} s" : "") +
+                    $"; the import took {measured.Took.TotalSeconds / oneFor.Value.TotalSeconds:F1} times the one-connection floor." +
                     (floor.Settled ? "" : " The tables were still growing a minute after the import completed: the floor may miss the last rows of " +
                                           "the projection daemon or the sealer."));
         report.Table(["table", "rows", "a row imported", "MB", "indexes", "COPY s (one connection)"],

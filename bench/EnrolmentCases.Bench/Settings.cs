@@ -49,6 +49,10 @@ public sealed record Settings(
         string Arg(string name) =>
             args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() ?? throw new ArgumentException($"{name} is required");
         string? Optional(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        // --rate: the lag run's rate with --lag, the command probe's arrivals with --only commands.
+        double? rate = Optional("--rate") is not { } text ? null
+            : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) is var r && r > 0 ? r
+            : throw new ArgumentException($"--rate must be a number of requests a second above 0 (is {text})");
         return new Settings(Arg("--connection"), Arg("--api"), Arg("--floor"), int.Parse(Arg("--pg-pid")), Arg("--results"), Arg("--scratch"),
             args.Contains("--full"), Optional("--only"),
             Optional("--import-rows") is { } rows ? int.Parse(rows) : null,
@@ -56,11 +60,7 @@ public sealed record Settings(
             int.TryParse(Optional("--concurrency"), out var connections) ? connections : Concurrency,
             int.TryParse(Optional("--cases"), out var cases) ? cases : null,
             args.Contains("--lag"),
-            Rate() ?? 100,
-            args.Contains("--lag") ? null : Rate());
-
-        double? Rate() => Optional("--rate") is not { } text ? null
-            : double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) is var rate && rate > 0 ? rate
-            : throw new ArgumentException($"--rate must be a number of requests a second above 0 (is {text})");
+            rate ?? 100,
+            args.Contains("--lag") ? null : rate);
     }
 }

@@ -134,21 +134,21 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
 
         // A tail the command read under the stream's lock with the events it decided on (ADR 0046) is used when the stream's
         // expected version is that tail's; any other stream's tail is read here, in one query.
-        var tails = new Dictionary<Guid, (long Version, string Mac)>();
+        var tails = new Dictionary<Guid, StreamTail>();
         foreach (var stream in streams.Where(s => s.ActionType == StreamActionType.Append))
             if (StreamTails.Take(session, stream.Id) is { } known && known.Version > 0
                 && (stream.ExpectedVersionOnServer is null || stream.ExpectedVersionOnServer == known.Version))
-                tails[stream.Id] = (known.Version, known.Mac);
+                tails[stream.Id] = known;
         var unread = streams.Where(s => s.ActionType == StreamActionType.Append && !tails.ContainsKey(s.Id)).Select(s => s.Id).Distinct().ToArray();
         if (unread.Length > 0)
-            foreach (var (id, tail) in await TailsAsync(session, unread, token)) tails[id] = tail;
+            foreach (var (id, tail) in await StreamTails.ReadAsync(session, unread, token)) tails[id] = tail;
         var metadata = session as IMetadataContext;
 
         foreach (var stream in streams)
         {
-            var (version, previous) = stream.ActionType == StreamActionType.Start
-                ? (0L, "")
-                : tails.GetValueOrDefault(stream.Id, (0L, ""));
+            var (version, previous) = stream.ActionType == StreamActionType.Append && tails.TryGetValue(stream.Id, out var tail)
+                ? tail
+                : new StreamTail(0, "");
             if (stream.ActionType == StreamActionType.Append && version > 0)
                 // A different expectation already set fails at commit anyway; otherwise pin what was read.
                 stream.ExpectedVersionOnServer ??= version;
@@ -182,9 +182,4 @@ public sealed class EventMacListener(EventMacs macs) : DocumentSessionListenerBa
         string? correlationId, string? causationId, string canonicalHeaders, string dataJson, string previousMac) =>
         macs.Compute(macs.CurrentKeyId, new MacInput(streamId, version, eventId, type, userName, correlationId, causationId,
             canonicalHeaders, CanonicalJson.Of(dataJson), previousMac));
-
-    /// <summary>Each stream's last version and its MAC, in one query inside the session's own connection (StreamTails.Sql).</summary>
-    private static async Task<Dictionary<Guid, (long, string)>> TailsAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct) =>
-        StreamTails.Parse(await session.QueryAsync<string>(StreamTails.Sql(session), ct, streamIds))
-            .ToDictionary(t => t.Key, t => (t.Value.Version, t.Value.Mac));
 }

@@ -52,13 +52,12 @@ public static class BudgetLedger
         var ids = budgetIds.ToArray();
         var distinct = ids.Distinct().Order().ToArray();
         var batch = session.CreateBatchQuery();
-        var fetches = distinct.Select(id => (id, Fetch: batch.Events.FetchForExclusiveWriting<Budget>(id))).ToList();
+        // Queued in id order: the batch's statements run, and take their locks, in the order they were queued.
+        var fetches = distinct.ToDictionary(id => id, id => batch.Events.FetchForExclusiveWriting<Budget>(id));
         var tails = StreamTails.ReadInBatchAsync(batch, session, distinct);
         await batch.Execute(ct);
         await tails;
-        var streams = new Dictionary<Guid, IEventStream<Budget>>();
-        foreach (var (id, fetch) in fetches) streams[id] = await fetch;
-        return ids.Select(id => streams[id]).ToList();
+        return await Task.WhenAll(ids.Select(id => fetches[id]));
     }
 
     /// <summary>budget-exceeded when the commitments among these entries do not fit what remains of the budget.</summary>

@@ -39,18 +39,21 @@ public static class StreamTails
         foreach (var (id, tail) in Parse(await batch.Query<string>(Sql(session), streamIds))) Remember(session, id, tail);
     }
 
+    /// <summary>The tails of these streams, read now in the session's own connection (one query for all of them).</summary>
+    public static async Task<Dictionary<Guid, StreamTail>> ReadAsync(IDocumentSession session, Guid[] streamIds, CancellationToken ct) =>
+        Parse(await session.QueryAsync<string>(Sql(session), ct, streamIds));
+
     /// <summary>
     /// Each stream's last version and its MAC ("" for an event without one), one row a stream, for the stream ids given as
     /// its one parameter: one backward step of the (stream_id, version) index per stream, so the cost does not grow with a
     /// stream's length. (A <c>distinct on</c> over the streams' events read every event of a long stream such as a shared
     /// budget, about 10 ms inside the transaction that holds the budget's row lock.)
     /// </summary>
-    public static string Sql(IDocumentSession session) =>
+    private static string Sql(IDocumentSession session) =>
         "select s.id::text || '|' || t.version || '|' || t.mac from unnest(?::uuid[]) as s(id) cross join lateral " +
         $"(select e.version, coalesce(e.headers->>'{SignatureHeaders.Mac}', '') as mac from {session.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events e " +
         "where e.stream_id = s.id order by e.version desc limit 1) t";
 
-    /// <summary>The rows of <see cref="Sql"/>, by stream.</summary>
-    public static Dictionary<Guid, StreamTail> Parse(IEnumerable<string> rows) =>
+    private static Dictionary<Guid, StreamTail> Parse(IEnumerable<string> rows) =>
         rows.Select(r => r.Split('|', 3)).ToDictionary(p => Guid.Parse(p[0]), p => new StreamTail(long.Parse(p[1]), p[2]));
 }

@@ -73,11 +73,12 @@ public sealed class MacTailsFixture() : HostFixture("mac_tails", new TestClock(n
 /// </summary>
 public class MacTails(MacTailsFixture host) : IClassFixture<MacTailsFixture>
 {
-    private int Sent(Guid stream, string fragment) => Statements(stream, fragment).Count();
+    private int Sent(Guid stream, string fragment) => host.Statements.Sent.Count(s => Is(s, stream, fragment));
 
-    private IEnumerable<(string Sql, object?[] Parameters, long RoundTrip)> Statements(Guid stream, string fragment) =>
-        host.Statements.Sent.Where(s => s.Sql.Contains(fragment, StringComparison.Ordinal) &&
-                                        s.Parameters.Any(p => p is Guid id && id == stream || p is Guid[] ids && ids.Contains(stream)));
+    /// <summary>A statement with this fragment whose parameters name the stream.</summary>
+    private static bool Is((string Sql, object?[] Parameters, long RoundTrip) statement, Guid stream, string fragment) =>
+        statement.Sql.Contains(fragment, StringComparison.Ordinal) &&
+        statement.Parameters.Any(p => p is Guid id && id == stream || p is Guid[] ids && ids.Contains(stream));
 
     [Fact]
     public async Task money_commands_read_a_budget_tail_in_the_round_trip_that_locks_the_budget_and_the_log_verifies()
@@ -103,9 +104,8 @@ public class MacTails(MacTailsFixture host) : IClassFixture<MacTailsFixture>
         // The allocation, a top-up, an adjustment, a grant, a payment and a closure's release each locked the budget's
         // stream row ...
         var sent = host.Statements.Sent.ToList();
-        bool Names(int i) => sent[i].Parameters.Any(p => p is Guid one && one == budget || p is Guid[] many && many.Contains(budget));
-        var locks = Enumerable.Range(0, sent.Count).Where(i => Names(i) && sent[i].Sql.Contains("for update", StringComparison.Ordinal)).ToList();
-        var tails = Enumerable.Range(0, sent.Count).Where(i => Names(i) && sent[i].Sql.Contains("cross join lateral", StringComparison.Ordinal)).ToList();
+        var locks = Enumerable.Range(0, sent.Count).Where(i => Is(sent[i], budget, "for update")).ToList();
+        var tails = Enumerable.Range(0, sent.Count).Where(i => Is(sent[i], budget, "cross join lateral")).ToList();
         Assert.True(locks.Count >= 6, $"the capture sees the budget's locked reads ({locks.Count})");
         // ... and read its tail once, in that same round trip and after the lock, not in a round trip of its own while
         // the lock was held.
