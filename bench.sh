@@ -9,6 +9,10 @@
 #                       only the product's mix, N requests C at a time (or arriving at R a second), with
 #                       statements, statement time, API CPU and lock wait per request (about a minute;
 #                       the closed loop is comparable on a busy machine, the open model needs a quiet one)
+#   ./bench.sh --only bookings
+#                       only premium payments, every one booked on a budget: the default run's ramp on one
+#                       regency's budget, then on ten (whether a budget's row lock or the machine limits
+#                       bookings; about 5 minutes)
 #   ./bench.sh --only import [--import-rows N]
 #                       only the import of N rows (100,000 by default)
 #   ./bench.sh --lag [--rate N]   only the projection lag at N requests/s (default 100) and the first
@@ -28,7 +32,7 @@ case "${1:-}" in
   --full|--cases) size=("$@") ;;
   --only) size=("$@") ;;
   --lag) size=(--lag); if [ "${2:-}" = --rate ]; then size+=(--rate "${3:?--rate needs a number}"); fi ;;
-  -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
   *) echo "Unknown option $1 (see ./bench.sh --help)" >&2; exit 2 ;;
 esac
 

@@ -87,7 +87,7 @@ public sealed class CommandMix(HttpClient http, params string[] regencies)
         $$"""{"membershipNumber":"24{{(uint)id.GetHashCode() % 1_000_000_000:D9}}","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"{{Today:yyyy-MM}}-01"}""";
 
     /// <summary>A valid, unique NIK of Kaur: 17 04, district, birth date (DDMMYY), serial.</summary>
-    private static string Nik(long n)
+    public static string Nik(long n)
     {
         var serial = n % 9999 + 1;
         n /= 9999;

@@ -46,6 +46,12 @@ if (settings.Only is "commands")
     return;
 }
 
+if (settings.Only is "bookings")
+{
+    await BookingsOnlyAsync();
+    return;
+}
+
 // The raw limit: single-row insert per transaction at the HTTP test's concurrency, and binary COPY.
 report.Heading("Raw PostgreSQL limit (Npgsql, events-shaped table)");
 await CreateDatabaseAsync("bench_raw");
@@ -472,6 +478,77 @@ async Task CommandsOnlyAsync()
     report.Line("Top statements by total execution time:");
     await TopStatements();
     ReportFailures([load]);
+}
+
+// ./bench.sh --only bookings: premium payments alone, every one booked on a budget, through the default run's ramp (rising
+// arrival rates, the same test of what is sustainable): first every payment on one regency's budget, then the same spread
+// over ten regencies' budgets. Every payment holds its budget's row lock to its commit, so one budget books at most about
+// 1,000 / held payments a second; if one budget sustains less than ten, its lock is the limit, otherwise the machine is
+// (ADR 0061). Cases are prepared between steps, outside the measured load.
+async Task BookingsOnlyAsync()
+{
+    await CreateDatabaseAsync(loadDb);
+    await Sql(loadDb, "create extension if not exists pg_stat_statements");
+    await using var target = api = await ApiProcess.StartAsync(settings, loadDb, "api-bookings");
+    var worker = await TokenAsync("caseworker", ["--regency", .. CommandMix.AllRegencies, "--name", "Bench Province"]);
+    var planner = await TokenAsync("planner", "--name", "Bench Planner");
+    using var client = Client(target, worker);
+    foreach (var regency in CommandMix.AllRegencies)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", planner.Trim());
+        request.Content = new StringContent(BookingMix.Budget(regency), System.Text.Encoding.UTF8, "application/json");
+        using var response = await client.SendAsync(request);
+        if (response.StatusCode != System.Net.HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    var (year, first, months) = BookingMix.Subsidy;
+    report.Heading("Bookings: premium payments alone, on one budget and on ten");
+    report.Line($"Each prepared case is enrolled and subsidised from its regency's {year} budget for {months} months from {year}-{first:D2}; " +
+                "each request pays the next month of a case whose last payment was answered (POST /api/cases/{id}/premium-payments), " +
+                $"so it books on the budget and shares no case's lock. The ramp of the default run: {settings.StepDuration.TotalSeconds:F0} s steps, " +
+                "x1.5 from 100 a second, then two bisections; sustainable means no error, no drop, 98 % of the offered rate and p99 <= 250 ms.");
+    var summary = new List<object[]>();
+    foreach (var (name, regencies) in new[] { ("one budget (17.04)", new[] { CommandMix.Regency }), ("ten budgets (10 regencies)", CommandMix.AllRegencies) })
+    {
+        var mix = new BookingMix(client, regencies);
+        // Enough for the first step and the warm-up; after each step, enough for one half as fast again.
+        async Task TopUp(long payments)
+        {
+            if (mix.PaymentsLeft < payments) await mix.PrepareAsync((int)((payments - mix.PaymentsLeft) / months + 1), Settings.Concurrency);
+        }
+
+        await TopUp((long)(settings.FirstRate * settings.StepDuration.TotalSeconds * 1.1) + 400);
+        await OpenLoad.RunAsync(50, TimeSpan.FromSeconds(6), mix.NextAsync); // warm-up: every path of a payment compiled
+        await SettleAsync();
+        await Sql(loadDb, "select pg_stat_statements_reset()");
+        using var stopSampling = new CancellationTokenSource();
+        var lockWait = CommandProbe.LockWaitSecondsAsync(settings.Database(loadDb), stopSampling.Token);
+        var (paidBefore, lastStepPaid) = (mix.Paid, mix.Paid);
+        var (steps, max) = await RampAsync(() => mix.NextAsync, async () =>
+        {
+            await SettleAsync();
+            var step = mix.Paid - lastStepPaid;
+            await TopUp((long)(step * 1.5 * 1.1) + 400);
+            lastStepPaid = mix.Paid;
+        });
+        await stopSampling.CancelAsync();
+        var waited = await lockWait;
+        var statements = await StatementCalls();
+        var paid = (double)(mix.Paid - paidBefore);
+        var forUpdate = statements.Where(x => x.Query.Contains("for update", StringComparison.OrdinalIgnoreCase)).ToList();
+        report.Line($"**{name}**: maximum sustainable rate {max:F0} payments a second.");
+        ReportSteps(steps);
+        summary.Add([name, max, 1000 * waited / paid, forUpdate.Sum(x => x.Ms) / Math.Max(1, forUpdate.Sum(x => x.Calls)),
+            steps.Where(x => Sustainable(x.Load)).Select(x => 1000 * x.Cpu.Api / Math.Max(1, x.Load.Completed)).DefaultIfEmpty(double.NaN).Average()]);
+        ReportFailures(steps.Select(x => x.Load));
+    }
+
+    report.Table(["payments on", "maximum sustainable rate (payments/s)", "lock wait ms a payment (sampled, whole ramp)",
+        "`for update` statement mean ms (lock wait included)", "API CPU ms a payment (sustainable steps)"], summary);
+    report.Line($"Peak RSS (VmHWM) of the API: {target.PeakRssMb():F0} MB. The API also reports enrolment.budget.lock.wait and " +
+                "enrolment.budget.lock.held (histograms, ms) to an OpenTelemetry collector.");
 }
 
 // Import: a file of new workers through POST /api/imports, on its own database, timed from the POST to `completed`.

@@ -146,6 +146,23 @@ public sealed class MetricsRead(IReadOnlyList<MetricSnapshot> snapshots)
         return points;
     }
 
+    /// <summary>How many values a histogram recorded, and their sum, over all its points (0 and 0 when it has none).</summary>
+    public (long Count, double Sum) Histogram(string instrument)
+    {
+        var (count, sum) = (0L, 0.0);
+        foreach (var metric in snapshots.Where(m => m.Name == instrument))
+        {
+            if (metric.MetricType != MetricType.Histogram) throw new InvalidOperationException($"{instrument} is a {metric.MetricType}");
+            foreach (var point in metric.MetricPoints)
+            {
+                count += point.GetHistogramCount();
+                sum += point.GetHistogramSum();
+            }
+        }
+
+        return (count, sum);
+    }
+
     /// <summary>The value over every point carrying these tags (0 when there is none).</summary>
     public long Value(string instrument, params (string Key, object Value)[] tags) =>
         Points(instrument).Where(p => tags.All(t => p.Tags.GetValueOrDefault(t.Key) == t.Value.ToString())).Sum(p => p.Value);
@@ -325,6 +342,36 @@ public class Observability(TelemetryFixture telemetry)
         Assert.Equal(1, Appended("worker_identified"));
         Assert.Equal(1, Appended("case_stage_changed"));
         Assert.Equal(2, after.Value("marten.event.append") - before.Value("marten.event.append"));
+    }
+
+    [Fact]
+    public async Task money_commands_report_how_long_they_waited_for_their_budgets_locks_and_held_them()
+    {
+        var caseworker = telemetry.Token("caseworker", "17.04");
+        // This collection's schema is its own, so its 2026 budgets are this test's. A payment is booked on a budget
+        // only for a month the subsidy covers, and may be at most a year ahead of the clock (March 2026).
+        await Host.Allocate("APBD_REGENCY", "17.04", 2026, 1_000_000);
+        await Host.Allocate("APBD_PROVINCE", null, 2026, 100_000);
+        var (funded, refused) = (await Host.EnrolledCase(caseworker), await Host.EnrolledCase(caseworker));
+        var before = telemetry.ReadMetrics();
+
+        // A grant and a payment of a subsidised month each lock their budget once and commit.
+        await Host.Command(caseworker, funded, "subsidy", MoneyScenarios.Grant("APBD_REGENCY", 2026, "2026-03", 10));
+        await Host.Command(caseworker, funded, "premium-payments", new { month = "2026-03", amount = 16_800, paidOn = "2026-03-01" });
+        // A grant its budget refuses locked it too, but commits nothing: it is not recorded.
+        await Host.Command(caseworker, refused, "subsidy", MoneyScenarios.Grant("APBD_PROVINCE", 2026, "2026-03", 10), 409);
+        // A command that moves no money takes no budget's lock.
+        await Host.Command(caseworker, await Host.IdentifyWorker(caseworker), "contact-attempts", new { channel = "visit", outcome = "reached" });
+
+        var after = telemetry.ReadMetrics();
+        foreach (var instrument in new[] { "enrolment.budget.lock.wait", "enrolment.budget.lock.held" })
+        {
+            var (count, sum) = (after.Histogram(instrument).Count - before.Histogram(instrument).Count,
+                after.Histogram(instrument).Sum - before.Histogram(instrument).Sum);
+            Assert.Equal(2, count);
+            // Both are measured around a real round trip to the database, so neither is zero.
+            Assert.InRange(sum, 0.01, 60_000);
+        }
     }
 
     [Fact]

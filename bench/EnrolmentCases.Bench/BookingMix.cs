@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+
+namespace EnrolmentCases.Bench;
+
+/// <summary>
+/// Premium payments alone, every one booked on a budget: prepared cases are subsidised from their regency's budget for
+/// months still to come, and each arrival pays the next unpaid month of one case. A case goes back in line only once its
+/// payment is answered, so no two requests touch one case at once and the only lock they can share is their budget's.
+/// Given one regency, every payment books on that regency's one budget; given several, on theirs in turn.
+/// </summary>
+public sealed class BookingMix(HttpClient http, params string[] regencies)
+{
+    private readonly ConcurrentQueue<(Guid Id, int Month)> _ready = new();
+    private static long _workers = Random.Shared.Next(0, 1_000_000) * 1000L;
+
+    // Months in Western Indonesia Time, as the API counts them.
+    private static readonly DateTime Today = DateTime.UtcNow.AddHours(7).Date;
+
+    /// <summary>
+    /// The subsidy every prepared case gets, every month of it payable now: from this month to December while at least seven
+    /// months remain, else next year's months before this one (a payment may be at most a year ahead): six to twelve a case.
+    /// A subsidy that starts now or later never lapses while the run waits for its payments.
+    /// </summary>
+    public static (int Year, int FirstMonth, int Months) Subsidy =>
+        Today.Month <= 6 ? (Today.Year, Today.Month, 13 - Today.Month) : (Today.Year + 1, 1, Today.Month - 1);
+
+    public static string Budget(string regency) =>
+        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{Subsidy.Year}},"amount":1000000000000,"kind":"APBD","note":"benchmark"}""";
+
+    private long _left;
+    private long _paid;
+
+    /// <summary>Months the prepared cases still have to pay.</summary>
+    public long PaymentsLeft => Interlocked.Read(ref _left);
+
+    /// <summary>Payments answered 200 so far.</summary>
+    public long Paid => Interlocked.Read(ref _paid);
+
+    /// <summary>Identifies, reaches, enrols and subsidises <paramref name="cases"/> workers, <paramref name="concurrency"/> at a time.</summary>
+    public async Task PrepareAsync(int cases, int concurrency)
+    {
+        var next = 0;
+        var (year, first, months) = Subsidy;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) <= cases)
+            {
+                var n = Interlocked.Increment(ref _workers);
+                var regency = regencies[n % regencies.Length];
+                var created = await PostAsync("/api/cases", $$"""
+                    {"nik":"{{CommandMix.Nik(n)}}","fullName":"Payer {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
+                     "village":"Padang Petron","occupation":"rubber tapper","source":"P3KE"}
+                    """, HttpStatusCode.Created);
+                var id = Guid.Parse(created.Headers.Location!.OriginalString.Split('/')[^1]);
+                await PostAsync($"/api/cases/{id}/contact-attempts", """{"channel":"visit","outcome":"reached"}""", HttpStatusCode.OK);
+                await PostAsync($"/api/cases/{id}/enrolment",
+                    $$"""{"membershipNumber":"25{{n % 1_000_000_000:D9}}","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"{{Today:yyyy-MM}}-01"}""",
+                    HttpStatusCode.OK);
+                await PostAsync($"/api/cases/{id}/subsidy",
+                    $$"""{"payer":"APBD_REGENCY","budgetYear":{{year}},"startMonth":"{{year}}-{{first:D2}}","months":{{months}}}""", HttpStatusCode.OK);
+                Interlocked.Add(ref _left, months);
+                _ready.Enqueue((id, first));
+            }
+        })));
+    }
+
+    /// <summary>Pays one case's next month; "no case waiting" when every prepared case is in flight or paid up.</summary>
+    public async Task<Sent> NextAsync()
+    {
+        if (!_ready.TryDequeue(out var next)) return new Sent("payment", "no prepared case was waiting for a payment (prepare more)");
+        var (year, first, months) = Subsidy;
+        var body = $$"""{"month":"{{year}}-{{next.Month:D2}}","amount":{{CommandMix.MonthlyPremium}},"paidOn":"{{Today:yyyy-MM-dd}}"}""";
+        using var response = await http.PostAsync($"/api/cases/{next.Id}/premium-payments", new StringContent(body, Encoding.UTF8, "application/json"));
+        if (response.StatusCode != HttpStatusCode.OK)
+            return new Sent("payment", $"POST /api/cases/{next.Id}/premium-payments {body}\n  -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Interlocked.Decrement(ref _left);
+        Interlocked.Increment(ref _paid);
+        if (next.Month + 1 < first + months) _ready.Enqueue((next.Id, next.Month + 1));
+        return new Sent("payment");
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(string path, string body, HttpStatusCode expected)
+    {
+        var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        if (response.StatusCode == expected) return response;
+        var text = await response.Content.ReadAsStringAsync();
+        response.Dispose();
+        throw new InvalidOperationException($"POST {path} {body.ReplaceLineEndings(" ")}\n  -> {(int)response.StatusCode} {text}");
+    }
+}
