@@ -35,6 +35,9 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
     /// <summary>Months the prepared cases still have to pay.</summary>
     public long PaymentsLeft => Interlocked.Read(ref _left);
 
+    /// <summary>Prepared cases not paid up and not in flight.</summary>
+    public int Waiting => _ready.Count;
+
     /// <summary>Payments answered 200 so far.</summary>
     public long Paid => Interlocked.Read(ref _paid);
 

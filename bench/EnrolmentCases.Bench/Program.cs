@@ -513,13 +513,16 @@ async Task BookingsOnlyAsync()
     foreach (var (name, regencies) in new[] { ("one budget (17.04)", new[] { CommandMix.Regency }), ("ten budgets (10 regencies)", CommandMix.AllRegencies) })
     {
         var mix = new BookingMix(client, regencies);
-        // Enough for the first step and the warm-up; after each step, enough for one half as fast again.
-        async Task TopUp(long payments)
+        // Enough months for a step at this rate, and enough cases that each of 3 s of arrivals finds one not in flight (a case
+        // has one payment in flight at most): for the first step, and after each step for one half as fast again.
+        async Task TopUp(double rate)
         {
-            if (mix.PaymentsLeft < payments) await mix.PrepareAsync((int)((payments - mix.PaymentsLeft) / months + 1), Settings.Concurrency);
+            var payments = (long)(rate * settings.StepDuration.TotalSeconds * 1.1) + 400;
+            var cases = Math.Max((payments - mix.PaymentsLeft) / months + 1, (long)(rate * 3) - mix.Waiting);
+            if (cases > 0) await mix.PrepareAsync((int)cases, Settings.Concurrency);
         }
 
-        await TopUp((long)(settings.FirstRate * settings.StepDuration.TotalSeconds * 1.1) + 400);
+        await TopUp(settings.FirstRate);
         await OpenLoad.RunAsync(50, TimeSpan.FromSeconds(6), mix.NextAsync); // warm-up: every path of a payment compiled
         await SettleAsync();
         await Sql(loadDb, "select pg_stat_statements_reset()");
@@ -528,10 +531,10 @@ async Task BookingsOnlyAsync()
         var (paidBefore, lastStepPaid) = (mix.Paid, mix.Paid);
         var (steps, max) = await RampAsync(() => mix.NextAsync, async () =>
         {
-            await SettleAsync();
-            var step = mix.Paid - lastStepPaid;
-            await TopUp((long)(step * 1.5 * 1.1) + 400);
+            // Prepared before the settling, so that the followers' work on the new cases is done before the next step.
+            await TopUp(1.5 * (mix.Paid - lastStepPaid) / settings.StepDuration.TotalSeconds);
             lastStepPaid = mix.Paid;
+            await SettleAsync();
         });
         await stopSampling.CancelAsync();
         var waited = await lockWait;
