@@ -132,9 +132,12 @@ foreach (var regency in CommandMix.AllRegencies)
     firstRequest = Stopwatch.GetTimestamp();
 }
 firstRequestTook = budgetTimes[0];
+// The tenth as the median of the sixth to the tenth: one request's time swings by several times with the background work
+// of the first seconds after a start (the daemon's and the sealer's catch-up, the runtime's recompiles).
+var tenth = budgetTimes[5..].Order().ElementAt(2);
 Yardstick("first command after a start (POST /api/budgets)", $"{budgetTimes[0].TotalMilliseconds:F0} ms",
-    "as fast as the tenth (within twice its time)", $"the tenth: {budgetTimes[^1].TotalMilliseconds:F1} ms",
-    budgetTimes[0] <= 2 * budgetTimes[^1]);
+    "as fast as the tenth (within twice its time)", $"the tenth (median of the sixth to the tenth): {tenth.TotalMilliseconds:F1} ms",
+    budgetTimes[0] <= 2 * tenth);
 
 report.Table(["start", "to first 200 on /health/live"],
 [
