@@ -12,7 +12,7 @@
 #   ./bench.sh --only bookings
 #                       only premium payments, every one booked on a budget: the default run's ramp on one
 #                       regency's budget, then on ten (whether a budget's row lock or the machine limits
-#                       bookings; about 5 minutes)
+#                       bookings; about 4 minutes)
 #   ./bench.sh --only import [--import-rows N]
 #                       only the import of N rows (100,000 by default)
 #   ./bench.sh --lag [--rate N]   only the projection lag at N requests/s (default 100) and the first

@@ -52,17 +52,17 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
             {
                 var n = Interlocked.Increment(ref _workers);
                 var regency = regencies[n % regencies.Length];
-                var created = await PostAsync("/api/cases", $$"""
+                using var created = await PostAsync("/api/cases", $$"""
                     {"nik":"{{CommandMix.Nik(n)}}","fullName":"Payer {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
                      "village":"Padang Petron","occupation":"rubber tapper","source":"P3KE"}
                     """, HttpStatusCode.Created);
                 var id = Guid.Parse(created.Headers.Location!.OriginalString.Split('/')[^1]);
-                await PostAsync($"/api/cases/{id}/contact-attempts", """{"channel":"visit","outcome":"reached"}""", HttpStatusCode.OK);
-                await PostAsync($"/api/cases/{id}/enrolment",
+                (await PostAsync($"/api/cases/{id}/contact-attempts", """{"channel":"visit","outcome":"reached"}""", HttpStatusCode.OK)).Dispose();
+                (await PostAsync($"/api/cases/{id}/enrolment",
                     $$"""{"membershipNumber":"25{{n % 1_000_000_000:D9}}","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"{{Today:yyyy-MM}}-01"}""",
-                    HttpStatusCode.OK);
-                await PostAsync($"/api/cases/{id}/subsidy",
-                    $$"""{"payer":"APBD_REGENCY","budgetYear":{{year}},"startMonth":"{{year}}-{{first:D2}}","months":{{months}}}""", HttpStatusCode.OK);
+                    HttpStatusCode.OK)).Dispose();
+                (await PostAsync($"/api/cases/{id}/subsidy",
+                    $$"""{"payer":"APBD_REGENCY","budgetYear":{{year}},"startMonth":"{{year}}-{{first:D2}}","months":{{months}}}""", HttpStatusCode.OK)).Dispose();
                 Interlocked.Add(ref _left, months);
                 _ready.Enqueue((id, first));
             }
@@ -77,7 +77,11 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
         var body = $$"""{"month":"{{year}}-{{next.Month:D2}}","amount":{{CommandMix.MonthlyPremium}},"paidOn":"{{Today:yyyy-MM-dd}}"}""";
         using var response = await http.PostAsync($"/api/cases/{next.Id}/premium-payments", new StringContent(body, Encoding.UTF8, "application/json"));
         if (response.StatusCode != HttpStatusCode.OK)
+        {
+            // The case leaves the line with the months it had left.
+            Interlocked.Add(ref _left, -(first + months - next.Month));
             return new Sent("payment", $"POST /api/cases/{next.Id}/premium-payments {body}\n  -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
         Interlocked.Decrement(ref _left);
         Interlocked.Increment(ref _paid);
         if (next.Month + 1 < first + months) _ready.Enqueue((next.Id, next.Month + 1));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EnrolmentCases.Cases;
 using EnrolmentCases.Infrastructure;
 using JasperFx.Events;
@@ -55,7 +56,7 @@ public static class BudgetLedger
         // Queued in id order: the batch's statements run, and take their locks, in the order they were queued.
         var fetches = distinct.ToDictionary(id => id, id => batch.Events.FetchForExclusiveWriting<Budget>(id));
         var tails = StreamTails.ReadInBatchAsync(batch, session, distinct);
-        var asked = System.Diagnostics.Stopwatch.GetTimestamp();
+        var asked = Stopwatch.GetTimestamp();
         await batch.Execute(ct);
         await tails;
         BudgetLockTiming.Locked(session, asked);

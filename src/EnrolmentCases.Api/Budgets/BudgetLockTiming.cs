@@ -8,11 +8,12 @@ namespace EnrolmentCases.Budgets;
 
 /// <summary>
 /// enrolment.budget.lock.wait and enrolment.budget.lock.held: how long a command that moved money waited for its budgets'
-/// row locks (the round trip that takes them, queueing behind other grants and payments included), and how long it held
-/// them, from that round trip's answer to its commit (ADR 0061). Every grant and payment on one budget queues on its row,
-/// so one budget books at most about 1,000 / held bookings a second, whatever the hardware: the held time is the figure
-/// to watch as a budget's traffic grows. Recorded as the command commits; a command refused or failed after the lock
-/// (a budget exceeded, a lost race) releases it unrecorded.
+/// row locks (the round trip that takes them: queueing behind other grants and payments, and the rest of that round trip
+/// once granted), and how long it held them, from that round trip's answer to its commit (ADR 0061). Every grant and
+/// payment on one budget queues on its row, so one budget books at most about 1,000 / mean held bookings a second,
+/// whatever the hardware: the held time is the figure to watch as a budget's traffic grows. Recorded as the command
+/// commits; a command refused or failed after the lock (a budget exceeded, a lost race) releases it unrecorded when its
+/// session closes.
 /// </summary>
 public sealed class BudgetLockTiming : DocumentSessionListenerBase, IInstruments
 {
