@@ -516,15 +516,15 @@ async Task BookingsOnlyAsync()
     foreach (var (name, regencies) in new[] { ("one budget (17.04)", new[] { CommandMix.Regency }), ("ten budgets (10 regencies)", CommandMix.AllRegencies) })
     {
         var mix = new BookingMix(client, regencies);
-        // Enough months for a step at this rate, and enough cases that each of 3 s of arrivals finds one not in flight (a case
-        // has one payment in flight at most): for the first step, and after each step for the fastest rate the ramp may offer
+        // Enough months for a step at this rate, and enough cases that each of 5 s of arrivals finds one not in flight (a case
+        // has one payment in flight at most; a step whose requests wait longer than that has failed anyway): for the first step, and after each step for the fastest rate the ramp may offer
         // next (half as fast again as the fastest achieved so far).
         var fastest = settings.FirstRate;
         async Task TopUp(double rate)
         {
             fastest = Math.Max(fastest, rate);
             var payments = (long)(fastest * settings.StepDuration.TotalSeconds * 1.1) + 400;
-            var cases = Math.Max((payments - mix.PaymentsLeft) / months + 1, (long)(fastest * 3) - mix.Waiting);
+            var cases = Math.Max((payments - mix.PaymentsLeft) / months + 1, (long)(fastest * 5) - mix.Waiting);
             if (cases > 0) await mix.PrepareAsync((int)cases, Settings.Concurrency);
         }
 
