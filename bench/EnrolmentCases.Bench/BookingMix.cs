@@ -15,19 +15,14 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
     private readonly ConcurrentQueue<(Guid Id, int Month)> _ready = new();
     private static long _workers = Random.Shared.Next(0, 1_000_000) * 1000L;
 
-    // Months in Western Indonesia Time, as the API counts them.
-    private static readonly DateTime Today = DateTime.UtcNow.AddHours(7).Date;
-
     /// <summary>
     /// The subsidy every prepared case gets, every month of it payable now: from this month to December while at least seven
     /// months remain, else next year's months before this one (a payment may be at most a year ahead): six to twelve a case.
     /// A subsidy that starts now or later never lapses while the run waits for its payments.
     /// </summary>
-    public static (int Year, int FirstMonth, int Months) Subsidy =>
-        Today.Month <= 6 ? (Today.Year, Today.Month, 13 - Today.Month) : (Today.Year + 1, 1, Today.Month - 1);
-
-    public static string Budget(string regency) =>
-        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{Subsidy.Year}},"amount":1000000000000,"kind":"APBD","note":"benchmark"}""";
+    public static (int Year, int FirstMonth, int Months) Subsidy => CommandMix.Today is var today && today.Month <= 6
+        ? (today.Year, today.Month, 13 - today.Month)
+        : (today.Year + 1, 1, today.Month - 1);
 
     private long _left;
     private long _paid;
@@ -51,16 +46,10 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
             while (Interlocked.Increment(ref next) <= cases)
             {
                 var n = Interlocked.Increment(ref _workers);
-                var regency = regencies[n % regencies.Length];
-                using var created = await PostAsync("/api/cases", $$"""
-                    {"nik":"{{CommandMix.Nik(n)}}","fullName":"Payer {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
-                     "village":"Padang Petron","occupation":"rubber tapper","source":"P3KE"}
-                    """, HttpStatusCode.Created);
+                using var created = await PostAsync("/api/cases", CommandMix.Worker(n, regencies[n % regencies.Length]), HttpStatusCode.Created);
                 var id = Guid.Parse(created.Headers.Location!.OriginalString.Split('/')[^1]);
-                (await PostAsync($"/api/cases/{id}/contact-attempts", """{"channel":"visit","outcome":"reached"}""", HttpStatusCode.OK)).Dispose();
-                (await PostAsync($"/api/cases/{id}/enrolment",
-                    $$"""{"membershipNumber":"25{{n % 1_000_000_000:D9}}","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"{{Today:yyyy-MM}}-01"}""",
-                    HttpStatusCode.OK)).Dispose();
+                (await PostAsync($"/api/cases/{id}/contact-attempts", CommandMix.Contact, HttpStatusCode.OK)).Dispose();
+                (await PostAsync($"/api/cases/{id}/enrolment", CommandMix.Enrolment(id), HttpStatusCode.OK)).Dispose();
                 (await PostAsync($"/api/cases/{id}/subsidy",
                     $$"""{"payer":"APBD_REGENCY","budgetYear":{{year}},"startMonth":"{{year}}-{{first:D2}}","months":{{months}}}""", HttpStatusCode.OK)).Dispose();
                 Interlocked.Add(ref _left, months);
@@ -74,7 +63,7 @@ public sealed class BookingMix(HttpClient http, params string[] regencies)
     {
         if (!_ready.TryDequeue(out var next)) return new Sent("payment", "no prepared case was waiting for a payment (prepare more)");
         var (year, first, months) = Subsidy;
-        var body = $$"""{"month":"{{year}}-{{next.Month:D2}}","amount":{{CommandMix.MonthlyPremium}},"paidOn":"{{Today:yyyy-MM-dd}}"}""";
+        var body = $$"""{"month":"{{year}}-{{next.Month:D2}}","amount":{{CommandMix.MonthlyPremium}},"paidOn":"{{CommandMix.Today:yyyy-MM-dd}}"}""";
         using var response = await http.PostAsync($"/api/cases/{next.Id}/premium-payments", new StringContent(body, Encoding.UTF8, "application/json"));
         if (response.StatusCode != HttpStatusCode.OK)
         {

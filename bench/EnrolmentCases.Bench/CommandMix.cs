@@ -24,23 +24,26 @@ public sealed class CommandMix(HttpClient http, params string[] regencies)
     private static readonly string[] Steps = ["identify", "contact", "enrol", "subsidy", "payment", "read"];
 
     // Months in Western Indonesia Time, as the API counts them.
-    private static readonly DateTime Today = DateTime.UtcNow.AddHours(7).Date;
+    public static readonly DateTime Today = DateTime.UtcNow.AddHours(7).Date;
     public static int Year => Today.Year;
     private static readonly string Month = $"{Today:yyyy-MM}";
 
-    private static readonly string Contact = """{"channel":"visit","outcome":"reached","note":"Agreed to enrol at the village meeting"}""";
+    public static readonly string Contact = """{"channel":"visit","outcome":"reached","note":"Agreed to enrol at the village meeting"}""";
     private static readonly string Subsidy = $$"""{"payer":"APBD_REGENCY","budgetYear":{{Year}},"startMonth":"{{Month}}","months":{{13 - Today.Month}}}""";
     private static readonly string Payment = $$"""{"month":"{{Month}}","amount":{{MonthlyPremium}},"paidOn":"{{Today:yyyy-MM-dd}}"}""";
 
-    public static string Budget(string regency, long amount) =>
-        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{Year}},"amount":{{amount}},"kind":"APBD","note":"benchmark"}""";
+    public static string Budget(string regency, long amount, int year) =>
+        $$"""{"payer":"APBD_REGENCY","regencyCode":"{{regency}}","year":{{year}},"amount":{{amount}},"kind":"APBD","note":"benchmark"}""";
 
-    /// <summary>Records a regency budget large enough for any run (POST /api/budgets as the planner); anything but 201 stops the run.</summary>
-    public static async Task RecordBudgetAsync(HttpClient http, string plannerToken, string regency)
+    /// <summary>
+    /// Records a regency budget large enough for any run (POST /api/budgets as the planner), for this year unless another is
+    /// given; anything but 201 stops the run.
+    /// </summary>
+    public static async Task RecordBudgetAsync(HttpClient http, string plannerToken, string regency, int? year = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", plannerToken.Trim());
-        request.Content = new StringContent(Budget(regency, 1_000_000_000_000), Encoding.UTF8, "application/json");
+        request.Content = new StringContent(Budget(regency, 1_000_000_000_000, year ?? Year), Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request);
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
@@ -52,11 +55,7 @@ public sealed class CommandMix(HttpClient http, params string[] regencies)
     public async Task<Sent> IdentifyAsync()
     {
         var n = Interlocked.Increment(ref _workers);
-        var regency = regencies.Length == 0 ? Regency : regencies[n % regencies.Length];
-        var body = $$"""
-            {"nik":"{{Nik(n)}}","fullName":"Worker {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
-             "village":"Padang Petron","occupation":"rubber tapper","phone":"0812-7000-1234","source":"P3KE"}
-            """;
+        var body = Worker(n, regencies.Length == 0 ? Regency : regencies[n % regencies.Length]);
         using var response = await http.PostAsync("/api/cases", Json(body));
         if (response.StatusCode != HttpStatusCode.Created)
             return new Sent(Steps[0], await Failure("POST /api/cases", body, response));
@@ -83,7 +82,13 @@ public sealed class CommandMix(HttpClient http, params string[] regencies)
         return new Sent(Steps[step]);
     }
 
-    private static string Enrolment(Guid id) =>
+    /// <summary>POST /api/cases for worker number n, domiciled in the regency.</summary>
+    public static string Worker(long n, string regency) => $$"""
+        {"nik":"{{Nik(n)}}","fullName":"Worker {{n}}","regencyCode":"{{regency}}","district":"Kaur Selatan",
+         "village":"Padang Petron","occupation":"rubber tapper","phone":"0812-7000-1234","source":"P3KE"}
+        """;
+
+    public static string Enrolment(Guid id) =>
         $$"""{"membershipNumber":"24{{(uint)id.GetHashCode() % 1_000_000_000:D9}}","programmes":["JKK","JKM"],"declaredMonthlyIncome":1000000,"effectiveDate":"{{Today:yyyy-MM}}-01"}""";
 
     /// <summary>A valid, unique NIK of Kaur: 17 04, district, birth date (DDMMYY), serial.</summary>

@@ -496,17 +496,9 @@ async Task BookingsOnlyAsync()
     var worker = await TokenAsync("caseworker", ["--regency", .. CommandMix.AllRegencies, "--name", "Bench Province"]);
     var planner = await TokenAsync("planner", "--name", "Bench Planner");
     using var client = Client(target, worker);
-    foreach (var regency in CommandMix.AllRegencies)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/budgets");
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", planner.Trim());
-        request.Content = new StringContent(BookingMix.Budget(regency), System.Text.Encoding.UTF8, "application/json");
-        using var response = await client.SendAsync(request);
-        if (response.StatusCode != System.Net.HttpStatusCode.Created)
-            throw new InvalidOperationException($"POST /api/budgets -> {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
     var (year, first, months) = BookingMix.Subsidy;
+    foreach (var regency in CommandMix.AllRegencies) await CommandMix.RecordBudgetAsync(client, planner, regency, year);
+
     report.Heading("Bookings: premium payments alone, on one budget and on ten");
     report.Line($"Each prepared case is enrolled and subsidised from its regency's {year} budget for {months} months from {year}-{first:D2}; " +
                 "each request pays the next month of a case whose last payment was answered (POST /api/cases/{id}/premium-payments), " +
