@@ -159,20 +159,28 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
 
         var timings = new List<string>();
 
-        async Task<T> Timed<T>(string what, Func<int, Task<T>> read)
+        // Before is run, untimed, ahead of every request (the timed ones and the warm-up).
+        async Task<T> Timed<T>(string what, Func<int, Task<T>> read, Func<Task>? before = null)
         {
             // Warm until the JIT's tiering has settled (a batch of requests compiles nothing, or WarmLimit requests): the figures
             // are a running node's, not its first minutes' (the first requests after a start are measured apart, in
             // docs/benchmarks.md). The methods compiled while the timed requests run are reported beside them.
             // The runtime starts counting calls only once no new method has started for its delay, so a quiet batch
             // proves little until a few have run: at least WarmMinimum requests, then until a batch compiles nothing.
+            before ??= () => Task.CompletedTask;
+            await before();
             var result = await read(0);
             var warm = 0;
             while (warm < WarmLimit)
             {
                 var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
                 // Other arguments than the timed ones (other cases: other stages, other shapes of the answer).
-                for (var j = 0; j < WarmBatch; j++) result = await read(requests + 1 + warm + j);
+                for (var j = 0; j < WarmBatch; j++)
+                {
+                    await before();
+                    result = await read(requests + 1 + warm + j);
+                }
+
                 warm += WarmBatch;
                 await Task.Delay(TieringDelay);
                 if (warm >= WarmMinimum && System.Runtime.JitInfo.GetCompiledMethodCount() == compiled) break;
@@ -186,6 +194,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
             var budget = Stopwatch.StartNew();
             for (var i = 1; i <= requests && budget.Elapsed < TimeSpan.FromSeconds(10); i++)
             {
+                await before();
                 var watch = Stopwatch.StartNew();
                 result = await read(i);
                 times.Add(watch.Elapsed.TotalMilliseconds);
@@ -236,13 +245,23 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         AssertTotal(kaurContacted, page);
         Assert.All(page.Items, c => Assert.Equal(CaseStage.Contacted, c.Stage));
 
+        // A common word's count past the limit is remembered after its first search (ADR 0062): the searches below are
+        // answered from what was remembered, and each is also timed counted, with nothing remembered before each request.
+        var sitiKaur = newestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).Take(50).Select(g => g.Id).ToList();
+        Task Forget() => TestSql.ExecuteAsync($"delete from {ReadsAtScaleFixture.Schema}.mt_doc_searchcounthint");
         page = await Timed("worklist search, a common given name, a caseworker", _ => api.Host.Worklist(kaur, "?q=siti&pageSize=50"));
         AssertTotal(sitiInKaur, page, searchLimit);
-        Assert.Equal(newestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
+        Assert.Equal(sitiKaur, page.Items.Select(c => c.Id));
+        page = await Timed("worklist search, a common given name, a caseworker, counted", _ => api.Host.Worklist(kaur, "?q=siti&pageSize=50"), Forget);
+        AssertTotal(sitiInKaur, page, searchLimit);
+        Assert.Equal(sitiKaur, page.Items.Select(c => c.Id));
 
+        var sitiNewestFirst = everyNewestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).ToList();
         page = await Timed("worklist search, a common given name, an auditor", _ => api.Host.Worklist(auditor, "?q=siti&pageSize=50"));
         AssertTotal(sitiAll, page, searchLimit);
-        var sitiNewestFirst = everyNewestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).ToList();
+        Assert.Equal(sitiNewestFirst.Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
+        page = await Timed("worklist search, a common given name, an auditor, counted", _ => api.Host.Worklist(auditor, "?q=siti&pageSize=50"), Forget);
+        AssertTotal(sitiAll, page, searchLimit);
         Assert.Equal(sitiNewestFirst.Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));
         page = await Timed("worklist search, a common given name, an auditor, page 20", _ => api.Host.Worklist(auditor, "?q=siti&pageSize=50&page=20"));
         Assert.Equal(sitiNewestFirst.Skip(950).Take(50).Select(g => g.Id), page.Items.Select(c => c.Id));

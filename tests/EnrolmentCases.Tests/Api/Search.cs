@@ -324,6 +324,73 @@ public class Search(SearchFixture api, ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A count past its limit is remembered at the search index's generation and answers the next page without counting
+    /// (ADR 0062); whatever may take a word away from an entry (a correction, a deleted entry) moves the generation on, and
+    /// the count is made again, exact; a new case's entry only adds matches and leaves the generation alone.
+    /// </summary>
+    [Fact]
+    public async Task a_count_past_its_limit_is_remembered_until_an_entry_may_have_lost_a_word()
+    {
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var word = UniqueWord();
+        var cases = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+            cases.Add(await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"{Capitalised(word)} {SyntheticPeople.CommonName(new Random(i))}", "Tanjung Aur")));
+        var words = SearchWords.OfQuery(word);
+        var search = new WorklistSearch(null, null, words, index.QueryTokens(words));
+        async Task<long> Total()
+        {
+            await using var session = api.Store.QuerySession();
+            // A first page of two under a limit of five: the form that counts (the walk cannot give the total).
+            var page = await search.PageAsync(session, null, null, null, 0, 2, 5, CancellationToken.None);
+            Assert.Equal(2, page.Ids.Count);
+            return page.Total;
+        }
+
+        var schema = SearchFixture.Schema;
+        async Task<long> Generation() => await TestSql.ScalarAsync(
+            $"select coalesce((select (data->>'Value')::bigint from {schema}.mt_doc_searchindexgeneration where id = 'search-index'), 0)");
+        async Task<long> Hinted() => await TestSql.ScalarAsync(
+            $"select count(*) from {schema}.mt_doc_searchcounthint where (data->>'Generation')::bigint = {await Generation()}");
+
+        var hintsBefore = await Hinted();
+        Assert.Equal(6, await Total()); // limit + 1: more than five
+        Assert.Equal(hintsBefore + 1, await Hinted());
+
+        // Behind the product's back (no session, so no generation moved), an entry goes: the remembered count still answers.
+        await TestSql.ExecuteAsync($"delete from {schema}.mt_doc_casesearchentry where id = '{cases[0]}'");
+        Assert.Equal(6, await Total());
+
+        // A correction that takes the word from a name moves the generation on: counted again, exactly.
+        var generation = await Generation();
+        await api.Host.Command(_kaur, cases[1], "corrections", new { fullName = "Rina Lestari", reason = "another person's name on the list" });
+        Assert.True(await Generation() > generation);
+        Assert.Equal(4, await Total());
+
+        // A correction of neither the name nor the village rewrites no entry and moves nothing.
+        generation = await Generation();
+        await api.Host.Command(_kaur, cases[2], "corrections", new { phone = "081234567890", reason = "new number" });
+        Assert.Equal(generation, await Generation());
+
+        // New cases only add matches: the generation stays, and past the limit the count is remembered again.
+        await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"{Capitalised(word)} Putri", "Tanjung Aur"));
+        Assert.Equal(5, await Total());
+        var added = await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"{Capitalised(word)} Putra", "Tanjung Aur"));
+        Assert.Equal(generation, await Generation());
+        Assert.Equal(6, await Total());
+
+        // An entry deleted through a session (as an erasure, the rebuild and the repair write) moves it on too.
+        await using (var session = api.Store.LightweightSession())
+        {
+            session.Delete<CaseSearchEntry>(added);
+            await session.SaveChangesAsync();
+        }
+
+        Assert.True(await Generation() > generation);
+        Assert.Equal(5, await Total());
+    }
+
+    /// <summary>
     /// A page that ends at the count's limit or past it takes its total from the walk when the walk finds more matches than
     /// the limit, and counts only otherwise (ADR 0056): whichever way, the total and the page are those of a count without
     /// a limit and a sort of every match, in the province and in one regency, over at least a hundred matches in Kaur.

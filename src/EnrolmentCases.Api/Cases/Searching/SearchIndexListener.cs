@@ -18,7 +18,9 @@ public sealed class SearchIndexListener(SearchIndex index, PersonalData privacy)
     {
         var changes = session.PendingChanges.Streams()
             .SelectMany(s => s.Events.Select(e => (Case: s.Id, e.Data)))
-            .Where(c => c.Data is WorkerIdentified or WorkerDetailsCorrected or PersonalDataErased)
+            // A correction of neither the name nor the village leaves the entry as it is.
+            .Where(c => c.Data is WorkerIdentified or WorkerDetailsCorrected { FullName: not null } or WorkerDetailsCorrected { Village: not null }
+                or PersonalDataErased)
             .ToList();
         if (changes.Count == 0) return;
 

@@ -75,28 +75,35 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         var (walked, walkParameters) = regencies is [var regency]
             ? ("where regency_code = ? ", new object[] { regency })
             : ("", []);
-        var count = $"with m as materialized (select id, opened_at from {entries} where {filter} limit ?) ";
+        // A count past the limit is remembered at the search index's generation, and not made again while it stands (ADR 0062).
+        var key = SearchCountHints.KeyOf(filter, parameters, limit);
+        var (hintRead, hintReadParameters) = SearchCountHints.Read(session, key);
+        var (hintNote, hintNoteParameters) = SearchCountHints.Note(session, key, limit);
+        var count = $"with {hintRead}, m as materialized (select id, opened_at from {entries} where {filter} limit ?) ";
         var walkedMatches = $"select id, opened_at from (select id, opened_at, tokens from {entries} {walked}order by opened_at desc, id desc limit ?) w where {plain}";
         var pageOf = "order by opened_at desc, id desc limit ? offset ?) p), '[]'::json)";
+        // The page out of the counted matches, needed only when they are all the matches (a rare word).
+        var counted = $"'counted', case when (select n from t) > ? then '[]'::json else coalesce((select json_agg(id) from (select id from m {pageOf} end, ";
         // A page that ends at the limit or past it needs about as many of the walk's matches anyway: its walk keeps up to
         // limit + 1 of them (or the page's end), and when it finds more than the limit, so is the total, and the count never
         // runs (PostgreSQL evaluates a sub-select only when its branch is taken): a deep page of a common word reads its
-        // entries once, not twice (ADR 0056). A shallower page keeps the form that always counts: the two forms in one
-        // prepared statement made PostgreSQL choose, after a few deep pages, a generic plan that counted a common word of a
-        // first page through its whole posting list (88 ms instead of 18).
+        // entries once, not twice (ADR 0056). A shallower page keeps the form that always counts (unless remembered): the
+        // two forms in one prepared statement made PostgreSQL choose, after a few deep pages, a generic plan that counted a
+        // common word of a first page through its whole posting list (88 ms instead of 18).
         var page = skip + take >= limit
             ? (await session.AdvancedSql.QueryAsync<EntryPage>(
-                count + $", w as materialized ({walkedMatches} order by opened_at desc, id desc limit ?) " +
-                "select json_build_object('total', case when (select count(*) from w) > ? then ? else (select count(*) from m) end, " +
-                "'counted', case when (select count(*) from w) > ? then '[]'::json " +
-                $"else coalesce((select json_agg(id) from (select id from m {pageOf} end, " +
+                count + $", w as materialized ({walkedMatches} order by opened_at desc, id desc limit ?), " +
+                "t as (select case when (select count(*) from w) > ? then ? when (select yes from hinted) then ? else (select count(*) from m) end as n), " +
+                $"{hintNote} select json_build_object('total', (select n from t), " + counted +
                 $"'walked', coalesce((select json_agg(id) from (select id from w {pageOf})",
-                ct, [..parameters, limit + 1, ..walkParameters, walk, ..plainParameters, Math.Max(limit + 1, skip + take), limit, limit + 1, limit, take, skip, take, skip])).Single()
+                ct, [..hintReadParameters, ..parameters, limit + 1, ..walkParameters, walk, ..plainParameters, Math.Max(limit + 1, skip + take),
+                    limit, limit + 1, limit + 1, ..hintNoteParameters, limit, take, skip, take, skip])).Single()
             : (await session.AdvancedSql.QueryAsync<EntryPage>(
-                count + "select json_build_object('total', (select count(*) from m), " +
-                $"'counted', coalesce((select json_agg(id) from (select id from m {pageOf}, " +
+                count + ", t as (select case when (select yes from hinted) then ? else (select count(*) from m) end as n), " +
+                $"{hintNote} select json_build_object('total', (select n from t), " + counted +
                 $"'walked', coalesce((select json_agg(id) from ({walkedMatches} {pageOf})",
-                ct, [..parameters, limit + 1, take, skip, ..walkParameters, walk, ..plainParameters, take, skip])).Single();
+                ct, [..hintReadParameters, ..parameters, limit + 1, limit + 1, ..hintNoteParameters, limit, take, skip, ..walkParameters, walk,
+                    ..plainParameters, take, skip])).Single();
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 
