@@ -248,7 +248,7 @@ public class ReadsAtScale(ReadsAtScaleFixture api, ITestOutputHelper output)
         // A common word's count past the limit is remembered after its first search (ADR 0062): the searches below are
         // answered from what was remembered, and each is also timed counted, with nothing remembered before each request.
         var sitiKaur = newestFirst.Where(g => SearchWords.Match(["siti"], g.Name, g.Village)).Take(50).Select(g => g.Id).ToList();
-        Task Forget() => TestSql.ExecuteAsync($"delete from {ReadsAtScaleFixture.Schema}.mt_doc_searchcounthint");
+        Task Forget() => TestSql.ExecuteAsync($"delete from {ReadsAtScaleFixture.Schema}.{SearchCountHints.HintTable}");
         page = await Timed("worklist search, a common given name, a caseworker", _ => api.Host.Worklist(kaur, "?q=siti&pageSize=50"));
         AssertTotal(sitiInKaur, page, searchLimit);
         Assert.Equal(sitiKaur, page.Items.Select(c => c.Id));

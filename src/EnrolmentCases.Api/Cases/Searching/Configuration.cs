@@ -18,18 +18,9 @@ public static class Configuration
         services.AddSingleton<SearchIndexRepair>();
         services.AddHostedService(provider => provider.GetRequiredService<SearchIndexRepair>());
         services.AddHealthChecks().AddCheck<SearchIndexRepair>("search-index", tags: [Operations.Ready]);
-        services.ConfigureMarten((provider, opts) =>
-        {
-            opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>());
-            // After the index's own listener, so that it sees the entries that one queues (ADR 0062).
-            opts.Listeners.Add(new SearchCountHintListener());
-        });
+        services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
         // Counts past their limit, remembered while no entry loses a token (ADR 0062).
-        services.ConfigureMarten(opts =>
-        {
-            opts.Schema.For<SearchCountHint>();
-            opts.Schema.For<SearchIndexGeneration>();
-        });
+        services.ConfigureMarten(opts => opts.Storage.ExtendedSchemaObjects.AddRange(SearchCountHints.SchemaObjects(opts.DatabaseSchemaName)));
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
             // A search's page in newest-first order, read from this table (ADR 0028).

@@ -1,29 +1,27 @@
 using System.Security.Cryptography;
 using System.Text;
-using Marten.Services;
+using Npgsql;
+using Weasel.Core;
+using Weasel.Postgresql.Functions;
+using Weasel.Postgresql.Tables;
+using Weasel.Postgresql.Triggers;
 
 namespace EnrolmentCases.Cases.Searching;
 
 /// <summary>
-/// A search whose count went past its limit, remembered (ADR 0062): the count's statement (its filter, tokens and limit,
-/// hashed into the id) and the search index's generation it was counted at. While the generation has not moved, no entry
-/// has lost a token since, so the search still has more matches than the limit, and its next count is not made.
-/// The id is a hash of keyed tokens, which the entries hold already: no word, no caller, no time of the search.
+/// Searches whose count went past their limit, remembered (ADR 0062). A hint is the count's statement (its filter, tokens
+/// and limit, hashed into its id) and the search index's generation it was counted at. The generation moves on, by a
+/// trigger on the index's table, whenever an entry loses a token: deleted, truncated, or updated without every token it
+/// had. While the generation has not moved, the search still has more matches than its limit (new entries only add
+/// matches), and its next count is not made. Plain tables: nothing loads them as documents, and they record no time.
+/// A hint's id is a hash of keyed tokens, which the entries hold already: no word and no caller of a search.
 /// </summary>
-public sealed record SearchCountHint(string Id, long Generation);
-
-/// <summary>
-/// The search index's generation: one row, moved on in every transaction that rewrites or deletes an index entry (never by
-/// an entry a new case adds, which can only raise a count). A remembered count is good for the generation it was made at.
-/// </summary>
-public sealed record SearchIndexGeneration(string Id, long Value)
-{
-    public const string Key = "search-index";
-}
-
-/// <summary>The statements that read, write and invalidate what SearchCountHint remembers.</summary>
 public static class SearchCountHints
 {
+    public const string HintTable = "search_count_hint";
+    public const string GenerationTable = "search_index_generation";
+    public const string MoveFunction = "search_index_generation_move";
+
     /// <summary>The hint's id for a count: a hash of its filter, the filter's tokens and the limit.</summary>
     public static string KeyOf(string filter, IEnumerable<object> parameters, int limit)
     {
@@ -33,73 +31,83 @@ public static class SearchCountHints
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
     }
 
-    private static string Table<T>(IQuerySession session) => session.DocumentStore.Options.Schema.For<T>();
-
     /// <summary>
-    /// The common table expressions `gen` (the generation now, 0 before the first) and `hinted` (whether the count is
-    /// remembered at it), and their two parameters. Read in the statement that counts, so in the same snapshot.
+    /// The two tables, the function that moves the generation on, and the triggers on the search entries that call it. The
+    /// function moves it once a transaction (a rebuild's batch deletes a thousand entries), and only for an update that
+    /// leaves out a token the entry had: the repair that adds the tokens within a regency to an old entry moves nothing.
     /// </summary>
-    public static (string Sql, object[] Parameters) Read(IQuerySession session, string key) =>
-        ($"gen as (select coalesce((select (data->>'Value')::bigint from {Table<SearchIndexGeneration>(session)} where id = ?), 0) as value), " +
-         $"hinted as (select exists (select from {Table<SearchCountHint>(session)} where id = ? " +
-         "and (data->>'Generation')::bigint = (select value from gen)) as yes)",
-            [SearchIndexGeneration.Key, key]);
-
-    /// <summary>
-    /// A data-modifying common table expression that remembers the count `t.n` when it was made (not remembered) and went past
-    /// the limit, at the generation the statement read. A hint of an older generation is replaced, never a newer one.
-    /// </summary>
-    public static (string Sql, object[] Parameters) Note(IQuerySession session, string key, int limit)
+    public static IEnumerable<ISchemaObject> SchemaObjects(string schema)
     {
-        var hints = Table<SearchCountHint>(session);
-        return ($"noted as (insert into {hints} as h (id, data, mt_dotnet_type) " +
-                "select ?, jsonb_build_object('Id', ?::text, 'Generation', (select value from gen)), ? " +
-                "where case when (select yes from hinted) then false else (select n from t) > ? end " +
-                "on conflict (id) do update set data = excluded.data, mt_last_modified = now() " +
-                "where (h.data->>'Generation')::bigint < (excluded.data->>'Generation')::bigint)",
-            [key, key, typeof(SearchCountHint).FullName!, limit]);
-    }
+        var hints = new Table(new DbObjectName(schema, HintTable));
+        hints.AddColumn("id", "text").AsPrimaryKey();
+        hints.AddColumn("generation", "bigint").NotNull();
+        yield return hints;
 
-    /// <summary>
-    /// Moves the generation on (creating it at 1) and forgets every hint, in the transaction of the session it is queued in:
-    /// no hint is good after it, and the table keeps only what was counted since. A search whose snapshot predates the
-    /// commit may still note a hint after it, at the old generation, which no later search takes.
-    /// </summary>
-    public static void Invalidate(IDocumentSession session)
-    {
-        var table = Table<SearchIndexGeneration>(session);
-        session.QueueSqlCommand(
-            $"insert into {table} as g (id, data, mt_dotnet_type) values (?, jsonb_build_object('Id', ?::text, 'Value', 1), ?) " +
-            "on conflict (id) do update set data = jsonb_build_object('Id', g.id, 'Value', (g.data->>'Value')::bigint + 1), mt_last_modified = now()",
-            SearchIndexGeneration.Key, SearchIndexGeneration.Key, typeof(SearchIndexGeneration).FullName!);
-        session.QueueSqlCommand($"delete from {Table<SearchCountHint>(session)}");
-    }
-}
+        var generation = new Table(new DbObjectName(schema, GenerationTable));
+        generation.AddColumn("id", "integer").AsPrimaryKey();
+        generation.AddColumn("value", "bigint").NotNull();
+        yield return generation;
 
-/// <summary>
-/// Moves the search index's generation on in any session that deletes an entry or stores one for a case it does not open
-/// (a correction, an erasure, the rebuild, the repair): such a write may take a token away, and a remembered count past
-/// its limit might no longer be past it. Entries of the cases a session opens only add matches. Registered after
-/// SearchIndexListener, so it sees the entries that listener queues. Entries written by COPY (imports, the dataset
-/// generator) are always new cases' and never pass here.
-/// </summary>
-public sealed class SearchCountHintListener : DocumentSessionListenerBase
-{
-    public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
-    {
-        var pending = session.PendingChanges;
-        var rewrites = pending.DeletionsFor<CaseSearchEntry>().Any();
-        if (!rewrites)
-        {
-            var stored = pending.AllChangedFor<CaseSearchEntry>().ToList();
-            if (stored.Count > 0)
+        var moved = $"enrolment.{schema}_search_generation_moved";
+        yield return new Function(new DbObjectName(schema, MoveFunction), $$"""
+            CREATE OR REPLACE FUNCTION {{schema}}.{{MoveFunction}}() RETURNS trigger LANGUAGE plpgsql AS $function$
+            BEGIN
+              IF TG_OP = 'UPDATE' AND NEW.tokens @> OLD.tokens
+                 AND coalesce(NEW.tokens_in_regency, '{}') @> coalesce(OLD.tokens_in_regency, '{}') THEN
+                RETURN NULL;
+              END IF;
+              IF current_setting('{{moved}}', true) IS DISTINCT FROM 'yes' THEN
+                INSERT INTO {{schema}}.{{GenerationTable}} AS g (id, value) VALUES (1, 1)
+                  ON CONFLICT (id) DO UPDATE SET value = g.value + 1;
+                PERFORM set_config('{{moved}}', 'yes', true);
+              END IF;
+              RETURN NULL;
+            END;
+            $function$;
+            """);
+
+        var entries = new DbObjectName(schema, "mt_doc_casesearchentry");
+        // One event each: PostgreSQL renders several in another order than Weasel writes them, which Weasel would take for a
+        // change and apply again at every start.
+        foreach (var (name, events, eachRow) in new[]
+                 {
+                     ("search_entry_updated", TriggerEvents.Update, true), ("search_entry_deleted", TriggerEvents.Delete, true),
+                     ("search_entries_truncated", TriggerEvents.Truncate, false)
+                 })
+            yield return new Trigger(new DbObjectName(schema, name), entries, $"{schema}.{MoveFunction}()")
             {
-                var opened = pending.Streams().Where(s => s.Events.Any(e => e.Data is WorkerIdentified)).Select(s => s.Id).ToHashSet();
-                rewrites = stored.Any(e => !opened.Contains(e.Id));
-            }
-        }
+                Timing = TriggerTiming.After, Events = events, ForEachRow = eachRow
+            };
+    }
 
-        if (rewrites) SearchCountHints.Invalidate(session);
-        return Task.CompletedTask;
+    private static string Schema(IQuerySession session) => session.DocumentStore.Options.DatabaseSchemaName;
+
+    /// <summary>
+    /// The common table expressions `gen` (the generation now, 0 before the first move) and `hinted` (whether the count is
+    /// remembered at it), and their parameter. Read in the statement that counts, so in one snapshot with the entries.
+    /// </summary>
+    public static (string Sql, object[] Parameters) Read(IQuerySession session, string key)
+    {
+        var schema = Schema(session);
+        return ($"gen as (select coalesce((select value from {schema}.{GenerationTable} where id = 1), 0) as value), " +
+                $"hinted as (select exists (select from {schema}.{HintTable} where id = ? and generation = (select value from gen)) as yes)",
+            [key]);
+    }
+
+    /// <summary>
+    /// Remembers a count past its limit at the generation read with it, in a statement of its own after the answer was read
+    /// (the counting statement stays read-only, so PostgreSQL may still plan it in parallel). A hint of an older generation
+    /// is replaced, never a newer one. If a change committed in between, the hint carries the generation before it, which no
+    /// later search takes.
+    /// </summary>
+    public static async Task NoteAsync(IQuerySession session, string key, long generation, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"insert into {Schema(session)}.{HintTable} as h (id, generation) values ($1, $2) " +
+            "on conflict (id) do update set generation = excluded.generation where h.generation < excluded.generation")
+        {
+            Parameters = { new() { Value = key }, new() { Value = generation } }
+        };
+        await using var reader = await session.ExecuteReaderAsync(command, ct);
     }
 }

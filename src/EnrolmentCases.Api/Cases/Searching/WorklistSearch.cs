@@ -29,7 +29,7 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         return new WorklistSearch(null, null, words, index.QueryTokens(words));
     }
 
-    private sealed record EntryPage(long Total, Guid[] Counted, Guid[] Walked);
+    private sealed record EntryPage(long Total, Guid[] Counted, Guid[] Walked, long Generation = 0, bool Hinted = false);
 
     /// <summary>A walk newest first reads this many entries per case of the page: a word in 1 case of 20 fills it.</summary>
     public const int WalkPerCase = 20;
@@ -64,21 +64,15 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         long[]? regencyTokens, long[]? inRegency, int skip, int take, int limit, CancellationToken ct)
     {
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
-        var (plain, plainParameters) = regencyTokens switch
-        {
-            [var one] => ("tokens @> ?", new object[] { Tokens.Append(one).ToArray() }),
-            null => ("tokens @> ?", new object[] { Tokens }),
-            _ => ("tokens @> ? and tokens && ?", new object[] { Tokens, regencyTokens })
-        };
-        var (filter, parameters) = inRegency is null ? (plain, plainParameters) : ("tokens_in_regency @> ?", new object[] { inRegency });
+        var ((plain, plainParameters), (filter, parameters)) = Filters(regencyTokens, inRegency);
         var walk = (int)Math.Min(MaxWalk, (long)(skip + take) * WalkPerCase);
         var (walked, walkParameters) = regencies is [var regency]
             ? ("where regency_code = ? ", new object[] { regency })
             : ("", []);
         // A count past the limit is remembered at the search index's generation, and not made again while it stands (ADR 0062).
-        var key = SearchCountHints.KeyOf(filter, parameters, limit);
+        var key = CountKey(regencyTokens, inRegency, limit);
         var (hintRead, hintReadParameters) = SearchCountHints.Read(session, key);
-        var (hintNote, hintNoteParameters) = SearchCountHints.Note(session, key, limit);
+        var remembered = "'generation', (select value from gen), 'hinted', (select yes from hinted), ";
         var count = $"with {hintRead}, m as materialized (select id, opened_at from {entries} where {filter} limit ?) ";
         var walkedMatches = $"select id, opened_at from (select id, opened_at, tokens from {entries} {walked}order by opened_at desc, id desc limit ?) w where {plain}";
         var pageOf = "order by opened_at desc, id desc limit ? offset ?) p), '[]'::json)";
@@ -93,17 +87,19 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
         var page = skip + take >= limit
             ? (await session.AdvancedSql.QueryAsync<EntryPage>(
                 count + $", w as materialized ({walkedMatches} order by opened_at desc, id desc limit ?), " +
-                "t as (select case when (select count(*) from w) > ? then ? when (select yes from hinted) then ? else (select count(*) from m) end as n), " +
-                $"{hintNote} select json_build_object('total', (select n from t), " + counted +
+                "t as (select case when (select count(*) from w) > ? then ? when (select yes from hinted) then ? else (select count(*) from m) end as n) " +
+                "select json_build_object('total', (select n from t), " + remembered + counted +
                 $"'walked', coalesce((select json_agg(id) from (select id from w {pageOf})",
                 ct, [..hintReadParameters, ..parameters, limit + 1, ..walkParameters, walk, ..plainParameters, Math.Max(limit + 1, skip + take),
-                    limit, limit + 1, limit + 1, ..hintNoteParameters, limit, take, skip, take, skip])).Single()
+                    limit, limit + 1, limit + 1, limit, take, skip, take, skip])).Single()
             : (await session.AdvancedSql.QueryAsync<EntryPage>(
-                count + ", t as (select case when (select yes from hinted) then ? else (select count(*) from m) end as n), " +
-                $"{hintNote} select json_build_object('total', (select n from t), " + counted +
+                count + ", t as (select case when (select yes from hinted) then ? else (select count(*) from m) end as n) " +
+                "select json_build_object('total', (select n from t), " + remembered + counted +
                 $"'walked', coalesce((select json_agg(id) from ({walkedMatches} {pageOf})",
-                ct, [..hintReadParameters, ..parameters, limit + 1, limit + 1, ..hintNoteParameters, limit, take, skip, ..walkParameters, walk,
+                ct, [..hintReadParameters, ..parameters, limit + 1, limit + 1, limit, take, skip, ..walkParameters, walk,
                     ..plainParameters, take, skip])).Single();
+        // Past the limit, and not from a hint: remembered, in a statement of its own (ADR 0062).
+        if (page.Total > limit && !page.Hinted) await SearchCountHints.NoteAsync(session, key, page.Generation, ct);
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 
@@ -112,6 +108,27 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
             $"(select id from {entries} where {filter} order by opened_at desc, id desc limit ? offset ?) p), '[]'::json))",
             ct, [..parameters, take, skip])).Single();
         return (page.Total, ordered.Walked);
+    }
+
+    /// <summary>
+    /// The entries' filter by the plain tokens (the walk's), and the count's: the tokens within the one regency when given.
+    /// </summary>
+    private ((string Sql, object[] Parameters) Plain, (string Sql, object[] Parameters) Count) Filters(long[]? regencyTokens, long[]? inRegency)
+    {
+        (string, object[]) plain = regencyTokens switch
+        {
+            [var one] => ("tokens @> ?", [Tokens.Append(one).ToArray()]),
+            null => ("tokens @> ?", [Tokens]),
+            _ => ("tokens @> ? and tokens && ?", [Tokens, regencyTokens])
+        };
+        return (plain, inRegency is null ? plain : ("tokens_in_regency @> ?", [inRegency]));
+    }
+
+    /// <summary>The id of the hint that remembers this search's count past the limit (ADR 0062).</summary>
+    public string CountKey(long[]? regencyTokens, long[]? inRegency, int limit)
+    {
+        var (_, (filter, parameters)) = Filters(regencyTokens, inRegency);
+        return SearchCountHints.KeyOf(filter, parameters, limit);
     }
 
     /// <summary>The cases whose index holds every token of the query (or whose subject is the NIK's), in the regencies.</summary>
