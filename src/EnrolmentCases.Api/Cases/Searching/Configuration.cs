@@ -20,7 +20,7 @@ public static class Configuration
         services.AddHealthChecks().AddCheck<SearchIndexRepair>("search-index", tags: [Operations.Ready]);
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
         // Counts past their limit, remembered while no entry loses a token (ADR 0062).
-        services.ConfigureMarten(opts => opts.Storage.ExtendedSchemaObjects.AddRange(SearchCountHints.SchemaObjects(opts.DatabaseSchemaName)));
+        services.ConfigureMarten(opts => opts.Storage.Add(new SearchCountHintsFeature(opts)));
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
             // A search's page in newest-first order, read from this table (ADR 0028).

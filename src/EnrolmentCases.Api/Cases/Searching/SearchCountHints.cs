@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 using Weasel.Core;
+using Weasel.Core.Migrations;
 using Weasel.Postgresql.Functions;
 using Weasel.Postgresql.Tables;
 using Weasel.Postgresql.Triggers;
@@ -109,5 +110,27 @@ public static class SearchCountHints
             Parameters = { new() { Value = key }, new() { Value = generation } }
         };
         await using var reader = await session.ExecuteReaderAsync(command, ct);
+    }
+}
+
+/// <summary>
+/// The hints' tables, function and triggers as a storage feature of the store: Marten applies custom features after the
+/// document tables (the triggers name the search entries' table, which must exist first), where its extended schema
+/// objects would come before them.
+/// </summary>
+public sealed class SearchCountHintsFeature(StoreOptions options) : IFeatureSchema
+{
+    public ISchemaObject[] Objects => SearchCountHints.SchemaObjects(options.DatabaseSchemaName).ToArray();
+
+    public Type StorageType => typeof(SearchCountHintsFeature);
+
+    public string Identifier => "search-count-hints";
+
+    public Migrator Migrator => options.Advanced.Migrator;
+
+    public IEnumerable<Type> DependentTypes() => [typeof(CaseSearchEntry)];
+
+    public void WritePermissions(Migrator rules, TextWriter writer)
+    {
     }
 }
