@@ -349,10 +349,18 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         }
 
         var schema = SearchFixture.Schema;
-        async Task<long> Generation() => await TestSql.ScalarAsync(
-            $"select coalesce((select value from {schema}.{SearchCountHints.GenerationTable} where id = 1), 0)");
-        async Task<long> Remembered(string q) => await TestSql.ScalarAsync(
-            $"select count(*) from {schema}.{SearchCountHints.HintTable} where id = '{SearchFor(q).CountKey(null, null, 5)}' and generation = {await Generation()}");
+        // A search of every regency depends on every regency's generation, one in Kaur on Kaur's (and that of entries without one).
+        async Task<long> Generation(string? regency = null) => await TestSql.ScalarAsync(
+            $"select coalesce(sum(value), 0) from {schema}.{SearchCountHints.GenerationTable}" +
+            (regency is null ? "" : $" where regency_code in ('{regency}', '')"));
+        async Task<long> Remembered(string q, string? regency = null) => await TestSql.ScalarAsync(
+            $"select count(*) from {schema}.{SearchCountHints.HintTable} where generation = {await Generation(regency)} and id = " +
+            $"'{SearchFor(q).CountKey(regency is null ? null : [index.RegencyToken(regency)], null, 5)}'");
+        async Task<long> TotalInKaur(string q)
+        {
+            await using var session = api.Store.QuerySession();
+            return (await SearchFor(q).PageAsync(session, ["17.04"], [index.RegencyToken("17.04")], null, 0, 1, 5, CancellationToken.None)).Total;
+        }
 
         Assert.Equal(0, await Remembered(word));
         Assert.Equal(6, await Total(word)); // limit + 1: more than five
@@ -389,6 +397,17 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         Assert.Equal(generation, await Generation());
         Assert.Equal(6, await Total(word));
         Assert.Equal(1, await Remembered(word));
+
+        // A token lost in another regency moves that regency's generation: a search in Kaur stays remembered, one of every
+        // regency does not.
+        Assert.Equal(6, await TotalInKaur(word));
+        Assert.Equal(1, await Remembered(word, "17.04"));
+        var lebong = await api.Host.IdentifyWorker(api.Token("caseworker", "17.07"), Worker(Niks.Next(), $"{Capitalised(other)} Saputra", "Muara Aman", "17.07"));
+        await TestSql.ExecuteAsync($"delete from {schema}.mt_doc_casesearchentry where id = '{lebong}'");
+        Assert.Equal(1, await Remembered(word, "17.04"));
+        Assert.Equal(0, await Remembered(word));
+        Assert.Equal(6, await Total(word));
+        generation = await Generation();
 
         // An entry deleted through a session (as an erasure, the rebuild and the repair delete) moves it on too.
         await using (var session = api.Store.LightweightSession())

@@ -11,11 +11,12 @@ namespace EnrolmentCases.Cases.Searching;
 
 /// <summary>
 /// Searches whose count went past their limit, remembered (ADR 0062). A hint is the count's statement (its filter, tokens
-/// and limit, hashed into its id) and the search index's generation it was counted at. The generation moves on, by a
-/// trigger on the index's table, whenever an entry loses a token: deleted, truncated, or updated without every token it
-/// had. While the generation has not moved, the search still has more matches than its limit (new entries only add
-/// matches), and its next count is not made. Plain tables: nothing loads them as documents, and they record no time.
-/// A hint's id is a hash of keyed tokens, which the entries hold already: no word and no caller of a search.
+/// and limit, hashed into its id) and the generation of the regencies searched when it was counted. A trigger on the
+/// index's table moves a regency's generation on whenever one of its entries loses a token: deleted, truncated, or updated
+/// without every token it had. While the generation has not moved, the search still has more matches than its limit (new
+/// entries only add matches), and its next count is not made. A correction in one regency leaves the hints of searches in
+/// the others standing; a search of every regency depends on all of them. Plain tables: nothing loads them as documents,
+/// and they record no time. A hint's id is a hash of keyed tokens, which the entries hold already: no word and no caller.
 /// </summary>
 public static class SearchCountHints
 {
@@ -33,9 +34,10 @@ public static class SearchCountHints
     }
 
     /// <summary>
-    /// The two tables, the function that moves the generation on, and the triggers on the search entries that call it. The
-    /// function moves it once a transaction (a rebuild's batch deletes a thousand entries), and only for an update that
-    /// leaves out a token the entry had: the repair that adds the tokens within a regency to an old entry moves nothing.
+    /// The two tables, the function that moves a regency's generation on, and the triggers on the search entries that call
+    /// it. The function moves each regency once a transaction (a rebuild's batch deletes a thousand entries), and only for
+    /// an update that leaves out a token the entry had: the repair that adds the tokens within a regency to an old entry
+    /// moves nothing.
     /// </summary>
     public static IEnumerable<ISchemaObject> SchemaObjects(string schema)
     {
@@ -44,23 +46,31 @@ public static class SearchCountHints
         hints.AddColumn("generation", "bigint").NotNull();
         yield return hints;
 
+        // A row per regency whose entries lost a token ('' for an entry without a regency, and for a truncation).
         var generation = new Table(new DbObjectName(schema, GenerationTable));
-        generation.AddColumn("id", "integer").AsPrimaryKey();
+        generation.AddColumn("regency_code", "text").AsPrimaryKey();
         generation.AddColumn("value", "bigint").NotNull();
         yield return generation;
 
+        // The regencies moved in this transaction so far, as ",code,code,": one move each a transaction.
         var moved = $"enrolment.{schema}_search_generation_moved";
         yield return new Function(new DbObjectName(schema, MoveFunction), $$"""
             CREATE OR REPLACE FUNCTION {{schema}}.{{MoveFunction}}() RETURNS trigger LANGUAGE plpgsql AS $function$
+            DECLARE
+              regency text := '';
+              done text := coalesce(current_setting('{{moved}}', true), '');
             BEGIN
               IF TG_OP = 'UPDATE' AND NEW.tokens @> OLD.tokens
                  AND coalesce(NEW.tokens_in_regency, '{}') @> coalesce(OLD.tokens_in_regency, '{}') THEN
                 RETURN NULL;
               END IF;
-              IF current_setting('{{moved}}', true) IS DISTINCT FROM 'yes' THEN
-                INSERT INTO {{schema}}.{{GenerationTable}} AS g (id, value) VALUES (1, 1)
-                  ON CONFLICT (id) DO UPDATE SET value = g.value + 1;
-                PERFORM set_config('{{moved}}', 'yes', true);
+              IF TG_LEVEL = 'ROW' THEN
+                regency := coalesce(OLD.regency_code, '');
+              END IF;
+              IF position(',' || regency || ',' in done) = 0 THEN
+                INSERT INTO {{schema}}.{{GenerationTable}} AS g (regency_code, value) VALUES (regency, 1)
+                  ON CONFLICT (regency_code) DO UPDATE SET value = g.value + 1;
+                PERFORM set_config('{{moved}}', (CASE WHEN done = '' THEN ',' ELSE done END) || regency || ',', true);
               END IF;
               RETURN NULL;
             END;
@@ -84,15 +94,18 @@ public static class SearchCountHints
     private static string Schema(IQuerySession session) => session.DocumentStore.Options.DatabaseSchemaName;
 
     /// <summary>
-    /// The common table expressions `gen` (the generation now, 0 before the first move) and `hinted` (whether the count is
-    /// remembered at it), and their parameter. Read in the statement that counts, so in one snapshot with the entries.
+    /// The common table expressions `gen` (the generation of the regencies searched: the sum of their rows, and of the row of
+    /// entries without a regency; of every row for a search of any regency) and `hinted` (whether the count is remembered at
+    /// it), and their parameters. Read in the statement that counts, so in one snapshot with the entries. A sum of counters
+    /// that only grow changes whenever one of them does.
     /// </summary>
-    public static (string Sql, object[] Parameters) Read(IQuerySession session, string key)
+    public static (string Sql, object[] Parameters) Read(IQuerySession session, string key, IReadOnlyList<string>? regencies)
     {
         var schema = Schema(session);
-        return ($"gen as (select coalesce((select value from {schema}.{GenerationTable} where id = 1), 0) as value), " +
+        var (scope, parameters) = regencies is null ? ("", Array.Empty<object>()) : (" where regency_code = any(?) or regency_code = ''", [regencies.ToArray()]);
+        return ($"gen as (select coalesce(sum(value), 0)::bigint as value from {schema}.{GenerationTable}{scope}), " +
                 $"hinted as (select exists (select from {schema}.{HintTable} where id = ? and generation = (select value from gen)) as yes)",
-            [key]);
+            [..parameters, key]);
     }
 
     /// <summary>

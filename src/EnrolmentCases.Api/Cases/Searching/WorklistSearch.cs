@@ -71,7 +71,7 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
             : ("", []);
         // A count past the limit is remembered at the search index's generation, and not made again while it stands (ADR 0062).
         var key = CountKey(regencyTokens, inRegency, limit);
-        var (hintRead, hintReadParameters) = SearchCountHints.Read(session, key);
+        var (hintRead, hintReadParameters) = SearchCountHints.Read(session, key, regencies);
         var remembered = "'generation', (select value from gen), 'hinted', (select yes from hinted), ";
         var count = $"with {hintRead}, m as materialized (select id, opened_at from {entries} where {filter} limit ?) ";
         var walkedMatches = $"select id, opened_at from (select id, opened_at, tokens from {entries} {walked}order by opened_at desc, id desc limit ?) w where {plain}";
