@@ -54,8 +54,7 @@ public static class SearchCountHints
 
         // The regencies moved in this transaction so far, as ",code,code,": one move each a transaction.
         var moved = $"enrolment.{schema}_search_generation_moved";
-        yield return new Function(new DbObjectName(schema, MoveFunction), $$"""
-            CREATE OR REPLACE FUNCTION {{schema}}.{{MoveFunction}}() RETURNS trigger LANGUAGE plpgsql AS $function$
+        var body = $$"""
             DECLARE
               regency text := '';
               done text := coalesce(current_setting('{{moved}}', true), '');
@@ -74,8 +73,13 @@ public static class SearchCountHints
               END IF;
               RETURN NULL;
             END;
-            $function$;
-            """);
+            """;
+        // The function's name carries a hash of its body. Weasel replaces a changed function by dropping it with CASCADE,
+        // which drops the triggers that call it, and would not create them again until the next start. Under a new name, the
+        // triggers change too and are made again in the same migration; the old function is left unused.
+        var function = $"{MoveFunction}_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..8]}";
+        yield return new Function(new DbObjectName(schema, function),
+            $"CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger LANGUAGE plpgsql AS $function$\n{body}\n$function$;\n");
 
         var entries = new DbObjectName(schema, "mt_doc_casesearchentry");
         // One event each: PostgreSQL renders several in another order than Weasel writes them, which Weasel would take for a
@@ -85,7 +89,7 @@ public static class SearchCountHints
                      ("search_entry_updated", TriggerEvents.Update, true), ("search_entry_deleted", TriggerEvents.Delete, true),
                      ("search_entries_truncated", TriggerEvents.Truncate, false)
                  })
-            yield return new Trigger(new DbObjectName(schema, name), entries, $"{schema}.{MoveFunction}()")
+            yield return new Trigger(new DbObjectName(schema, name), entries, $"{schema}.{function}()")
             {
                 Timing = TriggerTiming.After, Events = events, ForEachRow = eachRow
             };
@@ -112,9 +116,9 @@ public static class SearchCountHints
     /// Remembers a count past its limit at the generation read with it, in a statement of its own after the answer was read
     /// (the counting statement stays read-only, so PostgreSQL may still plan it in parallel). A hint of an older generation
     /// is replaced, never a newer one. If a change committed in between, the hint carries the generation before it, which no
-    /// later search takes.
+    /// later search takes. A failure to write it (a database that takes no writes) is logged and leaves the answer alone.
     /// </summary>
-    public static async Task NoteAsync(IQuerySession session, string key, long generation, CancellationToken ct)
+    public static async Task NoteAsync(IQuerySession session, string key, long generation, ILogger? logger, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             $"insert into {Schema(session)}.{HintTable} as h (id, generation) values ($1, $2) " +
@@ -122,7 +126,15 @@ public static class SearchCountHints
         {
             Parameters = { new() { Value = key }, new() { Value = generation } }
         };
-        await using var reader = await session.ExecuteReaderAsync(command, ct);
+        try
+        {
+            await using var reader = await session.ExecuteReaderAsync(command, ct);
+        }
+        catch (NpgsqlException e) when (!ct.IsCancellationRequested)
+        {
+            // Best effort: the answer was read already, and a search not remembered only counts again next time.
+            logger?.LogWarning(e, "A search's count past its limit was not remembered");
+        }
     }
 }
 

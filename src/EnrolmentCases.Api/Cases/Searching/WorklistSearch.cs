@@ -61,7 +61,7 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
     /// its index carries.
     /// </remarks>
     public async Task<(long Total, IReadOnlyList<Guid> Ids)> PageAsync(IQuerySession session, IReadOnlyList<string>? regencies,
-        long[]? regencyTokens, long[]? inRegency, int skip, int take, int limit, CancellationToken ct)
+        long[]? regencyTokens, long[]? inRegency, int skip, int take, int limit, CancellationToken ct, ILogger? logger = null)
     {
         var entries = session.DocumentStore.Options.Schema.For<CaseSearchEntry>();
         var ((plain, plainParameters), (filter, parameters)) = Filters(regencyTokens, inRegency);
@@ -99,7 +99,7 @@ public sealed record WorklistSearch(string? Nik, string? Subject, IReadOnlyColle
                 ct, [..hintReadParameters, ..parameters, limit + 1, limit + 1, limit, take, skip, ..walkParameters, walk,
                     ..plainParameters, take, skip])).Single();
         // Past the limit, and not from a hint: remembered, in a statement of its own (ADR 0062).
-        if (page.Total > limit && !page.Hinted) await SearchCountHints.NoteAsync(session, key, page.Generation, ct);
+        if (page.Total > limit && !page.Hinted) await SearchCountHints.NoteAsync(session, key, page.Generation, logger, ct);
         if (page.Total <= limit) return (page.Total, page.Counted);
         if (page.Walked.Length == take) return (page.Total, page.Walked);
 

@@ -37,7 +37,8 @@ public static class GetWorklistEndpoint
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
     public static async Task<IResult> Get(IQuerySession session, HttpContext http, LapsePolicy lapses, Now now, PersonalData privacy,
         string? regency, string? stage, int? page, int? pageSize, DateOnly? lapsingBefore, string? q, SearchIndex searchIndex,
-        PersonalDataReads reads, string? insurerStatus, bool? drift, IOptions<WorklistOptions> options, SearchIndexRepair repair)
+        PersonalDataReads reads, string? insurerStatus, bool? drift, IOptions<WorklistOptions> options, SearchIndexRepair repair,
+        ILogger<WorklistSearch> logger)
     {
         var errors = new ValidationErrors();
         CaseStage? wantedStage = null;
@@ -75,7 +76,7 @@ public static class GetWorklistEndpoint
         if (wordsAlone)
         {
             // Words alone: filtered, counted, ordered and paged in the search index (ADR 0028).
-            (total, ids) = await search!.PageAsync(session, regencies, regencyTokens, inRegency, skip, size, limit, ct);
+            (total, ids) = await search!.PageAsync(session, regencies, regencyTokens, inRegency, skip, size, limit, ct, logger);
         }
         else
         {

@@ -29,12 +29,13 @@ namespace Internal.Generated.WolverineHandlers
         private readonly EnrolmentCases.Regencies.ReferenceData _referenceData;
         private readonly Marten.IDocumentStore _documentStore;
         private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> _loggerOfPersonalDataReads;
+        private readonly Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Cases.Searching.WorklistSearch> _loggerOfWorklistSearch;
         private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> _optionsOfWorklistOptions;
         private readonly Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> _optionsOfResilienceOptions;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Cases.Searching.SearchIndexRepair searchIndexRepair, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> optionsOfWorklistOptions, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_cases(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, EnrolmentCases.Cases.Searching.SearchIndex searchIndex, EnrolmentCases.Cases.Searching.SearchIndexRepair searchIndexRepair, EnrolmentCases.Lapses.LapsePolicy lapsePolicy, EnrolmentCases.Privacy.PersonalData personalData, EnrolmentCases.Regencies.ProvinceCalendar provinceCalendar, EnrolmentCases.Regencies.ReferenceData referenceData, Marten.IDocumentStore documentStore, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Audit.AccessLog.PersonalDataReads> loggerOfPersonalDataReads, Microsoft.Extensions.Logging.ILogger<EnrolmentCases.Cases.Searching.WorklistSearch> loggerOfWorklistSearch, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Cases.Worklist.WorklistOptions> optionsOfWorklistOptions, Microsoft.Extensions.Options.IOptions<EnrolmentCases.Infrastructure.ResilienceOptions> optionsOfResilienceOptions, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _searchIndex = searchIndex;
@@ -45,6 +46,7 @@ namespace Internal.Generated.WolverineHandlers
             _referenceData = referenceData;
             _documentStore = documentStore;
             _loggerOfPersonalDataReads = loggerOfPersonalDataReads;
+            _loggerOfWorklistSearch = loggerOfWorklistSearch;
             _optionsOfWorklistOptions = optionsOfWorklistOptions;
             _optionsOfResilienceOptions = optionsOfResilienceOptions;
             _outboxedSessionFactory = outboxedSessionFactory;
@@ -117,7 +119,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift, _optionsOfWorklistOptions, _searchIndexRepair).ConfigureAwait(false);
+            var result = await EnrolmentCases.Cases.Worklist.GetWorklistEndpoint.Get(((Marten.IQuerySession)documentSession), httpContext, _lapsePolicy, now, _personalData, regency, stage, page, pageSize, lapsingBefore, q, _searchIndex, personalDataReads, insurerStatus, drift, _optionsOfWorklistOptions, _searchIndexRepair, _loggerOfWorklistSearch).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
