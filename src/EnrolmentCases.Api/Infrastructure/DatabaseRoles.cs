@@ -13,6 +13,12 @@ namespace EnrolmentCases.Infrastructure;
 public sealed record AppendOnlyDocument(Type DocumentType);
 
 /// <summary>
+/// A plain table of the store's schema that the runtime role may only read: its rows are written by a function that runs
+/// with the owner's rights (a counter a trigger keeps), so the API cannot set them back.
+/// </summary>
+public sealed record ReadOnlyTable(string Name);
+
+/// <summary>
 /// Two database roles: a migration role that owns the schema (Marten's tables, functions and sequences and
 /// Wolverine's durability tables) and applies every change to it, and the runtime role the API serves with,
 /// which may read and write data but change no table's shape, and only add to the event log and the
@@ -43,6 +49,10 @@ public static class DatabaseRoles
     /// <summary>Rows of <typeparamref name="T"/> are inserted and read by the runtime role, never updated or deleted.</summary>
     public static IServiceCollection AddAppendOnlyDocument<T>(this IServiceCollection services) =>
         services.AddSingleton(new AppendOnlyDocument(typeof(T)));
+
+    /// <summary>The table <paramref name="name"/> of the store's schema is read by the runtime role, never written.</summary>
+    public static IServiceCollection AddReadOnlyTable(this IServiceCollection services, string name) =>
+        services.AddSingleton(new ReadOnlyTable(name));
 
     /// <summary>
     /// The migration step, for `db-migrate` and `verify-projections`; also run at start (with one role or two) unless
@@ -102,6 +112,7 @@ public static class DatabaseRoles
 /// to which it may only add.
 /// </summary>
 public sealed class SchemaMigration(IConfiguration configuration, IServiceProvider services, IEnumerable<AppendOnlyDocument> appendOnly,
+    IEnumerable<ReadOnlyTable> readOnly,
     ColumnBackfill backfill, CompositeProgress composites, ILogger<SchemaMigration> logger)
 {
     public async Task ApplyAsync(CancellationToken ct)
@@ -141,7 +152,8 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
             var addOnly = appendOnly.Select(d => options.FindOrResolveDocumentType(d.DocumentType).TableName.QualifiedName)
                 .Prepend($"{Quote(store.Options.Events.DatabaseSchemaName)}.mt_events");
             var schemas = messages.Select(o => o.Identifier.Schema).Append(schema);
-            await ExecuteAsync(owner, Grants(schemas, store.Options.Events.DatabaseSchemaName, addOnly, Quote(runtimeRole)), ct);
+            var readOnlyTables = readOnly.Select(t => $"{Quote(store.Options.DatabaseSchemaName)}.{Quote(t.Name)}");
+            await ExecuteAsync(owner, Grants(schemas, store.Options.Events.DatabaseSchemaName, addOnly, readOnlyTables, Quote(runtimeRole)), ct);
             logger.LogInformation("Schema {Schema} applied as {Owner} and granted to {Runtime} in {Milliseconds:F0} ms", schema, ownerRole, runtimeRole,
                 System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
@@ -192,7 +204,8 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
     }
 
     /// <summary>What the runtime role may do in the owned schemas, in one transaction.</summary>
-    private static string Grants(IEnumerable<string> schemas, string eventSchema, IEnumerable<string> appendOnlyTables, string role)
+    private static string Grants(IEnumerable<string> schemas, string eventSchema, IEnumerable<string> appendOnlyTables,
+        IEnumerable<string> readOnlyTables, string role)
     {
         var sql = new StringBuilder("begin;\n");
         foreach (var schema in schemas.Distinct().Select(Quote))
@@ -212,6 +225,7 @@ public sealed class SchemaMigration(IConfiguration configuration, IServiceProvid
         // Deleting a stream row deletes its events with it (on delete cascade, done with the table owner's rights).
         sql.AppendLine($"revoke delete, truncate on {Quote(eventSchema)}.mt_streams from {role};");
         foreach (var table in appendOnlyTables) sql.AppendLine($"revoke update, delete, truncate on {table} from {role};");
+        foreach (var table in readOnlyTables) sql.AppendLine($"revoke insert, update, delete, truncate on {table} from {role};");
         return sql.AppendLine("commit;").ToString();
     }
 

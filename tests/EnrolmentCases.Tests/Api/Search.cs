@@ -418,6 +418,11 @@ public class Search(SearchFixture api, ITestOutputHelper output)
 
         Assert.True(await Generation() > generation);
         Assert.Equal(5, await Total(word));
+
+        // The API's own role moves the counters only through the trigger: it may read them, never set them back.
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() =>
+            TestSql.ExecuteAsync($"update {schema}.{SearchCountHints.GenerationTable} set value = 0", asRuntime: true));
+        Assert.Equal(Npgsql.PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
     }
 
     /// <summary>The hints' tables, function and triggers, once applied, are what the configuration describes: no change at the next start.</summary>

@@ -21,6 +21,7 @@ public static class Configuration
         services.ConfigureMarten((provider, opts) => opts.Listeners.Add(provider.GetRequiredService<SearchIndexListener>()));
         // Counts past their limit, remembered while no entry loses a token (ADR 0062).
         services.ConfigureMarten(opts => opts.Storage.Add(new SearchCountHintsFeature(opts)));
+        services.AddReadOnlyTable(SearchCountHints.GenerationTable);
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
             // A search's page in newest-first order, read from this table (ADR 0028).

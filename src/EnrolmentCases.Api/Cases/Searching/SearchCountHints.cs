@@ -74,12 +74,15 @@ public static class SearchCountHints
               RETURN NULL;
             END;
             """;
+        // It runs with its owner's rights (the migration role's), so that the runtime role may only read the counters: the API
+        // can move them on only by losing tokens, never set them back (which would let an older hint match again).
         // The function's name carries a hash of its body. Weasel replaces a changed function by dropping it with CASCADE,
         // which drops the triggers that call it, and would not create them again until the next start. Under a new name, the
         // triggers change too and are made again in the same migration; the old function is left unused.
-        var function = $"{MoveFunction}_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)))[..8]}";
+        const string header = "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path TO 'pg_catalog', 'pg_temp'";
+        var function = $"{MoveFunction}_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(header + body)))[..8]}";
         yield return new Function(new DbObjectName(schema, function),
-            $"CREATE OR REPLACE FUNCTION {schema}.{function}() RETURNS trigger LANGUAGE plpgsql AS $function$\n{body}\n$function$;\n");
+            $"CREATE OR REPLACE FUNCTION {schema}.{function}() {header} AS $function$\n{body}\n$function$;\n");
 
         var entries = new DbObjectName(schema, "mt_doc_casesearchentry");
         // One event each: PostgreSQL renders several in another order than Weasel writes them, which Weasel would take for a
