@@ -108,8 +108,8 @@ public static class DatabaseRoles
 /// under one advisory lock so that nodes starting together apply it once and the others wait.
 /// Grants are given again after every apply, over whatever tables exist then, so a table a module adds later
 /// is covered without being named here: the runtime role may read, write and truncate every table but the
-/// event log, whose streams it may not delete (a stream's events go with it) and the append-only documents,
-/// to which it may only add.
+/// event log, whose streams it may not delete (a stream's events go with it), the append-only documents,
+/// to which it may only add, and the read-only tables, which only the owner's functions write.
 /// </summary>
 public sealed class SchemaMigration(IConfiguration configuration, IServiceProvider services, IEnumerable<AppendOnlyDocument> appendOnly,
     IEnumerable<ReadOnlyTable> readOnly,

@@ -425,6 +425,36 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         Assert.Equal(Npgsql.PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
     }
 
+    /// <summary>
+    /// A hint that cannot be written (here the API's role may not insert one) leaves the answer as the count gave it: the
+    /// search is remembered next time, not failed (ADR 62).
+    /// </summary>
+    [Fact]
+    public async Task a_count_that_cannot_be_remembered_still_answers()
+    {
+        var index = api.Host.Services.GetRequiredService<SearchIndex>();
+        var word = UniqueWord();
+        for (var i = 0; i < 6; i++)
+            await api.Host.IdentifyWorker(_kaur, Worker(Niks.Next(), $"{Capitalised(word)} Lestari", "Tanjung Aur"));
+        var search = new WorklistSearch(null, null, SearchWords.OfQuery(word), index.QueryTokens(SearchWords.OfQuery(word)));
+        var hints = $"{SearchFixture.Schema}.{SearchCountHints.HintTable}";
+        var runtime = (string)(await TestSql.ValueAsync("select current_user::text", asRuntime: true))!;
+        await TestSql.ExecuteAsync($"revoke insert, update on {hints} from {runtime}");
+        try
+        {
+            await using var session = api.Store.QuerySession();
+            var page = await search.PageAsync(session, null, null, null, 0, 1, 5, CancellationToken.None);
+            Assert.Equal(6, page.Total);
+            Assert.Single(page.Ids);
+        }
+        finally
+        {
+            await TestSql.ExecuteAsync($"grant insert, update on {hints} to {runtime}");
+        }
+
+        Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {hints} where id = '{search.CountKey(null, null, 5)}'"));
+    }
+
     /// <summary>The hints' tables, function and triggers, once applied, are what the configuration describes: no change at the next start.</summary>
     [Fact]
     public async Task the_search_count_hints_schema_objects_need_no_change_once_applied()

@@ -30,8 +30,11 @@ public static class SearchCountHints
         var text = new StringBuilder().Append(limit).Append('|').Append(filter);
         foreach (var parameter in parameters)
             text.Append('|').AppendJoin(',', parameter is long[] tokens ? tokens.Order().ToArray() : [Convert.ToInt64(parameter)]);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
+        return Hash(text.ToString(), 32);
     }
+
+    /// <summary>The first <paramref name="length"/> hex digits of the SHA-256 of <paramref name="text"/>.</summary>
+    private static string Hash(string text, int length) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..length];
 
     /// <summary>
     /// The two tables, the function that moves a regency's generation on, and the triggers on the search entries that call
@@ -80,7 +83,7 @@ public static class SearchCountHints
         // which drops the triggers that call it, and would not create them again until the next start. Under a new name, the
         // triggers change too and are made again in the same migration; the old function is left unused.
         const string header = "RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path TO 'pg_catalog', 'pg_temp'";
-        var function = $"{MoveFunction}_{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(header + body)))[..8]}";
+        var function = $"{MoveFunction}_{Hash(header + body, 8)}";
         yield return new Function(new DbObjectName(schema, function),
             $"CREATE OR REPLACE FUNCTION {schema}.{function}() {header} AS $function$\n{body}\n$function$;\n");
 
@@ -133,7 +136,8 @@ public static class SearchCountHints
         {
             await using var reader = await session.ExecuteReaderAsync(command, ct);
         }
-        catch (NpgsqlException e) when (!ct.IsCancellationRequested)
+        // Marten wraps the database's error in its own (MartenCommandException, the Npgsql one inside).
+        catch (Exception e) when (!ct.IsCancellationRequested && (e is NpgsqlException || e.InnerException is NpgsqlException))
         {
             // Best effort: the answer was read already, and a search not remembered only counts again next time.
             logger?.LogWarning(e, "A search's count past its limit was not remembered");
