@@ -28,8 +28,8 @@ public static class SearchCountHints
     public static string KeyOf(string filter, IEnumerable<object> parameters, int limit)
     {
         var text = new StringBuilder().Append(limit).Append('|').Append(filter);
-        foreach (var parameter in parameters)
-            text.Append('|').AppendJoin(',', parameter is long[] tokens ? tokens.Order().ToArray() : [Convert.ToInt64(parameter)]);
+        // Every parameter of a search's filter is an array of tokens, whose order means nothing to it.
+        foreach (var tokens in parameters.Cast<long[]>()) text.Append('|').AppendJoin(',', tokens.Order());
         return Hash(text.ToString(), 32);
     }
 
