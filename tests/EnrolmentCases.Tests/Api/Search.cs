@@ -455,13 +455,23 @@ public class Search(SearchFixture api, ITestOutputHelper output)
         Assert.Equal(0, await TestSql.ScalarAsync($"select count(*) from {hints} where id = '{search.CountKey(null, null, 5)}'"));
     }
 
-    /// <summary>The hints' tables, function and triggers, once applied, are what the configuration describes: no change at the next start.</summary>
+    /// <summary>
+    /// The entries' table with its indexes (the newest-first walk's keyed by a mask, ADR 0063) and the hints' tables, function
+    /// and triggers, once applied, are what the configuration describes: no change at the next start.
+    /// </summary>
     [Fact]
-    public async Task the_search_count_hints_schema_objects_need_no_change_once_applied()
+    public async Task the_search_schema_objects_need_no_change_once_applied()
     {
         await using var connection = new NpgsqlConnection(ApiProcess.OwnerDatabase);
         await connection.OpenAsync();
-        foreach (var expected in SearchCountHints.SchemaObjects(SearchFixture.Schema))
+        var entries = ((DocumentStore)api.Store).Options.Storage.FindFeature(typeof(CaseSearchEntry)).Objects;
+        var table = Assert.Single(entries.OfType<Weasel.Postgresql.Tables.Table>());
+        var walks = table.Indexes.Select(index => index.ToDDL(table)).Where(ddl => ddl.Contains("btree", StringComparison.Ordinal)).ToList();
+        Assert.Contains(walks, ddl => ddl.Contains("(opened_at, id) INCLUDE (tokens)", StringComparison.Ordinal));
+        Assert.Contains(walks, ddl => ddl.Contains("(regency_code, opened_at, id) INCLUDE (tokens)", StringComparison.Ordinal));
+        // The walks' indexes are the duplicated columns' own: no index of one of those columns alone.
+        Assert.DoesNotContain(walks, ddl => ddl.Contains("(opened_at)", StringComparison.Ordinal) || ddl.Contains("(regency_code)", StringComparison.Ordinal));
+        foreach (var expected in entries.Concat(SearchCountHints.SchemaObjects(SearchFixture.Schema)))
         {
             // Weasel's own comparison, as a migration at start makes it.
             var builder = new Weasel.Core.DbCommandBuilder(connection);
