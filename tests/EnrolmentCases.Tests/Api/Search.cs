@@ -456,30 +456,27 @@ public class Search(SearchFixture api, ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The entries' table with its indexes (the newest-first walk's keyed by a mask, ADR 0063) and the hints' tables, function
-    /// and triggers, once applied, are what the configuration describes: no change at the next start.
+    /// The newest-first walks' indexes are the duplicated columns' own, keyed by a mask (ADR 0063): the search entries' carry
+    /// the tokens, so a walk is index-only, and neither table has an index of one of those columns alone. That the masks
+    /// cause no difference at the next start is Operations.the_schema_a_node_applied_needs_no_change_at_the_next_start.
     /// </summary>
     [Fact]
-    public async Task the_search_schema_objects_need_no_change_once_applied()
+    public void the_walks_indexes_are_the_duplicated_columns_own()
     {
-        await using var connection = new NpgsqlConnection(ApiProcess.OwnerDatabase);
-        await connection.OpenAsync();
-        var entries = ((DocumentStore)api.Store).Options.Storage.FindFeature(typeof(CaseSearchEntry)).Objects;
-        var table = Assert.Single(entries.OfType<Weasel.Postgresql.Tables.Table>());
-        var walks = table.Indexes.Select(index => index.ToDDL(table)).Where(ddl => ddl.Contains("btree", StringComparison.Ordinal)).ToList();
+        var storage = ((DocumentStore)api.Store).Options.Storage;
+        List<string> Btrees(Type document)
+        {
+            var table = Assert.Single(storage.FindFeature(document).Objects.OfType<Weasel.Postgresql.Tables.Table>());
+            return table.Indexes.Select(index => index.ToDDL(table)).Where(ddl => ddl.Contains("btree", StringComparison.Ordinal)).ToList();
+        }
+
+        var walks = Btrees(typeof(CaseSearchEntry));
         Assert.Contains(walks, ddl => ddl.Contains("(opened_at, id) INCLUDE (tokens)", StringComparison.Ordinal));
         Assert.Contains(walks, ddl => ddl.Contains("(regency_code, opened_at, id) INCLUDE (tokens)", StringComparison.Ordinal));
-        // The walks' indexes are the duplicated columns' own: no index of one of those columns alone.
-        Assert.DoesNotContain(walks, ddl => ddl.Contains("(opened_at)", StringComparison.Ordinal) || ddl.Contains("(regency_code)", StringComparison.Ordinal));
-        foreach (var expected in entries.Concat(SearchCountHints.SchemaObjects(SearchFixture.Schema)))
-        {
-            // Weasel's own comparison, as a migration at start makes it.
-            var builder = new Weasel.Core.DbCommandBuilder(connection);
-            expected.ConfigureQueryCommand(builder);
-            await using var reader = await Weasel.Core.DbCommandBuilderExtensions.ExecuteReaderAsync(connection, builder);
-            var delta = await expected.CreateDeltaAsync(reader);
-            Assert.True(delta.Difference == Weasel.Core.SchemaPatchDifference.None, $"{expected.Identifier}: {delta.Difference}");
-        }
+        var lists = Btrees(typeof(CaseDetails));
+        Assert.Contains(lists, ddl => ddl.Contains("(opened_at, id)", StringComparison.Ordinal));
+        Assert.Contains(lists, ddl => ddl.Contains("(regency_code, opened_at, id)", StringComparison.Ordinal));
+        Assert.All(walks.Concat(lists), ddl => Assert.DoesNotMatch(@"btree \((opened_at|regency_code)\)", ddl));
     }
 
     /// <summary>
