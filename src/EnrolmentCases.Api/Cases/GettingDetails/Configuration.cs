@@ -32,10 +32,11 @@ public static class Configuration
                 .Duplicate(c => c.Stage)
                 // The lapse sweep and lapsingBefore, which ask only for enrolled and subsidized cases: the index holds only theirs,
                 // so the cases which lapsed long ago (their settled month is as old, and they only grow in number) are not read
-                // on the way to those still to lapse (ADR 0052). The predicate is written as PostgreSQL writes it back: Weasel
-                // compares the texts, and `stage in (...)` made every start drop and build the index again (ADR 0063).
+                // on the way to those still to lapse (ADR 0052). The predicate is written as PostgreSQL writes it back, in the one
+                // spelling it also writes back unchanged: Weasel compares the texts, and `stage in (...)` made every start drop
+                // and build the index again (ADR 0063).
                 .Duplicate(c => c.SettledThroughIndex, configure: index => index.Predicate =
-                    "(stage)::text = ANY ((ARRAY['Enrolled'::character varying, 'Subsidized'::character varying])::text[])")
+                    "(stage)::text = ANY (ARRAY['Enrolled'::text, 'Subsidized'::text])")
                 // What the insurer's latest status file said (insurerStatus=, drift=).
                 .Duplicate(c => c.InsurerStatus)
                 .Duplicate(c => c.InsurerDrifting)
