@@ -37,11 +37,31 @@ public class Operations(ApiFixture api)
     public async Task the_schema_a_node_applied_needs_no_change_at_the_next_start()
     {
         var messages = ((IFeatureSchema)api.Host.Services.GetRequiredService<IMessageStore>()).Objects;
-        using var store = api.Host.Services.OwnerStore(opts => opts.Storage.ExtendedSchemaObjects.AddRange(messages));
-        var migration = await store.Storage.Database.CreateMigrationAsync();
-        var changes = new StringWriter();
-        migration.WriteAllUpdates(changes, new PostgresqlMigrator(), AutoCreate.CreateOrUpdate);
-        Assert.True(migration.Difference == SchemaPatchDifference.None, changes.ToString());
+        using (var store = api.Host.Services.OwnerStore(opts => opts.Storage.ExtendedSchemaObjects.AddRange(messages)))
+            await AssertNoChangeAsync(store);
+
+        // And a schema applied from nothing, as a new database gets it: on a long-lived one, an index an earlier declaration
+        // built can read back as a later declaration spells it when PostgreSQL does not write that spelling back unchanged.
+        const string fresh = "schema_fresh_check";
+        await TestSql.ExecuteAsync($"drop schema if exists {fresh} cascade");
+        try
+        {
+            using var store = api.Host.Services.OwnerStore(opts => opts.DatabaseSchemaName = fresh);
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            await AssertNoChangeAsync(store);
+        }
+        finally
+        {
+            await TestSql.ExecuteAsync($"drop schema if exists {fresh} cascade");
+        }
+
+        static async Task AssertNoChangeAsync(Marten.DocumentStore store)
+        {
+            var migration = await store.Storage.Database.CreateMigrationAsync();
+            var changes = new StringWriter();
+            migration.WriteAllUpdates(changes, new PostgresqlMigrator(), AutoCreate.CreateOrUpdate);
+            Assert.True(migration.Difference == SchemaPatchDifference.None, changes.ToString());
+        }
     }
 
     [Fact]
