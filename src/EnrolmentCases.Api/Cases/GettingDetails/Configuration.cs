@@ -1,3 +1,4 @@
+using EnrolmentCases.Infrastructure;
 using JasperFx.Events.Projections;
 
 namespace EnrolmentCases.Cases.GettingDetails;
@@ -17,18 +18,18 @@ public static class Configuration
             // Marten's inline snapshot of the case's stream, rebuilt set-wise (ADR 0041).
             opts.Projections.Add(new CaseDetailsProjection(), ProjectionLifecycle.Inline);
             // Marten gives each duplicated field an index of its own column; the composite ones are added beside them, or, where
-            // an index of the column alone would only repeat a composite's first key, a mask makes the column's own index the
-            // composite (ADR 0063).
+            // an index of the column alone would only repeat a composite's first key, the column's own index is the composite
+            // (DuplicateIndexes, ADR 0063).
             opts.Schema.For<CaseDetails>()
                 // A caseworker's worklist: one regency, newest first, and its count (the composite's former name kept, so a
                 // database that has it keeps it).
                 .Duplicate(c => c.RegencyCode, notNull: true, configure: index =>
                 {
                     index.Name = "mt_doc_casedetails_idx_regency_codeopened_atid";
-                    index.Mask = "?, opened_at, id";
+                    index.AlsoKeyedBy("opened_at", "id");
                 })
                 // An auditor's worklist, every regency newest first, with the id that breaks ties: no sort.
-                .Duplicate(c => c.OpenedAt, notNull: true, configure: index => index.Mask = "?, id")
+                .Duplicate(c => c.OpenedAt, notNull: true, configure: index => index.AlsoKeyedBy("id"))
                 .Duplicate(c => c.Stage)
                 // The lapse sweep and lapsingBefore, which ask only for enrolled and subsidized cases: the index holds only theirs,
                 // so the cases which lapsed long ago (their settled month is as old, and they only grow in number) are not read

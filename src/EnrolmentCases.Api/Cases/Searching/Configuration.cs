@@ -24,14 +24,10 @@ public static class Configuration
         services.AddReadOnlyTable(SearchCountHints.GenerationTable);
         services.ConfigureMarten(opts => opts.Schema.For<CaseSearchEntry>()
             .Duplicate(e => e.Tokens, pgType: "bigint[]", configure: index => index.Method = IndexMethod.gin, notNull: true)
-            // A search's page in newest-first order, read from this table (ADR 0028). A duplicate's index is keyed by its own
-            // column alone, so a mask adds the id that breaks ties, and it carries the tokens: a walk of the province's newest
-            // entries is an index-only scan in the walk's own order, as a regency's is (ADR 0063).
-            .Duplicate(e => e.OpenedAt, configure: index =>
-            {
-                index.Mask = "?, id";
-                index.IncludeColumns = ["tokens"];
-            })
+            // A search's page in newest-first order, read from this table (ADR 0028). Its index is keyed by the id that breaks
+            // ties as well and carries the tokens: a walk of the province's newest entries is an index-only scan in the walk's
+            // own order, as a regency's is (ADR 0063).
+            .Duplicate(e => e.OpenedAt, configure: index => index.AlsoKeyedBy("id").IncludeColumns = ["tokens"])
             // A caseworker's search walks its regency's newest entries (ADR 0042). Nullable, so that the column can be
             // added to a populated table; every writer fills it. The tokens ride in the walk's index, so the walk is an
             // index-only scan of the regency's newest entries and the planner has no reason to walk the province's newest
@@ -40,8 +36,7 @@ public static class Configuration
             .Duplicate(e => e.RegencyCode, configure: index =>
             {
                 index.Name = "mt_doc_casesearchentry_idx_regency_codeopened_atid";
-                index.Mask = "?, opened_at, id";
-                index.IncludeColumns = ["tokens"];
+                index.AlsoKeyedBy("opened_at", "id").IncludeColumns = ["tokens"];
             })
             // A search in one regency finds its words' entries there alone (ADR 0053). Nullable: an entry an earlier release
             // wrote has none until the repair after start rewrites it, and the partial index finds those (ADR 0051).
